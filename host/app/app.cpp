@@ -1,0 +1,114 @@
+#include "app/app.hpp"
+
+#include <cstdio>
+#include <iostream>
+
+#include "app/selection.hpp"
+#include "build/pipeline.hpp"
+#include "cli/cli.hpp"
+#include "log/log.hpp"
+#include "plugin/registry.hpp"
+#include "tasks/tasks.hpp"
+#include "util/error.hpp"
+
+namespace dmc::app {
+namespace {
+
+std::string command_line(int argc, const char* const* argv) {
+    std::string out;
+    for (int i = 0; i < argc; ++i) {
+        if (i) out += ' ';
+        out += argv[i];
+    }
+    return out;
+}
+
+std::string help(const plugin::Registry& registry) {
+    std::vector<cli::HelpEntry> templates, groups, activities;
+    auto sorted = registry.templates();
+    std::sort(sorted.begin(), sorted.end(),
+              [](const auto& a, const auto& b) { return a.name < b.name; });
+    for (const auto& t : sorted) templates.push_back({t.name, t.description});
+    for (const auto& g : groups_of(registry.templates())) groups.push_back({g.name, g.description});
+    for (const auto& a : tasks::activities()) activities.push_back({a.name, a.description});
+    return cli::help_text(templates, groups, activities);
+}
+
+int run(int argc, const char* const* argv) {
+    const cli::Options options = cli::parse(argc, argv);
+    if (options.version) {
+        std::printf("dmc %s (plugin ABI %u)\n", DMC_VERSION, DMC_PLUGIN_ABI_VERSION);
+        return 0;
+    }
+    const config::Settings settings = cli::effective_settings(options);
+    auto& logger = log::Logger::instance();
+    logger.start(settings.log, command_line(argc, argv), settings.describe());
+
+    plugin::Registry registry;
+    auto dirs = settings.plugin_dirs;
+    for (const auto& d : plugin::builtin_dirs()) dirs.push_back(d);
+    registry.load_dirs(dirs);
+
+    if (options.help) {
+        std::cout << help(registry);
+        return 0;
+    }
+    const std::string activity = options.activity.value_or("create");
+    if (!tasks::is_activity(activity)) {
+        std::string valid;
+        for (const auto& a : tasks::activities()) valid += (valid.empty() ? "" : ", ") + a.name;
+        throw UsageError("unknown activity '" + activity + "'; valid activities: " + valid);
+    }
+    check_archs(settings.archs);
+    if (activity == "resolve" && options.arguments.empty())
+        throw UsageError("resolve needs package names: dmc -a resolve [-D DIST] [-A ARCH] PKG...");
+    if (activity != "resolve" && !options.arguments.empty())
+        throw UsageError("unexpected argument '" + options.arguments.front() +
+                         "'; only resolve takes package names");
+
+    tasks::PlanRequest request;
+    request.activity = activity;
+    request.archs = settings.archs;
+    request.dist = settings.dist;
+    request.remove = options.remove;
+    request.push = !settings.registry.empty();
+    if (activity == "create" || activity == "load")
+        request.templates = select_templates(registry, options.templates.value_or(std::vector<std::string>{}),
+                                             options.groups.value_or(std::vector<std::string>{}));
+    const auto task_list = tasks::plan(request);
+    if (options.list) {
+        tasks::print(std::cout, task_list);
+        return 0;
+    }
+    const auto selection = tasks::select(task_list, options.begin, options.end, options.only);
+
+    build::Pipeline pipeline(settings, registry, options.arguments);
+    auto failed = tasks::run(task_list, selection,
+                             [&](const tasks::Task& task) { pipeline.execute(task); });
+    if (failed) {
+        throw Error("task " + std::to_string(*failed + 1) + " " + task_list[*failed].name +
+                    " failed; fix the cause and resume with -b " + std::to_string(*failed + 1));
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, const char* const* argv) {
+    int status = 0;
+    try {
+        status = run(argc, argv);
+    } catch (const Error& e) {
+        log::Logger::instance().write(log::Level::fail, e.what());
+        if (!log::shows(log::Logger::instance().settings().console, log::Level::fail))
+            std::fprintf(stderr, "dmc: %s\n", e.what());
+        status = e.code;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "dmc: internal error: %s\n", e.what());
+        status = 70;
+    }
+    log::Logger::instance().finish(status);
+    return status;
+}
+
+}  // namespace dmc::app

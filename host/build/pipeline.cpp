@@ -1,0 +1,67 @@
+#include "build/pipeline.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "app/selection.hpp"
+#include "build/state.hpp"
+#include "log/log.hpp"
+#include "util/error.hpp"
+
+namespace fs = std::filesystem;
+
+namespace dmc::build {
+
+Pipeline::Pipeline(const config::Settings& settings, const plugin::Registry& registry,
+                   std::vector<std::string> arguments)
+    : settings_(settings), registry_(registry), arguments_(std::move(arguments)) {}
+
+fs::path Pipeline::work_dir(const std::string& tmpl, const std::string& arch) const {
+    return settings_.build_dir / settings_.dist / arch / tmpl;
+}
+
+plugin::HookSettings Pipeline::hook_settings(const plugin::Template& t,
+                                             const std::string& arch) const {
+    plugin::HookSettings s{
+        {"template", t.name},
+        {"arch", arch},
+        {"dist", settings_.dist},
+        {"tools", settings_.tools ? "1" : "0"},
+        {"mode", settings_.small ? "small" : "micro"},
+        {"namespace", settings_.ns},
+    };
+    if (auto it = settings_.template_options.find(t.name); it != settings_.template_options.end())
+        for (const auto& [k, v] : it->second) s["option." + k] = v;
+    return s;
+}
+
+void Pipeline::execute(const tasks::Task& task) {
+    if (task.step == "prepare") return prepare(task);
+    if (task.step == "collect") return collect(task);
+    if (task.step == "configure") return configure(task);
+    throw Error("the step '" + task.step + "' is not available in this build of dmc");
+}
+
+void Pipeline::prepare(const tasks::Task& task) {
+    plugin::PrepareResult result;
+    for (const auto* t : app::composition(registry_, task.template_name))
+        plugin::run_prepare(*t, hook_settings(*t, task.arch), result);
+    save_prepare(work_dir(task.template_name, task.arch), result);
+    log::info("packages of " + task.template_name + ": " + config::join(result.packages, " "));
+}
+
+void Pipeline::collect(const tasks::Task& task) {
+    plugin::CollectResult result;
+    for (const auto* t : app::composition(registry_, task.template_name))
+        plugin::run_collect(*t, hook_settings(*t, task.arch), result);
+    save_collect(work_dir(task.template_name, task.arch), result);
+}
+
+void Pipeline::configure(const tasks::Task& task) {
+    plugin::ConfigureResult result;
+    auto reader = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+    for (const auto* t : app::composition(registry_, task.template_name))
+        plugin::run_configure(*t, hook_settings(*t, task.arch), reader, result);
+    save_configure(work_dir(task.template_name, task.arch), result);
+}
+
+}  // namespace dmc::build

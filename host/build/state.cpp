@@ -1,0 +1,105 @@
+#include "build/state.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "util/error.hpp"
+#include "util/fs.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace dmc::plugin {
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PrepareResult, packages, excludes, features)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CollectResult, paths, globs, dlopened, allow_missing,
+                                   package_files)
+// File contents may be binary, which JSON strings cannot carry: they are kept as hex.
+void to_json(json& j, const FileSpec& f) {
+    static const char* digits = "0123456789abcdef";
+    std::string hex;
+    hex.reserve(f.data.size() * 2);
+    for (unsigned char c : f.data) {
+        hex.push_back(digits[c >> 4]);
+        hex.push_back(digits[c & 0xf]);
+    }
+    j = json{{"path", f.path}, {"data_hex", hex}, {"mode", f.mode}, {"uid", f.uid}, {"gid", f.gid}};
+}
+void from_json(const json& j, FileSpec& f) {
+    j.at("path").get_to(f.path);
+    j.at("mode").get_to(f.mode);
+    j.at("uid").get_to(f.uid);
+    j.at("gid").get_to(f.gid);
+    const auto hex = j.at("data_hex").get<std::string>();
+    auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+    f.data.clear();
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+        f.data.push_back(static_cast<char>(nibble(hex[i]) << 4 | nibble(hex[i + 1])));
+}
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(DirSpec, path, mode, uid, gid)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SymlinkSpec, target, path)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(GroupSpec, name, gid)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UserSpec, name, uid, gid, home, shell)
+
+void to_json(json& j, const ImageSettings& s) {
+    j = json{{"entrypoint", s.entrypoint}, {"env", s.env},         {"user", s.user},
+             {"workdir", s.workdir},       {"ports", s.ports},     {"volumes", s.volumes},
+             {"labels", s.labels},         {"stop_signal", s.stop_signal}};
+    if (s.cmd) j["cmd"] = *s.cmd;
+}
+void from_json(const json& j, ImageSettings& s) {
+    j.at("entrypoint").get_to(s.entrypoint);
+    j.at("env").get_to(s.env);
+    j.at("user").get_to(s.user);
+    j.at("workdir").get_to(s.workdir);
+    j.at("ports").get_to(s.ports);
+    j.at("volumes").get_to(s.volumes);
+    j.at("labels").get_to(s.labels);
+    j.at("stop_signal").get_to(s.stop_signal);
+    if (j.contains("cmd")) s.cmd = j.at("cmd").get<std::vector<std::string>>();
+}
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ConfigureResult, files, dirs, symlinks, removals, groups, users,
+                                   image)
+
+}  // namespace dmc::plugin
+
+namespace dmc::build {
+namespace {
+
+template <class T>
+void save(const fs::path& file, const T& value) {
+    write_file_atomic(file, json(value).dump(1));
+}
+
+template <class T>
+T load(const fs::path& file, const char* step) {
+    std::error_code ec;
+    if (!fs::exists(file, ec))
+        throw Error("no output of the " + std::string(step) + " step in " +
+                    file.parent_path().string() + "; run that task first (see -l)");
+    try {
+        return json::parse(read_file(file)).get<T>();
+    } catch (const json::exception& e) {
+        throw Error(file.string() + " is damaged (" + e.what() + "); run the " + step +
+                    " task again");
+    }
+}
+
+}  // namespace
+
+void save_prepare(const fs::path& dir, const plugin::PrepareResult& r) { save(dir / "prepare.json", r); }
+plugin::PrepareResult load_prepare(const fs::path& dir) {
+    return load<plugin::PrepareResult>(dir / "prepare.json", "prepare");
+}
+void save_collect(const fs::path& dir, const plugin::CollectResult& r) { save(dir / "collect.json", r); }
+plugin::CollectResult load_collect(const fs::path& dir) {
+    return load<plugin::CollectResult>(dir / "collect.json", "collect");
+}
+void save_configure(const fs::path& dir, const plugin::ConfigureResult& r) {
+    save(dir / "configure.json", r);
+}
+plugin::ConfigureResult load_configure(const fs::path& dir) {
+    return load<plugin::ConfigureResult>(dir / "configure.json", "configure");
+}
+
+}  // namespace dmc::build

@@ -1,0 +1,98 @@
+// Logging with the seed tool's levels (OUT_level for the console, LOG_level for a
+// per-run log file in LOG_dir), written through spdlog.
+#pragma once
+
+#include <dmc/abi.h>
+#include <spdlog/common.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace spdlog {
+class logger;
+}
+
+namespace dmc::log {
+
+// Ordered as in the seed: a sink set to level L shows every message of level <= L.
+enum class Level : int {
+    none = DMC_LOG_NONE,
+    fail = DMC_LOG_FAIL,
+    error = DMC_LOG_ERROR,
+    ok = DMC_LOG_OK,
+    task = DMC_LOG_TASK,
+    warning = DMC_LOG_WARNING,
+    stderr_ = DMC_LOG_STDERR,
+    notice = DMC_LOG_NOTICE,
+    cmd = DMC_LOG_CMD,
+    info = DMC_LOG_INFO,
+    stdout_ = DMC_LOG_STDOUT,
+    detail = DMC_LOG_DETAIL,
+    assert_ = DMC_LOG_ASSERT,
+    all = DMC_LOG_ALL,
+};
+
+std::optional<Level> parse_level(std::string_view name);  // case-insensitive seed names
+std::string_view level_name(Level level);
+std::string level_names();  // "NONE FAIL ... ALL", for error messages
+spdlog::level::level_enum to_spdlog(Level level);
+bool shows(Level threshold, Level message);
+
+struct Settings {
+    Level console = Level::notice;
+    Level file = Level::info;
+    std::optional<std::filesystem::path> dir;  // no log file when unset
+    std::optional<bool> color;                 // default: only when stderr is a terminal
+};
+
+// The process-wide logger. Messages go to stderr (stdout is kept for results such
+// as `dmc -a resolve`) and to the run's log file.
+class Logger {
+public:
+    static Logger& instance();
+
+    // Starts the run: opens the log file and writes the command line and settings.
+    void start(const Settings& settings, const std::string& command_line,
+               const std::vector<std::pair<std::string, std::string>>& effective);
+    void write(Level level, std::string_view message);
+
+    void task_begin(int number, std::string_view name, std::string_view description);
+    void task_end(bool ok, std::string_view why = {});
+
+    // Ends the run: the exit status is the log file's last line.
+    void finish(int exit_status);
+
+    std::optional<std::filesystem::path> file_path() const { return file_path_; }
+    const Settings& settings() const { return settings_; }
+
+private:
+    Logger();
+    void close_task_line();
+
+    Settings settings_;
+    bool tty_ = false;
+    bool color_ = false;
+    bool task_line_open_ = false;
+    std::string task_text_;
+    std::shared_ptr<spdlog::logger> console_;
+    std::shared_ptr<spdlog::logger> file_;
+    std::optional<std::filesystem::path> file_path_;
+};
+
+template <class... Parts>
+void write(Level level, Parts&&... parts) {
+    std::string message;
+    (message.append(std::forward<Parts>(parts)), ...);
+    Logger::instance().write(level, message);
+}
+inline void error(std::string_view m) { Logger::instance().write(Level::error, m); }
+inline void warning(std::string_view m) { Logger::instance().write(Level::warning, m); }
+inline void notice(std::string_view m) { Logger::instance().write(Level::notice, m); }
+inline void info(std::string_view m) { Logger::instance().write(Level::info, m); }
+inline void detail(std::string_view m) { Logger::instance().write(Level::detail, m); }
+
+}  // namespace dmc::log

@@ -1,0 +1,232 @@
+#include "plugin/hooks.hpp"
+
+#include "log/log.hpp"
+#include "util/error.hpp"
+
+namespace dmc::plugin {
+namespace {
+
+// The host side of one hook call: settings to read, a failure to record, and the
+// result to fill. Every callback catches everything: no exception crosses the boundary.
+template <class Result>
+struct Call {
+    const Template& tmpl;
+    const HookSettings& settings;
+    Result& result;
+    std::string failure;
+    std::string scratch;  // holds the last string handed to the plugin
+};
+
+template <class Call>
+dmc_host make_host(Call& call) {
+    dmc_host host{};
+    host.struct_size = sizeof(dmc_host);
+    host.opaque = &call;
+    host.log = [](void* opaque, int level, const char* message) {
+        auto& c = *static_cast<Call*>(opaque);
+        try {
+            if (level < DMC_LOG_FAIL || level > DMC_LOG_ALL) level = DMC_LOG_INFO;
+            log::Logger::instance().write(static_cast<log::Level>(level),
+                                          "[" + c.tmpl.name + "] " + (message ? message : ""));
+        } catch (...) {
+        }
+    };
+    host.fail = [](void* opaque, const char* message) {
+        auto& c = *static_cast<Call*>(opaque);
+        try {
+            c.failure = message ? message : "unknown failure";
+        } catch (...) {
+        }
+    };
+    host.setting = [](void* opaque, const char* key) -> const char* {
+        auto& c = *static_cast<Call*>(opaque);
+        if (key == nullptr) return nullptr;
+        auto it = c.settings.find(key);
+        return it == c.settings.end() ? nullptr : it->second.c_str();
+    };
+    return host;
+}
+
+// Wraps a callback body so that nothing escapes into plugin code.
+template <class Call, class Body>
+void guarded(void* opaque, Body body) noexcept {
+    auto& c = *static_cast<Call*>(opaque);
+    try {
+        body(c);
+    } catch (const std::exception& e) {
+        if (c.failure.empty()) c.failure = e.what();
+    } catch (...) {
+        if (c.failure.empty()) c.failure = "host error";
+    }
+}
+
+std::string str(const char* s) { return s == nullptr ? std::string() : std::string(s); }
+
+std::vector<std::string> argv_of(const char* const* argv, std::size_t argc) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < argc; ++i) out.push_back(str(argv[i]));
+    return out;
+}
+
+template <class Call>
+void finish(const Call& call, int rc, const char* hook) {
+    if (rc != 0 || !call.failure.empty()) {
+        throw Error("template " + call.tmpl.name + ": " + hook + " failed: " +
+                    (call.failure.empty() ? std::string("no reason given") : call.failure));
+    }
+}
+
+}  // namespace
+
+void run_prepare(const Template& t, const HookSettings& settings, PrepareResult& into) {
+    using C = Call<PrepareResult>;
+    C call{t, settings, into, {}, {}};
+    dmc_host host = make_host(call);
+    dmc_prepare_ctx ctx{};
+    ctx.struct_size = sizeof ctx;
+    ctx.host = &host;
+    ctx.opaque = &call;
+    ctx.add_package = [](void* o, const char* name) {
+        guarded<C>(o, [&](C& c) { c.result.packages.push_back(str(name)); });
+    };
+    ctx.exclude_package = [](void* o, const char* name) {
+        guarded<C>(o, [&](C& c) { c.result.excludes.push_back(str(name)); });
+    };
+    ctx.want = [](void* o, const char* feature) {
+        guarded<C>(o, [&](C& c) { c.result.features.push_back(str(feature)); });
+    };
+    finish(call, t.plugin->prepare(&ctx), "prepare");
+}
+
+void run_collect(const Template& t, const HookSettings& settings, CollectResult& into) {
+    using C = Call<CollectResult>;
+    C call{t, settings, into, {}, {}};
+    dmc_host host = make_host(call);
+    dmc_collect_ctx ctx{};
+    ctx.struct_size = sizeof ctx;
+    ctx.host = &host;
+    ctx.opaque = &call;
+    ctx.add_path = [](void* o, const char* p) {
+        guarded<C>(o, [&](C& c) { c.result.paths.push_back(str(p)); });
+    };
+    ctx.add_glob = [](void* o, const char* p) {
+        guarded<C>(o, [&](C& c) { c.result.globs.push_back(str(p)); });
+    };
+    ctx.add_dlopened = [](void* o, const char* p) {
+        guarded<C>(o, [&](C& c) { c.result.dlopened.push_back(str(p)); });
+    };
+    ctx.allow_missing = [](void* o, const char* p) {
+        guarded<C>(o, [&](C& c) { c.result.allow_missing.push_back(str(p)); });
+    };
+    ctx.add_package_files = [](void* o, const char* p) {
+        guarded<C>(o, [&](C& c) { c.result.package_files.push_back(str(p)); });
+    };
+    finish(call, t.plugin->collect(&ctx), "collect");
+}
+
+namespace {
+struct ConfigureCall : Call<ConfigureResult> {
+    const RootfsReader& reader;
+};
+}  // namespace
+
+void run_configure(const Template& t, const HookSettings& settings, const RootfsReader& reader,
+                   ConfigureResult& into) {
+    using C = ConfigureCall;
+    C call{{t, settings, into, {}, {}}, reader};
+    dmc_host host = make_host(call);
+    dmc_configure_ctx ctx{};
+    ctx.struct_size = sizeof ctx;
+    ctx.host = &host;
+    ctx.opaque = &call;
+    ctx.write_file = [](void* o, const char* path, const char* data, size_t size, uint32_t mode,
+                        uint32_t uid, uint32_t gid) {
+        guarded<C>(o, [&](C& c) {
+            c.result.files.push_back(
+                {str(path), data ? std::string(data, size) : std::string(), mode, uid, gid});
+        });
+    };
+    ctx.read_file = [](void* o, const char* path, size_t* size) -> const char* {
+        const char* out = nullptr;
+        guarded<C>(o, [&](C& c) {
+            auto content = c.reader ? c.reader(str(path)) : std::nullopt;
+            if (!content) return;
+            c.scratch = std::move(*content);
+            if (size) *size = c.scratch.size();
+            out = c.scratch.c_str();
+        });
+        return out;
+    };
+    ctx.make_dir = [](void* o, const char* path, uint32_t mode, uint32_t uid, uint32_t gid) {
+        guarded<C>(o, [&](C& c) { c.result.dirs.push_back({str(path), mode, uid, gid}); });
+    };
+    ctx.make_symlink = [](void* o, const char* target, const char* path) {
+        guarded<C>(o, [&](C& c) { c.result.symlinks.push_back({str(target), str(path)}); });
+    };
+    ctx.remove = [](void* o, const char* path) {
+        guarded<C>(o, [&](C& c) { c.result.removals.push_back(str(path)); });
+    };
+    ctx.add_group = [](void* o, const char* name, uint32_t gid) {
+        guarded<C>(o, [&](C& c) { c.result.groups.push_back({str(name), gid}); });
+    };
+    ctx.add_user = [](void* o, const char* name, uint32_t uid, uint32_t gid, const char* home,
+                      const char* shell) {
+        guarded<C>(o, [&](C& c) {
+            c.result.users.push_back({str(name), uid, gid, str(home), str(shell)});
+        });
+    };
+    ctx.set_entrypoint = [](void* o, const char* const* argv, size_t argc) {
+        guarded<C>(o, [&](C& c) { c.result.image.entrypoint = argv_of(argv, argc); });
+    };
+    ctx.set_cmd = [](void* o, const char* const* argv, size_t argc) {
+        guarded<C>(o, [&](C& c) { c.result.image.cmd = argv_of(argv, argc); });
+    };
+    ctx.set_env = [](void* o, const char* name, const char* value) {
+        guarded<C>(o, [&](C& c) {
+            auto& env = c.result.image.env;
+            for (auto& [k, v] : env) {
+                if (k == str(name)) {
+                    v = str(value);
+                    return;
+                }
+            }
+            env.emplace_back(str(name), str(value));
+        });
+    };
+    ctx.set_user = [](void* o, const char* user) {
+        guarded<C>(o, [&](C& c) { c.result.image.user = str(user); });
+    };
+    ctx.set_workdir = [](void* o, const char* dir) {
+        guarded<C>(o, [&](C& c) { c.result.image.workdir = str(dir); });
+    };
+    ctx.expose = [](void* o, const char* port) {
+        guarded<C>(o, [&](C& c) { c.result.image.ports.push_back(str(port)); });
+    };
+    ctx.add_volume = [](void* o, const char* path) {
+        guarded<C>(o, [&](C& c) { c.result.image.volumes.push_back(str(path)); });
+    };
+    ctx.set_label = [](void* o, const char* name, const char* value) {
+        guarded<C>(o, [&](C& c) { c.result.image.labels[str(name)] = str(value); });
+    };
+    ctx.set_stop_signal = [](void* o, const char* signal) {
+        guarded<C>(o, [&](C& c) { c.result.image.stop_signal = str(signal); });
+    };
+    finish(call, t.plugin->configure(&ctx), "configure");
+}
+
+void run_deploy(const Template& t, const HookSettings& settings, DeployResult& into) {
+    if (t.plugin->deploy == nullptr) return;
+    using C = Call<DeployResult>;
+    C call{t, settings, into, {}, {}};
+    dmc_host host = make_host(call);
+    dmc_deploy_ctx ctx{};
+    ctx.struct_size = sizeof ctx;
+    ctx.host = &host;
+    ctx.opaque = &call;
+    ctx.add_object = [](void* o, const char* yaml) {
+        guarded<C>(o, [&](C& c) { c.result.objects.push_back(str(yaml)); });
+    };
+    finish(call, t.plugin->deploy(&ctx), "deploy");
+}
+
+}  // namespace dmc::plugin

@@ -1,0 +1,140 @@
+#include "plugin/registry.hpp"
+
+#include <boost/dll/library_info.hpp>
+#include <boost/dll/shared_library.hpp>
+#include <boost/dll/runtime_symbol_info.hpp>
+
+#include <algorithm>
+#include <memory>
+
+#include "log/log.hpp"
+
+namespace fs = std::filesystem;
+
+namespace dmc::plugin {
+namespace {
+
+// Intentionally leaked: dlclose() never runs, so nothing a plugin made can outlive its code.
+std::vector<boost::dll::shared_library>& loaded_libraries() {
+    static auto* libraries = new std::vector<boost::dll::shared_library>();
+    return *libraries;
+}
+
+std::string text_or_empty(const char* s) { return s == nullptr ? "" : s; }
+
+}  // namespace
+
+std::vector<fs::path> builtin_dirs() {
+    std::error_code ec;
+    fs::path exe = boost::dll::program_location(ec);
+    if (ec) return {};
+    fs::path bin = exe.parent_path();
+    return {bin / "plugins", bin.parent_path() / DMC_INSTALL_PLUGIN_SUBDIR};
+}
+
+void Registry::refuse(const fs::path& file, std::string reason) {
+    refusals_.push_back({file, std::move(reason)});
+    log::warning(refusals_.back().message());
+}
+
+const Template* Registry::find(const std::string& name) const {
+    for (const auto& t : templates_)
+        if (t.name == name) return &t;
+    return nullptr;
+}
+
+void Registry::load_dirs(const std::vector<fs::path>& dirs) {
+    std::vector<fs::path> seen;
+    for (const auto& dir : dirs) {
+        std::error_code ec;
+        if (!fs::is_directory(dir, ec)) {
+            log::detail("plugin directory " + dir.string() + " does not exist, skipped");
+            continue;
+        }
+        fs::path canonical = fs::weakly_canonical(dir, ec);
+        if (std::find(seen.begin(), seen.end(), canonical) != seen.end()) continue;
+        seen.push_back(canonical);
+        std::vector<fs::path> files;
+        for (const auto& entry : fs::directory_iterator(dir, ec))
+            if (entry.path().extension() == ".so") files.push_back(entry.path());
+        std::sort(files.begin(), files.end());
+        for (const auto& file : files) load_file(file);
+    }
+}
+
+bool Registry::load_file(const fs::path& file) {
+    // Look at the symbol table before loading, so a stray .so never runs its initialisers.
+    try {
+        boost::dll::library_info info(file, /*throw_if_not_native=*/true);
+        auto symbols = info.symbols();
+        if (std::find(symbols.begin(), symbols.end(), DMC_PLUGIN_ENTRY_SYMBOL) == symbols.end()) {
+            refuse(file, std::string("not a dmc plugin (no ") + DMC_PLUGIN_ENTRY_SYMBOL +
+                             " symbol)");
+            return false;
+        }
+    } catch (const std::exception& e) {
+        refuse(file, "not a dmc plugin (not a shared library of this machine)");
+        return false;
+    }
+
+    boost::dll::shared_library library;
+    try {
+        library.load(file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+    } catch (const std::exception& e) {
+        refuse(file, std::string("cannot be loaded: ") + e.what());
+        return false;
+    }
+    auto entry = library.get<const dmc_plugin*()>(DMC_PLUGIN_ENTRY_SYMBOL);
+    const dmc_plugin* plugin = entry();
+    // From here on the library stays loaded, even when refused: its entry already ran.
+    loaded_libraries().push_back(library);
+
+    if (plugin == nullptr) {
+        refuse(file, "its entry point returned no plugin description");
+        return false;
+    }
+    if (plugin->abi_version != DMC_PLUGIN_ABI_VERSION) {
+        refuse(file, "built for plugin ABI " + std::to_string(plugin->abi_version) +
+                         ", this dmc uses ABI " + std::to_string(DMC_PLUGIN_ABI_VERSION) +
+                         "; rebuild it against this dmc's SDK");
+        return false;
+    }
+    if (plugin->struct_size < sizeof(dmc_plugin)) {
+        refuse(file, "its plugin description is truncated (" + std::to_string(plugin->struct_size) +
+                         " bytes, ABI " + std::to_string(DMC_PLUGIN_ABI_VERSION) + " needs " +
+                         std::to_string(sizeof(dmc_plugin)) + ")");
+        return false;
+    }
+    const std::string name = text_or_empty(plugin->name);
+    if (name.empty() || name.find_first_of(" ,/\t\n") != std::string::npos) {
+        refuse(file, "it has no valid template name");
+        return false;
+    }
+    const std::pair<const char*, bool> hooks[] = {{"prepare", plugin->prepare != nullptr},
+                                                  {"collect", plugin->collect != nullptr},
+                                                  {"configure", plugin->configure != nullptr}};
+    for (const auto& [hook, present] : hooks) {
+        if (!present) {
+            refuse(file, "template '" + name + "' lacks the required hook '" + hook + "'");
+            return false;
+        }
+    }
+    if (const Template* other = find(name)) {
+        refuse(file, "template '" + name + "' is already provided by " + other->file.string());
+        return false;
+    }
+    Template t;
+    t.file = file;
+    t.plugin = plugin;
+    t.name = name;
+    t.version = text_or_empty(plugin->version);
+    t.description = text_or_empty(plugin->description);
+    t.group = text_or_empty(plugin->group);
+    if (plugin->builds_on != nullptr)
+        for (auto p = plugin->builds_on; *p != nullptr; ++p) t.builds_on.emplace_back(*p);
+    log::detail("loaded template " + name + " " + t.version + " from " + file.string());
+    templates_.push_back(std::move(t));
+    return true;
+}
+
+}  // namespace dmc::plugin

@@ -1,0 +1,50 @@
+// Finds and loads template plugins with Boost.DLL. A file is refused, with one
+// line naming it and the reason, when it is not a dmc plugin, speaks another ABI,
+// lacks a required hook, or claims a template name already taken. Loaded plugins
+// are never unloaded: what they made may be alive until the process ends.
+#pragma once
+
+#include <dmc/abi.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace dmc::plugin {
+
+struct Template {
+    std::filesystem::path file;
+    const dmc_plugin* plugin = nullptr;
+    std::string name, version, description, group;
+    std::vector<std::string> builds_on;
+};
+
+struct Refusal {
+    std::filesystem::path file;
+    std::string reason;
+    std::string message() const { return "plugin " + file.string() + " refused: " + reason; }
+};
+
+class Registry {
+public:
+    // Loads every *.so of each directory in order; missing directories are skipped.
+    // For a name found twice the first one wins and the later file is refused.
+    void load_dirs(const std::vector<std::filesystem::path>& dirs);
+    // Loads one file; returns false (and records the refusal) when it is refused.
+    bool load_file(const std::filesystem::path& file);
+
+    const std::vector<Template>& templates() const { return templates_; }
+    const std::vector<Refusal>& refusals() const { return refusals_; }
+    const Template* find(const std::string& name) const;
+
+private:
+    void refuse(const std::filesystem::path& file, std::string reason);
+    std::vector<Template> templates_;
+    std::vector<Refusal> refusals_;
+};
+
+// The plugin search order after --plugin-dir, DMC_PLUGIN_PATH and the config's
+// plugin_dirs: the build tree next to the executable, then <prefix>/lib/dmc/plugins.
+std::vector<std::filesystem::path> builtin_dirs();
+
+}  // namespace dmc::plugin

@@ -1,0 +1,127 @@
+#include "tasks/tasks.hpp"
+
+#include <cstdio>
+
+#include "log/log.hpp"
+#include "util/error.hpp"
+
+namespace dmc::tasks {
+
+const std::vector<Activity>& activities() {
+    static const std::vector<Activity> list = {
+        {"update", "Update the archive indexes and show which packages changed"},
+        {"setup", "Set up the build environment: directories, mirrors, signed indexes"},
+        {"create", "Create the container images"},
+        {"load", "Push built images to the registry"},
+        {"resolve", "Print the package closure of the given packages"},
+    };
+    return list;
+}
+
+bool is_activity(const std::string& name) {
+    for (const auto& a : activities())
+        if (a.name == name) return true;
+    return false;
+}
+
+std::vector<Task> plan(const PlanRequest& r) {
+    std::vector<Task> out;
+    auto add = [&](std::string name, std::string description, std::string tmpl, std::string arch,
+                   std::string step) {
+        out.push_back({std::move(name), std::move(description), std::move(tmpl), std::move(arch),
+                       std::move(step)});
+    };
+    if (r.activity == "setup" || r.activity == "update") {
+        const bool setup = r.activity == "setup";
+        if (setup) add("setup.dirs", "Create the cache, rootfs, build and image directories", "", "", "dirs");
+        for (const auto& arch : r.archs)
+            add(r.activity + "." + arch, (setup ? "Fetch and verify the " : "Refresh the ") +
+                                             r.dist + " indexes for " + arch,
+                "", arch, r.activity);
+        return out;
+    }
+    if (r.activity == "resolve") {
+        for (const auto& arch : r.archs)
+            add("resolve." + arch, "Resolve the package closure for " + arch, "", arch, "resolve");
+        return out;
+    }
+    for (const auto& t : r.templates) {
+        if (r.remove) {
+            add(t + ".delete", "Remove " + t + " from kubernetes", t, "", "delete");
+            continue;
+        }
+        if (r.activity == "create") {
+            for (const auto& arch : r.archs) {
+                const std::string base = t + "." + arch + ".";
+                add(base + "prepare", "Declare the packages of " + t + " for " + arch, t, arch, "prepare");
+                add(base + "rootfs", "Resolve, fetch and unpack the packages of " + t + " for " + arch, t, arch, "rootfs");
+                add(base + "collect", "Collect the files of " + t + " and their libraries for " + arch, t, arch, "collect");
+                add(base + "configure", "Configure the " + t + " image for " + arch, t, arch, "configure");
+                add(base + "pack", "Pack the " + t + " layer and image for " + arch, t, arch, "pack");
+            }
+            add(t + ".index", "Write the " + t + " image index and archives", t, "", "index");
+        }
+        if (r.activity == "load" || (r.activity == "create" && r.push))
+            add(t + ".push", "Push " + t + " to the registry", t, "", "push");
+    }
+    return out;
+}
+
+std::size_t find_task(const std::vector<Task>& tasks, const std::string& ref) {
+    if (!ref.empty() && ref.find_first_not_of("0123456789") == std::string::npos) {
+        std::size_t n = 0;
+        try {
+            n = std::stoul(ref);
+        } catch (const std::exception&) {
+        }
+        if (n >= 1 && n <= tasks.size()) return n - 1;
+        throw UsageError("there is no task " + ref + "; tasks are numbered 1 to " +
+                         std::to_string(tasks.size()) + " (see -l)");
+    }
+    for (std::size_t i = 0; i < tasks.size(); ++i)
+        if (tasks[i].name == ref) return i;
+    throw UsageError("there is no task named '" + ref + "'; list them with -l");
+}
+
+std::vector<std::size_t> select(const std::vector<Task>& tasks, const std::optional<std::string>& begin,
+                                const std::optional<std::string>& end,
+                                const std::optional<std::string>& only) {
+    if (only) return {find_task(tasks, *only)};
+    std::size_t first = begin ? find_task(tasks, *begin) : 0;
+    std::size_t last = end ? find_task(tasks, *end) : (tasks.empty() ? 0 : tasks.size() - 1);
+    if (tasks.empty()) return {};
+    if (first > last)
+        throw UsageError("task " + std::to_string(first + 1) + " (-b) comes after task " +
+                         std::to_string(last + 1) + " (-e)");
+    std::vector<std::size_t> out;
+    for (std::size_t i = first; i <= last; ++i) out.push_back(i);
+    return out;
+}
+
+void print(std::ostream& out, const std::vector<Task>& tasks) {
+    char line[512];
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+        std::snprintf(line, sizeof line, "%3zu %-32s : %s\n", i + 1, tasks[i].name.c_str(),
+                      tasks[i].description.c_str());
+        out << line;
+    }
+}
+
+std::optional<std::size_t> run(const std::vector<Task>& tasks,
+                               const std::vector<std::size_t>& selection, const Executor& execute) {
+    auto& logger = log::Logger::instance();
+    for (std::size_t index : selection) {
+        const Task& task = tasks.at(index);
+        logger.task_begin(static_cast<int>(index + 1), task.name, task.description);
+        try {
+            execute(task);
+        } catch (const std::exception& e) {
+            logger.task_end(false, e.what());
+            return index;
+        }
+        logger.task_end(true);
+    }
+    return std::nullopt;
+}
+
+}  // namespace dmc::tasks

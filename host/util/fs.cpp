@@ -1,0 +1,70 @@
+#include "util/fs.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "util/error.hpp"
+
+namespace fs = std::filesystem;
+
+namespace dmc {
+
+std::string read_file(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error("cannot read " + path.string() + ": " + std::strerror(errno));
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+}
+
+fs::path temp_sibling(const fs::path& path) {
+    static std::atomic<unsigned> counter{0};
+    return path.parent_path() / ("." + path.filename().string() + ".tmp." +
+                                 std::to_string(::getpid()) + "." + std::to_string(counter++));
+}
+
+void write_file_atomic(const fs::path& path, std::string_view data) {
+    if (path.has_parent_path()) fs::create_directories(path.parent_path());
+    const fs::path tmp = temp_sibling(path);
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw Error("cannot write " + path.string() + ": " + std::strerror(errno));
+    std::size_t done = 0;
+    while (done < data.size()) {
+        ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            int err = errno;
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            throw Error("cannot write " + path.string() + ": " + std::strerror(err));
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    ::fsync(fd);
+    ::close(fd);
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        int err = errno;
+        ::unlink(tmp.c_str());
+        throw Error("cannot write " + path.string() + ": " + std::strerror(err));
+    }
+}
+
+TempDir::TempDir(std::string_view prefix) {
+    std::string pattern = (fs::temp_directory_path() / (std::string(prefix) + ".XXXXXX")).string();
+    if (::mkdtemp(pattern.data()) == nullptr)
+        throw Error("cannot create a temporary directory: " + std::string(std::strerror(errno)));
+    path_ = pattern;
+}
+
+TempDir::~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+}
+
+}  // namespace dmc

@@ -1,0 +1,33 @@
+// File helpers that keep outputs consistent: everything is written to a
+// temporary name next to its destination and renamed into place.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace dmc {
+
+std::string read_file(const std::filesystem::path& path);
+
+// Writes data to path atomically (temporary file, fsync, rename).
+void write_file_atomic(const std::filesystem::path& path, std::string_view data);
+
+// A temporary path next to `path` that is unique to this process and call.
+std::filesystem::path temp_sibling(const std::filesystem::path& path);
+
+// A fresh private directory under the system's temporary directory, removed
+// with its content when the object dies.
+class TempDir {
+public:
+    explicit TempDir(std::string_view prefix = "dmc");
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::filesystem::path& path() const { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
+}  // namespace dmc

@@ -1,0 +1,234 @@
+// The C++ face of the dmc template SDK. A template is a class derived from
+// dmc::sdk::Template, registered with one DMC_TEMPLATE(...) line:
+//
+//   class Hello : public dmc::sdk::Template {
+//       void prepare(dmc::sdk::Prepare& p) override { p.package("hello"); }
+//       void collect(dmc::sdk::Collect& c) override { c.path("/usr/bin/hello"); }
+//       void configure(dmc::sdk::Configure& c) override { c.entrypoint({"/usr/bin/hello"}); }
+//   };
+//   DMC_TEMPLATE(Hello, "hello", "1.0", "core", "GNU hello")
+//
+// Everything here is inline and talks to the host only through the C structs of
+// abi.h, so nothing of the host's insides leaks into a plugin.
+#pragma once
+
+#include <dmc/abi.h>
+
+#include <cstdint>
+#include <exception>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dmc::sdk {
+
+enum class Level : int {
+    fail = DMC_LOG_FAIL,
+    error = DMC_LOG_ERROR,
+    warning = DMC_LOG_WARNING,
+    notice = DMC_LOG_NOTICE,
+    info = DMC_LOG_INFO,
+    detail = DMC_LOG_DETAIL,
+};
+
+// Services common to every hook: logging and the build's settings.
+class Context {
+public:
+    explicit Context(const dmc_host* host) : host_(host) {}
+
+    void log(Level level, const std::string& message) const {
+        host_->log(host_->opaque, static_cast<int>(level), message.c_str());
+    }
+    std::optional<std::string> setting(const std::string& key) const {
+        const char* value = host_->setting(host_->opaque, key.c_str());
+        if (value == nullptr) return std::nullopt;
+        return std::string(value);
+    }
+    std::string template_name() const { return setting("template").value_or(""); }
+    std::string arch() const { return setting("arch").value_or(""); }
+    std::string dist() const { return setting("dist").value_or(""); }
+    bool tools() const { return setting("tools").value_or("") == "1"; }
+    // An option of this template from the config file (templates.<name>.<option>).
+    std::optional<std::string> option(const std::string& name) const {
+        return setting("option." + name);
+    }
+
+private:
+    const dmc_host* host_;
+};
+
+class Prepare : public Context {
+public:
+    explicit Prepare(const dmc_prepare_ctx* ctx) : Context(ctx->host), ctx_(ctx) {}
+    void package(const std::string& name) { ctx_->add_package(ctx_->opaque, name.c_str()); }
+    void packages(std::initializer_list<const char*> names) {
+        for (const char* name : names) package(name);
+    }
+    void exclude(const std::string& name) { ctx_->exclude_package(ctx_->opaque, name.c_str()); }
+    void want(const std::string& feature) { ctx_->want(ctx_->opaque, feature.c_str()); }
+
+private:
+    const dmc_prepare_ctx* ctx_;
+};
+
+class Collect : public Context {
+public:
+    explicit Collect(const dmc_collect_ctx* ctx) : Context(ctx->host), ctx_(ctx) {}
+    void path(const std::string& p) { ctx_->add_path(ctx_->opaque, p.c_str()); }
+    void glob(const std::string& pattern) { ctx_->add_glob(ctx_->opaque, pattern.c_str()); }
+    void dlopened(const std::string& pattern) {
+        ctx_->add_dlopened(ctx_->opaque, pattern.c_str());
+    }
+    void allow_missing(const std::string& soname) {
+        ctx_->allow_missing(ctx_->opaque, soname.c_str());
+    }
+    void package_files(const std::string& package) {
+        ctx_->add_package_files(ctx_->opaque, package.c_str());
+    }
+
+private:
+    const dmc_collect_ctx* ctx_;
+};
+
+class Configure : public Context {
+public:
+    explicit Configure(const dmc_configure_ctx* ctx) : Context(ctx->host), ctx_(ctx) {}
+
+    void file(const std::string& path, std::string_view data, std::uint32_t mode = 0644,
+              std::uint32_t uid = 0, std::uint32_t gid = 0) {
+        ctx_->write_file(ctx_->opaque, path.c_str(), data.data(), data.size(), mode, uid, gid);
+    }
+    std::optional<std::string> read(const std::string& path) const {
+        std::size_t size = 0;
+        const char* data = ctx_->read_file(ctx_->opaque, path.c_str(), &size);
+        if (data == nullptr) return std::nullopt;
+        return std::string(data, size);
+    }
+    void dir(const std::string& path, std::uint32_t mode = 0755, std::uint32_t uid = 0,
+             std::uint32_t gid = 0) {
+        ctx_->make_dir(ctx_->opaque, path.c_str(), mode, uid, gid);
+    }
+    void symlink(const std::string& target, const std::string& path) {
+        ctx_->make_symlink(ctx_->opaque, target.c_str(), path.c_str());
+    }
+    void remove(const std::string& path) { ctx_->remove(ctx_->opaque, path.c_str()); }
+    void group(const std::string& name, std::uint32_t gid) {
+        ctx_->add_group(ctx_->opaque, name.c_str(), gid);
+    }
+    void user(const std::string& name, std::uint32_t uid, std::uint32_t gid,
+              const std::string& home = "/nonexistent",
+              const std::string& shell = "/usr/sbin/nologin") {
+        ctx_->add_user(ctx_->opaque, name.c_str(), uid, gid, home.c_str(), shell.c_str());
+    }
+    void entrypoint(const std::vector<std::string>& argv) { set_argv(ctx_->set_entrypoint, argv); }
+    void cmd(const std::vector<std::string>& argv) { set_argv(ctx_->set_cmd, argv); }
+    void env(const std::string& name, const std::string& value) {
+        ctx_->set_env(ctx_->opaque, name.c_str(), value.c_str());
+    }
+    void run_as(const std::string& user) { ctx_->set_user(ctx_->opaque, user.c_str()); }
+    void workdir(const std::string& dir) { ctx_->set_workdir(ctx_->opaque, dir.c_str()); }
+    void expose(const std::string& port) { ctx_->expose(ctx_->opaque, port.c_str()); }
+    void volume(const std::string& path) { ctx_->add_volume(ctx_->opaque, path.c_str()); }
+    void label(const std::string& name, const std::string& value) {
+        ctx_->set_label(ctx_->opaque, name.c_str(), value.c_str());
+    }
+    void stop_signal(const std::string& signal) {
+        ctx_->set_stop_signal(ctx_->opaque, signal.c_str());
+    }
+
+private:
+    using ArgvSetter = void (*)(void*, const char* const*, std::size_t);
+    void set_argv(ArgvSetter setter, const std::vector<std::string>& argv) {
+        std::vector<const char*> raw;
+        raw.reserve(argv.size());
+        for (const auto& arg : argv) raw.push_back(arg.c_str());
+        setter(ctx_->opaque, raw.data(), raw.size());
+    }
+    const dmc_configure_ctx* ctx_;
+};
+
+class Deploy : public Context {
+public:
+    explicit Deploy(const dmc_deploy_ctx* ctx) : Context(ctx->host), ctx_(ctx) {}
+    std::string image() const { return setting("image").value_or(""); }
+    void object(const std::string& yaml) { ctx_->add_object(ctx_->opaque, yaml.c_str()); }
+
+private:
+    const dmc_deploy_ctx* ctx_;
+};
+
+// Derive from this and override the hooks. Throwing std::exception from a hook
+// fails it with the exception's message.
+class Template {
+public:
+    virtual ~Template() = default;
+    virtual void prepare(Prepare&) = 0;
+    virtual void collect(Collect&) = 0;
+    virtual void configure(Configure&) = 0;
+    virtual void deploy(Deploy&) {}
+};
+
+namespace detail {
+
+template <class T>
+T& instance() {
+    static T the_template;
+    return the_template;
+}
+
+// Runs a hook and keeps every exception on this side of the boundary.
+template <class T, class Wrapper, class Ctx, class Hook>
+int call_hook(const Ctx* ctx, Hook hook) noexcept {
+    try {
+        Wrapper wrapper(ctx);
+        (instance<T>().*hook)(wrapper);
+        return 0;
+    } catch (const std::exception& e) {
+        ctx->host->fail(ctx->host->opaque, e.what());
+    } catch (...) {
+        ctx->host->fail(ctx->host->opaque, "unknown exception in template hook");
+    }
+    return 1;
+}
+
+template <class T>
+dmc_plugin make_plugin(const char* name, const char* version, const char* group,
+                       const char* description, const char* const* builds_on) {
+    dmc_plugin plugin{};
+    plugin.abi_version = DMC_PLUGIN_ABI_VERSION;
+    plugin.struct_size = sizeof(dmc_plugin);
+    plugin.name = name;
+    plugin.version = version;
+    plugin.description = description;
+    plugin.group = group;
+    plugin.builds_on = builds_on;
+    plugin.prepare = [](const dmc_prepare_ctx* c) {
+        return call_hook<T, Prepare>(c, &Template::prepare);
+    };
+    plugin.collect = [](const dmc_collect_ctx* c) {
+        return call_hook<T, Collect>(c, &Template::collect);
+    };
+    plugin.configure = [](const dmc_configure_ctx* c) {
+        return call_hook<T, Configure>(c, &Template::configure);
+    };
+    plugin.deploy = [](const dmc_deploy_ctx* c) {
+        return call_hook<T, Deploy>(c, &Template::deploy);
+    };
+    return plugin;
+}
+
+}  // namespace detail
+}  // namespace dmc::sdk
+
+// Registers CLASS as the template NAME. The optional trailing arguments name the
+// templates it builds on: their collect and configure results come first.
+#define DMC_TEMPLATE(CLASS, NAME, VERSION, GROUP, DESCRIPTION, ...)                         \
+    extern "C" __attribute__((visibility("default"))) const dmc_plugin* dmc_plugin_entry(    \
+        void) {                                                                              \
+        static const char* const builds_on[] = {__VA_ARGS__ __VA_OPT__(, ) nullptr};         \
+        static const dmc_plugin plugin = ::dmc::sdk::detail::make_plugin<CLASS>(             \
+            NAME, VERSION, GROUP, DESCRIPTION, builds_on);                                   \
+        return &plugin;                                                                      \
+    }

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs dmc and its SDK into a staging prefix, builds the example template out
+# of tree against it with find_package(dmc-sdk), and loads it with the host.
+set -euo pipefail
+source "$DMC_SOURCE_DIR/tests/lib.sh"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+stage=$work/stage
+cmake --install "$DMC_BINARY_DIR" --prefix "$stage" >/dev/null
+[ -f "$stage/lib/cmake/dmc-sdk/dmc-sdkConfig.cmake" ] || [ -d "$stage"/lib/*/cmake/dmc-sdk ] \
+    || fail "the SDK's CMake package was not installed"
+[ -f "$stage/include/dmc/sdk.hpp" ] || fail "the SDK headers were not installed"
+if grep -rq '#include "' "$stage/include/dmc"; then fail "the SDK includes host headers"; fi
+
+cmake -S "$DMC_SOURCE_DIR/tests/sdk-consumer" -B "$work/build" -G Ninja \
+    -DCMAKE_PREFIX_PATH="$stage" -DCMAKE_BUILD_TYPE=Release >"$work/configure.log" 2>&1 \
+    || { cat "$work/configure.log"; fail "configuring the example against the installed SDK failed"; }
+cmake --build "$work/build" >"$work/build.log" 2>&1 || { cat "$work/build.log"; fail "building the example failed"; }
+plugin=$work/build/dmc-template-example.so
+[ -f "$plugin" ] || fail "no plugin file was built"
+nm -D --defined-only "$plugin" | grep -q ' dmc_plugin_entry$' || fail "the entry symbol is not exported"
+
+# The installed dmc finds its own templates in <prefix>/lib/dmc/plugins.
+installed="$stage/bin/dmc"
+"$installed" -h | grep -q '^nginx ' || fail "the installed dmc does not find its templates"
+
+help=$("$installed" --plugin-dir "$work/build" -h)
+grep -q '^example                  : An example template built out of tree' <<<"$help" \
+    || fail "the example template is not in -h"
+grep -q '^extra ' <<<"$help" || fail "the example's group is not in -h"
+
+tasks=$("$installed" --plugin-dir "$work/build" -t example -A amd64 -l)
+grep -q 'example.amd64.prepare' <<<"$tasks" || fail "no tasks for the example"
+
+out=$(DMC_BUILDDIR="$work/state" "$installed" --plugin-dir "$work/build" -t example -A amd64 \
+    -b example.amd64.prepare -e example.amd64.prepare 2>&1) || { echo "$out"; fail "the prepare task failed"; }
+grep -q 'example prepare hook ran for amd64' <<<"$out" || { echo "$out"; fail "the prepare hook did not run"; }
+grep -q '"hello"' "$work/state/trixie/amd64/example/prepare.json" || fail "the hook's packages were not kept"
+# The plugin was loaded from DMC_PLUGIN_PATH as well.
+DMC_PLUGIN_PATH="$work/build" "$installed" -h | grep -q '^example ' || fail "DMC_PLUGIN_PATH is not searched"
+pass "sdk consumer"

@@ -1,0 +1,70 @@
+#include "plugin/hooks.hpp"
+
+#include <gtest/gtest.h>
+
+#include "util/error.hpp"
+
+namespace dmc::plugin {
+namespace {
+
+const Template& hello() {
+    static Registry r;
+    static bool loaded = false;
+    if (!loaded) {
+        r.load_dirs({std::filesystem::path(DMC_TEST_PLUGIN_DIR) / "external"});
+        loaded = true;
+    }
+    return *r.find("hello");
+}
+
+TEST(Hooks, PrepareGathersPackagesAndExcludes) {
+    PrepareResult r;
+    run_prepare(hello(), {{"arch", "arm64"}}, r);
+    EXPECT_EQ(r.packages, std::vector<std::string>{"hello"});
+    EXPECT_EQ(r.excludes, std::vector<std::string>{"hello-doc"});
+}
+
+TEST(Hooks, AnExceptionInAHookBecomesAnErrorNamingTheTemplate) {
+    PrepareResult r;
+    try {
+        run_prepare(hello(), {{"option.fail", "prepare"}}, r);
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_STREQ(e.what(), "template hello: prepare failed: asked to fail");
+    }
+}
+
+TEST(Hooks, CollectAndConfigureSeeSettingsAndOptions) {
+    CollectResult c;
+    run_collect(hello(), {}, c);
+    EXPECT_EQ(c.paths, std::vector<std::string>{"/usr/bin/hello"});
+    ConfigureResult r;
+    run_configure(hello(), {{"dist", "trixie"}, {"option.greeting", "moin"}}, nullptr, r);
+    ASSERT_EQ(r.files.size(), 1u);
+    EXPECT_EQ(r.files[0].path, "/etc/hello.conf");
+    EXPECT_EQ(r.files[0].data, "greeting=moin\n");
+    EXPECT_EQ(r.files[0].mode, 0644u);
+    EXPECT_EQ(r.image.entrypoint, std::vector<std::string>{"/usr/bin/hello"});
+    EXPECT_EQ(r.image.env.at(0), (std::pair<std::string, std::string>{"LANG", "C.UTF-8"}));
+    EXPECT_EQ(r.image.labels.at("org.example.hello"), "trixie");
+}
+
+TEST(Hooks, BuiltinNginxReadsTheRootfs) {
+    Registry reg;
+    reg.load_dirs({DMC_BUILTIN_PLUGIN_DIR});
+    ConfigureResult r;
+    RootfsReader reader = [](const std::string& path) -> std::optional<std::string> {
+        if (path == "/usr/share/nginx/html/index.nginx-debian.html") return "<h1>Welcome</h1>";
+        return std::nullopt;
+    };
+    run_configure(*reg.find("nginx"), {}, reader, r);
+    bool page = false;
+    for (const auto& f : r.files)
+        if (f.path == "/var/www/html/index.nginx-debian.html" && f.data == "<h1>Welcome</h1>") page = true;
+    EXPECT_TRUE(page);
+    EXPECT_EQ(r.image.user, "www-data");
+    EXPECT_EQ(r.image.ports, std::vector<std::string>{"8080/tcp"});
+}
+
+}  // namespace
+}  // namespace dmc::plugin

@@ -1,0 +1,82 @@
+#include "log/log.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "util/fs.hpp"
+
+namespace dmc::log {
+namespace {
+
+TEST(Log, SeedLevelNamesInOrder) {
+    const char* names[] = {"NONE",   "FAIL",    "ERROR", "OK",     "TASK",   "WARNING", "STDERR",
+                           "NOTICE", "CMD",     "INFO",  "STDOUT", "DETAIL", "ASSERT",  "ALL"};
+    for (int i = 0; i < 14; ++i) {
+        auto level = parse_level(names[i]);
+        ASSERT_TRUE(level) << names[i];
+        EXPECT_EQ(static_cast<int>(*level), i);
+        EXPECT_EQ(level_name(*level), names[i]);
+    }
+    EXPECT_EQ(parse_level("warning"), Level::warning);
+    EXPECT_FALSE(parse_level("LOUD"));
+}
+
+TEST(Log, MappingOntoSpdlog) {
+    EXPECT_EQ(to_spdlog(Level::none), spdlog::level::off);
+    EXPECT_EQ(to_spdlog(Level::fail), spdlog::level::critical);
+    EXPECT_EQ(to_spdlog(Level::error), spdlog::level::err);
+    EXPECT_EQ(to_spdlog(Level::warning), spdlog::level::warn);
+    EXPECT_EQ(to_spdlog(Level::stderr_), spdlog::level::warn);
+    EXPECT_EQ(to_spdlog(Level::ok), spdlog::level::info);
+    EXPECT_EQ(to_spdlog(Level::task), spdlog::level::info);
+    EXPECT_EQ(to_spdlog(Level::notice), spdlog::level::info);
+    EXPECT_EQ(to_spdlog(Level::info), spdlog::level::info);
+    EXPECT_EQ(to_spdlog(Level::cmd), spdlog::level::debug);
+    EXPECT_EQ(to_spdlog(Level::detail), spdlog::level::debug);
+    EXPECT_EQ(to_spdlog(Level::assert_), spdlog::level::trace);
+    EXPECT_EQ(to_spdlog(Level::all), spdlog::level::trace);
+}
+
+TEST(Log, ThresholdShowsLevelsUpToIt) {
+    EXPECT_TRUE(shows(Level::task, Level::fail));
+    EXPECT_TRUE(shows(Level::task, Level::ok));
+    EXPECT_TRUE(shows(Level::task, Level::task));
+    EXPECT_FALSE(shows(Level::task, Level::warning));
+    EXPECT_FALSE(shows(Level::none, Level::fail));
+    EXPECT_TRUE(shows(Level::all, Level::assert_));
+}
+
+TEST(Log, LogFileHasHeaderTasksAndExitStatus) {
+    TempDir dir;
+    Settings settings;
+    settings.console = Level::none;
+    settings.file = Level::task;
+    settings.dir = dir.path();
+    auto& logger = Logger::instance();
+    logger.start(settings, "dmc -t nginx", {{"dist", "trixie"}});
+    logger.task_begin(1, "nginx.amd64.prepare", "Declare packages");
+    logger.write(Level::info, "hidden: above the file's level");
+    logger.write(Level::warning, "hidden too");
+    logger.write(Level::error, "an error shows");
+    logger.task_end(true);
+    logger.task_begin(2, "nginx.amd64.rootfs", "Unpack");
+    logger.task_end(false, "mirror unreachable");
+    logger.finish(1);
+    ASSERT_TRUE(logger.file_path());
+    std::string text = read_file(*logger.file_path());
+    EXPECT_NE(text.find("started: dmc -t nginx"), std::string::npos) << text;
+    EXPECT_NE(text.find("dist = trixie"), std::string::npos);
+    EXPECT_NE(text.find("task 1 nginx.amd64.prepare"), std::string::npos);
+    EXPECT_NE(text.find("an error shows"), std::string::npos);
+    EXPECT_EQ(text.find("hidden"), std::string::npos);
+    EXPECT_NE(text.find("OK      1 nginx.amd64.prepare"), std::string::npos);
+    EXPECT_NE(text.find("FAIL    2 nginx.amd64.rootfs : Unpack: mirror unreachable"), std::string::npos);
+    EXPECT_NE(text.find("exit status 1"), std::string::npos);
+    EXPECT_LT(text.find("task 1"), text.find("task 2"));
+    logger.start(Settings{}, "", {});  // back to no file for the other tests
+}
+
+}  // namespace
+}  // namespace dmc::log

@@ -1,0 +1,101 @@
+#include "plugin/registry.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "util/fs.hpp"
+
+namespace dmc::plugin {
+namespace {
+
+namespace fs = std::filesystem;
+const fs::path kTestPlugins = DMC_TEST_PLUGIN_DIR;
+const fs::path kBuiltin = DMC_BUILTIN_PLUGIN_DIR;
+
+const Refusal* refusal_for(const Registry& r, const std::string& file) {
+    for (const auto& x : r.refusals())
+        if (x.file.filename() == file) return &x;
+    return nullptr;
+}
+
+TEST(Registry, TheFourTemplatesLoad) {
+    Registry r;
+    r.load_dirs({kBuiltin});
+    EXPECT_TRUE(r.refusals().empty());
+    ASSERT_EQ(r.templates().size(), 4u);
+    const Template* nginx = r.find("nginx");
+    ASSERT_NE(nginx, nullptr);
+    EXPECT_EQ(nginx->group, "core");
+    EXPECT_EQ(r.find("php")->group, "core");
+    EXPECT_EQ(r.find("mariadb")->group, "base");
+    EXPECT_EQ(r.find("adminer")->group, "app");
+    EXPECT_EQ(r.find("adminer")->builds_on, (std::vector<std::string>{"php", "nginx"}));
+    EXPECT_FALSE(nginx->description.empty());
+}
+
+TEST(Registry, BrokenPluginsAreRefusedAndTheRestLoads) {
+    TempDir dir;
+    const auto marker = dir.path() / "initialiser-ran";
+    ::setenv("DMC_TEST_MARKER", marker.c_str(), 1);
+    Registry r;
+    r.load_dirs({kTestPlugins / "broken", kBuiltin});
+    ::unsetenv("DMC_TEST_MARKER");
+
+    EXPECT_EQ(r.templates().size(), 4u);  // the built-in ones, despite the broken ones
+    ASSERT_EQ(r.refusals().size(), 4u);
+
+    const Refusal* garbage = refusal_for(r, "garbage.so");
+    ASSERT_NE(garbage, nullptr);
+    EXPECT_NE(garbage->reason.find("not a dmc plugin"), std::string::npos);
+
+    const Refusal* stray = refusal_for(r, "not_a_plugin.so");
+    ASSERT_NE(stray, nullptr);
+    EXPECT_NE(stray->reason.find("no dmc_plugin_entry symbol"), std::string::npos);
+    EXPECT_FALSE(fs::exists(marker)) << "a stray .so was loaded and ran its initialiser";
+
+    const Refusal* abi = refusal_for(r, "wrong_abi.so");
+    ASSERT_NE(abi, nullptr);
+    EXPECT_NE(abi->reason.find("ABI 99"), std::string::npos) << abi->reason;
+    EXPECT_NE(abi->reason.find("ABI " + std::to_string(DMC_PLUGIN_ABI_VERSION)), std::string::npos);
+    EXPECT_NE(abi->message().find("wrong_abi.so"), std::string::npos);
+
+    const Refusal* hook = refusal_for(r, "missing_hook.so");
+    ASSERT_NE(hook, nullptr);
+    EXPECT_NE(hook->reason.find("'collect'"), std::string::npos) << hook->reason;
+    EXPECT_EQ(r.find("hookless"), nullptr);
+}
+
+TEST(Registry, DuplicateTemplateNameIsRefused) {
+    Registry r;
+    r.load_dirs({kBuiltin, kTestPlugins / "duplicate"});
+    ASSERT_EQ(r.refusals().size(), 1u);
+    EXPECT_NE(r.refusals()[0].reason.find("already provided by"), std::string::npos);
+    EXPECT_NE(r.refusals()[0].reason.find("dmc-template-nginx.so"), std::string::npos);
+    EXPECT_EQ(r.find("nginx")->version, "1.0");  // the first one found stays
+}
+
+TEST(Registry, SearchOrderDecidesWhichCopyWins) {
+    Registry r;
+    r.load_dirs({kTestPlugins / "duplicate", kBuiltin});
+    EXPECT_EQ(r.find("nginx")->version, "0.0");
+    EXPECT_EQ(r.refusals().size(), 1u);
+}
+
+TEST(Registry, MissingDirectoryIsSkipped) {
+    Registry r;
+    r.load_dirs({"/nonexistent/plugins", kTestPlugins / "external"});
+    EXPECT_TRUE(r.refusals().empty());
+    ASSERT_NE(r.find("hello"), nullptr);
+    EXPECT_EQ(r.find("hello")->builds_on, std::vector<std::string>{"nginx"});
+}
+
+TEST(Registry, BuiltinDirsAreNextToTheExecutable) {
+    auto dirs = builtin_dirs();
+    ASSERT_EQ(dirs.size(), 2u);
+    EXPECT_EQ(dirs[0].filename(), "plugins");
+    EXPECT_NE(dirs[1].string().find("lib/dmc/plugins"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dmc::plugin

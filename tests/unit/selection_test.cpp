@@ -1,0 +1,78 @@
+#include "app/selection.hpp"
+
+#include <gtest/gtest.h>
+
+#include "util/error.hpp"
+
+namespace dmc::app {
+namespace {
+
+using Strings = std::vector<std::string>;
+
+const plugin::Registry& registry() {
+    static plugin::Registry r;
+    static bool loaded = false;
+    if (!loaded) {
+        r.load_dirs({DMC_BUILTIN_PLUGIN_DIR, std::string(DMC_TEST_PLUGIN_DIR) + "/external"});
+        loaded = true;
+    }
+    return r;
+}
+
+TEST(Selection, GroupsInTheOrderGiven) {
+    EXPECT_EQ(select_templates(registry(), {}, {"core", "base", "app"}),
+              (Strings{"nginx", "php", "mariadb", "adminer", "hello"}));
+    EXPECT_EQ(select_templates(registry(), {}, {"base", "core"}), (Strings{"mariadb", "nginx", "php"}));
+}
+
+TEST(Selection, ATemplateComesAfterThoseItBuildsOn) {
+    EXPECT_EQ(select_templates(registry(), {"adminer", "nginx", "php"}, {}),
+              (Strings{"php", "nginx", "adminer"}));
+    EXPECT_EQ(select_templates(registry(), {"hello", "nginx"}, {}), (Strings{"nginx", "hello"}));
+    // Alone, adminer does not pull the others in as images of their own.
+    EXPECT_EQ(select_templates(registry(), {"adminer"}, {}), Strings{"adminer"});
+}
+
+TEST(Selection, AllTemplatesByDefault) {
+    EXPECT_EQ(select_templates(registry(), {}, {}).size(), 5u);
+}
+
+TEST(Selection, UnknownNamesListTheValidOnes) {
+    try {
+        select_templates(registry(), {"apache"}, {});
+        FAIL();
+    } catch (const UsageError& e) {
+        EXPECT_STREQ(e.what(),
+                     "unknown template 'apache'; valid templates: adminer, hello, mariadb, nginx, php");
+    }
+    try {
+        select_templates(registry(), {}, {"db"});
+        FAIL();
+    } catch (const UsageError& e) {
+        EXPECT_STREQ(e.what(), "unknown group 'db'; valid groups: core, base, app");
+    }
+}
+
+TEST(Selection, CompositionPutsTheBasesFirst) {
+    auto parts = composition(registry(), "adminer");
+    ASSERT_EQ(parts.size(), 3u);
+    EXPECT_EQ(parts[0]->name, "php");
+    EXPECT_EQ(parts[1]->name, "nginx");
+    EXPECT_EQ(parts[2]->name, "adminer");
+}
+
+TEST(Selection, Archs) {
+    EXPECT_EQ(arch_info("arm64").triplet, "aarch64-linux-gnu");
+    EXPECT_EQ(arch_info("amd64").oci, "amd64");
+    EXPECT_NO_THROW(check_archs({"amd64", "arm64"}));
+    try {
+        check_archs({"amd64", "sparc"});
+        FAIL();
+    } catch (const UsageError& e) {
+        EXPECT_NE(std::string(e.what()).find("unknown architecture 'sparc'; valid architectures: amd64, arm64"),
+                  std::string::npos);
+    }
+}
+
+}  // namespace
+}  // namespace dmc::app
