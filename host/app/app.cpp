@@ -72,7 +72,7 @@ int run(int argc, const char* const* argv) {
     request.dist = settings.dist;
     request.remove = options.remove;
     request.push = !settings.registry.empty();
-    if (activity == "create" || activity == "load")
+    if (activity == "create" || activity == "load" || activity == "update")
         request.templates = select_templates(registry, options.templates.value_or(std::vector<std::string>{}),
                                              options.groups.value_or(std::vector<std::string>{}));
     const auto task_list = tasks::plan(request);
@@ -83,6 +83,7 @@ int run(int argc, const char* const* argv) {
     const auto selection = tasks::select(task_list, options.begin, options.end, options.only);
 
     build::Pipeline pipeline(settings, registry, options.arguments);
+    pipeline.set_templates(request.templates);
     auto failed = tasks::run(task_list, selection,
                              [&](const tasks::Task& task) { pipeline.execute(task); });
     if (failed) {

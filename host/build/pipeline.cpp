@@ -34,7 +34,16 @@ plugin::HookSettings Pipeline::hook_settings(const plugin::Template& t,
     return s;
 }
 
+fs::path Pipeline::rootfs_dir(const std::string& tmpl, const std::string& arch) const {
+    return settings_.rootfs_dir / settings_.dist / arch / tmpl;
+}
+
 void Pipeline::execute(const tasks::Task& task) {
+    if (task.step == "dirs") return make_dirs();
+    if (task.step == "setup") return refresh_indexes(task.arch, false);
+    if (task.step == "update") return refresh_indexes(task.arch, true);
+    if (task.step == "resolve") return resolve_arguments(task.arch);
+    if (task.step == "rootfs") return rootfs(task);
     if (task.step == "prepare") return prepare(task);
     if (task.step == "collect") return collect(task);
     if (task.step == "configure") return configure(task);

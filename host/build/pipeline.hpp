@@ -3,8 +3,11 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "apt/archive.hpp"
 
 #include "config/settings.hpp"
 #include "plugin/hooks.hpp"
@@ -23,14 +26,32 @@ public:
     std::filesystem::path work_dir(const std::string& tmpl, const std::string& arch) const;
     plugin::HookSettings hook_settings(const plugin::Template& t, const std::string& arch) const;
 
+    // Where the unpacked packages of a template and arch live.
+    std::filesystem::path rootfs_dir(const std::string& tmpl, const std::string& arch) const;
+
 private:
+    // Hook steps (pipeline.cpp).
     void prepare(const tasks::Task& task);
     void collect(const tasks::Task& task);
     void configure(const tasks::Task& task);
+    // Archive steps (packages.cpp).
+    void make_dirs();
+    void refresh_indexes(const std::string& arch, bool report_changes);
+    void resolve_arguments(const std::string& arch);
+    void rootfs(const tasks::Task& task);
+    std::vector<apt::PackageRef> resolve_template(const std::string& tmpl, const std::string& arch,
+                                                  bool refresh);
+    apt::Archive& archive();
 
     const config::Settings& settings_;
     const plugin::Registry& registry_;
     std::vector<std::string> arguments_;
+    std::vector<std::string> templates_;  // the selection, for update's report
+    std::unique_ptr<net::Http> http_;
+    std::unique_ptr<apt::Archive> archive_;
+
+public:
+    void set_templates(std::vector<std::string> templates) { templates_ = std::move(templates); }
 };
 
 }  // namespace dmc::build

@@ -1,0 +1,257 @@
+#include "apt/archive.hpp"
+
+#include <archive.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <set>
+
+#include "apt/release.hpp"
+#include "apt/sources.hpp"
+#include "log/log.hpp"
+#include "util/error.hpp"
+#include "util/fs.hpp"
+#include "util/sha256.hpp"
+
+namespace fs = std::filesystem;
+
+namespace dmc::apt {
+namespace {
+
+// Debian releases that left the mirrors for archive.debian.org.
+const std::set<std::string> kArchivedDebian = {"buzz",  "rex",     "bo",     "hamm",
+                                               "slink", "potato",  "woody",  "sarge",
+                                               "etch",  "lenny",   "squeeze", "wheezy",
+                                               "jessie", "stretch", "buster"};
+
+std::string cache_key(const std::string& url) {
+    std::string key;
+    for (char c : url.substr(url.find("://") == std::string::npos ? 0 : url.find("://") + 3))
+        key += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-') ? c : '_';
+    return key;
+}
+
+// An exclusive lock on a file, held while the object lives.
+class FileLock {
+public:
+    explicit FileLock(const fs::path& path) {
+        fs::create_directories(path.parent_path());
+        fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd_ < 0) throw Error("cannot lock " + path.string());
+        while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+        }
+    }
+    ~FileLock() { ::close(fd_); }
+    FileLock(const FileLock&) = delete;
+    FileLock& operator=(const FileLock&) = delete;
+
+private:
+    int fd_;
+};
+
+}  // namespace
+
+std::string decompress(const std::string& data, const std::string& what) {
+    struct archive* a = archive_read_new();
+    archive_read_support_filter_all(a);
+    archive_read_support_format_raw(a);
+    std::string out;
+    struct archive_entry* entry = nullptr;
+    if (archive_read_open_memory(a, data.data(), data.size()) != ARCHIVE_OK ||
+        archive_read_next_header(a, &entry) != ARCHIVE_OK) {
+        std::string why = archive_error_string(a) ? archive_error_string(a) : "unreadable";
+        archive_read_free(a);
+        throw Error(what + " cannot be decompressed: " + why);
+    }
+    char buf[1 << 16];
+    for (;;) {
+        la_ssize_t n = archive_read_data(a, buf, sizeof buf);
+        if (n < 0) {
+            std::string why = archive_error_string(a) ? archive_error_string(a) : "corrupt";
+            archive_read_free(a);
+            throw Error(what + " is corrupt: " + why);
+        }
+        if (n == 0) break;
+        out.append(buf, static_cast<size_t>(n));
+    }
+    archive_read_free(a);
+    return out;
+}
+
+Archive::Archive(const config::Settings& settings, net::Http& http)
+    : settings_(settings), http_(http), cache_(settings.cache_dir) {
+    mirrors_ = settings.mirrors.empty() ? host_sources() : settings.mirrors;
+    if (mirrors_.empty())
+        throw Error("no mirror: the host has no apt sources; give one with -M URL or 'mirrors' in the config");
+}
+
+std::string Archive::keyring_of(const config::Mirror& m) const {
+    return m.keyring.empty() ? settings_.keyring : m.keyring;
+}
+
+std::string Archive::release_text(const config::Mirror& m, const std::string& suite, bool refresh,
+                                  bool primary) {
+    const fs::path dir = cache_ / "lists" / (cache_key(m.url) + "_dists_" + suite);
+    const fs::path verified = dir / "Release";
+    const std::string where = m.url + "/dists/" + suite;
+    std::error_code ec;
+    if (!refresh && fs::exists(verified, ec)) {
+        std::string text = read_file(verified);
+        auto release = parse_release(text);
+        if (!release.valid_until || *release.valid_until > std::time(nullptr) || settings_.allow_unsigned)
+            return text;
+        log::info(where + ": the cached Release file expired, fetching it again");
+    }
+    std::string text;
+    const std::string keyring = keyring_of(m);
+    if (auto inrelease = http_.get(where + "/InRelease")) {
+        if (settings_.allow_unsigned) {
+            try {
+                text = verify_inrelease(*inrelease, keyring, where + "/InRelease");
+            } catch (const Error& e) {
+                log::warning(std::string(e.what()) + " -- accepted because unsigned input is allowed");
+                text = strip_clearsign(*inrelease);
+            }
+        } else {
+            text = verify_inrelease(*inrelease, keyring, where + "/InRelease");
+        }
+    } else if (auto release = http_.get(where + "/Release")) {
+        auto signature = http_.get(where + "/Release.gpg");
+        try {
+            if (!signature) throw Error(where + "/Release: no signature (Release.gpg is missing)");
+            verify_detached(*release, *signature, keyring, where + "/Release");
+        } catch (const Error& e) {
+            if (!settings_.allow_unsigned) throw;
+            log::warning(std::string(e.what()) + " -- accepted because unsigned input is allowed");
+        }
+        text = *release;
+    } else {
+        if (!primary) return "";
+        std::string hint = "check -D or the mirror";
+        if (kArchivedDebian.count(suite))
+            hint = suite + " is no longer on Debian's mirrors (it moved to the archive); pick a current dist such as trixie, or give an archive mirror with -M";
+        throw Error("dist '" + suite + "' is not on " + m.url + " (no dists/" + suite +
+                    "/InRelease or Release); " + hint);
+    }
+    auto release = parse_release(text);
+    if (release.valid_until && *release.valid_until < std::time(nullptr)) {
+        if (!settings_.allow_unsigned)
+            throw Error(where + ": the Release file expired (Valid-Until is in the past); the mirror is stale or replayed; use another mirror");
+        log::warning(where + ": the Release file expired -- accepted because unsigned input is allowed");
+    }
+    write_file_atomic(verified, text);
+    return text;
+}
+
+std::vector<IndexFile> Archive::indexes(const std::string& arch, bool refresh) {
+    if (settings_.allow_unsigned)
+        log::warning("unsigned or expired archive indexes are allowed: the packages cannot be trusted");
+    std::vector<IndexFile> out;
+    bool first_mirror = true;
+    for (const auto& m : mirrors_) {
+        if (!m.archs.empty() && std::find(m.archs.begin(), m.archs.end(), arch) == m.archs.end())
+            continue;
+        const bool primary = first_mirror;
+        first_mirror = false;
+        bool first_suite = true;
+        for (const auto& suite : suites_for(m, settings_.dist)) {
+            const std::string text = release_text(m, suite, refresh, primary && first_suite);
+            first_suite = false;
+            if (text.empty()) {
+                log::warning(m.url + " has no suite " + suite + ", skipped");
+                continue;
+            }
+            auto release = parse_release(text);
+            if (!release.architectures.empty() &&
+                std::find(release.architectures.begin(), release.architectures.end(), arch) ==
+                    release.architectures.end())
+                throw Error(m.url + " " + suite + " has no architecture " + arch +
+                            " (it has " + config::join(release.architectures, " ") + ")");
+            for (const auto& component : m.components) {
+                const std::string base = component + "/binary-" + arch + "/Packages";
+                auto plain = release.files.find(base);
+                const char* exts[] = {".xz", ".gz", ".bz2", ""};
+                const char* chosen = nullptr;
+                for (const char* ext : exts)
+                    if (release.files.count(base + ext)) {
+                        chosen = ext;
+                        break;
+                    }
+                if (chosen == nullptr) {
+                    log::warning(m.url + " " + suite + " lists no " + base + ", skipped");
+                    continue;
+                }
+                const auto& entry = release.files.at(base + chosen);
+                IndexFile f{m.url, suite, component, arch, {}, {}};
+                // The cache holds uncompressed indexes by the SHA256 the Release file gives.
+                const std::string key = plain != release.files.end() ? plain->second.sha256 : entry.sha256;
+                f.path = cache_ / "indexes" / key;
+                f.sha256 = key;
+                std::error_code ec;
+                if (!fs::exists(f.path, ec)) {
+                    const std::string dir = m.url + "/dists/" + suite + "/";
+                    const std::string url = release.acquire_by_hash
+                        ? dir + component + "/binary-" + arch + "/by-hash/SHA256/" + entry.sha256
+                        : dir + base + chosen;
+                    auto data = http_.get(url);
+                    if (!data && release.acquire_by_hash) data = http_.get(dir + base + chosen);
+                    if (!data) throw Error(dir + base + chosen + " is listed in the Release file but missing on the mirror");
+                    const std::string what = dir + base + chosen;
+                    if (data->size() != entry.size || sha256_hex(*data) != entry.sha256)
+                        throw Error(what + ": size or SHA256 does not match the signed Release file (expected " +
+                                    entry.sha256 + "); the mirror is corrupt or tampered with");
+                    std::string text_data = *chosen ? decompress(*data, what) : *data;
+                    if (plain != release.files.end() &&
+                        (text_data.size() != plain->second.size || sha256_hex(text_data) != plain->second.sha256))
+                        throw Error(what + ": the uncompressed index does not match the signed Release file");
+                    write_file_atomic(f.path, text_data);
+                    log::info("fetched " + what);
+                }
+                out.push_back(f);
+            }
+        }
+    }
+    if (out.empty()) throw Error("no package index for " + arch + " on any mirror");
+    return out;
+}
+
+PackageIndex Archive::load(const std::vector<IndexFile>& files) const {
+    PackageIndex index;
+    for (const auto& f : files) {
+        const std::string text = read_file(f.path);
+        index.add(text, f.mirror, f.component, f.arch);
+    }
+    return index;
+}
+
+PackageRef PackageRef::of(const Package& p) {
+    return PackageRef{std::string(p.name()), std::string(p.version()), std::string(p.architecture()),
+                      p.url(), std::string(p.sha256()), p.size()};
+}
+
+fs::path Archive::deb_path(const PackageRef& p) const {
+    return cache_ / "debs" / (p.sha256 + ".deb");
+}
+
+std::vector<fs::path> Archive::fetch(const std::vector<PackageRef>& packages) {
+    std::vector<fs::path> paths;
+    std::vector<net::Download> missing;
+    // One process fetches at a time; the other waits and then finds the files there.
+    FileLock lock(cache_ / "debs" / ".lock");
+    std::set<std::string> queued;
+    for (const auto& p : packages) {
+        if (p.sha256.size() != 64)
+            throw Error(p.display() + " has no SHA256 in the index; refusing an unverifiable package");
+        auto path = deb_path(p);
+        paths.push_back(path);
+        std::error_code ec;
+        if (fs::exists(path, ec) || !queued.insert(path.string()).second) continue;
+        missing.push_back({p.url, path, p.sha256, p.size, p.display()});
+    }
+    if (!missing.empty()) http_.fetch(missing);
+    return paths;
+}
+
+}  // namespace dmc::apt

@@ -1,0 +1,64 @@
+// The archive client: mirrors -> verified Release files -> verified Packages
+// indexes -> a PackageIndex, and .deb files into a content-addressed cache shared
+// by every arch, template and run.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "apt/index.hpp"
+#include "config/settings.hpp"
+#include "net/http.hpp"
+
+namespace dmc::apt {
+
+// One Packages index of one suite, component and arch, verified and cached.
+struct IndexFile {
+    std::string mirror, suite, component, arch;
+    std::filesystem::path path;  // uncompressed, in the cache
+    std::string sha256;          // of the uncompressed text
+};
+
+// A chosen package, enough to fetch and check it without the index.
+struct PackageRef {
+    std::string name, version, arch, url, sha256;
+    std::uint64_t size = 0;
+    static PackageRef of(const Package& p);
+    std::string display() const { return name + " " + version + " " + arch; }
+};
+
+class Archive {
+public:
+    Archive(const config::Settings& settings, net::Http& http);
+
+    // The mirrors in use: configured, or the host's apt sources.
+    const std::vector<config::Mirror>& mirrors() const { return mirrors_; }
+    std::string keyring_of(const config::Mirror& m) const;
+
+    // Makes sure the indexes of `arch` are in the cache, verified. With refresh, the
+    // Release files are fetched again; otherwise a cached, still valid one is used.
+    std::vector<IndexFile> indexes(const std::string& arch, bool refresh);
+
+    // A PackageIndex over the given (cached) index files.
+    PackageIndex load(const std::vector<IndexFile>& files) const;
+
+    // Fetches the .deb files (checking their SHA256 against the index) into the cache
+    // and returns their paths, in the order given. Safe with concurrent dmc processes.
+    std::vector<std::filesystem::path> fetch(const std::vector<PackageRef>& packages);
+
+    std::filesystem::path deb_path(const PackageRef& p) const;
+
+private:
+    std::string release_text(const config::Mirror& m, const std::string& suite, bool refresh,
+                             bool primary);
+    const config::Settings& settings_;
+    net::Http& http_;
+    std::vector<config::Mirror> mirrors_;
+    std::filesystem::path cache_;
+};
+
+// Reads a whole compressed (xz, gz, bz2, zst) or plain file into memory.
+std::string decompress(const std::string& data, const std::string& what);
+
+}  // namespace dmc::apt

@@ -1,0 +1,199 @@
+#include "apt/release.hpp"
+
+#include <fcntl.h>
+#include <sys/select.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <sstream>
+
+#include "apt/deb822.hpp"
+#include "util/error.hpp"
+#include "util/fs.hpp"
+
+namespace fs = std::filesystem;
+
+namespace dmc::apt {
+namespace {
+
+std::vector<std::string> words(std::string_view text) {
+    std::vector<std::string> out;
+    std::istringstream in{std::string(text)};
+    std::string w;
+    while (in >> w) out.push_back(w);
+    return out;
+}
+
+struct GpgvResult {
+    int status = -1;
+    std::string output;      // the signed text (for --output -)
+    std::string status_fd;   // machine-readable status lines
+};
+
+// Runs gpgv with its status on a pipe; no shell, arguments passed as they are.
+GpgvResult run_gpgv(const std::vector<std::string>& args) {
+    int out_pipe[2], status_pipe[2];
+    if (::pipe(out_pipe) != 0 || ::pipe(status_pipe) != 0) throw Error("cannot run gpgv: pipe failed");
+    pid_t pid = ::fork();
+    if (pid < 0) throw Error("cannot run gpgv: fork failed");
+    if (pid == 0) {
+        ::dup2(out_pipe[1], STDOUT_FILENO);
+        int devnull = ::open("/dev/null", O_WRONLY);
+        if (devnull >= 0) ::dup2(devnull, STDERR_FILENO);
+        ::close(out_pipe[0]);
+        ::close(status_pipe[0]);
+        std::string status_fd = std::to_string(status_pipe[1]);
+        std::vector<char*> argv;
+        argv.push_back(const_cast<char*>("gpgv"));
+        argv.push_back(const_cast<char*>("--status-fd"));
+        argv.push_back(status_fd.data());
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        ::execvp("gpgv", argv.data());
+        ::_exit(127);
+    }
+    ::close(out_pipe[1]);
+    ::close(status_pipe[1]);
+    GpgvResult r;
+    // Read both pipes; gpgv's output is small enough that sequential reads with
+    // the status pipe first could block, so poll them together.
+    char buf[65536];
+    int fds[2] = {out_pipe[0], status_pipe[0]};
+    std::string* sinks[2] = {&r.output, &r.status_fd};
+    bool open[2] = {true, true};
+    while (open[0] || open[1]) {
+        fd_set set;
+        FD_ZERO(&set);
+        int maxfd = -1;
+        for (int i = 0; i < 2; ++i)
+            if (open[i]) {
+                FD_SET(fds[i], &set);
+                maxfd = std::max(maxfd, fds[i]);
+            }
+        if (::select(maxfd + 1, &set, nullptr, nullptr, nullptr) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        for (int i = 0; i < 2; ++i) {
+            if (!open[i] || !FD_ISSET(fds[i], &set)) continue;
+            ssize_t n = ::read(fds[i], buf, sizeof buf);
+            if (n <= 0) {
+                open[i] = false;
+                ::close(fds[i]);
+            } else {
+                sinks[i]->append(buf, static_cast<size_t>(n));
+            }
+        }
+    }
+    int wstatus = 0;
+    ::waitpid(pid, &wstatus, 0);
+    r.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
+    if (r.status == 127) throw Error("gpgv is not installed; install the gpgv package");
+    return r;
+}
+
+std::string why_not_verified(const GpgvResult& r, const std::string& keyring) {
+    const auto& s = r.status_fd;
+    if (s.find("[GNUPG:] BADSIG") != std::string::npos) return "BAD signature";
+    if (s.find("[GNUPG:] NO_PUBKEY") != std::string::npos)
+        return "signed by a key that is not in " + keyring;
+    if (s.find("[GNUPG:] EXPKEYSIG") != std::string::npos) return "signed by an expired key";
+    if (s.find("[GNUPG:] REVKEYSIG") != std::string::npos) return "signed by a revoked key";
+    if (s.find("[GNUPG:] NODATA") != std::string::npos) return "no signature";
+    return "not verified (gpgv exit status " + std::to_string(r.status) + ")";
+}
+
+void check_keyring(const std::string& keyring) {
+    std::error_code ec;
+    if (!fs::is_regular_file(keyring, ec))
+        throw Error("keyring " + keyring +
+                    " does not exist; install debian-archive-keyring or set the mirror's keyring");
+}
+
+}  // namespace
+
+std::optional<std::time_t> parse_release_date(const std::string& text) {
+    struct tm tm;
+    std::memset(&tm, 0, sizeof tm);
+    const char* end = ::strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S", &tm);
+    if (end == nullptr) return std::nullopt;
+    return ::timegm(&tm);
+}
+
+ReleaseFile parse_release(const std::string& text) {
+    ReleaseFile r;
+    Deb822 doc(text);
+    auto it = doc.begin();
+    if (it == doc.end()) throw Error("the Release file is empty");
+    Stanza s = *it;
+    r.origin = s.get("Origin");
+    r.suite = s.get("Suite");
+    r.codename = s.get("Codename");
+    r.date = s.get("Date");
+    if (auto v = s.find("Valid-Until")) r.valid_until = parse_release_date(std::string(*v));
+    r.architectures = words(s.get("Architectures"));
+    r.components = words(s.get("Components"));
+    r.acquire_by_hash = s.get("Acquire-By-Hash") == "yes";
+    std::istringstream lines{std::string(s.get("SHA256"))};
+    std::string line;
+    while (std::getline(lines, line)) {
+        auto w = words(line);
+        if (w.size() != 3) continue;
+        ReleaseEntry e;
+        e.sha256 = w[0];
+        try {
+            e.size = std::stoull(w[1]);
+        } catch (const std::exception&) {
+            continue;
+        }
+        r.files[w[2]] = e;
+    }
+    return r;
+}
+
+std::string verify_inrelease(const std::string& inrelease, const std::string& keyring,
+                             const std::string& what) {
+    check_keyring(keyring);
+    TempDir tmp("dmc-gpgv");
+    const auto file = tmp.path() / "InRelease";
+    write_file_atomic(file, inrelease);
+    auto r = run_gpgv({"--keyring", keyring, "--output", "-", file.string()});
+    if (r.status != 0 || r.status_fd.find("[GNUPG:] VALIDSIG") == std::string::npos)
+        throw Error(what + ": " + why_not_verified(r, keyring) +
+                    "; refusing it (use --allow-unsigned only if you trust this mirror)");
+    return r.output;
+}
+
+void verify_detached(const std::string& release, const std::string& signature,
+                     const std::string& keyring, const std::string& what) {
+    check_keyring(keyring);
+    TempDir tmp("dmc-gpgv");
+    write_file_atomic(tmp.path() / "Release", release);
+    write_file_atomic(tmp.path() / "Release.gpg", signature);
+    auto r = run_gpgv({"--keyring", keyring, (tmp.path() / "Release.gpg").string(),
+                       (tmp.path() / "Release").string()});
+    if (r.status != 0 || r.status_fd.find("[GNUPG:] VALIDSIG") == std::string::npos)
+        throw Error(what + ": " + why_not_verified(r, keyring) +
+                    "; refusing it (use --allow-unsigned only if you trust this mirror)");
+}
+
+std::string strip_clearsign(const std::string& inrelease) {
+    const std::string begin = "-----BEGIN PGP SIGNED MESSAGE-----";
+    if (inrelease.rfind(begin, 0) != 0) return inrelease;
+    auto body = inrelease.find("\n\n");
+    auto sig = inrelease.find("\n-----BEGIN PGP SIGNATURE-----");
+    if (body == std::string::npos || sig == std::string::npos || sig < body) return inrelease;
+    std::string text = inrelease.substr(body + 2, sig - body - 1);
+    // Dash-escaped lines.
+    std::string out;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind("- ", 0) == 0) line.erase(0, 2);
+        out += line + "\n";
+    }
+    return out;
+}
+
+}  // namespace dmc::apt

@@ -1,0 +1,304 @@
+#include "rootfs/unpack.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "apt/deb822.hpp"
+#include "util/error.hpp"
+#include "util/sha256.hpp"
+
+namespace fs = std::filesystem;
+
+namespace dmc::rootfs {
+namespace {
+
+using ArchivePtr = std::unique_ptr<struct archive, int (*)(struct archive*)>;
+
+std::vector<std::string> split(const std::string& path) {
+    std::vector<std::string> parts;
+    std::string cur;
+    for (char c : path + "/") {
+        if (c == '/') {
+            if (!cur.empty() && cur != ".") parts.push_back(cur);
+            cur.clear();
+        } else {
+            cur += c;
+        }
+    }
+    return parts;
+}
+
+// The components of an entry name ("./usr/bin/x" -> usr, bin, x); refuses absolute
+// names and "..".
+std::vector<std::string> entry_components(const std::string& name, const std::string& what) {
+    if (!name.empty() && name[0] == '/') throw Error(what + ": absolute path '" + name + "' refused");
+    auto parts = split(name);
+    for (const auto& p : parts)
+        if (p == "..") throw Error(what + ": path '" + name + "' with '..' refused");
+    return parts;
+}
+
+// Resolves directory components inside root, following symlinks the way the
+// kernel would after chroot, and refusing any that would lead outside it.
+// Returns the image path ("/usr/lib") of the directory, creating missing ones.
+std::string resolve_dir(const fs::path& root, const std::vector<std::string>& components,
+                        const std::string& what, int depth = 0) {
+    if (depth > 40) throw Error(what + ": too many levels of symbolic links");
+    std::vector<std::string> cur;
+    for (std::size_t i = 0; i < components.size(); ++i) {
+        const auto& c = components[i];
+        std::string image = "/";
+        for (const auto& p : cur) image += p + "/";
+        image += c;
+        const fs::path disk = root / image.substr(1);
+        struct stat st;
+        if (::lstat(disk.c_str(), &st) != 0) {
+            if (::mkdir(disk.c_str(), 0755) != 0 && errno != EEXIST)
+                throw Error(what + ": cannot create " + image + ": " + std::strerror(errno));
+            cur.push_back(c);
+            continue;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            cur.push_back(c);
+            continue;
+        }
+        if (!S_ISLNK(st.st_mode)) throw Error(what + ": " + image + " is not a directory");
+        char target[4096];
+        ssize_t n = ::readlink(disk.c_str(), target, sizeof target - 1);
+        if (n < 0) throw Error(what + ": cannot read link " + image);
+        target[n] = '\0';
+        std::vector<std::string> next;
+        if (target[0] != '/') next = cur;
+        for (const auto& p : split(target)) {
+            if (p == "..") {
+                if (next.empty())
+                    throw Error(what + ": path through symlink " + image + " -> " + target +
+                                " leaves the root; refused");
+                next.pop_back();
+            } else {
+                next.push_back(p);
+            }
+        }
+        for (std::size_t j = i + 1; j < components.size(); ++j) next.push_back(components[j]);
+        return resolve_dir(root, next, what, depth + 1);
+    }
+    std::string image = "/";
+    for (const auto& p : cur) image += p + "/";
+    if (image.size() > 1) image.pop_back();
+    return image;
+}
+
+std::string join_image(const std::string& dir, const std::string& name) {
+    return dir == "/" ? "/" + name : dir + "/" + name;
+}
+
+// Reads the inner tar members of a .deb through the outer ar reader.
+struct Nested {
+    struct archive* outer;
+    char buffer[1 << 16];
+};
+
+la_ssize_t read_nested(struct archive*, void* data, const void** buf) {
+    auto* n = static_cast<Nested*>(data);
+    *buf = n->buffer;
+    return archive_read_data(n->outer, n->buffer, sizeof n->buffer);
+}
+
+ArchivePtr open_inner(Nested& nested, const std::string& what) {
+    ArchivePtr inner(archive_read_new(), archive_read_free);
+    archive_read_support_filter_all(inner.get());
+    archive_read_support_format_tar(inner.get());
+    if (archive_read_open(inner.get(), &nested, nullptr, read_nested, nullptr) != ARCHIVE_OK)
+        throw Error(what + ": corrupt member: " + archive_error_string(inner.get()));
+    return inner;
+}
+
+void read_control(struct archive* inner, PackageRecord& record, const std::string& what) {
+    struct archive_entry* e;
+    int rc;
+    while ((rc = archive_read_next_header(inner, &e)) == ARCHIVE_OK) {
+        std::string name = archive_entry_pathname(e);
+        if (name.rfind("./", 0) == 0) name.erase(0, 2);
+        std::string* sink = name == "control"     ? &record.control
+                            : name == "md5sums"   ? &record.md5sums
+                            : name == "conffiles" ? &record.conffiles
+                                                  : nullptr;
+        if (sink == nullptr) continue;
+        char buf[16384];
+        la_ssize_t n;
+        while ((n = archive_read_data(inner, buf, sizeof buf)) > 0) sink->append(buf, static_cast<size_t>(n));
+        if (n < 0) throw Error(what + ": corrupt control member: " + archive_error_string(inner));
+    }
+    if (rc != ARCHIVE_EOF) throw Error(what + ": corrupt control member: " + archive_error_string(inner));
+}
+
+void write_regular(struct archive* inner, const fs::path& disk, const std::string& what,
+                   FileRecord& record) {
+    struct stat st;
+    if (::lstat(disk.c_str(), &st) == 0) {
+        if (S_ISDIR(st.st_mode)) throw Error(what + ": a file would replace the directory " + disk.filename().string());
+        ::unlink(disk.c_str());  // replace a file or symlink, never write through it
+    }
+    int fd = ::open(disk.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                    (record.mode & 0777) | 0600);
+    if (fd < 0) throw Error(what + ": cannot create " + disk.string() + ": " + std::strerror(errno));
+    Sha256 hash;
+    std::uint64_t size = 0;
+    char buf[1 << 16];
+    la_ssize_t n;
+    while ((n = archive_read_data(inner, buf, sizeof buf)) > 0) {
+        hash.update(buf, static_cast<size_t>(n));
+        size += static_cast<std::uint64_t>(n);
+        const char* p = buf;
+        while (n > 0) {
+            ssize_t w = ::write(fd, p, static_cast<size_t>(n));
+            if (w < 0) {
+                if (errno == EINTR) continue;
+                ::close(fd);
+                throw Error(what + ": cannot write " + disk.string() + ": " + std::strerror(errno));
+            }
+            p += w;
+            n -= w;
+        }
+    }
+    ::close(fd);
+    if (n < 0) throw Error(what + ": corrupt data (" + std::string(archive_error_string(inner)) + ")");
+    record.size = size;
+    record.sha256 = hash.hex();
+}
+
+void read_data(struct archive* inner, const fs::path& root, const std::string& package,
+               Manifest& manifest, const std::string& what) {
+    struct archive_entry* e;
+    int rc;
+    while ((rc = archive_read_next_header(inner, &e)) == ARCHIVE_OK) {
+        const std::string name = archive_entry_pathname(e);
+        auto parts = entry_components(name, what);
+        if (parts.empty()) continue;  // "./" itself
+        const std::string leaf = parts.back();
+        parts.pop_back();
+        const std::string dir = resolve_dir(root, parts, what);
+        const std::string image = join_image(dir, leaf);
+        const fs::path disk = root / image.substr(1);
+
+        FileRecord record;
+        record.package = package;
+        record.mode = archive_entry_perm(e);
+        record.uid = static_cast<std::uint32_t>(archive_entry_uid(e));
+        record.gid = static_cast<std::uint32_t>(archive_entry_gid(e));
+
+        if (const char* hardlink = archive_entry_hardlink(e)) {
+            auto target_parts = entry_components(hardlink, what);
+            if (target_parts.empty()) throw Error(what + ": hard link '" + name + "' to the root refused");
+            const std::string target_leaf = target_parts.back();
+            target_parts.pop_back();
+            const std::string target = join_image(resolve_dir(root, target_parts, what), target_leaf);
+            ::unlink(disk.c_str());
+            if (::link((root / target.substr(1)).c_str(), disk.c_str()) != 0)
+                throw Error(what + ": cannot link " + image + " to " + target + ": " + std::strerror(errno));
+            record.type = 'h';
+            record.link = target;
+            if (auto it = manifest.files.find(target); it != manifest.files.end()) {
+                record.size = it->second.size;
+                record.sha256 = it->second.sha256;
+            }
+            manifest.files[image] = record;
+            continue;
+        }
+        switch (archive_entry_filetype(e)) {
+            case AE_IFDIR: {
+                struct stat st;
+                if (::lstat(disk.c_str(), &st) != 0) {
+                    if (::mkdir(disk.c_str(), 0755) != 0)
+                        throw Error(what + ": cannot create " + image + ": " + std::strerror(errno));
+                } else if (S_ISLNK(st.st_mode)) {
+                    resolve_dir(root, split(image), what);  // a link to a directory stays, if it stays inside
+                    continue;
+                }
+                record.type = 'd';
+                manifest.files.try_emplace(image, record);
+                break;
+            }
+            case AE_IFLNK: {
+                struct stat st;
+                if (::lstat(disk.c_str(), &st) == 0) {
+                    if (S_ISDIR(st.st_mode)) {
+                        if (!fs::is_empty(disk)) continue;  // keep a populated directory, as dpkg does
+                        ::rmdir(disk.c_str());
+                    } else {
+                        ::unlink(disk.c_str());
+                    }
+                }
+                record.type = 'l';
+                record.link = archive_entry_symlink(e);
+                record.mode = 0777;
+                if (::symlink(record.link.c_str(), disk.c_str()) != 0)
+                    throw Error(what + ": cannot create link " + image + ": " + std::strerror(errno));
+                manifest.files[image] = record;
+                break;
+            }
+            case AE_IFREG:
+                record.type = 'f';
+                write_regular(inner, disk, what, record);
+                manifest.files[image] = record;
+                break;
+            default:
+                // Device nodes and FIFOs have no place in an unprivileged rootfs.
+                break;
+        }
+    }
+    if (rc != ARCHIVE_EOF)
+        throw Error(what + ": corrupt data member (" + std::string(archive_error_string(inner)) +
+                    "); the download is truncated or damaged");
+}
+
+}  // namespace
+
+void unpack_deb(const fs::path& deb, const fs::path& root, const std::string& package,
+                Manifest& manifest) {
+    const std::string what = package + " (" + deb.filename().string() + ")";
+    ArchivePtr outer(archive_read_new(), archive_read_free);
+    archive_read_support_format_ar(outer.get());
+    if (archive_read_open_filename(outer.get(), deb.c_str(), 1 << 16) != ARCHIVE_OK)
+        throw Error(what + ": not a .deb: " + archive_error_string(outer.get()));
+    fs::create_directories(root);
+    PackageRecord record;
+    bool saw_data = false, saw_control = false;
+    struct archive_entry* e;
+    int rc;
+    while ((rc = archive_read_next_header(outer.get(), &e)) == ARCHIVE_OK) {
+        const std::string member = archive_entry_pathname(e);
+        Nested nested{outer.get(), {}};
+        if (member.rfind("control.tar", 0) == 0) {
+            auto inner = open_inner(nested, what);
+            read_control(inner.get(), record, what);
+            saw_control = true;
+        } else if (member.rfind("data.tar", 0) == 0) {
+            auto inner = open_inner(nested, what);
+            read_data(inner.get(), root, package, manifest, what);
+            saw_data = true;
+        }
+    }
+    if (rc != ARCHIVE_EOF)
+        throw Error(what + ": corrupt .deb (" + std::string(archive_error_string(outer.get())) + ")");
+    if (!saw_data || !saw_control)
+        throw Error(what + ": not a complete .deb (no " + (saw_data ? "control" : "data") +
+                    " member); the file is truncated or damaged");
+    apt::Deb822 doc(record.control);
+    auto it = doc.begin();
+    if (it != doc.end()) {
+        record.version = std::string((*it).get("Version"));
+        record.arch = std::string((*it).get("Architecture"));
+    }
+    manifest.packages[package] = std::move(record);
+}
+
+}  // namespace dmc::rootfs
