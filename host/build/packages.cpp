@@ -131,6 +131,9 @@ std::vector<apt::PackageRef> Pipeline::resolve_template(const std::string& tmpl,
         if (feature == "ca-certificates" || feature == "tzdata") request.packages.push_back(feature);
     }
     if (settings_.tools) request.packages.push_back("busybox-static");
+    // base-files names the distribution (/etc/os-release, /etc/debian_version) for
+    // the image and for vulnerability scanners.
+    request.packages.push_back("base-files");
 
     auto files = archive().indexes(arch, refresh);
     // The same indexes and request resolve the same way: keep the answer.
@@ -163,7 +166,8 @@ void Pipeline::rootfs(const tasks::Task& task) {
     auto debs = archive().fetch(refs);
 
     // Unpack again only when the package set changed.
-    std::string stamp_text;
+    // Bump the layout when unpacking changes, so old trees are unpacked again.
+    std::string stamp_text = "layout 3\n";
     for (const auto& r : refs) stamp_text += r.sha256 + "\n";
     const std::string stamp = sha256_hex(stamp_text);
     const fs::path dir = rootfs_dir(task.template_name, task.arch);
@@ -176,6 +180,16 @@ void Pipeline::rootfs(const tasks::Task& task) {
     fs::remove_all(tmp, ec);
     fs::create_directories(tmp / "root");
     rootfs::Manifest manifest;
+    // The merged-/usr links that base-files (or debootstrap) would make: packages
+    // ship under /usr, while ELF interpreters and scripts name /lib64, /bin, ...
+    for (const char* dir : {"bin", "sbin", "lib", "lib64"}) {
+        fs::create_directory_symlink(std::string("usr/") + dir, tmp / "root" / dir);
+        rootfs::FileRecord link;
+        link.type = 'l';
+        link.mode = 0777;
+        link.link = std::string("usr/") + dir;
+        manifest.files["/" + std::string(dir)] = link;
+    }
     // base-files first: it creates the merged-/usr links the others unpack through.
     std::vector<std::size_t> order(refs.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;

@@ -3,7 +3,11 @@
 #include <nlohmann/json.hpp>
 
 #include "app/selection.hpp"
+#include "build/selection.hpp"
 #include "build/state.hpp"
+#include "rootfs/manifest.hpp"
+#include "rootfs/path.hpp"
+#include "util/fs.hpp"
 #include "log/log.hpp"
 #include "util/error.hpp"
 
@@ -44,6 +48,8 @@ void Pipeline::execute(const tasks::Task& task) {
     if (task.step == "update") return refresh_indexes(task.arch, true);
     if (task.step == "resolve") return resolve_arguments(task.arch);
     if (task.step == "rootfs") return rootfs(task);
+    if (task.step == "pack") return pack(task);
+    if (task.step == "index") return index(task);
     if (task.step == "prepare") return prepare(task);
     if (task.step == "collect") return collect(task);
     if (task.step == "configure") return configure(task);
@@ -62,12 +68,29 @@ void Pipeline::collect(const tasks::Task& task) {
     plugin::CollectResult result;
     for (const auto* t : app::composition(registry_, task.template_name))
         plugin::run_collect(*t, hook_settings(*t, task.arch), result);
-    save_collect(work_dir(task.template_name, task.arch), result);
+    const fs::path dir = work_dir(task.template_name, task.arch);
+    save_collect(dir, result);
+
+    const fs::path rootfs = rootfs_dir(task.template_name, task.arch);
+    const auto manifest = rootfs::Manifest::load(rootfs / "manifest.json");
+    const auto& arch = app::arch_info(task.arch);
+    SelectionRequest request{rootfs / "root", &manifest, result, arch.triplet, arch.elf_machine,
+                             task.template_name};
+    auto files = select_files(request);
+    save_selection(dir, files);
+    log::info(task.template_name + " " + task.arch + ": " + std::to_string(files.size()) +
+              " files selected");
 }
 
 void Pipeline::configure(const tasks::Task& task) {
     plugin::ConfigureResult result;
-    auto reader = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+    const fs::path root = rootfs_dir(task.template_name, task.arch) / "root";
+    auto reader = [&root](const std::string& path) -> std::optional<std::string> {
+        auto real = resolve_in_root(root, path);
+        std::error_code ec;
+        if (!real || !fs::is_regular_file(root / real->substr(1), ec)) return std::nullopt;
+        return read_file(root / real->substr(1));
+    };
     for (const auto* t : app::composition(registry_, task.template_name))
         plugin::run_configure(*t, hook_settings(*t, task.arch), reader, result);
     save_configure(work_dir(task.template_name, task.arch), result);

@@ -4,10 +4,12 @@
 
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "apt/archive.hpp"
+#include "rootfs/manifest.hpp"
 
 #include "config/settings.hpp"
 #include "plugin/hooks.hpp"
@@ -42,6 +44,10 @@ private:
     std::vector<apt::PackageRef> resolve_template(const std::string& tmpl, const std::string& arch,
                                                   bool refresh);
     apt::Archive& archive();
+    // Output steps (output.cpp).
+    void pack(const tasks::Task& task);
+    void index(const tasks::Task& task);
+    std::int64_t epoch_of(const rootfs::Manifest& manifest, const std::set<std::string>& packages) const;
 
     const config::Settings& settings_;
     const plugin::Registry& registry_;

@@ -102,4 +102,11 @@ plugin::ConfigureResult load_configure(const fs::path& dir) {
     return load<plugin::ConfigureResult>(dir / "configure.json", "configure");
 }
 
+void save_selection(const fs::path& dir, const std::vector<std::string>& files) {
+    save(dir / "selection.json", files);
+}
+std::vector<std::string> load_selection(const fs::path& dir) {
+    return load<std::vector<std::string>>(dir / "selection.json", "collect");
+}
+
 }  // namespace dmc::build

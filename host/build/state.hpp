@@ -13,5 +13,7 @@ void save_collect(const std::filesystem::path& dir, const plugin::CollectResult&
 plugin::CollectResult load_collect(const std::filesystem::path& dir);
 void save_configure(const std::filesystem::path& dir, const plugin::ConfigureResult& r);
 plugin::ConfigureResult load_configure(const std::filesystem::path& dir);
+void save_selection(const std::filesystem::path& dir, const std::vector<std::string>& files);
+std::vector<std::string> load_selection(const std::filesystem::path& dir);
 
 }  // namespace dmc::build

@@ -24,7 +24,7 @@ void Manifest::save(const std::filesystem::path& file) const {
     pkgs = json::object();
     for (const auto& [name, p] : packages)
         pkgs[name] = {{"version", p.version}, {"arch", p.arch}, {"control", p.control},
-                      {"md5sums", p.md5sums}, {"conffiles", p.conffiles}};
+                      {"md5sums", p.md5sums}, {"conffiles", p.conffiles}, {"mtime", p.mtime}};
     write_file_atomic(file, j.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
@@ -51,6 +51,7 @@ Manifest Manifest::load(const std::filesystem::path& file) {
             r.control = p.at("control").get<std::string>();
             r.md5sums = p.at("md5sums").get<std::string>();
             r.conffiles = p.at("conffiles").get<std::string>();
+            r.mtime = p.value("mtime", std::int64_t{0});
             m.packages.emplace(name, std::move(r));
         }
     } catch (const json::exception& e) {

@@ -24,6 +24,7 @@ struct PackageRecord {
     std::string control;  // the control file (a deb822 stanza)
     std::string md5sums;  // the md5sums file, as shipped
     std::string conffiles;
+    std::int64_t mtime = 0;  // the newest entry of its data, a date from the inputs
 };
 
 struct Manifest {

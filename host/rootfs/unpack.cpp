@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -176,10 +177,11 @@ void write_regular(struct archive* inner, const fs::path& disk, const std::strin
 }
 
 void read_data(struct archive* inner, const fs::path& root, const std::string& package,
-               Manifest& manifest, const std::string& what) {
+               Manifest& manifest, const std::string& what, std::int64_t& newest) {
     struct archive_entry* e;
     int rc;
     while ((rc = archive_read_next_header(inner, &e)) == ARCHIVE_OK) {
+        newest = std::max<std::int64_t>(newest, archive_entry_mtime(e));
         const std::string name = archive_entry_pathname(e);
         auto parts = entry_components(name, what);
         if (parts.empty()) continue;  // "./" itself
@@ -283,7 +285,7 @@ void unpack_deb(const fs::path& deb, const fs::path& root, const std::string& pa
             saw_control = true;
         } else if (member.rfind("data.tar", 0) == 0) {
             auto inner = open_inner(nested, what);
-            read_data(inner.get(), root, package, manifest, what);
+            read_data(inner.get(), root, package, manifest, what, record.mtime);
             saw_data = true;
         }
     }

@@ -39,6 +39,8 @@ public:
     }
     T& operator*() { return value(); }
     T* operator->() { return &value(); }
+    const T& operator*() const { return value(); }
+    const T* operator->() const { return &value(); }
     const std::string& error() const { return std::get<1>(v_).why; }
 
 private:

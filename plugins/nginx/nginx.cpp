@@ -1,6 +1,8 @@
 // nginx from Debian, serving the default site as an unprivileged user.
 #include <dmc/sdk.hpp>
 
+#include <stdexcept>
+
 namespace {
 
 constexpr std::uint32_t kWwwData = 33;  // Debian's fixed uid/gid for www-data
@@ -70,8 +72,9 @@ public:
         c.dir("/etc/nginx/modules-enabled");
         c.dir("/etc/nginx/conf.d");
         // What nginx's postinst would do: the default page goes to the document root.
-        if (auto page = c.read("/usr/share/nginx/html/index.nginx-debian.html"))
-            c.file("/var/www/html/index.nginx-debian.html", *page);
+        auto page = c.read("/usr/share/nginx/html/index.html");
+        if (!page) throw std::runtime_error("the nginx packages ship no /usr/share/nginx/html/index.html");
+        c.file("/var/www/html/index.nginx-debian.html", *page);
         c.dir("/var/www/html");
         c.dir("/var/lib/nginx", 0750, kWwwData, kWwwData);
         c.dir("/var/log/nginx", 0750, kWwwData, kWwwData);

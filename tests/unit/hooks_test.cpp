@@ -54,7 +54,7 @@ TEST(Hooks, BuiltinNginxReadsTheRootfs) {
     reg.load_dirs({DMC_BUILTIN_PLUGIN_DIR});
     ConfigureResult r;
     RootfsReader reader = [](const std::string& path) -> std::optional<std::string> {
-        if (path == "/usr/share/nginx/html/index.nginx-debian.html") return "<h1>Welcome</h1>";
+        if (path == "/usr/share/nginx/html/index.html") return "<h1>Welcome</h1>";
         return std::nullopt;
     };
     run_configure(*reg.find("nginx"), {}, reader, r);
@@ -64,6 +64,9 @@ TEST(Hooks, BuiltinNginxReadsTheRootfs) {
     EXPECT_TRUE(page);
     EXPECT_EQ(r.image.user, "www-data");
     EXPECT_EQ(r.image.ports, std::vector<std::string>{"8080/tcp"});
+    ConfigureResult none;
+    EXPECT_THROW(run_configure(*reg.find("nginx"), {}, [](const std::string&) { return std::optional<std::string>(); }, none),
+                 Error);
 }
 
 }  // namespace

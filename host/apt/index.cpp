@@ -1,0 +1,310 @@
+#include "apt/index.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+#include "apt/deb822.hpp"  // field_name_equals
+#include "apt/relation.hpp"
+#include "apt/version.hpp"
+#include "util/error.hpp"
+
+namespace dmc::apt {
+
+namespace {
+
+constexpr std::size_t kChunkBytes = std::size_t{4} << 20;
+
+enum class Wanted : std::uint8_t {
+    Ignored,
+    Field,  // copied into the record
+    MultiArch,
+    Priority,
+    Essential,
+    Protected,
+    Size,
+    InstalledSize
+};
+
+struct Dispatch {
+    Wanted what = Wanted::Ignored;
+    std::uint8_t field = 0;  // Package::FieldId when what == Field
+};
+
+// Field names are case-insensitive; the exact spelling used by the archive is tried
+// first as it is all but certain.
+Dispatch classify(std::string_view name) {
+    struct Entry {
+        std::string_view name;
+        Dispatch dispatch;
+    };
+    using W = Wanted;
+    static constexpr Entry kEntries[] = {
+        {"Package", {W::Field, 0}},
+        {"Version", {W::Field, 1}},
+        {"Architecture", {W::Field, 2}},
+        {"Section", {W::Field, 3}},
+        {"Source", {W::Field, 4}},
+        {"Depends", {W::Field, 5}},
+        {"Pre-Depends", {W::Field, 6}},
+        {"Recommends", {W::Field, 7}},
+        {"Suggests", {W::Field, 8}},
+        {"Enhances", {W::Field, 9}},
+        {"Provides", {W::Field, 10}},
+        {"Conflicts", {W::Field, 11}},
+        {"Breaks", {W::Field, 12}},
+        {"Replaces", {W::Field, 13}},
+        {"Filename", {W::Field, 14}},
+        {"SHA256", {W::Field, 15}},
+        {"Multi-Arch", {W::MultiArch, 0}},
+        {"Priority", {W::Priority, 0}},
+        {"Essential", {W::Essential, 0}},
+        {"Protected", {W::Protected, 0}},
+        {"Important", {W::Protected, 0}},
+        {"Size", {W::Size, 0}},
+        {"Installed-Size", {W::InstalledSize, 0}},
+    };
+    for (const Entry& e : kEntries)
+        if (e.name.size() == name.size() && e.name[0] == name[0] && e.name == name)
+            return e.dispatch;
+    for (const Entry& e : kEntries)
+        if (field_name_equals(e.name, name)) return e.dispatch;
+    return {};
+}
+
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+bool is_yes(std::string_view v) { return field_name_equals(v, "yes"); }
+
+std::uint64_t parse_number(std::string_view v) {
+    std::uint64_t n = 0;
+    std::from_chars(v.data(), v.data() + v.size(), n);
+    return n;
+}
+
+MultiArch parse_multi_arch(std::string_view v) {
+    if (field_name_equals(v, "same")) return MultiArch::Same;
+    if (field_name_equals(v, "foreign")) return MultiArch::Foreign;
+    if (field_name_equals(v, "allowed")) return MultiArch::Allowed;
+    return MultiArch::No;
+}
+
+Priority parse_priority(std::string_view v) {
+    if (field_name_equals(v, "required")) return Priority::Required;
+    if (field_name_equals(v, "important")) return Priority::Important;
+    if (field_name_equals(v, "standard")) return Priority::Standard;
+    if (field_name_equals(v, "optional")) return Priority::Optional;
+    return Priority::Extra;  // apt files every unknown word as extra
+}
+
+}  // namespace
+
+std::string_view Package::source() const {
+    std::string_view s = field(kSource);
+    if (s.empty()) return name();
+    return s.substr(0, s.find(' '));
+}
+
+std::string_view Package::source_version() const {
+    std::string_view s = field(kSource);
+    auto open = s.find('(');
+    auto close = s.find(')');
+    if (open == std::string_view::npos || close == std::string_view::npos || close < open)
+        return version();
+    return trim(s.substr(open + 1, close - open - 1));
+}
+
+std::string Package::url() const {
+    std::string out = origin_ ? origin_->base_url : std::string();
+    if (!out.empty() && out.back() != '/') out += '/';
+    out += filename();
+    return out;
+}
+
+std::string Package::display() const {
+    std::string out(name());
+    out += ' ';
+    out += version();
+    out += ' ';
+    out += architecture();
+    return out;
+}
+
+PackageIndex::PackageIndex() = default;
+PackageIndex::~PackageIndex() = default;
+PackageIndex::PackageIndex(PackageIndex&&) noexcept = default;
+PackageIndex& PackageIndex::operator=(PackageIndex&&) noexcept = default;
+
+char* PackageIndex::allocate(std::size_t bytes) {
+    if (bytes > chunk_left_) {
+        std::size_t chunk = std::max(bytes, kChunkBytes);
+        chunks_.push_back(std::make_unique<char[]>(chunk));
+        chunk_pos_ = chunks_.back().get();
+        chunk_left_ = chunk;
+    }
+    char* out = chunk_pos_;
+    chunk_pos_ += bytes;
+    chunk_left_ -= bytes;
+    arena_bytes_ += bytes;
+    return out;
+}
+
+void PackageIndex::add(std::string_view packages_text, std::string_view base_url,
+                       std::string_view component, std::string_view arch) {
+    std::string base(base_url);
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    origins_.push_back(Origin{std::move(base), std::string(component), std::string(arch)});
+    const Origin* origin = &origins_.back();
+    // An archive index averages about 800 bytes a stanza; growing the tables as they
+    // fill would rehash them a dozen times.
+    std::size_t expected = packages_text.size() / 800 + 16;
+    by_name_.reserve(by_name_.size() + expected);
+    providers_.reserve(providers_.size() + expected);
+
+    // One pass over the text, line by line: a stanza is committed at the blank line (or
+    // the end of the text) that closes it. The generic Deb822 reader would walk every
+    // stanza twice; this is the hot path of loading an archive.
+    const char* const begin = packages_text.data();
+    const char* const end = begin + packages_text.size();
+    const char* pos = begin;
+    const char* stanza_start = nullptr;
+    std::array<std::string_view, Package::kFieldCount> values{};
+    Package pkg;
+    Dispatch pending;  // the field whose value the current line may continue
+    const char* value_start = nullptr;
+    const char* value_end = nullptr;
+
+    auto finish_field = [&] {
+        if (pending.what == Wanted::Ignored) return;
+        while (value_end > value_start && is_blank(value_end[-1])) --value_end;
+        std::string_view v(value_start, static_cast<std::size_t>(value_end - value_start));
+        switch (pending.what) {
+            case Wanted::Ignored:
+                break;
+            case Wanted::Field:
+                values[pending.field] = v;
+                break;
+            case Wanted::MultiArch:
+                pkg.multi_arch_ = parse_multi_arch(v);
+                break;
+            case Wanted::Priority:
+                pkg.priority_ = parse_priority(v);
+                break;
+            case Wanted::Essential:
+                if (is_yes(v)) pkg.flags_ |= Package::kEssentialFlag;
+                break;
+            case Wanted::Protected:
+                if (is_yes(v)) pkg.flags_ |= Package::kProtectedFlag;
+                break;
+            case Wanted::Size:
+                pkg.size_ = parse_number(v);
+                break;
+            case Wanted::InstalledSize:
+                pkg.installed_size_kib_ = static_cast<std::uint32_t>(parse_number(v));
+                break;
+        }
+        pending = {};
+    };
+    auto finish_stanza = [&] {
+        finish_field();
+        if (stanza_start != nullptr)
+            commit(values, pkg, origin, static_cast<std::size_t>(stanza_start - begin));
+        stanza_start = nullptr;
+        values = {};
+        pkg = Package();
+    };
+
+    while (pos < end) {
+        const char* nl = static_cast<const char*>(std::memchr(pos, '\n', end - pos));
+        const char* line_end = nl ? nl : end;
+        const char* next = nl ? nl + 1 : end;
+        if (pos == line_end) {
+            finish_stanza();
+        } else if (*pos == ' ' || *pos == '\t') {
+            const char* q = pos;
+            while (q < line_end && is_blank(*q)) ++q;
+            if (q == line_end)
+                finish_stanza();  // a line of blanks separates paragraphs too
+            else
+                value_end = line_end;  // continuation of the pending field
+        } else if (*pos != '#') {
+            finish_field();
+            const char* colon = static_cast<const char*>(std::memchr(pos, ':', line_end - pos));
+            if (colon != nullptr) {
+                if (stanza_start == nullptr) stanza_start = pos;
+                const char* name_end = colon;
+                while (name_end > pos && is_blank(name_end[-1])) --name_end;
+                pending = classify(std::string_view(pos, static_cast<std::size_t>(name_end - pos)));
+                value_start = colon + 1;
+                while (value_start < line_end && is_blank(*value_start)) ++value_start;
+                value_end = line_end;
+            }
+        }
+        pos = next;
+    }
+    finish_stanza();
+}
+
+void PackageIndex::commit(std::array<std::string_view, Package::kFieldCount>& values, Package& pkg,
+                          const Origin* origin, std::size_t offset) {
+    pkg.origin_ = origin;
+    if (values[Package::kName].empty() || values[Package::kVersion].empty()) {
+        throw Error("Packages index from " + origin->base_url + " (" + origin->component + "/" +
+                    origin->arch + "): stanza at byte " + std::to_string(offset) +
+                    " has no Package or Version field");
+    }
+    // An arch-less stanza (only seen in hand-written indexes) is for the index's arch.
+    if (values[Package::kArchitecture].empty()) values[Package::kArchitecture] = origin->arch;
+
+    std::size_t total = 0;
+    for (std::string_view v : values) total += v.size();
+    char* record = allocate(total);
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (!values[i].empty()) std::memcpy(record + at, values[i].data(), values[i].size());
+        at += values[i].size();
+        pkg.ends_[i] = static_cast<std::uint32_t>(at);
+    }
+    pkg.text_ = record;
+    pkg.ordinal_ = static_cast<std::uint32_t>(packages_.size());
+    packages_.push_back(pkg);
+    const Package* stored = &packages_.back();
+
+    // Highest version first; equal versions keep the order they were added in.
+    auto& versions = by_name_[stored->name()];
+    auto pos = std::find_if(versions.begin(), versions.end(), [&](const Package* p) {
+        return compare_versions(stored->version(), p->version()) > 0;
+    });
+    versions.insert(pos, stored);
+
+    if (!stored->provides().empty()) {
+        bool ok = for_each_relation(stored->provides(), [&](const RelationView& r, bool) {
+            providers_[r.name].push_back(Provider{stored, r.version, r.arch_qualifier});
+        });
+        if (!ok) {
+            throw Error("package " + stored->display() + ": malformed Provides: \"" +
+                        std::string(stored->provides()) + "\"");
+        }
+    }
+}
+
+std::span<const Package* const> PackageIndex::versions(std::string_view name) const {
+    auto it = by_name_.find(name);
+    if (it == by_name_.end()) return {};
+    return it->second;
+}
+
+std::span<const Provider> PackageIndex::providers(std::string_view name) const {
+    auto it = providers_.find(name);
+    if (it == providers_.end()) return {};
+    return it->second;
+}
+
+std::vector<std::string_view> PackageIndex::names() const {
+    std::vector<std::string_view> out;
+    out.reserve(by_name_.size());
+    for (const auto& [name, versions] : by_name_) out.push_back(name);
+    return out;
+}
+
+}  // namespace dmc::apt

@@ -1,0 +1,262 @@
+#include "build/assemble.hpp"
+
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include "rootfs/path.hpp"
+#include "util/error.hpp"
+
+namespace fs = std::filesystem;
+
+namespace dmc::build {
+namespace {
+
+using Entry = image::LayerEntry;
+using Type = image::LayerEntry::Type;
+
+// Applets that -T links to busybox.
+const char* const kBusyboxApplets[] = {"sh",   "ash",  "ls",    "ps",   "cat",  "cp",  "mv",
+                                       "rm",   "mkdir", "ln",   "chmod", "chown", "grep", "sed",
+                                       "find", "head", "tail",  "less", "vi",   "env", "id",
+                                       "top",  "kill", "mount", "df",   "du",   "wget", "nc",
+                                       "netstat", "ip", "ping", "hostname", "uname", "touch", "sleep",
+                                       "echo", "printf", "test", "[", "which", "xargs", "tar", "gzip"};
+
+bool under(const std::string& path, const std::string& dir) {
+    return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+                           path[dir.size()] == '/');
+}
+
+Entry entry_from_rootfs(const fs::path& root, const std::string& path, const rootfs::Manifest& m) {
+    Entry e;
+    e.path = path;
+    const fs::path disk = root / path.substr(1);
+    auto it = m.files.find(path);
+    if (it != m.files.end()) {
+        const auto& r = it->second;
+        e.mode = r.mode & 07777;
+        e.uid = r.uid;
+        e.gid = r.gid;
+        switch (r.type) {
+            case 'd': e.type = Type::dir; break;
+            case 'l': e.type = Type::symlink; e.link_target = r.link; break;
+            case 'h': e.type = Type::hardlink; e.link_target = r.link; break;
+            default: e.type = Type::file; e.source = disk; break;
+        }
+        return e;
+    }
+    // Made by the host (directories implied by the packages' entries).
+    struct stat st;
+    if (::lstat(disk.c_str(), &st) != 0) throw Error("selected path " + path + " vanished from the rootfs");
+    if (S_ISDIR(st.st_mode)) {
+        e.type = Type::dir;
+        e.mode = 0755;
+    } else if (S_ISLNK(st.st_mode)) {
+        e.type = Type::symlink;
+        e.link_target = fs::read_symlink(disk).string();
+    } else {
+        e.type = Type::file;
+        e.mode = st.st_mode & 0777;
+        e.source = disk;
+    }
+    return e;
+}
+
+std::string md5_of_file(const fs::path& file) {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(ctx, EVP_md5(), nullptr);
+    FILE* f = std::fopen(file.c_str(), "rb");
+    if (f) {
+        char buf[65536];
+        size_t n;
+        while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) EVP_DigestUpdate(ctx, buf, n);
+        std::fclose(f);
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(ctx, md, &len);
+    EVP_MD_CTX_free(ctx);
+    static const char* digits = "0123456789abcdef";
+    std::string hex;
+    for (unsigned i = 0; i < len; ++i) {
+        hex += digits[md[i] >> 4];
+        hex += digits[md[i] & 15];
+    }
+    return hex;
+}
+
+}  // namespace
+
+std::string passwd_file(const std::vector<plugin::UserSpec>& users) {
+    std::ostringstream out;
+    out << "root:x:0:0:root:/root:/usr/sbin/nologin\n";
+    for (const auto& u : users)
+        if (u.name != "root" && u.name != "nobody")
+            out << u.name << ":x:" << u.uid << ":" << u.gid << ":" << u.name << ":"
+                << (u.home.empty() ? "/nonexistent" : u.home) << ":"
+                << (u.shell.empty() ? "/usr/sbin/nologin" : u.shell) << "\n";
+    out << "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n";
+    return out.str();
+}
+
+std::string group_file(const std::vector<plugin::GroupSpec>& groups,
+                       const std::vector<plugin::UserSpec>& users) {
+    std::ostringstream out;
+    out << "root:x:0:\n";
+    std::set<std::string> written{"root", "nogroup"};
+    for (const auto& g : groups)
+        if (written.insert(g.name).second) out << g.name << ":x:" << g.gid << ":\n";
+    // A user's primary group must exist for lookups by gid.
+    for (const auto& u : users)
+        if (written.insert(u.name).second &&
+            std::none_of(groups.begin(), groups.end(), [&](const auto& g) { return g.gid == u.gid; }))
+            out << u.name << ":x:" << u.gid << ":\n";
+    out << "nogroup:x:65534:\n";
+    return out.str();
+}
+
+std::vector<std::string> small_selection(const rootfs::Manifest& manifest) {
+    std::vector<std::string> out;
+    for (const auto& [path, record] : manifest.files) {
+        if (under(path, "/usr/share/doc") || under(path, "/usr/share/man") ||
+            under(path, "/usr/share/info") || under(path, "/usr/share/locale") ||
+            under(path, "/usr/share/lintian") || under(path, "/usr/share/linda"))
+            continue;
+        out.push_back(path);
+    }
+    return out;
+}
+
+Assembly assemble(const AssemblyInput& in) {
+    const auto& m = *in.manifest;
+    const auto& cfg = *in.configure;
+    std::map<std::string, Entry> entries;
+    Assembly out;
+
+    for (const auto& path : in.selection) entries[path] = entry_from_rootfs(in.root, path, m);
+    // A hard link whose target is not in the image becomes a copy of the file.
+    for (auto& [path, e] : entries) {
+        if (e.type != Type::hardlink || entries.count(e.link_target)) continue;
+        e.type = Type::file;
+        e.source = in.root / e.link_target.substr(1);
+        e.link_target.clear();
+    }
+    for (const auto& removal : cfg.removals) {
+        const std::string r = normalize_image_path(removal);
+        for (auto it = entries.begin(); it != entries.end();)
+            it = under(it->first, r) ? entries.erase(it) : std::next(it);
+    }
+
+    auto put_file = [&](const std::string& path, std::string content, std::uint32_t mode,
+                        std::uint32_t uid = 0, std::uint32_t gid = 0) {
+        Entry e;
+        e.path = normalize_image_path(path);
+        e.type = Type::file;
+        e.content = std::move(content);
+        e.mode = mode;
+        e.uid = uid;
+        e.gid = gid;
+        entries[e.path] = e;
+    };
+    auto put_dir = [&](const std::string& path, std::uint32_t mode, std::uint32_t uid = 0,
+                       std::uint32_t gid = 0) {
+        Entry e;
+        e.path = normalize_image_path(path);
+        e.type = Type::dir;
+        e.mode = mode;
+        e.uid = uid;
+        e.gid = gid;
+        entries[e.path] = e;
+    };
+    auto put_link = [&](const std::string& target, const std::string& path) {
+        Entry e;
+        e.path = normalize_image_path(path);
+        e.type = Type::symlink;
+        e.mode = 0777;
+        e.link_target = target;
+        entries[e.path] = e;
+    };
+
+    // The minimal base every micro image has.
+    put_file("/etc/passwd", passwd_file(cfg.users), 0644);
+    put_file("/etc/group", group_file(cfg.groups, cfg.users), 0644);
+    put_file("/etc/nsswitch.conf",
+             "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\n"
+             "protocols: files\nservices: files\nethers: files\nrpc: files\n",
+             0644);
+    for (const char* p : {"/etc/os-release", "/usr/lib/os-release", "/etc/debian_version"})
+        if (auto chain = symlink_chain(in.root, p); !chain.empty())
+            for (const auto& c : chain) entries.try_emplace(c, entry_from_rootfs(in.root, c, m));
+    put_dir("/tmp", 01777);
+    put_dir("/var/tmp", 01777);
+    put_dir("/root", 0700);
+    for (const char* d : {"bin", "sbin", "lib"}) put_link(std::string("usr/") + d, std::string("/") + d);
+
+    if (in.tools) {
+        auto chain = symlink_chain(in.root, "/usr/bin/busybox");
+        if (chain.empty()) throw Error("-T needs busybox-static, which is not in the rootfs");
+        for (const auto& c : chain) entries.try_emplace(c, entry_from_rootfs(in.root, c, m));
+        for (const char* applet : kBusyboxApplets) {
+            const std::string path = std::string("/usr/bin/") + applet;
+            if (!entries.count(path)) put_link("busybox", path);
+        }
+    }
+
+    // The template's own configuration comes last and wins.
+    for (const auto& d : cfg.dirs) put_dir(d.path, d.mode, d.uid, d.gid);
+    for (const auto& f : cfg.files) put_file(f.path, f.data, f.mode, f.uid, f.gid);
+    for (const auto& l : cfg.symlinks) put_link(l.target, l.path);
+
+    // Scanner metadata: each package with files in the image, distroless style.
+    std::map<std::string, std::vector<std::string>> kept;
+    for (const auto& [path, e] : entries) {
+        auto it = m.files.find(path);
+        if (it == m.files.end() || it->second.package.empty()) continue;
+        // A file the template replaced no longer belongs to the package.
+        if (e.type == Type::file && e.source.empty()) continue;
+        kept[it->second.package].push_back(path);
+    }
+    std::string status;
+    for (const auto& [pkg, paths] : kept) {
+        auto rec = m.packages.find(pkg);
+        if (rec == m.packages.end()) continue;
+        out.packages.insert(pkg);
+        std::string control = rec->second.control;
+        while (!control.empty() && control.back() == '\n') control.pop_back();
+        // Keep "Status" next to "Package" as dpkg does.
+        std::string stanza;
+        std::istringstream lines(control);
+        std::string line;
+        while (std::getline(lines, line)) {
+            stanza += line + "\n";
+            if (line.rfind("Package:", 0) == 0) stanza += "Status: install ok installed\n";
+        }
+        std::string md5sums;
+        for (const auto& path : paths) {
+            const auto& e = entries[path];
+            if (e.type != Type::file) continue;
+            md5sums += md5_of_file(e.source) + "  " + path.substr(1) + "\n";
+        }
+        if (in.small) {
+            status += stanza + "\n";
+            std::string list;
+            for (const auto& path : paths) list += path + "\n";
+            put_file("/var/lib/dpkg/info/" + pkg + ".list", list, 0644);
+            put_file("/var/lib/dpkg/info/" + pkg + ".md5sums", md5sums, 0644);
+        } else {
+            put_file("/var/lib/dpkg/status.d/" + pkg, stanza, 0644);
+            put_file("/var/lib/dpkg/status.d/" + pkg + ".md5sums", md5sums, 0644);
+        }
+    }
+    if (in.small) put_file("/var/lib/dpkg/status", status, 0644);
+
+    out.entries.reserve(entries.size());
+    for (auto& [path, e] : entries) out.entries.push_back(std::move(e));
+    return out;
+}
+
+}  // namespace dmc::build

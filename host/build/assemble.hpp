@@ -1,0 +1,43 @@
+// Turns a selection from the rootfs and a template's configuration into the
+// layer of a micro image: the files with their recorded owners and modes, a
+// minimal base (users, NSS, os-release, /tmp), and the dpkg metadata scanners read.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "image/layer.hpp"
+#include "plugin/hooks.hpp"
+#include "rootfs/manifest.hpp"
+
+namespace dmc::build {
+
+struct AssemblyInput {
+    std::filesystem::path root;
+    const rootfs::Manifest* manifest = nullptr;
+    std::vector<std::string> selection;
+    const plugin::ConfigureResult* configure = nullptr;
+    bool tools = false;  // -T: busybox and its applets
+    bool small = false;  // whole packages with a dpkg database
+};
+
+struct Assembly {
+    std::vector<image::LayerEntry> entries;
+    std::set<std::string> packages;  // packages with at least one file in the image
+};
+
+Assembly assemble(const AssemblyInput& input);
+
+// The files of whole packages, less documentation, manual pages and locales.
+std::vector<std::string> small_selection(const rootfs::Manifest& manifest);
+
+// /etc/passwd and /etc/group: root, nobody and the template's users and groups.
+std::string passwd_file(const std::vector<plugin::UserSpec>& users);
+std::string group_file(const std::vector<plugin::GroupSpec>& groups,
+                       const std::vector<plugin::UserSpec>& users);
+
+}  // namespace dmc::build

@@ -1,0 +1,24 @@
+// An SPDX 2.3 JSON document of what an image holds: its packages and its files.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "image/layer.hpp"
+#include "rootfs/manifest.hpp"
+
+namespace dmc::build {
+
+struct SbomInput {
+    std::string name;          // the image, e.g. "nginx-amd64"
+    std::string distribution;  // "debian-trixie" for purls
+    std::string arch;
+    std::int64_t created = 0;  // the image's epoch, so the document is reproducible
+    const rootfs::Manifest* manifest = nullptr;
+    const std::vector<image::LayerEntry>* entries = nullptr;
+};
+
+std::string spdx_json(const SbomInput& input);
+
+}  // namespace dmc::build

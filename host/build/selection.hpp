@@ -1,0 +1,26 @@
+// What goes into a micro image from the rootfs: the template's collected paths,
+// trees and globs, the modules it dlopen()s, and the ELF closure of all of them.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "plugin/hooks.hpp"
+#include "rootfs/manifest.hpp"
+
+namespace dmc::build {
+
+struct SelectionRequest {
+    std::filesystem::path root;
+    const rootfs::Manifest* manifest = nullptr;
+    plugin::CollectResult collected;
+    std::string triplet, platform;
+    std::string template_name;
+};
+
+// Sorted, unique image paths. Throws Error when an explicitly collected path does
+// not exist or a needed library is missing.
+std::vector<std::string> select_files(const SelectionRequest& request);
+
+}  // namespace dmc::build

@@ -1,0 +1,64 @@
+#include "image/blob_file.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "util/error.hpp"
+#include "util/fs.hpp"
+
+namespace fs = std::filesystem;
+
+namespace dmc::image {
+
+BlobFile::BlobFile(fs::path destination)
+    : destination_(std::move(destination)), temporary_(temp_sibling(destination_)) {
+    if (destination_.has_parent_path()) fs::create_directories(destination_.parent_path());
+    fd_ = ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw Error("cannot write " + destination_.string() + ": " + std::strerror(errno));
+}
+
+BlobFile::~BlobFile() {
+    if (fd_ >= 0) {
+        ::close(fd_);
+        ::unlink(temporary_.c_str());
+    }
+}
+
+void BlobFile::write(const void* data, std::size_t size) {
+    hash_.update(data, size);
+    size_ += size;
+    const auto* bytes = static_cast<const char*>(data);
+    while (size > 0) {
+        const ssize_t written = ::write(fd_, bytes, size);
+        if (written < 0) {
+            if (errno == EINTR) continue;
+            throw Error("cannot write " + destination_.string() + ": " + std::strerror(errno));
+        }
+        bytes += written;
+        size -= static_cast<std::size_t>(written);
+    }
+}
+
+std::string BlobFile::commit() {
+    if (fd_ < 0) throw Error("blob " + destination_.string() + " committed twice");
+    const bool synced = ::fsync(fd_) == 0;
+    int error = errno;
+    const bool closed = ::close(fd_) == 0;
+    if (synced && !closed) error = errno;
+    fd_ = -1;
+    if (!synced || !closed) {
+        ::unlink(temporary_.c_str());
+        throw Error("cannot write " + destination_.string() + ": " + std::strerror(error));
+    }
+    if (::rename(temporary_.c_str(), destination_.c_str()) != 0) {
+        error = errno;
+        ::unlink(temporary_.c_str());
+        throw Error("cannot write " + destination_.string() + ": " + std::strerror(error));
+    }
+    return hash_.hex();
+}
+
+}  // namespace dmc::image

@@ -1,0 +1,71 @@
+# Running built images for real: runc (as root) in a network namespace of the
+# test's own, probed from inside that namespace. Source after tests/lib.sh.
+
+# A cache shared by the tests of one build tree: content-addressed and safe for
+# concurrent dmc processes, so the archive is downloaded once.
+export DMC_CACHEDIR=${DMC_TEST_CACHE:-$DMC_BINARY_DIR/test-cache}
+
+need_root() { [ "$(id -u)" = 0 ] || { echo "SKIP: runtime tests need root for runc"; exit 77; }; }
+
+_containers=()
+_netns=()
+cleanup_containers() {
+    local c n
+    for c in "${_containers[@]}"; do runc kill "$c" KILL >/dev/null 2>&1 || true; runc delete -f "$c" >/dev/null 2>&1 || true; done
+    for n in "${_netns[@]}"; do ip netns del "$n" >/dev/null 2>&1 || true; done
+}
+
+# make_netns NAME: a network namespace with only loopback up.
+make_netns() {
+    ip netns add "$1"
+    _netns+=("$1")
+    ip -n "$1" link set lo up
+}
+
+# run_image LAYOUT:REF ID NETNS [BIND_SRC:BIND_DST[:ro]]... [-- ARGS...]
+# Unpacks the image with umoci and starts it detached with runc; its output goes
+# to $work/ID.log.
+run_image() {
+    local ref=$1 id=$2 ns=$3; shift 3
+    local bundle=$work/bundle-$id
+    local binds=() args=()
+    while [ $# -gt 0 ]; do
+        if [ "$1" = -- ]; then shift; args=("$@"); break; fi
+        binds+=("$1"); shift
+    done
+    [ -d "$bundle" ] || umoci unpack --image "$ref" "$bundle" >/dev/null || fail "umoci unpack $ref"
+    python3 - "$bundle/config.json" "$ns" "${#args[@]}" "${args[@]}" "${binds[@]}" <<'PY'
+import json, sys
+path, ns, nargs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+args = sys.argv[4:4 + nargs]
+binds = sys.argv[4 + nargs:]
+c = json.load(open(path))
+c["process"]["terminal"] = False
+if args:
+    # Like `run IMAGE ARGS`: the arguments replace Cmd, after the Entrypoint.
+    c["process"]["args"] = c["process"]["args"][:1] + args if False else args
+for n in c["linux"]["namespaces"]:
+    if n["type"] == "network":
+        n["path"] = "/var/run/netns/" + ns
+for b in binds:
+    parts = b.split(":")
+    opts = ["rbind", "ro" if len(parts) > 2 and parts[2] == "ro" else "rw"]
+    c["mounts"].append({"destination": parts[1], "type": "bind", "source": parts[0], "options": opts})
+json.dump(c, open(path, "w"))
+PY
+    runc run -d --bundle "$bundle" "$id" >"$work/$id.log" 2>&1 </dev/null || { cat "$work/$id.log"; fail "runc run $id"; }
+    _containers+=("$id")
+}
+
+# wait_for NETNS CMD...: retries CMD inside the namespace for up to 30 s.
+wait_for() {
+    local ns=$1; shift
+    local i
+    for i in $(seq 1 60); do
+        if ip netns exec "$ns" "$@" >/dev/null 2>&1; then return 0; fi
+        sleep 0.5
+    done
+    return 1
+}
+
+container_status() { runc state "$1" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])' 2>/dev/null || echo gone; }

@@ -1,0 +1,164 @@
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "apt/index.hpp"
+#include "util/error.hpp"
+
+namespace dmc::apt {
+namespace {
+
+const char* const kPackages =
+    "Package: nginx\n"
+    "Source: nginx (1.26.3-3)\n"
+    "Version: 1.26.3-3+b1\n"
+    "Installed-Size: 1234\n"
+    "Maintainer: Someone <x@example.org>\n"
+    "Architecture: amd64\n"
+    "Depends: libc6 (>= 2.34), nginx-common (= 1.26.3-3)\n"
+    "Pre-Depends: init-system-helpers (>= 1.54~)\n"
+    "Recommends: ssl-cert\n"
+    "Suggests: nginx-doc\n"
+    "Provides: httpd, httpd-cgi (= 1.0)\n"
+    "Conflicts: nginx-light\n"
+    "Breaks: nginx-core (<< 1.22)\n"
+    "Replaces: nginx-core\n"
+    "Description: small, powerful, scalable web/proxy server\n"
+    " Nginx (\"engine X\") is a high-performance web and reverse proxy server.\n"
+    "Multi-Arch: foreign\n"
+    "Section: httpd\n"
+    "Priority: optional\n"
+    "Filename: pool/main/n/nginx/nginx_1.26.3-3+b1_amd64.deb\n"
+    "Size: 604532\n"
+    "MD5sum: 00000000000000000000000000000000\n"
+    "SHA256: 1111111111111111111111111111111111111111111111111111111111111111\n"
+    "\n"
+    "Package: nginx\n"
+    "Version: 1.22.1-9\n"
+    "Architecture: amd64\n"
+    "Filename: pool/main/n/nginx/nginx_1.22.1-9_amd64.deb\n"
+    "Size: 10\n"
+    "\n"
+    "package: base-files\n"  // field names are case-insensitive
+    "version: 13.8\n"
+    "architecture: amd64\n"
+    "essential: yes\n"
+    "protected: yes\n"
+    "priority: required\n"
+    "multi-arch: foreign\n"
+    "filename: pool/main/b/base-files/base-files_13.8_amd64.deb\n"
+    "\n"
+    "Package: apache2\n"
+    "Version: 2.4.62-1\n"
+    "Architecture: amd64\n"
+    "Provides: httpd\n"
+    "Filename: pool/main/a/apache2/apache2_2.4.62-1_amd64.deb\n";
+
+TEST(AptIndex, KeepsTheFieldsTheResolverNeeds) {
+    PackageIndex index;
+    {
+        std::string text = kPackages;  // freed before the index is used
+        index.add(text, "http://mirror.example/debian/", "main", "amd64");
+    }
+    ASSERT_EQ(index.size(), 4u);
+    auto nginx = index.versions("nginx");
+    ASSERT_EQ(nginx.size(), 2u);
+    const Package& p = *nginx[0];
+    EXPECT_EQ(p.name(), "nginx");
+    EXPECT_EQ(p.version(), "1.26.3-3+b1");
+    EXPECT_EQ(p.architecture(), "amd64");
+    EXPECT_EQ(p.source(), "nginx");
+    EXPECT_EQ(p.source_version(), "1.26.3-3");
+    EXPECT_EQ(p.depends(), "libc6 (>= 2.34), nginx-common (= 1.26.3-3)");
+    EXPECT_EQ(p.pre_depends(), "init-system-helpers (>= 1.54~)");
+    EXPECT_EQ(p.recommends(), "ssl-cert");
+    EXPECT_EQ(p.suggests(), "nginx-doc");
+    EXPECT_EQ(p.provides(), "httpd, httpd-cgi (= 1.0)");
+    EXPECT_EQ(p.conflicts(), "nginx-light");
+    EXPECT_EQ(p.breaks(), "nginx-core (<< 1.22)");
+    EXPECT_EQ(p.replaces(), "nginx-core");
+    EXPECT_EQ(p.section(), "httpd");
+    EXPECT_EQ(p.priority(), Priority::Optional);
+    EXPECT_EQ(p.multi_arch(), MultiArch::Foreign);
+    EXPECT_EQ(p.filename(), "pool/main/n/nginx/nginx_1.26.3-3+b1_amd64.deb");
+    EXPECT_EQ(p.size(), 604532u);
+    EXPECT_EQ(p.installed_size_kib(), 1234u);
+    EXPECT_EQ(p.sha256(), std::string(64, '1'));
+    EXPECT_FALSE(p.essential());
+    EXPECT_EQ(p.url(),
+              "http://mirror.example/debian/pool/main/n/nginx/nginx_1.26.3-3+b1_amd64.deb");
+    EXPECT_EQ(p.origin().component, "main");
+    EXPECT_EQ(p.display(), "nginx 1.26.3-3+b1 amd64");
+
+    // Defaults when a field is absent.
+    const Package& old = *nginx[1];
+    EXPECT_EQ(old.version(), "1.22.1-9");
+    EXPECT_EQ(old.source(), "nginx");
+    EXPECT_EQ(old.source_version(), "1.22.1-9");
+    EXPECT_EQ(old.priority(), Priority::Unknown);
+    EXPECT_EQ(old.multi_arch(), MultiArch::No);
+    EXPECT_TRUE(old.depends().empty());
+
+    const Package& base = *index.versions("base-files").front();
+    EXPECT_TRUE(base.essential());
+    EXPECT_TRUE(base.is_protected());
+    EXPECT_EQ(base.priority(), Priority::Required);
+}
+
+TEST(AptIndex, VersionsAreHighestFirst) {
+    PackageIndex index;
+    index.add(
+        "Package: a\nVersion: 1.0\n\nPackage: a\nVersion: 1:0.1\n\n"
+        "Package: a\nVersion: 2.0~rc1\n\nPackage: a\nVersion: 1.0\nArchitecture: all\n",
+        "http://m", "main", "amd64");
+    auto versions = index.versions("a");
+    ASSERT_EQ(versions.size(), 4u);
+    EXPECT_EQ(versions[0]->version(), "1:0.1");
+    EXPECT_EQ(versions[1]->version(), "2.0~rc1");
+    EXPECT_EQ(versions[2]->version(), "1.0");
+    EXPECT_EQ(versions[2]->architecture(), "amd64");  // the index's arch when absent
+    EXPECT_EQ(versions[3]->architecture(), "all");    // equal versions: order added
+    EXPECT_TRUE(index.versions("b").empty());
+}
+
+TEST(AptIndex, ListsProviders) {
+    PackageIndex index;
+    index.add(kPackages, "http://m", "main", "amd64");
+    auto httpd = index.providers("httpd");
+    ASSERT_EQ(httpd.size(), 2u);
+    EXPECT_EQ(httpd[0].package->name(), "nginx");
+    EXPECT_TRUE(httpd[0].version.empty());
+    EXPECT_EQ(httpd[1].package->name(), "apache2");
+    auto cgi = index.providers("httpd-cgi");
+    ASSERT_EQ(cgi.size(), 1u);
+    EXPECT_EQ(cgi[0].version, "1.0");
+    EXPECT_TRUE(index.providers("nothing").empty());
+    EXPECT_TRUE(index.contains("apache2"));
+    EXPECT_FALSE(index.contains("httpd"));
+}
+
+TEST(AptIndex, SeveralIndexesKeepTheirOrigins) {
+    PackageIndex index;
+    index.add("Package: a\nVersion: 1\nArchitecture: amd64\nFilename: pool/a.deb\n", "http://one",
+              "main", "amd64");
+    index.add("Package: a\nVersion: 1\nArchitecture: arm64\nFilename: pool/a.deb\n", "http://two",
+              "contrib", "arm64");
+    auto a = index.versions("a");
+    ASSERT_EQ(a.size(), 2u);
+    EXPECT_EQ(a[0]->url(), "http://one/pool/a.deb");
+    EXPECT_EQ(a[1]->url(), "http://two/pool/a.deb");
+    EXPECT_EQ(a[1]->origin().arch, "arm64");
+    EXPECT_EQ(a[1]->ordinal(), 1u);
+    EXPECT_EQ(index.names().size(), 1u);
+}
+
+TEST(AptIndex, RejectsStanzasWithoutNameOrVersion) {
+    PackageIndex index;
+    EXPECT_THROW(index.add("Version: 1\n", "http://m", "main", "amd64"), Error);
+    EXPECT_THROW(index.add("Package: a\n", "http://m", "main", "amd64"), Error);
+    EXPECT_THROW(index.add("Package: a\nVersion: 1\nProvides: (\n", "http://m", "main", "amd64"),
+                 Error);
+}
+
+}  // namespace
+}  // namespace dmc::apt
