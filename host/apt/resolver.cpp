@@ -95,6 +95,9 @@ struct Node {
     Node* pulled_by = nullptr;
     const Group* pulled_via = nullptr;
     std::string failure;  // why marking it failed, for messages
+    // `failure` is a sentence ("it conflicts with ...") rather than the dependency chain
+    // that failed ("libfoo -> libbar: ...").
+    bool failure_is_reason = false;
 };
 
 enum class Sel { Install, Candidate, Original };
@@ -605,17 +608,20 @@ bool Solver::mark_install(Node* n, bool auto_inst, unsigned depth, bool from_use
             if (other->candidate != hit) continue;
             if (other->install != nullptr && !mark_keep(other)) {
                 failed_remove = true;
-                if (n->failure.empty())
-                    n->failure = std::string(version->name()) + " " +
-                                 (g->type == DepType::Breaks ? "breaks " : "conflicts with ") +
-                                 hit->display();
+                if (n->failure.empty()) {
+                    n->failure =
+                        (g->type == DepType::Breaks ? "it breaks " : "it conflicts with ") +
+                        hit->display();
+                    n->failure_is_reason = true;
+                }
                 if (!propagate && !from_user) break;
             } else {
-                if (other->failure.empty())
-                    other->failure =
-                        std::string(hit->name()) + " " +
-                        (g->type == DepType::Breaks ? "is broken by " : "conflicts with ") +
-                        version->display();
+                if (other->failure.empty()) {
+                    other->failure = "ruled out by " + version->display() + " (" +
+                                     (g->type == DepType::Breaks ? "Breaks: " : "Conflicts: ") +
+                                     atom_text(g->atoms.front()) + ")";
+                    other->failure_is_reason = true;
+                }
                 if (propagate) {
                     // A protected package rules out what it conflicts with for good.
                     other->candidate = other->install;
@@ -718,7 +724,7 @@ std::string Solver::explain_atom(const Package* owner, const Atom& a) {
     }
     for (const Package* p : fitting) {
         Node* n = node_of(p);
-        if (!n->failure.empty()) return text + " -> " + n->failure;
+        if (!n->failure.empty()) return text + (n->failure_is_reason ? ": " : " -> ") + n->failure;
     }
     return text + ": not installable";
 }

@@ -14,6 +14,7 @@
 #include "log/log.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/sha256.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -39,6 +40,34 @@ image::Descriptor descriptor_from(const json& j) {
                                      j["platform"].at("os").get<std::string>(),
                                      j["platform"].at("variant").get<std::string>()};
     return d;
+}
+
+// Everything the layer and image bytes depend on, hashed: files by the digest the
+// manifest recorded when they were unpacked, so nothing is read again.
+std::string pack_key(const image::LayerSpec& spec, const rootfs::Manifest& manifest,
+                     const std::string& config, const std::string& tag) {
+    Sha256 h;
+    auto add = [&](const std::string& s) {
+        h.update(s);
+        h.update("\0", 1);
+    };
+    add("pack 1");
+    add(config);
+    add(tag);
+    add(std::to_string(spec.mtime) + " " + std::to_string(static_cast<int>(spec.compression)));
+    for (const auto& e : spec.entries) {
+        add(e.path + " " + std::to_string(static_cast<int>(e.type)) + " " + std::to_string(e.mode) +
+            " " + std::to_string(e.uid) + " " + std::to_string(e.gid) + " " + e.link_target);
+        if (e.type != image::LayerEntry::Type::file) continue;
+        if (e.source.empty()) {
+            add(sha256_hex(e.content));
+            continue;
+        }
+        auto it = manifest.files.find(e.path);
+        add(it != manifest.files.end() && !it->second.sha256.empty() ? it->second.sha256
+                                                                     : sha256_file(e.source));
+    }
+    return h.hex();
 }
 
 }  // namespace
@@ -77,7 +106,6 @@ void Pipeline::pack(const tasks::Task& task) {
     spec.entries = assembly.entries;
     spec.mtime = epoch_of(manifest, assembly.packages);
     spec.compression = settings_.compression == "zstd" ? image::Compression::zstd : image::Compression::gzip;
-    auto layer = image::write_layer(spec, dir / "layer.tar");
 
     const auto& arch = app::arch_info(task.arch);
     const plugin::Template* tmpl = registry_.find(task.template_name);
@@ -112,14 +140,32 @@ void Pipeline::pack(const tasks::Task& task) {
     config.labels["org.opencontainers.image.base.name"] = "debian:" + settings_.dist;
 
     const fs::path layout = settings_.image_dir / task.template_name;
-    auto manifest_desc = image::write_image(layout, config, {layer});
     const std::string name = task.template_name + "-" + task.arch;
-    image::write_docker_archive(settings_.image_dir / (name + ".docker.tar"), config, {layer},
+    const fs::path docker_archive = settings_.image_dir / (name + ".docker.tar");
+    const fs::path sbom_file = settings_.image_dir / (name + ".spdx.json");
+
+    // Same layer and config as last time, with the outputs in place: nothing to write.
+    const std::string key = pack_key(spec, manifest, image::config_json(config, {}), settings_.tag);
+    std::error_code ec;
+    if (fs::exists(dir / "pack.json", ec)) {
+        auto previous = json::parse(read_file(dir / "pack.json"));
+        auto desc = descriptor_from(previous.at("manifest"));
+        if (previous.value("key", "") == key && fs::exists(image::blob_path(layout, desc.digest), ec) &&
+            fs::exists(docker_archive, ec) && fs::exists(sbom_file, ec)) {
+            log::notice(name + ": " + desc.digest + ", unchanged");
+            return;
+        }
+    }
+
+    auto layer = image::write_layer(spec, dir / "layer.tar");
+    auto manifest_desc = image::write_image(layout, config, {layer});
+    image::write_docker_archive(docker_archive, config, {layer},
                                 {"dmc/" + task.template_name + ":" + settings_.tag + "-" + task.arch});
     SbomInput sbom{name, std::string("debian-") + settings_.dist, task.arch, spec.mtime, &manifest,
                    &assembly.entries};
-    write_file_atomic(settings_.image_dir / (name + ".spdx.json"), spdx_json(sbom));
-    write_file_atomic(dir / "pack.json", json{{"manifest", descriptor_json(manifest_desc)},
+    write_file_atomic(sbom_file, spdx_json(sbom));
+    write_file_atomic(dir / "pack.json", json{{"key", key},
+                                              {"manifest", descriptor_json(manifest_desc)},
                                               {"tar_size", layer.tar_size},
                                               {"size", layer.size},
                                               {"packages", assembly.packages.size()}}
