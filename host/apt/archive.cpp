@@ -57,10 +57,16 @@ std::string decompress(const std::string& data, const std::string& what) {
     struct archive* a = archive_read_new();
     archive_read_support_filter_all(a);
     archive_read_support_format_raw(a);
+    archive_read_support_format_empty(a);  // an empty index compresses to an empty stream
     std::string out;
     struct archive_entry* entry = nullptr;
-    if (archive_read_open_memory(a, data.data(), data.size()) != ARCHIVE_OK ||
-        archive_read_next_header(a, &entry) != ARCHIVE_OK) {
+    int rc = archive_read_open_memory(a, data.data(), data.size());
+    if (rc == ARCHIVE_OK) rc = archive_read_next_header(a, &entry);
+    if (rc == ARCHIVE_EOF) {
+        archive_read_free(a);
+        return out;
+    }
+    if (rc != ARCHIVE_OK) {
         std::string why = archive_error_string(a) ? archive_error_string(a) : "unreadable";
         archive_read_free(a);
         throw Error(what + " cannot be decompressed: " + why);
@@ -106,6 +112,9 @@ std::string Archive::release_text(const config::Mirror& m, const std::string& su
     }
     std::string text;
     const std::string keyring = keyring_of(m);
+    // Only a verified Release file is cached: one taken with --allow-unsigned must not
+    // be trusted by a later run without it.
+    bool verified_ok = true;
     if (auto inrelease = http_.get(where + "/InRelease")) {
         if (settings_.allow_unsigned) {
             try {
@@ -113,6 +122,7 @@ std::string Archive::release_text(const config::Mirror& m, const std::string& su
             } catch (const Error& e) {
                 log::warning(std::string(e.what()) + " -- accepted because unsigned input is allowed");
                 text = strip_clearsign(*inrelease);
+                verified_ok = false;
             }
         } else {
             text = verify_inrelease(*inrelease, keyring, where + "/InRelease");
@@ -125,6 +135,7 @@ std::string Archive::release_text(const config::Mirror& m, const std::string& su
         } catch (const Error& e) {
             if (!settings_.allow_unsigned) throw;
             log::warning(std::string(e.what()) + " -- accepted because unsigned input is allowed");
+            verified_ok = false;
         }
         text = *release;
     } else {
@@ -141,7 +152,18 @@ std::string Archive::release_text(const config::Mirror& m, const std::string& su
             throw Error(where + ": the Release file expired (Valid-Until is in the past); the mirror is stale or replayed; use another mirror");
         log::warning(where + ": the Release file expired -- accepted because unsigned input is allowed");
     }
-    write_file_atomic(verified, text);
+    // A validly signed Release file of another suite, served in this one's place, is
+    // a replay (an older release, say) or a misconfigured mirror.
+    if ((!release.suite.empty() || !release.codename.empty()) && release.suite != suite &&
+        release.codename != suite) {
+        const std::string problem = where + ": the Release file is for suite '" + release.suite +
+                                    "' (codename '" + release.codename + "'), not '" + suite + "'";
+        if (!settings_.allow_unsigned)
+            throw Error(problem + "; the mirror is misconfigured or replays another suite");
+        log::warning(problem + " -- accepted because unsigned input is allowed");
+        verified_ok = false;
+    }
+    if (verified_ok) write_file_atomic(verified, text);
     return text;
 }
 

@@ -119,6 +119,33 @@ std::string group_file(const std::vector<plugin::GroupSpec>& groups,
     return out.str();
 }
 
+std::string ca_bundle(const fs::path& root) {
+    const fs::path dir = root / "usr/share/ca-certificates";
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+        if (it->is_regular_file() && it->path().extension() == ".crt")
+            names.push_back(fs::relative(it->path(), dir).string());
+    }
+    if (names.empty())
+        throw Error("the image wants ca-certificates, but the rootfs has no certificates in /usr/share/ca-certificates");
+    std::sort(names.begin(), names.end());
+    std::string bundle;
+    for (const auto& name : names) {
+        FILE* f = std::fopen((dir / name).c_str(), "rb");
+        if (!f) continue;
+        char buf[8192];
+        size_t n;
+        std::string cert;
+        while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) cert.append(buf, n);
+        std::fclose(f);
+        if (!cert.empty() && cert.back() != '\n') cert += '\n';
+        bundle += cert;
+    }
+    return bundle;
+}
+
 std::vector<std::string> small_selection(const rootfs::Manifest& manifest) {
     std::vector<std::string> out;
     for (const auto& [path, record] : manifest.files) {
@@ -195,6 +222,18 @@ Assembly assemble(const AssemblyInput& in) {
     put_dir("/var/tmp", 01777);
     put_dir("/root", 0700);
     for (const char* d : {"bin", "sbin", "lib"}) put_link(std::string("usr/") + d, std::string("/") + d);
+
+    auto wants = [&](const char* f) {
+        return std::find(in.features.begin(), in.features.end(), f) != in.features.end();
+    };
+    if (wants("ca-certificates")) {
+        put_dir("/etc/ssl/certs", 0755);
+        put_file("/etc/ssl/certs/ca-certificates.crt", ca_bundle(in.root), 0644);
+    }
+    if (wants("tzdata")) {
+        put_link("/usr/share/zoneinfo/Etc/UTC", "/etc/localtime");
+        put_file("/etc/timezone", "Etc/UTC\n", 0644);
+    }
 
     if (in.tools) {
         auto chain = symlink_chain(in.root, "/usr/bin/busybox");

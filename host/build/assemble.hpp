@@ -23,6 +23,7 @@ struct AssemblyInput {
     const plugin::ConfigureResult* configure = nullptr;
     bool tools = false;  // -T: busybox and its applets
     bool small = false;  // whole packages with a dpkg database
+    std::vector<std::string> features;  // "ca-certificates", "tzdata"
 };
 
 struct Assembly {
@@ -31,6 +32,10 @@ struct Assembly {
 };
 
 Assembly assemble(const AssemblyInput& input);
+
+// /etc/ssl/certs/ca-certificates.crt as update-ca-certificates builds it: every
+// certificate below /usr/share/ca-certificates, in sorted order, concatenated.
+std::string ca_bundle(const std::filesystem::path& root);
 
 // The files of whole packages, less documentation, manual pages and locales.
 std::vector<std::string> small_selection(const rootfs::Manifest& manifest);

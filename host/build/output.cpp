@@ -100,6 +100,7 @@ void Pipeline::pack(const tasks::Task& task) {
     input.configure = &configured;
     input.tools = settings_.tools;
     input.small = small;
+    input.features = prepared.features;
     auto assembly = assemble(input);
 
     image::LayerSpec spec;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <sstream>
 
 #include "apt/resolver.hpp"
 #include "app/selection.hpp"
@@ -38,6 +39,26 @@ std::vector<apt::PackageRef> refs_from_json(const json& j) {
 }
 
 }  // namespace
+
+std::map<std::string, std::string> parse_lock_file(const std::string& text, const std::string& origin) {
+    std::map<std::string, std::string> pins;
+    std::istringstream in(text);
+    std::string line;
+    int number = 0;
+    while (std::getline(in, line)) {
+        ++number;
+        if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+        std::replace(line.begin(), line.end(), '=', ' ');
+        std::istringstream words(line);
+        std::string name, version, extra;
+        if (!(words >> name)) continue;
+        if (!(words >> version) || (words >> extra))
+            throw Error(origin + ":" + std::to_string(number) +
+                        ": expected 'name version', got '" + line + "'");
+        pins[name] = version;
+    }
+    return pins;
+}
 
 apt::Archive& Pipeline::archive() {
     if (!archive_) {
@@ -77,7 +98,8 @@ void Pipeline::refresh_indexes(const std::string& arch, bool report_changes) {
     auto files = archive().indexes(arch, true);
     std::size_t count = 0;
     for (const auto& f : files) {
-        log::info("index " + f.mirror + " " + f.suite + " " + f.component + " " + arch + " verified");
+        log::info("index " + f.mirror + " " + f.suite + " " + f.component + " " + arch +
+                  " verified: " + f.path.string());
         ++count;
     }
     log::notice(std::to_string(count) + " verified indexes for " + settings_.dist + " " + arch);
@@ -135,9 +157,15 @@ std::vector<apt::PackageRef> Pipeline::resolve_template(const std::string& tmpl,
     // the image and for vulnerability scanners.
     request.packages.push_back("base-files");
 
+    std::string lock_text;
+    if (!settings_.lock_file.empty()) {
+        lock_text = read_file(settings_.lock_file);
+        request.pins = parse_lock_file(lock_text, settings_.lock_file.string());
+    }
+
     auto files = archive().indexes(arch, refresh);
     // The same indexes and request resolve the same way: keep the answer.
-    std::string key_text = arch;
+    std::string key_text = arch + "|" + lock_text;
     for (const auto& f : files) key_text += "|" + f.sha256;
     for (const auto& p : request.packages) key_text += "|+" + p;
     for (const auto& p : request.excludes) key_text += "|-" + p;

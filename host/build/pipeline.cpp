@@ -50,6 +50,7 @@ void Pipeline::execute(const tasks::Task& task) {
     if (task.step == "rootfs") return rootfs(task);
     if (task.step == "pack") return pack(task);
     if (task.step == "index") return index(task);
+    if (task.step == "push") return push(task);
     if (task.step == "prepare") return prepare(task);
     if (task.step == "collect") return collect(task);
     if (task.step == "configure") return configure(task);
@@ -69,6 +70,11 @@ void Pipeline::collect(const tasks::Task& task) {
     for (const auto* t : app::composition(registry_, task.template_name))
         plugin::run_collect(*t, hook_settings(*t, task.arch), result);
     const fs::path dir = work_dir(task.template_name, task.arch);
+    const auto prepared = load_prepare(dir);
+    for (const auto& feature : prepared.features) {
+        if (feature == "tzdata") result.paths.push_back("/usr/share/zoneinfo");
+        if (feature == "ca-certificates") result.paths.push_back("/usr/share/ca-certificates");
+    }
     save_collect(dir, result);
 
     const fs::path rootfs = rootfs_dir(task.template_name, task.arch);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -17,6 +18,9 @@
 #include "tasks/tasks.hpp"
 
 namespace dmc::build {
+
+// A lock file: "name version" (or "name=version") per line; '#' comments.
+std::map<std::string, std::string> parse_lock_file(const std::string& text, const std::string& origin);
 
 class Pipeline {
 public:
@@ -48,6 +52,8 @@ private:
     void pack(const tasks::Task& task);
     void index(const tasks::Task& task);
     std::int64_t epoch_of(const rootfs::Manifest& manifest, const std::set<std::string>& packages) const;
+    // Push step (push.cpp).
+    void push(const tasks::Task& task);
 
     const config::Settings& settings_;
     const plugin::Registry& registry_;

@@ -183,10 +183,24 @@ void apply_yaml(Settings& s, const std::string& text, const std::string& origin)
         {"keyring", str(s.keyring)},
         {"allow_unsigned", flag(s.allow_unsigned)},
         {"registry", str(s.registry)},
+        {"insecure_registries", [&](const YAML::Node& n, const std::string& k) { s.insecure_registries = list(n, k, origin); }},
+        {"registry_ca", str(s.registry_ca)},
+        {"registry_chunk_size", [&](const YAML::Node& n, const std::string& k) {
+             s.registry_chunk_size = integer(n, k, origin);
+             if (s.registry_chunk_size < 0) bad(origin, n, k, "must be 0 (one request per blob) or a number of bytes");
+         }},
+        {"registry_retries", [&](const YAML::Node& n, const std::string& k) {
+             const auto v = integer(n, k, origin);
+             if (v < 0 || v > 20) bad(origin, n, k, "must be between 0 and 20");
+             s.registry_retries = static_cast<int>(v);
+         }},
+        {"registry_user", str(s.registry_user)},
+        {"registry_password_file", path(s.registry_password_file)},
         {"namespace", str(s.ns)},
         {"tools", flag(s.tools)},
         {"small", flag(s.small)},
         {"tag", str(s.tag)},
+        {"lock_file", path(s.lock_file)},
         {"compression", [&](const YAML::Node& n, const std::string& k) {
              s.compression = scalar(n, k, origin);
              if (s.compression != "gzip" && s.compression != "zstd")
@@ -258,12 +272,37 @@ void apply_environment(Settings& s, Getenv getenv) {
     text("DMC_DIST", s.dist);
     if (auto v = getenv("DMC_MIRROR"); v && !v->empty()) s.mirrors = {mirror_of(*v)};
     text("DMC_HOST", s.registry);
+    if (auto v = getenv("DMC_INSECURE_REGISTRIES"); v && !v->empty()) s.insecure_registries = split_list(*v);
+    text("DMC_REGISTRY_CA", s.registry_ca);
+    if (auto v = getenv("DMC_REGISTRY_CHUNK_SIZE"); v && !v->empty()) {
+        try {
+            s.registry_chunk_size = std::stoll(*v);
+        } catch (const std::exception&) {
+            s.registry_chunk_size = -1;
+        }
+        if (s.registry_chunk_size < 0)
+            throw UsageError("DMC_REGISTRY_CHUNK_SIZE='" + *v + "' is not a number of bytes");
+    }
+    if (auto v = getenv("DMC_REGISTRY_RETRIES"); v && !v->empty()) {
+        int retries = -1;
+        try {
+            retries = std::stoi(*v);
+        } catch (const std::exception&) {
+        }
+        if (retries < 0 || retries > 20)
+            throw UsageError("DMC_REGISTRY_RETRIES='" + *v + "' is not a number from 0 to 20");
+        s.registry_retries = retries;
+    }
+    text("DMC_REGISTRY_USER", s.registry_user);
+    text("DMC_REGISTRY_PASSWORD", s.registry_password);
+    path("DMC_REGISTRY_PASSWORD_FILE", s.registry_password_file);
     text("DMC_NAMESPACE", s.ns);
     if (auto v = getenv("DMC_TOOLS"); v && !v->empty()) s.tools = (*v != "0");
     path("DMC_SOURCEDIR", s.source_dir);
     path("DMC_ROOTFSDIR", s.rootfs_dir);
     path("DMC_BUILDDIR", s.build_dir);
     path("DMC_CACHEDIR", s.cache_dir);
+    path("DMC_LOCK_FILE", s.lock_file);
     path("IMAGEDIR", s.image_dir);
     path("DMC_IMAGEDIR", s.image_dir);
     if (auto v = getenv("DMC_PLUGIN_PATH"); v && !v->empty()) {
@@ -318,6 +357,10 @@ std::vector<std::pair<std::string, std::string>> Settings::describe() const {
         {"dist", dist},
         {"mirrors", mirrors.empty() ? "(from the host's apt sources)" : join(mirror_urls)},
         {"registry", registry.empty() ? "(none)" : registry},
+        {"insecure_registries", join(insecure_registries)},
+        {"registry_ca", registry_ca},
+        {"registry_chunk_size", std::to_string(registry_chunk_size)},
+        {"registry_user", registry_user},
         {"namespace", ns},
         {"tools", tools ? "yes" : "no"},
         {"cachedir", cache_dir.string()},

@@ -37,12 +37,21 @@ struct Settings {
     std::string keyring = "/usr/share/keyrings/debian-archive-keyring.gpg";
     bool allow_unsigned = false;       // accept missing/bad signatures and expired Release files
     std::string registry;              // -H: host[:port][/namespace]
+    // Pushing (host/registry): see conf/dmc.yaml. The password is never logged.
+    std::vector<std::string> insecure_registries;  // may speak plain HTTP (loopback always may)
+    std::string registry_ca;                        // CA bundle for the registry's certificate
+    long long registry_chunk_size = 0;              // bytes per PATCH; 0: one PUT per blob
+    int registry_retries = 4;                       // extra attempts after a transient failure
+    std::string registry_user;
+    std::string registry_password;                  // DMC_REGISTRY_PASSWORD only
+    std::filesystem::path registry_password_file;
     std::string ns = "default";        // Kubernetes namespace
     bool tools = false;                // -T
     bool small = false;                // build "small" images: the whole package closure
     std::filesystem::path source_dir, rootfs_dir, build_dir, image_dir, cache_dir;
     std::vector<std::filesystem::path> plugin_dirs;
     std::string tag = "latest";
+    std::filesystem::path lock_file;   // pinned package versions, "name version" per line
     std::optional<long long> source_date_epoch;
     std::string compression = "gzip";
     int jobs = 4;                      // parallel downloads

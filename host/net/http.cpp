@@ -79,6 +79,11 @@ struct Transfer {
 
 size_t write_to_file(char* data, size_t size, size_t n, void* user) {
     auto* t = static_cast<Transfer*>(user);
+    // The body of an error answer (a 500 page, say) is not part of the file: kept in
+    // the .part file, the next attempt would resume after it.
+    long status = 0;
+    curl_easy_getinfo(t->handle, CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 300) return size * n;
     return std::fwrite(data, size, n, t->file) * size;
 }
 
@@ -302,6 +307,15 @@ void Http::fetch(const std::vector<Download>& downloads) {
     }
     curl_multi_cleanup(multi);
     if (show_progress) std::fprintf(stderr, "\r\033[K");
+    if (!first_error.empty()) {
+        // Leave no partial file behind: what was not had whole is fetched afresh next time.
+        std::error_code ec;
+        for (const auto& d : downloads) {
+            fs::path part = d.dest;
+            part += ".part";
+            fs::remove(part, ec);
+        }
+    }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     log::info("fetched " + std::to_string(done_files) + " files, " +
               human_bytes(static_cast<double>(done_bytes)) + " in " + std::to_string(secs).substr(0, 4) + " s");

@@ -1,0 +1,43 @@
+// The push step: the template's OCI layout in the image directory goes to the
+// registry given with -H (DMC_HOST, `registry`), tagged with the tag and the
+// main package's version; the pushed references are printed on stdout.
+#include <iostream>
+
+#include "build/pipeline.hpp"
+#include "registry/push.hpp"
+#include "util/error.hpp"
+
+namespace fs = std::filesystem;
+
+namespace dmc::build {
+
+void Pipeline::push(const tasks::Task& task) {
+    if (settings_.registry.empty())
+        throw UsageError("no registry to push " + task.template_name +
+                         " to; give one with -H host[:port][/namespace] or DMC_HOST");
+    const fs::path layout = settings_.image_dir / task.template_name;
+    std::error_code ec;
+    if (!fs::is_regular_file(layout / "index.json", ec))
+        throw Error("no " + task.template_name + " image in " + layout.string() +
+                    "; build it first with dmc -t " + task.template_name);
+
+    registry::PushOptions options;
+    options.registry = settings_.registry;
+    options.insecure = settings_.insecure_registries;
+    options.ca_bundle = settings_.registry_ca;
+    options.chunk_size = static_cast<std::uint64_t>(settings_.registry_chunk_size);
+    options.parallel = settings_.jobs;
+    options.retries = settings_.registry_retries;
+    options.credentials.username = settings_.registry_user;
+    options.credentials.password = settings_.registry_password;
+    options.credentials.password_file = settings_.registry_password_file;
+    options.mount_cache = settings_.cache_dir / "registry-blobs.json";
+
+    const auto tags = registry::default_tags(layout, settings_.tag, settings_.tag);
+    for (const auto& ref :
+         registry::push_layout(options, layout, settings_.tag, task.template_name, tags))
+        std::cout << ref << "\n";
+    std::cout.flush();
+}
+
+}  // namespace dmc::build

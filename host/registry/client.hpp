@@ -1,0 +1,124 @@
+// The HTTP side of the OCI distribution protocol over libcurl: the /v2/ ping
+// that picks HTTPS (or plain HTTP where allowed) and learns how to
+// authenticate, anonymous, Basic and Bearer token authentication with tokens
+// per scope, retries with backoff, and redirects that never carry credentials
+// to another origin.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "registry/auth.hpp"
+#include "registry/reference.hpp"
+
+namespace dmc::registry {
+
+struct ClientOptions {
+    Registry registry;
+    std::vector<std::string> insecure;        // registries allowed plain HTTP
+    std::string ca_bundle;                    // extra CA file; TLS is always verified
+    std::optional<Credentials> credentials;   // nullopt: anonymous
+    int retries = 4;                          // extra attempts after a transient failure
+    long backoff_ms = 500;                    // first pause; doubles each attempt
+    long connect_timeout_s = 15;
+    long low_speed_time_s = 60;               // abort a transfer stalled this long
+};
+
+// A request body: in memory, or `length` bytes of `file` from `offset`.
+struct Body {
+    std::string data;
+    std::filesystem::path file;
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+    std::uint64_t size() const { return file.empty() ? data.size() : length; }
+};
+
+struct Request {
+    std::string method = "GET";
+    std::string url;                     // absolute, or a path on the registry ("/v2/...")
+    std::vector<std::string> headers;    // "Name: value"
+    std::optional<Body> body;            // methods with a body send Content-Length
+    std::vector<std::string> scopes;     // token scopes, e.g. "repository:a/b:pull,push"
+};
+
+struct Reply {
+    int curl_code = 0;                   // CURLcode; 0 when an HTTP answer arrived
+    std::string error;                   // curl's message when curl_code != 0
+    long status = 0;
+    std::map<std::string, std::string> headers;  // lower-cased names; repeats joined by ", "
+    std::string body;
+    std::string url;                     // the URL that answered, after redirects
+    std::string header(const std::string& name) const;
+    bool ok() const { return curl_code == 0 && status >= 200 && status < 300; }
+};
+
+// Whether a failure is worth another attempt: 429, 5xx, connection resets and
+// timeouts.
+bool transient(const Reply& reply);
+
+// The registry's error document ({"errors":[{"code","message"}]}) in one line,
+// or "HTTP <status>", or curl's message.
+std::string describe(const Reply& reply);
+
+// The Authorization header to send with a request to `url` that was meant for
+// `origin_url`: the header itself when both have the same origin, else "": a
+// redirect to another host never gets the credentials.
+std::string authorization_for(const std::string& url, const std::string& origin_url,
+                              const std::string& authorization);
+
+class Client {
+public:
+    explicit Client(ClientOptions options);
+    ~Client();
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+
+    // GET /v2/: picks the scheme and the authentication. Throws Error saying
+    // what is wrong: unreachable, untrusted certificate, plain HTTP refused,
+    // not a registry.
+    void ping();
+
+    // One request with authentication, redirects and retries. Thread-safe.
+    // Answers (also 4xx) are returned; only a 401 that survives a fresh token
+    // throws, with a message about the credentials.
+    Reply send(const Request& request);
+
+    std::string url(const std::string& path) const { return base_ + path; }
+    const Registry& registry() const { return options_.registry; }
+    std::uint64_t requests() const { return requests_; }
+
+private:
+    // `authorization` goes only to URLs of the same origin as `credential_origin`.
+    Reply perform(const Request& request, const std::string& authorization,
+                  const std::string& credential_origin);
+    Reply send_with_retries(const Request& request, const std::string& authorization,
+                            const std::string& credential_origin);
+    std::string authorization(const std::vector<std::string>& scopes, bool refresh);
+    void learn(const Reply& reply);
+    std::string fetch_token(const Challenge& challenge, const std::vector<std::string>& scopes);
+    [[noreturn]] void refused(const Reply& reply) const;
+    void* acquire();
+    void release(void* handle);
+
+    ClientOptions options_;
+    std::string base_;  // scheme://endpoint
+    std::atomic<std::uint64_t> requests_{0};
+
+    std::mutex mutex_;                      // guards what follows
+    std::vector<void*> handles_;            // idle curl handles, for connection reuse
+    std::optional<Challenge> challenge_;    // how the registry wants to be authenticated
+    struct CachedToken {
+        std::string token;
+        std::chrono::steady_clock::time_point expires;
+    };
+    std::map<std::string, CachedToken> tokens_;  // by the joined scopes
+};
+
+}  // namespace dmc::registry

@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""A local archive server for the archive tests, on 127.0.0.1 only.
+
+usage: archive_server.py ROOT PORT_FILE LOG_FILE
+
+Serves ROOT on a free port of 127.0.0.1 (written to PORT_FILE once listening).
+The first path component picks how it behaves, the rest is a path under ROOT:
+
+  /ok/...     plain files, with Range support
+  /cut/...    the first request of each path sends the headers of the whole file
+              but only half the body, then closes the connection; later requests
+              are served normally (Range included)
+  /flaky/...  the first two requests of each path answer 500 (with a body), then OK
+  /down/...   always 500
+  /downpool/... 500 for everything under pool/, the indexes are served normally
+
+Every request is logged to LOG_FILE as "METHOD /path STATUS range" (range is "-"
+when there was none), one line each, flushed at once.
+"""
+import http.server
+import os
+import sys
+import threading
+
+ROOT, PORT_FILE, LOG_FILE = sys.argv[1:4]
+lock = threading.Lock()
+seen = {}  # (mode, path) -> requests so far
+log = open(LOG_FILE, "a", buffering=1)
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "dmc-test-archive"
+
+    def log_message(self, *args):  # quiet on stderr
+        pass
+
+    def record(self, status):
+        with lock:
+            log.write(f"{self.command} {self.path} {status} {self.headers.get('Range') or '-'}\n")
+
+    def fail(self, status, text):
+        body = (text + "\n").encode()
+        self.record(status)
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_HEAD(self):
+        self.do_GET()
+
+    def do_GET(self):
+        parts = self.path.split("?", 1)[0].lstrip("/").split("/", 1)
+        mode, rel = parts[0], parts[1] if len(parts) > 1 else ""
+        if mode not in ("ok", "cut", "flaky", "down", "downpool") or ".." in rel.split("/"):
+            return self.fail(404, "no such path")
+        with lock:
+            n = seen.get((mode, rel), 0)
+            seen[(mode, rel)] = n + 1
+        if (mode == "down" or (mode == "flaky" and n < 2)
+                or (mode == "downpool" and rel.split("/")[1:2] == ["pool"])):
+            return self.fail(500, "the test server fails on purpose")
+        path = os.path.join(ROOT, rel)
+        if not os.path.isfile(path):
+            return self.fail(404, "not found")
+        with open(path, "rb") as f:
+            data = f.read()
+        start, status = 0, 200
+        rng = self.headers.get("Range")
+        if rng and rng.startswith("bytes=") and rng.endswith("-"):
+            try:
+                start = int(rng[6:-1])
+            except ValueError:
+                return self.fail(416, "bad range")
+            if start >= len(data):
+                self.record(416)
+                self.send_response(416)
+                self.send_header("Content-Range", f"bytes */{len(data)}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            status = 206
+        body = data[start:]
+        self.record(status)
+        self.send_response(status)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(body)))
+        if status == 206:
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        self.send_header("Accept-Ranges", "bytes")
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        if mode == "cut" and n == 0 and len(body) > 1:
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(body)
+
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+server.daemon_threads = True
+tmp = PORT_FILE + ".tmp"
+with open(tmp, "w") as f:
+    f.write(str(server.server_address[1]))
+os.rename(tmp, PORT_FILE)
+server.serve_forever()

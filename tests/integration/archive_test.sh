@@ -1,0 +1,483 @@
+#!/usr/bin/env bash
+# The archive client end to end, against small archives built and signed here and
+# served on 127.0.0.1: signatures, hashes, hostile packages, failing servers, the
+# cache, concurrent runs, updates, an Ubuntu-style ports mirror. No network.
+set -euo pipefail
+source "$DMC_SOURCE_DIR/tests/lib.sh"
+here=$DMC_SOURCE_DIR/tests/integration
+source "$here/make_archive.sh"
+plugins=$DMC_BINARY_DIR/test-plugins/external
+
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    stop_keys "$work/keyA" "$work/keyB"
+    rm -rf "$work"
+}
+trap cleanup EXIT
+export HOME=$work/home
+unset DMC_CONFIG DMC_PLUGIN_PATH DMC_ARCHS DMC_DIST DMC_MIRROR DMC_HOST DMC_NAMESPACE DMC_TOOLS \
+    DMC_IMAGEDIR IMAGEDIR DMC_CACHEDIR DMC_ROOTFSDIR DMC_BUILDDIR DMC_SOURCEDIR \
+    OUT_level LOG_level LOG_dir GNUPGHOME || true
+mkdir -p "$HOME" "$work/outside"
+echo "host secret" >"$work/outside/secret"
+started=$SECONDS
+
+# --- helpers ---------------------------------------------------------------------
+
+# conf NAME URL [KEYRING]: $work/NAME.yaml, one mirror, dist dmctest
+conf() {
+    printf 'dist: dmctest\nmirrors:\n  - url: %s\n    keyring: %s\n' \
+        "$2" "${3:-$work/keyA/key.gpg}" >"$work/$1.yaml"
+}
+# resolve CACHE CONFIG [DMC ARGS...]: `dmc -a resolve` with the cache $work/CACHE
+resolve() {
+    local cache=$1 config=$2
+    shift 2
+    DMC_CACHEDIR=$work/$cache "$DMC" --config "$work/$config.yaml" -A amd64 -a resolve "$@"
+}
+# rootfs CACHE CONFIG [DMC ARGS...]: prepare and rootfs of the test template "hello"
+rootfs() {
+    local cache=$1 config=$2
+    shift 2
+    DMC_CACHEDIR=$work/$cache "$DMC" --config "$work/$config.yaml" --plugin-dir "$plugins" \
+        -t hello -A amd64 -e hello.amd64.rootfs "$@"
+}
+tree_of() { echo "$work/$1/rootfs/dmctest/amd64/hello"; }
+# refused PATTERN -- CMD...: CMD exits 1 and gives its reason on one line matching PATTERN
+refused() {
+    local pattern=$1 err rc=0 why
+    shift 2
+    err=$("$@" 2>&1 >/dev/null) || rc=$?
+    [ "$rc" = 1 ] || fail "'$*' exited $rc, expected 1; stderr: $err"
+    why=$(grep '^FAIL' <<<"$err" | grep -v 'failed; fix the cause and resume' || true)
+    [ -n "$why" ] && [ "$(wc -l <<<"$why")" = 1 ] || fail "'$*' did not fail with one line: $err"
+    grep -qE -- "$pattern" <<<"$why" || fail "'$*' did not say /$pattern/; stderr: $err"
+}
+# intact CACHE: no partial download, temporary file or half-built rootfs in the cache
+intact() {
+    local left
+    left=$(find "$work/$1" \( -name '*.part' -o -name '.*.tmp.*' \) 2>/dev/null || true)
+    [ -z "$left" ] || fail "left in the cache $1: $left"
+}
+# no_tree CACHE: the failed rootfs step left no tree
+no_tree() { [ ! -e "$(tree_of "$1")" ] || fail "a rootfs was left in $(tree_of "$1")"; }
+# no_debs CACHE: nothing was kept in the package cache
+no_debs() {
+    local kept
+    kept=$(find "$work/$1/debs" -name '*.deb*' 2>/dev/null || true)
+    [ -z "$kept" ] || fail "kept in the package cache: $kept"
+}
+# sha256 of the .deb of PKG in the pool of archive ROOT
+pool_deb() { find "$work/srv/$1" -name "${2}_*.deb" | head -1; }
+requests() { grep -c -- "$1" "$work/requests" || true; }
+# field FILE PATH KEY: a key of one file of a rootfs manifest
+field() {
+    python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["files"][sys.argv[2]][sys.argv[3]])' "$@"
+}
+pkg_version() {
+    python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["packages"][sys.argv[2]]["version"])' "$@"
+}
+# copy_archive FROM TO: another archive with the same pool and signed files
+copy_archive() { rm -rf "$work/srv/$2"; cp -a "$work/srv/$1" "$work/srv/$2"; }
+# sign ROOT SUITE GNUPGHOME: signs dists/SUITE/Release again
+sign() {
+    local d=$work/srv/$1/dists/$2
+    GNUPGHOME=$3 gpg --batch --quiet --yes --clearsign -o "$d/InRelease" "$d/Release"
+    GNUPGHOME=$3 gpg --batch --quiet --yes -abs -o "$d/Release.gpg" "$d/Release"
+}
+
+# --- packages and archives ---------------------------------------------------------
+
+make_key "$work/keyA"
+make_key "$work/keyB"
+keyA=$work/keyA
+keyB=$work/keyB
+
+debs=$work/debs
+# stage NAME: an empty staging tree for a package, with one documentation file
+stage() {
+    local s=$work/stage/$1
+    rm -rf "$s"
+    mkdir -p "$s/usr/share/doc/$1"
+    echo "$1" >"$s/usr/share/doc/$1/README"
+    echo "$s"
+}
+hello_stage() {  # hello VERSION: /usr/bin/hello, a setuid copy, a private directory and file
+    local s
+    s=$(stage hello)
+    mkdir -p "$s/usr/bin" "$s/usr/lib/hello"
+    printf '#!/bin/sh\necho hello %s\n' "$1" >"$s/usr/bin/hello"
+    chmod 0755 "$s/usr/bin/hello"
+    cp "$s/usr/bin/hello" "$s/usr/bin/hello-suid"
+    chmod 4755 "$s/usr/bin/hello-suid"
+    echo "secret $1" >"$s/usr/lib/hello/secret"
+    chmod 0700 "$s/usr/lib/hello" "$s/usr/lib/hello/secret"
+    echo "$s"
+}
+build_deb "$debs" "$(hello_stage 1.0)" hello 1.0-1 amd64 "Depends: libdmc1 (>= 1.0), dmc-greeter"
+build_deb "$debs/1.1" "$(hello_stage 1.1)" hello 1.1-1 amd64 "Depends: libdmc1 (>= 1.0), dmc-greeter"
+s=$(hello_stage 1.0)
+head -c 4096 /dev/urandom >"$s/usr/bin/hello-extra"
+build_deb "$debs/other" "$s" hello 1.0-1 amd64 "Depends: libdmc1 (>= 1.0), dmc-greeter"
+s=$(stage libdmc1)
+mkdir -p "$s/usr/lib/x86_64-linux-gnu"
+echo "libdmc 1.2" >"$s/usr/lib/x86_64-linux-gnu/libdmc.so.1"
+build_deb "$debs" "$s" libdmc1 1.2-1 amd64
+build_deb "$debs" "$(stage hello-dmc)" hello-dmc 1.0-1 amd64 "Depends: libdmc1 (>= 1.0)"
+build_deb "$debs" "$(stage dmc-greeter-en)" dmc-greeter-en 1.0-1 amd64 "Provides: dmc-greeter"
+build_deb "$debs" "$(stage hello-new)" hello-new 1.0-1 amd64 "Depends: libdmc1 (>= 9)"
+build_deb "$debs" "$(stage hello-app)" hello-app 1.0-1 amd64 "Depends: hello-new"
+s=$(stage base-files)
+mkdir -p "$s/etc"
+echo "13.0" >"$s/etc/debian_version"
+build_deb "$debs" "$s" base-files 13-1 amd64
+build_deb "$debs" "$(stage nginx)" nginx 1.0-1 all
+
+# The good archive: suite dmctest, amd64 and arm64, signed with key A.
+add_to_pool "$work/srv/good" main "$debs"/*.deb
+publish "$work/srv/good" dmctest "$keyA" "amd64 arm64" main
+
+python3 "$here/archive_server.py" "$work/srv" "$work/port" "$work/requests" 2>"$work/server.log" &
+server_pid=$!
+for _ in $(seq 200); do
+    [ -s "$work/port" ] && break
+    sleep 0.05
+done
+[ -s "$work/port" ] || fail "the archive server did not start: $(cat "$work/server.log")"
+base=http://127.0.0.1:$(cat "$work/port")
+
+# --- 1. a good archive -----------------------------------------------------------------
+
+conf good "$base/ok/good"
+out=$(resolve c1 good hello-dmc hello 2>"$work/err") || fail "resolve: $(cat "$work/err")"
+expected="dmc-greeter-en 1.0-1 amd64
+hello 1.0-1 amd64
+hello-dmc 1.0-1 amd64
+libdmc1 1.2-1 amd64"
+[ "$out" = "$expected" ] || fail "resolve printed: $out"
+pass "resolve: the closure, a virtual package through its provider, on stdout only"
+
+: >"$work/requests"
+rootfs c1 good 2>"$work/err" || fail "rootfs: $(cat "$work/err")"
+tree=$(tree_of c1)
+m=$tree/manifest.json
+[ "$(cat "$tree/root/usr/bin/hello")" = "$(printf '#!/bin/sh\necho hello 1.0')" ] || fail "/usr/bin/hello"
+[ -f "$tree/root/usr/lib/x86_64-linux-gnu/libdmc.so.1" ] || fail "libdmc1 not unpacked"
+[ -f "$tree/root/etc/debian_version" ] || fail "base-files not unpacked"
+[ -L "$tree/root/bin" ] || fail "no merged-/usr link /bin"
+[ "$(field "$m" /usr/bin/hello-suid m)" = $((8#4755)) ] || fail "manifest mode of hello-suid"
+[ "$(field "$m" /usr/bin/hello-suid u):$(field "$m" /usr/bin/hello-suid g)" = 0:0 ] || fail "owner"
+[ "$(field "$m" /usr/lib/hello/secret m)" = $((8#700)) ] || fail "manifest mode of secret"
+[ "$(field "$m" /usr/lib/hello m)" = $((8#700)) ] || fail "manifest mode of /usr/lib/hello"
+[ "$(field "$m" /usr/lib/hello t)" = d ] || fail "manifest type of /usr/lib/hello"
+[ "$(field "$m" /usr/bin/hello h)" = "$(sha256sum <"$tree/root/usr/bin/hello" | cut -d' ' -f1)" ] \
+    || fail "manifest hash of /usr/bin/hello"
+[ "$(pkg_version "$m" hello)" = 1.0-1 ] || fail "manifest version of hello"
+# The tree on disk carries no setuid bit: the manifest keeps it for the image.
+[ "$(stat -c %a "$tree/root/usr/bin/hello-suid")" = 755 ] || fail "setuid bit on disk"
+pass "rootfs: unpacked, the manifest records setuid 4755, 0700 and owner 0:0"
+
+rootfs c1 good 2>"$work/err" || fail "second rootfs: $(cat "$work/err")"
+DMC_BUILDDIR=$work/c1-build2 DMC_ROOTFSDIR=$work/c1-rootfs2 rootfs c1 good 2>"$work/err" \
+    || fail "rootfs from the cache: $(cat "$work/err")"
+[ -f "$work/c1-rootfs2/dmctest/amd64/hello/root/usr/bin/hello" ] || fail "no tree from the cache"
+[ "$(requests '\.deb 200')" = 5 ] || fail "expected 5 .deb downloads: $(cat "$work/requests")"
+[ -z "$(grep '\.deb' "$work/requests" | cut -d' ' -f2 | sort | uniq -d)" ] || fail "a .deb fetched twice"
+[ "$(requests InRelease)" = 0 ] || fail "the cached Release file was not used"
+intact c1
+pass "cache: three runs, each .deb fetched once, the verified Release reused"
+
+# --- 2-5. signatures ----------------------------------------------------------------
+
+copy_archive good badsig
+sed -i 's/^Origin: dmc-test$/Origin: dmc-evil/' "$work/srv/badsig/dists/dmctest/InRelease"
+conf badsig "$base/ok/badsig"
+refused "/ok/badsig/dists/dmctest/InRelease: BAD signature; refusing it" -- resolve c2 badsig hello
+[ ! -e "$work/c2/lists" ] || [ -z "$(find "$work/c2/lists" -type f)" ] || fail "an unverified Release was cached"
+out=$(resolve c2 badsig --allow-unsigned hello 2>"$work/err") || fail "--allow-unsigned: $(cat "$work/err")"
+grep -q "BAD signature.*accepted because unsigned input is allowed" "$work/err" || fail "no warning: $(cat "$work/err")"
+grep -q "^hello 1.0-1 amd64$" <<<"$out" || fail "--allow-unsigned resolved: $out"
+# What --allow-unsigned let in is not trusted by a later run without it.
+refused "BAD signature" -- resolve c2 badsig hello
+copy_archive good badsig2
+rm "$work/srv/badsig2/dists/dmctest/InRelease"
+echo "Description: changed after signing" >>"$work/srv/badsig2/dists/dmctest/Release"
+conf badsig2 "$base/ok/badsig2"
+refused "/ok/badsig2/dists/dmctest/Release: BAD signature" -- resolve c2b badsig2 hello
+intact c2
+pass "bad signature (InRelease and Release.gpg) refused; --allow-unsigned warns, and is not remembered"
+
+copy_archive good wrongkey
+sign wrongkey dmctest "$keyB"
+conf wrongkey "$base/ok/wrongkey"
+refused "InRelease: signed by a key that is not in $work/keyA/key.gpg" -- resolve c3 wrongkey hello
+conf nokeyring "$base/ok/good" "$work/missing.gpg"
+refused "keyring $work/missing.gpg does not exist" -- resolve c3 nokeyring hello
+pass "signed by a key not in the keyring, and a missing keyring, refused"
+
+copy_archive good expired
+publish "$work/srv/expired" dmctest "$keyA" "amd64 arm64" main \
+    -o "APT::FTPArchive::Release::Valid-Until=Sat, 01 Jan 2000 00:00:00 UTC"
+conf expired "$base/ok/expired"
+refused "/ok/expired/dists/dmctest: the Release file expired \(Valid-Until is in the past\)" -- resolve c4 expired hello
+out=$(resolve c4 expired --allow-unsigned hello 2>"$work/err") || fail "--allow-unsigned: $(cat "$work/err")"
+grep -q "expired -- accepted because unsigned input is allowed" "$work/err" || fail "no warning: $(cat "$work/err")"
+grep -q "^hello 1.0-1 amd64$" <<<"$out" || fail "--allow-unsigned resolved: $out"
+refused "the Release file expired" -- resolve c4 expired hello
+pass "expired Valid-Until refused; --allow-unsigned accepts it with a warning"
+
+copy_archive good nosig
+rm "$work/srv/nosig/dists/dmctest/InRelease" "$work/srv/nosig/dists/dmctest/Release.gpg"
+conf nosig "$base/ok/nosig"
+refused "/ok/nosig/dists/dmctest/Release: no signature \(Release.gpg is missing\)" -- resolve c5 nosig hello
+copy_archive good plain
+cp "$work/srv/plain/dists/dmctest/Release" "$work/srv/plain/dists/dmctest/InRelease"
+conf plain "$base/ok/plain"
+refused "/ok/plain/dists/dmctest/InRelease: no signature; refusing it" -- resolve c5 plain hello
+out=$(resolve c5 nosig --allow-unsigned hello 2>"$work/err") || fail "--allow-unsigned: $(cat "$work/err")"
+grep -q "^hello 1.0-1 amd64$" <<<"$out" || fail "--allow-unsigned resolved: $out"
+pass "no signature (Release alone, or an unsigned InRelease) refused"
+
+# A validly signed Release file of another suite, served in this one's place (a replay).
+mkdir -p "$work/srv/replay"
+cp -a "$work/srv/good/pool" "$work/srv/replay/"
+publish "$work/srv/replay" dmcold "$keyA" "amd64 arm64" main
+mv "$work/srv/replay/dists/dmcold" "$work/srv/replay/dists/dmctest"
+conf replay "$base/ok/replay"
+refused "the Release file is for suite 'dmcold' \(codename 'dmcold'\), not 'dmctest'" -- resolve c5r replay hello
+pass "a signed Release file of another suite refused"
+
+# --- 6-8. hashes ------------------------------------------------------------------
+
+copy_archive good badindex
+idx=$work/srv/badindex/dists/dmctest/main/binary-amd64/Packages.xz
+{ xz -dc "$idx"; printf 'Package: evil\nVersion: 1\nArchitecture: amd64\nFilename: pool/evil.deb\n\n'; } | xz >"$idx.new"
+mv "$idx.new" "$idx"
+conf badindex "$base/ok/badindex"
+refused "/ok/badindex/dists/dmctest/main/binary-amd64/Packages.xz: size or SHA256 does not match the signed Release file" \
+    -- resolve c6 badindex hello
+[ -z "$(find "$work/c6/indexes" -type f 2>/dev/null)" ] || fail "a bad index was cached"
+intact c6
+pass "Packages.xz not matching the Release file refused, nothing cached"
+
+copy_archive good baddeb
+cp "$debs/other/hello_1.0-1_amd64.deb" "$(pool_deb baddeb hello)"
+conf baddeb "$base/ok/baddeb"
+refused "hello 1.0-1 amd64: SHA256 mismatch \(expected $(sha256sum <"$debs/hello_1.0-1_amd64.deb" | cut -d' ' -f1)" \
+    -- rootfs c7 baddeb
+[ ! -e "$work/c7/debs/$(sha256sum <"$debs/hello_1.0-1_amd64.deb" | cut -d' ' -f1).deb" ] || fail "the bad .deb was kept"
+no_tree c7
+intact c7
+pass "a .deb not matching the index refused, nothing kept"
+
+hello_sha=$(sha256sum <"$debs/hello_1.0-1_amd64.deb" | cut -d' ' -f1)
+hello_size=$(stat -c %s "$debs/hello_1.0-1_amd64.deb")
+copy_archive good garbage
+head -c "$hello_size" /dev/urandom >"$(pool_deb garbage hello)"
+conf garbage "$base/ok/garbage"
+refused "hello 1.0-1 amd64: SHA256 mismatch" -- rootfs c8 garbage
+no_tree c8
+intact c8
+copy_archive good short
+head -c $((hello_size / 2)) "$debs/hello_1.0-1_amd64.deb" >"$(pool_deb short hello)"
+conf short "$base/ok/short"
+refused "cannot fetch $base/ok/short/pool/main/h/hello/hello_1.0-1_amd64.deb: truncated \($((hello_size / 2)) of $hello_size bytes\) after 5 attempts" \
+    -- rootfs c8s short
+[ ! -e "$work/c8s/debs/$hello_sha.deb" ] || fail "the short .deb was kept"
+no_tree c8s
+intact c8s
+pass "a garbage .deb of the right size and a short one on the mirror refused"
+
+# Damaged files in the cache: refused naming the package, removed, fetched again next time.
+mkdir -p "$work/c8c/debs"
+head -c "$hello_size" /dev/urandom >"$work/c8c/debs/$hello_sha.deb"
+refused "hello \($hello_sha.deb\): .*; it was removed from the cache" -- rootfs c8c good
+[ ! -e "$work/c8c/debs/$hello_sha.deb" ] || fail "the garbage .deb stayed in the cache"
+no_tree c8c
+intact c8c
+rootfs c8c good 2>"$work/err" || fail "after a garbage cache file: $(cat "$work/err")"
+head -c $((hello_size - 100)) "$debs/hello_1.0-1_amd64.deb" >"$work/c8c/debs/$hello_sha.deb"
+rm -rf "$(tree_of c8c)"
+refused "hello \($hello_sha.deb\): .*(truncated|corrupt).*; it was removed from the cache" -- rootfs c8c good
+[ ! -e "$work/c8c/debs/$hello_sha.deb" ] || fail "the truncated .deb stayed in the cache"
+no_tree c8c
+rootfs c8c good 2>"$work/err" || fail "after a truncated cache file: $(cat "$work/err")"
+intact c8c
+pass "a garbage and a truncated .deb in the cache refused, removed, fetched again"
+
+# --- 9. failing servers ---------------------------------------------------------------
+
+: >"$work/requests"
+conf cut "$base/cut/good"
+rootfs c9 cut 2>"$work/err" || fail "cut connections: $(cat "$work/err")"
+grep -q "^GET /cut/good/pool/main/h/hello/hello_1.0-1_amd64.deb 206 bytes=[1-9]" "$work/requests" \
+    || fail "the .deb was not resumed: $(cat "$work/requests")"
+[ "$(field "$(tree_of c9)/manifest.json" /usr/bin/hello h)" = "$(field "$(tree_of c1)/manifest.json" /usr/bin/hello h)" ] \
+    || fail "the resumed package differs"
+intact c9
+pass "connections cut half way: the indexes fetched again, the .debs resumed with Range"
+
+conf flaky "$base/flaky/good"
+rootfs c9f flaky 2>"$work/err" || fail "500 twice: $(cat "$work/err")"
+[ "$(requests 'GET /flaky/good/pool/main/h/hello/hello_1.0-1_amd64.deb 500')" = 2 ] || fail "no 500s seen"
+intact c9f
+pass "a server answering 500 twice: the retries succeed"
+
+t0=$SECONDS
+conf down "$base/down/good"
+refused "cannot fetch $base/down/good/dists/dmctest/InRelease: HTTP 500" -- resolve c9d down hello
+[ "$(requests 'GET /down/good/dists/dmctest/InRelease 500')" = 5 ] || fail "not 5 attempts"
+conf downpool "$base/downpool/good"
+refused "cannot fetch $base/downpool/good/pool/.*\.deb: HTTP 500 after 5 attempts" -- rootfs c9p downpool
+no_tree c9p
+no_debs c9p
+intact c9p
+pass "a server always answering 500: one line after 5 attempts ($((SECONDS - t0)) s for two runs)"
+
+# --- 10. hostile packages -----------------------------------------------------------------
+
+up=$(printf '../%.0s' $(seq 40))    # enough to climb out of any rootfs
+rel_outside=${up}${work#/}/outside
+# hostile NAME ENTRY...: an archive whose "hello" is a hand-made .deb with these data entries
+hostile() {
+    local name=$1
+    shift
+    mkdir -p "$work/hostile/$name"
+    python3 "$here/make_deb.py" "$work/hostile/$name/hello_1.0-1_amd64.deb" hello 1.0-1 amd64 \
+        d:./ d:./usr/ d:./usr/lib/ d:./usr/bin/ "$@"
+    rm -rf "$work/srv/$name"
+    add_to_pool "$work/srv/$name" main "$work/hostile/$name/hello_1.0-1_amd64.deb" \
+        "$debs/base-files_13-1_amd64.deb" "$debs/nginx_1.0-1_all.deb"
+    publish "$work/srv/$name" dmctest "$keyA" "amd64 arm64" main
+    conf "$name" "$base/ok/$name"
+}
+# outside_untouched: nothing but the host secret outside, which has one link
+outside_untouched() {
+    [ "$(cd "$work/outside" && find . -mindepth 1)" = "./secret" ] \
+        || fail "written outside the rootfs: $(find "$work/outside")"
+    [ "$(stat -c %h "$work/outside/secret")" = 1 ] || fail "the host secret was hard-linked"
+    [ -z "$(find "$work" -name escape -o -name pwned -o -name 'abs*escape')" ] \
+        || fail "escaped: $(find "$work" -name escape -o -name pwned)"
+}
+hostile_refused() {  # NAME PATTERN
+    refused "^FAIL .*hello \([0-9a-f]{64}\.deb\): $2.*; it was removed from the cache" -- rootfs "c10-$1" "$1"
+    outside_untouched
+    no_tree "c10-$1"
+    no_debs "c10-$1"
+    intact "c10-$1"
+}
+hostile dotdot f:../../escape
+hostile_refused dotdot "path '\.\./\.\./escape' with '\.\.' refused"
+hostile absolute "f:$work/outside/abs-escape"
+hostile_refused absolute "absolute path '$work/outside/abs-escape' refused"
+hostile symlink "l:./usr/lib/evil=$rel_outside" f:./usr/lib/evil/pwned
+hostile_refused symlink "path through symlink /usr/lib/evil -> \.\./.* leaves the root; refused"
+hostile hardlink f:./usr/bin/hello h:./usr/bin/hl=../../outside/secret
+hostile_refused hardlink "path '\.\./\.\./outside/secret' with '\.\.' refused"
+hostile hardlink2 "l:./usr/lib/up=$up" "h:./usr/bin/hl=./usr/lib/up/${work#/}/outside/secret"
+hostile_refused hardlink2 "path through symlink /usr/lib/up -> \.\./.* leaves the root; refused"
+pass "hostile .debs (.., absolute, through a symlink, hard links out) refused naming the package"
+
+# An absolute symlink is followed inside the root, as after chroot.
+hostile abslink "l:./usr/lib/abs=$work/outside/absdir" f:./usr/lib/abs/file
+rootfs c10-abslink abslink 2>"$work/err" || fail "absolute link inside: $(cat "$work/err")"
+[ -f "$(tree_of c10-abslink)/root$work/outside/absdir/file" ] || fail "the file did not land inside the root"
+outside_untouched
+pass "an absolute symlink is followed inside the root"
+
+# --- 11-14. resolving and reaching the mirror --------------------------------------------
+
+refused "unsatisfiable dependency: hello-app -> hello-new -> libdmc1 \(>= 9\): no installable version \(available: 1.2-1\)" \
+    -- resolve c1 good hello-app
+pass "unsatisfiable dependency: the chain"
+refused "unknown package 'helo'; did you mean hello\?" -- resolve c1 good helo
+refused "unknown package 'hello-dm'; did you mean .*hello-dmc" -- resolve c1 good hello-dm
+pass "unknown package: close names suggested"
+
+t0=$SECONDS
+conf unreachable "http://127.0.0.1:1"
+refused "cannot fetch http://127.0.0.1:1/dists/dmctest/InRelease: .*(connect|Connection refused)" -- resolve c13 unreachable hello
+pass "unreachable mirror: one line ($((SECONDS - t0)) s with retries)"
+
+refused "dist 'buster' is not on $base/ok/good .*buster is no longer on Debian's mirrors" -- resolve c14 good -D buster hello
+pass "a dist the mirror does not have"
+
+# --- 15. two processes, one cache -----------------------------------------------------------
+
+: >"$work/requests"
+DMC_BUILDDIR=$work/c15-b1 rootfs c15 good >"$work/p1.out" 2>&1 &
+p1=$!
+DMC_BUILDDIR=$work/c15-b2 rootfs c15 good >"$work/p2.out" 2>&1 &
+p2=$!
+wait $p1 || fail "the first concurrent run: $(cat "$work/p1.out")"
+wait $p2 || fail "the second concurrent run: $(cat "$work/p2.out")"
+[ "$(pkg_version "$(tree_of c15)/manifest.json" hello)" = 1.0-1 ] || fail "no tree"
+[ -z "$(grep '\.deb' "$work/requests" | cut -d' ' -f2 | sort | uniq -d)" ] || fail "a .deb fetched twice"
+intact c15
+pass "two concurrent runs with one cache"
+
+# --- 16. update --------------------------------------------------------------------------------
+
+copy_archive good upd
+conf upd "$base/ok/upd"
+rootfs c16 upd 2>"$work/err" || fail "before the update: $(cat "$work/err")"
+rm "$(pool_deb upd hello)"
+add_to_pool "$work/srv/upd" main "$debs/1.1/hello_1.1-1_amd64.deb"
+publish "$work/srv/upd" dmctest "$keyA" "amd64 arm64" main
+out=$(DMC_CACHEDIR=$work/c16 "$DMC" --config "$work/upd.yaml" --plugin-dir "$plugins" -t hello -A amd64 \
+    -a update 2>"$work/err") || fail "update: $(cat "$work/err")"
+[ "$out" = "hello amd64: hello 1.0-1 -> 1.1-1" ] || fail "update printed: '$out'; $(cat "$work/err")"
+rootfs c16 upd 2>"$work/err" || fail "after the update: $(cat "$work/err")"
+[ "$(pkg_version "$(tree_of c16)/manifest.json" hello)" = 1.1-1 ] || fail "the rootfs was not updated"
+grep -q "hello 1.1" "$(tree_of c16)/root/usr/bin/hello" || fail "old /usr/bin/hello"
+pass "update: the new version reported and then unpacked"
+
+# --- 17. Ubuntu: a ports mirror for arm64, its own keyring, universe, -updates -----------------
+
+for a in amd64 arm64; do
+    build_deb "$debs/$a" "$(stage hello-dmc)" hello-dmc 1.0-1 "$a" "Depends: libdmc1 (>= 1.0)"
+    build_deb "$debs/$a" "$(stage libdmc1)" libdmc1 1.2-1 "$a"
+done
+build_deb "$debs/updates" "$(stage libdmc1)" libdmc1 1.3-1 amd64
+for m in ubuntu:amd64:"$keyA" ports:arm64:"$keyB"; do
+    IFS=: read -r name arch key <<<"$m"
+    add_to_pool "$work/srv/$name" main "$debs/$arch/hello-dmc_1.0-1_$arch.deb"
+    add_to_pool "$work/srv/$name" universe "$debs/$arch/libdmc1_1.2-1_$arch.deb"
+    publish "$work/srv/$name" dmcnoble "$key" "$arch" "main universe"
+done
+POOL=pool-updates add_to_pool "$work/srv/ubuntu" universe "$debs/updates/libdmc1_1.3-1_amd64.deb"
+POOL=pool-updates publish "$work/srv/ubuntu" dmcnoble-updates "$keyA" amd64 "main universe"
+cat >"$work/ubuntu.yaml" <<YAML
+dist: dmcnoble
+mirrors:
+  - url: $base/ok/ubuntu
+    suites: ["{dist}", "{dist}-updates"]
+    components: [main, universe]
+    archs: [amd64]
+    keyring: $keyA/key.gpg
+  - url: $base/ok/ports
+    suites: ["{dist}", "{dist}-updates"]
+    components: [main, universe]
+    archs: [arm64]
+    keyring: $keyB/key.gpg
+YAML
+: >"$work/requests"
+out=$(DMC_CACHEDIR=$work/c17 "$DMC" --config "$work/ubuntu.yaml" -A arm64 -a resolve hello-dmc 2>"$work/err") \
+    || fail "ports: $(cat "$work/err")"
+[ "$out" = "$(printf 'hello-dmc 1.0-1 arm64\nlibdmc1 1.2-1 arm64')" ] || fail "arm64 resolved: $out"
+[ "$(requests /ok/ubuntu/)" = 0 ] || fail "arm64 asked the main mirror: $(cat "$work/requests")"
+grep -q "has no suite dmcnoble-updates, skipped" "$work/err" || fail "no warning for the missing -updates"
+: >"$work/requests"
+out=$(DMC_CACHEDIR=$work/c17 "$DMC" --config "$work/ubuntu.yaml" -A amd64 -a resolve hello-dmc 2>"$work/err") \
+    || fail "main: $(cat "$work/err")"
+[ "$out" = "$(printf 'hello-dmc 1.0-1 amd64\nlibdmc1 1.3-1 amd64')" ] || fail "amd64 resolved: $out"
+[ "$(requests /ok/ports/)" = 0 ] || fail "amd64 asked the ports mirror: $(cat "$work/requests")"
+[ "$(requests /ok/ubuntu/dists/dmcnoble-updates/main/binary-amd64/Packages.xz)" = 1 ] || fail "no -updates index"
+pass "Ubuntu-style: arm64 from the ports mirror (own keyring), amd64 from the main one with universe and -updates"
+
+echo "archive tests took $((SECONDS - started)) s"
