@@ -23,6 +23,15 @@ namespace {
 
 using ArchivePtr = std::unique_ptr<struct archive, int (*)(struct archive*)>;
 
+// libarchive's message for the last error; there may be none (a truncated member
+// seen through the outer reader), and a null char* must never reach std::string.
+std::string why(struct archive* a, struct archive* outer = nullptr) {
+    if (const char* s = archive_error_string(a)) return s;
+    if (outer != nullptr)
+        if (const char* s = archive_error_string(outer)) return s;
+    return "truncated or damaged";
+}
+
 std::vector<std::string> split(const std::string& path) {
     std::vector<std::string> parts;
     std::string cur;
@@ -118,7 +127,7 @@ ArchivePtr open_inner(Nested& nested, const std::string& what) {
     archive_read_support_filter_all(inner.get());
     archive_read_support_format_tar(inner.get());
     if (archive_read_open(inner.get(), &nested, nullptr, read_nested, nullptr) != ARCHIVE_OK)
-        throw Error(what + ": corrupt member: " + archive_error_string(inner.get()));
+        throw Error(what + ": corrupt member: " + why(inner.get(), nested.outer));
     return inner;
 }
 
@@ -136,9 +145,9 @@ void read_control(struct archive* inner, PackageRecord& record, const std::strin
         char buf[16384];
         la_ssize_t n;
         while ((n = archive_read_data(inner, buf, sizeof buf)) > 0) sink->append(buf, static_cast<size_t>(n));
-        if (n < 0) throw Error(what + ": corrupt control member: " + archive_error_string(inner));
+        if (n < 0) throw Error(what + ": corrupt control member: " + why(inner));
     }
-    if (rc != ARCHIVE_EOF) throw Error(what + ": corrupt control member: " + archive_error_string(inner));
+    if (rc != ARCHIVE_EOF) throw Error(what + ": corrupt control member: " + why(inner));
 }
 
 void write_regular(struct archive* inner, const fs::path& disk, const std::string& what,
@@ -171,7 +180,7 @@ void write_regular(struct archive* inner, const fs::path& disk, const std::strin
         }
     }
     ::close(fd);
-    if (n < 0) throw Error(what + ": corrupt data (" + std::string(archive_error_string(inner)) + ")");
+    if (n < 0) throw Error(what + ": corrupt data (" + why(inner) + ")");
     record.size = size;
     record.sha256 = hash.hex();
 }
@@ -258,7 +267,7 @@ void read_data(struct archive* inner, const fs::path& root, const std::string& p
         }
     }
     if (rc != ARCHIVE_EOF)
-        throw Error(what + ": corrupt data member (" + std::string(archive_error_string(inner)) +
+        throw Error(what + ": corrupt data member (" + why(inner) +
                     "); the download is truncated or damaged");
 }
 
@@ -270,7 +279,7 @@ void unpack_deb(const fs::path& deb, const fs::path& root, const std::string& pa
     ArchivePtr outer(archive_read_new(), archive_read_free);
     archive_read_support_format_ar(outer.get());
     if (archive_read_open_filename(outer.get(), deb.c_str(), 1 << 16) != ARCHIVE_OK)
-        throw Error(what + ": not a .deb: " + archive_error_string(outer.get()));
+        throw Error(what + ": not a .deb: " + why(outer.get()));
     fs::create_directories(root);
     PackageRecord record;
     bool saw_data = false, saw_control = false;
@@ -290,7 +299,7 @@ void unpack_deb(const fs::path& deb, const fs::path& root, const std::string& pa
         }
     }
     if (rc != ARCHIVE_EOF)
-        throw Error(what + ": corrupt .deb (" + std::string(archive_error_string(outer.get())) + ")");
+        throw Error(what + ": corrupt .deb (" + why(outer.get()) + ")");
     if (!saw_data || !saw_control)
         throw Error(what + ": not a complete .deb (no " + (saw_data ? "control" : "data") +
                     " member); the file is truncated or damaged");

@@ -138,9 +138,9 @@ echo "13.0" >"$s/etc/debian_version"
 build_deb "$debs" "$s" base-files 13-1 amd64
 build_deb "$debs" "$(stage nginx)" nginx 1.0-1 all
 
-# The good archive: suite dmctest, amd64 and arm64, signed with key A.
+# The good archive: suite dmctest, amd64 and arm64, signed with key A, valid for a week.
 add_to_pool "$work/srv/good" main "$debs"/*.deb
-publish "$work/srv/good" dmctest "$keyA" "amd64 arm64" main
+publish "$work/srv/good" dmctest "$keyA" "amd64 arm64" main -o APT::FTPArchive::Release::ValidTime=604800
 
 python3 "$here/archive_server.py" "$work/srv" "$work/port" "$work/requests" 2>"$work/server.log" &
 server_pid=$!
@@ -222,7 +222,7 @@ pass "signed by a key not in the keyring, and a missing keyring, refused"
 
 copy_archive good expired
 publish "$work/srv/expired" dmctest "$keyA" "amd64 arm64" main \
-    -o "APT::FTPArchive::Release::Valid-Until=Sat, 01 Jan 2000 00:00:00 UTC"
+    -o APT::FTPArchive::Release::ValidTime=-86400
 conf expired "$base/ok/expired"
 refused "/ok/expired/dists/dmctest: the Release file expired \(Valid-Until is in the past\)" -- resolve c4 expired hello
 out=$(resolve c4 expired --allow-unsigned hello 2>"$work/err") || fail "--allow-unsigned: $(cat "$work/err")"

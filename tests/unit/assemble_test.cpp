@@ -1,0 +1,151 @@
+#include "build/assemble.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "util/error.hpp"
+#include "util/fs.hpp"
+
+namespace dmc::build {
+namespace {
+
+namespace fs = std::filesystem;
+using Type = image::LayerEntry::Type;
+
+struct Fixture {
+    TempDir dir;
+    fs::path root = dir.path() / "root";
+    rootfs::Manifest manifest;
+    plugin::ConfigureResult configure;
+
+    void file(const std::string& path, const std::string& content, const std::string& package,
+              std::uint32_t mode = 0644) {
+        fs::create_directories((root / path.substr(1)).parent_path());
+        std::ofstream(root / path.substr(1)) << content;
+        rootfs::FileRecord r;
+        r.package = package;
+        r.mode = mode;
+        r.size = content.size();
+        manifest.files[path] = r;
+        manifest.packages[package].version = "1.0";
+        manifest.packages[package].control = "Package: " + package + "\nVersion: 1.0\n";
+    }
+    Assembly run(std::vector<std::string> selection, bool tools = false, bool small = false,
+                 std::vector<std::string> features = {}) {
+        fs::create_directories(root);
+        AssemblyInput in{root, &manifest, std::move(selection), &configure, tools, small, features};
+        return assemble(in);
+    }
+};
+
+const image::LayerEntry* find(const Assembly& a, const std::string& path) {
+    for (const auto& e : a.entries)
+        if (e.path == path) return &e;
+    return nullptr;
+}
+
+TEST(Assemble, SelectedFilesKeepTheirRecordedModes) {
+    Fixture f;
+    f.file("/usr/bin/tool", "#!", "tool", 04755);
+    auto a = f.run({"/usr/bin/tool"});
+    auto* e = find(a, "/usr/bin/tool");
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->mode, 04755u);
+    EXPECT_EQ(e->source, f.root / "usr/bin/tool");
+    EXPECT_EQ(a.packages, std::set<std::string>{"tool"});
+}
+
+TEST(Assemble, MinimalBase) {
+    Fixture f;
+    f.configure.users.push_back({"www-data", 33, 33, "/var/www", ""});
+    f.configure.groups.push_back({"www-data", 33});
+    auto a = f.run({});
+    ASSERT_NE(find(a, "/etc/passwd"), nullptr);
+    EXPECT_NE(find(a, "/etc/passwd")->content.find("www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin"),
+              std::string::npos);
+    EXPECT_NE(find(a, "/etc/passwd")->content.find("nobody:x:65534:65534"), std::string::npos);
+    EXPECT_NE(find(a, "/etc/group")->content.find("www-data:x:33:"), std::string::npos);
+    EXPECT_NE(find(a, "/etc/nsswitch.conf")->content.find("passwd: files"), std::string::npos);
+    EXPECT_EQ(find(a, "/tmp")->mode, 01777u);
+    EXPECT_EQ(find(a, "/var/tmp")->mode, 01777u);
+    EXPECT_EQ(find(a, "/bin")->link_target, "usr/bin");
+    EXPECT_EQ(find(a, "/usr/bin/sh"), nullptr);  // no shell without -T
+}
+
+TEST(Assemble, TemplatePathsCannotLeaveTheImage) {
+    Fixture f;
+    f.configure.files.push_back({"/../../../etc/evil", "x", 0644, 0, 0});
+    f.configure.dirs.push_back({"../../outside", 0755, 0, 0});
+    auto a = f.run({});
+    EXPECT_NE(find(a, "/etc/evil"), nullptr);
+    EXPECT_NE(find(a, "/outside"), nullptr);
+    for (const auto& e : a.entries) EXPECT_EQ(e.path.find(".."), std::string::npos) << e.path;
+}
+
+TEST(Assemble, TemplateRemovesAndReplaces) {
+    Fixture f;
+    f.file("/etc/app/default.conf", "old", "app");
+    f.file("/etc/app/keep.conf", "keep", "app");
+    f.configure.removals.push_back("/etc/app/default.conf");
+    f.configure.files.push_back({"/etc/app/keep.conf", "new", 0600, 0, 0});
+    auto a = f.run({"/etc/app/default.conf", "/etc/app/keep.conf"});
+    EXPECT_EQ(find(a, "/etc/app/default.conf"), nullptr);
+    EXPECT_EQ(find(a, "/etc/app/keep.conf")->content, "new");
+    EXPECT_EQ(find(a, "/etc/app/keep.conf")->mode, 0600u);
+}
+
+TEST(Assemble, ScannerMetadataPerPackage) {
+    Fixture f;
+    f.file("/usr/bin/tool", "binary", "tool");
+    auto a = f.run({"/usr/bin/tool"});
+    auto* status = find(a, "/var/lib/dpkg/status.d/tool");
+    ASSERT_NE(status, nullptr);
+    EXPECT_EQ(status->content, "Package: tool\nStatus: install ok installed\nVersion: 1.0\n");
+    auto* md5 = find(a, "/var/lib/dpkg/status.d/tool.md5sums");
+    ASSERT_NE(md5, nullptr);
+    // md5sum of "binary", as `printf binary | md5sum` prints it.
+    EXPECT_EQ(md5->content, "9d7183f16acce70658f686ae7f1a4d20  usr/bin/tool\n");
+}
+
+TEST(Assemble, SmallModeWritesADpkgDatabase) {
+    Fixture f;
+    f.file("/usr/bin/tool", "binary", "tool");
+    f.file("/usr/share/doc/tool/copyright", "text", "tool");
+    auto sel = small_selection(f.manifest);
+    EXPECT_EQ(sel, std::vector<std::string>{"/usr/bin/tool"});
+    auto a = f.run(sel, false, true);
+    ASSERT_NE(find(a, "/var/lib/dpkg/status"), nullptr);
+    EXPECT_NE(find(a, "/var/lib/dpkg/status")->content.find("Package: tool"), std::string::npos);
+    EXPECT_EQ(find(a, "/var/lib/dpkg/info/tool.list")->content, "/usr/bin/tool\n");
+    EXPECT_EQ(find(a, "/var/lib/dpkg/status.d/tool"), nullptr);
+}
+
+TEST(Assemble, ToolsAddBusyboxApplets) {
+    Fixture f;
+    f.file("/usr/bin/busybox", "static", "busybox-static", 0755);
+    auto a = f.run({}, true);
+    ASSERT_NE(find(a, "/usr/bin/busybox"), nullptr);
+    EXPECT_EQ(find(a, "/usr/bin/sh")->link_target, "busybox");
+    EXPECT_EQ(find(a, "/usr/bin/ls")->link_target, "busybox");
+    Fixture none;
+    EXPECT_THROW(none.run({}, true), Error);
+}
+
+TEST(Assemble, CaBundleAsUpdateCaCertificatesBuildsIt) {
+    Fixture f;
+    f.file("/usr/share/ca-certificates/mozilla/B.crt", "-----B-----", "ca-certificates");
+    f.file("/usr/share/ca-certificates/mozilla/A.crt", "-----A-----\n", "ca-certificates");
+    auto a = f.run({}, false, false, {"ca-certificates", "tzdata"});
+    EXPECT_EQ(find(a, "/etc/ssl/certs/ca-certificates.crt")->content, "-----A-----\n-----B-----\n");
+    EXPECT_EQ(find(a, "/etc/localtime")->link_target, "/usr/share/zoneinfo/Etc/UTC");
+}
+
+TEST(Assemble, PasswdAndGroupFiles) {
+    EXPECT_EQ(passwd_file({}), "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+                               "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
+    EXPECT_EQ(group_file({}, {{"app", 900, 900, "", ""}}), "root:x:0:\napp:x:900:\nnogroup:x:65534:\n");
+}
+
+}  // namespace
+}  // namespace dmc::build
