@@ -130,7 +130,9 @@ std::string Archive::release_text(const config::Mirror& m, const std::string& su
     } else if (auto release = http_.get(where + "/Release")) {
         auto signature = http_.get(where + "/Release.gpg");
         try {
-            if (!signature) throw Error(where + "/Release: no signature (Release.gpg is missing)");
+            if (!signature)
+                throw Error(where + "/Release: no signature (Release.gpg is missing); refusing it "
+                                    "(use --allow-unsigned only if you trust this mirror)");
             verify_detached(*release, *signature, keyring, where + "/Release");
         } catch (const Error& e) {
             if (!settings_.allow_unsigned) throw;
@@ -240,10 +242,27 @@ std::vector<IndexFile> Archive::indexes(const std::string& arch, bool refresh) {
 }
 
 PackageIndex Archive::load(const std::vector<IndexFile>& files) const {
+    // The index keeps copies of the fields it needs, so the text is read in chunks
+    // of whole stanzas: memory stays at the index's size, not the index plus 57 MB.
+    constexpr std::size_t kChunk = 4 << 20;
     PackageIndex index;
     for (const auto& f : files) {
-        const std::string text = read_file(f.path);
-        index.add(text, f.mirror, f.component, f.arch);
+        FILE* in = std::fopen(f.path.c_str(), "rb");
+        if (in == nullptr) throw Error("cannot read the cached index " + f.path.string() + "; run dmc -a setup");
+        std::string buffer;
+        std::vector<char> chunk(kChunk);
+        bool eof = false;
+        while (!eof) {
+            std::size_t n = std::fread(chunk.data(), 1, chunk.size(), in);
+            eof = n < chunk.size();
+            buffer.append(chunk.data(), n);
+            std::size_t cut = eof ? buffer.size() : buffer.rfind("\n\n");
+            if (cut == std::string::npos) continue;  // one stanza longer than a chunk
+            if (!eof) cut += 2;
+            index.add(std::string_view(buffer).substr(0, cut), f.mirror, f.component, f.arch);
+            buffer.erase(0, cut);
+        }
+        std::fclose(in);
     }
     return index;
 }

@@ -123,7 +123,8 @@ std::optional<std::string> Http::get(const std::string& url) {
     long status = 0;
     CURLcode code = CURLE_OK;
     char errbuf[CURL_ERROR_SIZE] = {0};
-    for (int attempt = 0;; ++attempt) {
+    int attempt = 0;
+    for (;; ++attempt) {
         body.clear();
         curl_easy_reset(h);
         configure_handle(h, options_, share_);
@@ -143,11 +144,12 @@ std::optional<std::string> Http::get(const std::string& url) {
         std::this_thread::sleep_for(std::chrono::milliseconds(options_.backoff_ms << attempt));
     }
     curl_easy_cleanup(h);
+    const std::string attempts = attempt > 0 ? " after " + std::to_string(attempt + 1) + " attempts" : "";
     if (code == CURLE_FILE_COULDNT_READ_FILE) return std::nullopt;  // file:// that does not exist
     if (code != CURLE_OK)
-        throw Error("cannot fetch " + url + ": " + (errbuf[0] ? errbuf : curl_easy_strerror(code)));
+        throw Error("cannot fetch " + url + ": " + (errbuf[0] ? errbuf : curl_easy_strerror(code)) + attempts);
     if (status == 404 || status == 410) return std::nullopt;
-    if (status >= 400) throw Error("cannot fetch " + url + ": HTTP " + std::to_string(status));
+    if (status >= 400) throw Error("cannot fetch " + url + ": HTTP " + std::to_string(status) + attempts);
     return body;
 }
 

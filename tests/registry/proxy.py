@@ -108,6 +108,7 @@ def main():
                 data = resp.read() if self.command != "HEAD" else b""
             except (OSError, http.client.HTTPException) as e:
                 conn.close()
+                self.close_connection = True  # the client's body may be half read
                 return self.reply(502, f'{{"errors":[{{"code":"UNKNOWN","message":"proxy: {e}"}}]}}'.encode())
             self.send_response(resp.status)
             for k, v in resp.getheaders():

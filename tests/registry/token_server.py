@@ -7,8 +7,8 @@
 GET /token?service=S&scope=repository:NAME:pull,push... with HTTP Basic
 credentials answers a JWT (RS256, signed with `openssl dgst`, the certificate in
 its x5c header) granting the asked scopes. Wrong or missing credentials: 401.
---expired-first makes the first token of each scope one the registry refuses
-as expired, so that the client must fetch a fresh one. The log has one line
+--expired-first makes the first token of each push scope one the registry
+refuses as expired, so that the client must fetch a fresh one. The log has one line
 per request: "scope=... service=... user=USER|- status=N" (never a password).
 """
 import argparse
@@ -95,7 +95,7 @@ def main():
             now = int(time.time())
             key = " ".join(sorted(scopes))
             with lock:
-                expired = a.expired_first and key not in issued
+                expired = a.expired_first and "push" in key and key not in issued
                 issued.add(key)
             # Past the registry's leeway of a minute: refused as expired.
             exp = now - 600 if expired else now + 300

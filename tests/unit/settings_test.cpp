@@ -170,5 +170,48 @@ TEST(Settings, SplitList) {
     EXPECT_TRUE(split_list("").empty());
 }
 
+TEST(Settings, RegistryKeys) {
+    Settings s = defaults();
+    EXPECT_EQ(s.registry_chunk_size, 0);
+    EXPECT_EQ(s.registry_retries, 4);
+    apply_yaml(s, R"(
+insecure_registries: [reg.lan:5000, other]
+registry_ca: /ca.pem
+registry_chunk_size: 1048576
+registry_retries: 2
+registry_user: me
+registry_password_file: /pw
+)", "dmc.yaml");
+    EXPECT_EQ(s.insecure_registries, (std::vector<std::string>{"reg.lan:5000", "other"}));
+    EXPECT_EQ(s.registry_ca, "/ca.pem");
+    EXPECT_EQ(s.registry_chunk_size, 1048576);
+    EXPECT_EQ(s.registry_retries, 2);
+    EXPECT_EQ(s.registry_user, "me");
+    EXPECT_EQ(s.registry_password_file, "/pw");
+    EXPECT_NE(error_of("registry_chunk_size: -1").find("registry_chunk_size"), std::string::npos);
+    EXPECT_NE(error_of("registry_retries: 99").find("between 0 and 20"), std::string::npos);
+    // The password has no config key: it stays out of files that get shared.
+    EXPECT_NE(error_of("registry_password: x").find("unknown key"), std::string::npos);
+
+    g_env = {{"DMC_INSECURE_REGISTRIES", "a,b"}, {"DMC_REGISTRY_CA", "/e.pem"},
+             {"DMC_REGISTRY_CHUNK_SIZE", "5"},   {"DMC_REGISTRY_RETRIES", "0"},
+             {"DMC_REGISTRY_USER", "u"},         {"DMC_REGISTRY_PASSWORD", "secret"},
+             {"DMC_REGISTRY_PASSWORD_FILE", "/f"}};
+    apply_environment(s, fake_env);
+    EXPECT_EQ(s.insecure_registries, (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(s.registry_ca, "/e.pem");
+    EXPECT_EQ(s.registry_chunk_size, 5);
+    EXPECT_EQ(s.registry_retries, 0);
+    EXPECT_EQ(s.registry_user, "u");
+    EXPECT_EQ(s.registry_password, "secret");
+    EXPECT_EQ(s.registry_password_file, "/f");
+    for (const auto& [key, value] : s.describe()) EXPECT_EQ(value.find("secret"), std::string::npos) << key;
+    g_env = {{"DMC_REGISTRY_CHUNK_SIZE", "big"}};
+    EXPECT_THROW(apply_environment(s, fake_env), UsageError);
+    g_env = {{"DMC_REGISTRY_RETRIES", "-1"}};
+    EXPECT_THROW(apply_environment(s, fake_env), UsageError);
+    g_env.clear();
+}
+
 }  // namespace
 }  // namespace dmc::config
