@@ -83,8 +83,8 @@ for t in "${names[@]}"; do
             start_registry
             a=$(now); push "$tool" "$t"; b=$(now); push "$tool" "$t"; c=$(now)
             stop_registry
-            cold[$tool]+="$(echo "$b - $a" | bc) "
-            warm[$tool]+="$(echo "$c - $b" | bc) "
+            cold[$tool]+="$(python3 -c "print($b - $a)") "
+            warm[$tool]+="$(python3 -c "print($c - $b)") "
         done
     done
     for tool in dmc skopeo; do

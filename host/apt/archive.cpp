@@ -33,23 +33,6 @@ std::string cache_key(const std::string& url) {
     return key;
 }
 
-// An exclusive lock on a file, held while the object lives.
-class FileLock {
-public:
-    explicit FileLock(const fs::path& path) {
-        fs::create_directories(path.parent_path());
-        fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (fd_ < 0) throw Error("cannot lock " + path.string());
-        while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
-        }
-    }
-    ~FileLock() { ::close(fd_); }
-    FileLock(const FileLock&) = delete;
-    FileLock& operator=(const FileLock&) = delete;
-
-private:
-    int fd_;
-};
 
 }  // namespace
 

@@ -64,6 +64,7 @@ apt::Archive& Pipeline::archive() {
     if (!archive_) {
         net::HttpOptions options;
         options.parallel = settings_.jobs;
+        options.retries = settings_.retries;
         options.progress = true;
         http_ = std::make_unique<net::Http>(options);
         archive_ = std::make_unique<apt::Archive>(settings_, *http_);
@@ -199,6 +200,8 @@ void Pipeline::rootfs(const tasks::Task& task) {
     for (const auto& r : refs) stamp_text += r.sha256 + "\n";
     const std::string stamp = sha256_hex(stamp_text);
     const fs::path dir = rootfs_dir(task.template_name, task.arch);
+    // Another dmc process may build the same rootfs: the second finds it done.
+    FileLock lock(dir.parent_path() / ("." + task.template_name + ".lock"));
     std::error_code ec;
     if (fs::exists(dir / "stamp", ec) && read_file(dir / "stamp") == stamp) {
         log::info("rootfs " + dir.string() + " is up to date");
@@ -236,8 +239,11 @@ void Pipeline::rootfs(const tasks::Task& task) {
     manifest.save(tmp / "manifest.json");
     write_file_atomic(tmp / "stamp", stamp);
     fs::remove_all(dir, ec);
-    fs::create_directories(dir.parent_path());
-    fs::rename(tmp, dir);
+    fs::rename(tmp, dir, ec);
+    if (ec) {
+        fs::remove_all(tmp, ec);
+        throw Error("cannot move the rootfs into " + dir.string() + ": " + ec.message());
+    }
 }
 
 }  // namespace dmc::build

@@ -97,8 +97,10 @@ void Pipeline::configure(const tasks::Task& task) {
         if (!real || !fs::is_regular_file(root / real->substr(1), ec)) return std::nullopt;
         return read_file(root / real->substr(1));
     };
+    const auto manifest = rootfs::Manifest::load(rootfs_dir(task.template_name, task.arch) / "manifest.json");
+    auto lister = [&manifest](const std::string& pattern) { return glob_manifest(manifest, pattern); };
     for (const auto* t : app::composition(registry_, task.template_name))
-        plugin::run_configure(*t, hook_settings(*t, task.arch), reader, result);
+        plugin::run_configure(*t, hook_settings(*t, task.arch), reader, result, lister);
     save_configure(work_dir(task.template_name, task.arch), result);
 }
 

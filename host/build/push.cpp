@@ -1,10 +1,11 @@
 // The push step: the template's OCI layout in the image directory goes to the
 // registry given with -H (DMC_HOST, `registry`), tagged with the tag and the
 // main package's version; the pushed references are printed on stdout.
+#include "registry/push.hpp"
+
 #include <iostream>
 
 #include "build/pipeline.hpp"
-#include "registry/push.hpp"
 #include "util/error.hpp"
 
 namespace fs = std::filesystem;

@@ -14,8 +14,6 @@
 namespace fs = std::filesystem;
 
 namespace dmc::build {
-namespace {
-
 std::vector<std::string> glob_manifest(const rootfs::Manifest& m, const std::string& pattern) {
     std::vector<std::string> out;
     const std::string norm = normalize_image_path(pattern);
@@ -23,8 +21,6 @@ std::vector<std::string> glob_manifest(const rootfs::Manifest& m, const std::str
         if (::fnmatch(norm.c_str(), path.c_str(), FNM_PATHNAME) == 0) out.push_back(path);
     return out;
 }
-
-}  // namespace
 
 std::vector<std::string> select_files(const SelectionRequest& r) {
     const auto& manifest = *r.manifest;

@@ -19,6 +19,9 @@ struct SelectionRequest {
     std::string template_name;
 };
 
+// The manifest's paths matching a glob ('*' stays within one path component), sorted.
+std::vector<std::string> glob_manifest(const rootfs::Manifest& manifest, const std::string& pattern);
+
 // Sorted, unique image paths. Throws Error when an explicitly collected path does
 // not exist or a needed library is missing.
 std::vector<std::string> select_files(const SelectionRequest& request);

@@ -211,6 +211,10 @@ void apply_yaml(Settings& s, const std::string& text, const std::string& origin)
              s.jobs = static_cast<int>(integer(n, k, origin));
              if (s.jobs < 1 || s.jobs > 64) bad(origin, n, k, "must be between 1 and 64");
          }},
+        {"retries", [&](const YAML::Node& n, const std::string& k) {
+             s.retries = static_cast<int>(integer(n, k, origin));
+             if (s.retries < 0 || s.retries > 20) bad(origin, n, k, "must be between 0 and 20");
+         }},
         {"sourcedir", path(s.source_dir)},
         {"rootfsdir", path(s.rootfs_dir)},
         {"builddir", path(s.build_dir)},
@@ -303,6 +307,13 @@ void apply_environment(Settings& s, Getenv getenv) {
     path("DMC_BUILDDIR", s.build_dir);
     path("DMC_CACHEDIR", s.cache_dir);
     path("DMC_LOCK_FILE", s.lock_file);
+    if (auto v = getenv("DMC_RETRIES"); v && !v->empty()) {
+        try {
+            s.retries = std::stoi(*v);
+        } catch (const std::exception&) {
+            throw UsageError("DMC_RETRIES='" + *v + "' is not a number");
+        }
+    }
     path("IMAGEDIR", s.image_dir);
     path("DMC_IMAGEDIR", s.image_dir);
     if (auto v = getenv("DMC_PLUGIN_PATH"); v && !v->empty()) {

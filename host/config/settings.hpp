@@ -55,6 +55,7 @@ struct Settings {
     std::optional<long long> source_date_epoch;
     std::string compression = "gzip";
     int jobs = 4;                      // parallel downloads
+    int retries = 4;                   // extra attempts after a transient network failure
     log::Settings log;
     // templates.<name>.<option>: per-template options handed to the hooks.
     std::map<std::string, std::map<std::string, std::string>> template_options;

@@ -127,13 +127,14 @@ void run_collect(const Template& t, const HookSettings& settings, CollectResult&
 namespace {
 struct ConfigureCall : Call<ConfigureResult> {
     const RootfsReader& reader;
+    const RootfsLister& lister;
 };
 }  // namespace
 
 void run_configure(const Template& t, const HookSettings& settings, const RootfsReader& reader,
-                   ConfigureResult& into) {
+                   ConfigureResult& into, const RootfsLister& lister) {
     using C = ConfigureCall;
-    C call{{t, settings, into, {}, {}}, reader};
+    C call{{t, settings, into, {}, {}}, reader, lister};
     dmc_host host = make_host(call);
     dmc_configure_ctx ctx{};
     ctx.struct_size = sizeof ctx;
@@ -210,6 +211,16 @@ void run_configure(const Template& t, const HookSettings& settings, const Rootfs
     };
     ctx.set_stop_signal = [](void* o, const char* signal) {
         guarded<C>(o, [&](C& c) { c.result.image.stop_signal = str(signal); });
+    };
+    ctx.glob = [](void* o, const char* pattern) -> const char* {
+        const char* out = "";
+        guarded<C>(o, [&](C& c) {
+            c.scratch.clear();
+            if (c.lister)
+                for (const auto& p : c.lister(str(pattern))) c.scratch += (c.scratch.empty() ? "" : "\n") + p;
+            out = c.scratch.c_str();
+        });
+        return out;
     };
     finish(call, t.plugin->configure(&ctx), "configure");
 }

@@ -80,13 +80,15 @@ struct DeployResult {
 
 // Reads a file of the rootfs for the configure hook; nullopt when it does not exist.
 using RootfsReader = std::function<std::optional<std::string>(const std::string& path)>;
+// Lists the rootfs paths matching a glob, sorted.
+using RootfsLister = std::function<std::vector<std::string>(const std::string& pattern)>;
 
 // Each runs one hook; a failing hook throws Error("template T: hook failed: reason").
 // Results accumulate into `into`, so a template's results can build on another's.
 void run_prepare(const Template& t, const HookSettings& settings, PrepareResult& into);
 void run_collect(const Template& t, const HookSettings& settings, CollectResult& into);
 void run_configure(const Template& t, const HookSettings& settings, const RootfsReader& reader,
-                   ConfigureResult& into);
+                   ConfigureResult& into, const RootfsLister& lister = nullptr);
 void run_deploy(const Template& t, const HookSettings& settings, DeployResult& into);
 
 }  // namespace dmc::plugin

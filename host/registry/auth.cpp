@@ -92,7 +92,8 @@ HelperRun run_helper(const std::string& program, const std::string& input) {
         throw Error("cannot run " + program + ": " + std::strerror(rc));
     }
     // The input is one short line: it fits in the pipe buffer.
-    struct sigaction ignore {}, old {};
+    struct sigaction ignore {
+    }, old{};
     ignore.sa_handler = SIG_IGN;
     ::sigaction(SIGPIPE, &ignore, &old);
     [[maybe_unused]] auto written = ::write(in[1], input.data(), input.size());
@@ -138,7 +139,8 @@ Credentials from_user_secret(std::string user, std::string secret, std::string s
     c.source = std::move(source);
     // Docker's convention: a helper or an identitytoken entry returns the user
     // "<token>" when the secret is a refresh token rather than a password.
-    if (user == "<token>") c.identity_token = std::move(secret);
+    if (user == "<token>")
+        c.identity_token = std::move(secret);
     else {
         c.username = std::move(user);
         c.password = std::move(secret);
@@ -264,13 +266,20 @@ std::optional<std::string> base64_decode(std::string_view text) {
     int bits = 0;
     for (char c : text) {
         int v;
-        if (c >= 'A' && c <= 'Z') v = c - 'A';
-        else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-        else if (c >= '0' && c <= '9') v = c - '0' + 52;
-        else if (c == '+' || c == '-') v = 62;
-        else if (c == '/' || c == '_') v = 63;
-        else if (c == '=' || c == '\n' || c == '\r') continue;
-        else return std::nullopt;
+        if (c >= 'A' && c <= 'Z')
+            v = c - 'A';
+        else if (c >= 'a' && c <= 'z')
+            v = c - 'a' + 26;
+        else if (c >= '0' && c <= '9')
+            v = c - '0' + 52;
+        else if (c == '+' || c == '-')
+            v = 62;
+        else if (c == '/' || c == '_')
+            v = 63;
+        else if (c == '=' || c == '\n' || c == '\r')
+            continue;
+        else
+            return std::nullopt;
         acc = (acc << 6) | static_cast<unsigned>(v);
         bits += 6;
         if (bits >= 8) {
@@ -305,14 +314,15 @@ std::optional<Credentials> helper_credentials(const std::string& helper, const s
     const std::string name = "docker-credential-" + helper;
     const std::string program = find_executable(name, path.empty() ? getenv_or("PATH") : path);
     if (program.empty())
-        throw Error("the credential helper " + name + " named in Docker's config.json is not in "
+        throw Error("the credential helper " + name +
+                    " named in Docker's config.json is not in "
                     "PATH; install it or remove it from config.json");
     const auto run = run_helper(program, server + "\n");
     if (run.status != 0) {
         // The helper protocol's "not found" answer: no credentials, not an error.
         if (run.out.find("credentials not found") != std::string::npos) return std::nullopt;
-        throw Error(name + " get failed (exit " + std::to_string(run.status) + "): " +
-                    first_line(run.out));
+        throw Error(name + " get failed (exit " + std::to_string(run.status) +
+                    "): " + first_line(run.out));
     }
     json j;
     try {
@@ -369,7 +379,8 @@ std::optional<Credentials> docker_config_credentials(const fs::path& dir, const 
 
     if (j.contains("credsStore") && j["credsStore"].is_string() &&
         !j["credsStore"].get<std::string>().empty())
-        return helper_credentials(j["credsStore"].get<std::string>(), helper_server(registry), path);
+        return helper_credentials(j["credsStore"].get<std::string>(), helper_server(registry),
+                                  path);
     return std::nullopt;
 }
 
@@ -388,14 +399,16 @@ std::optional<Credentials> find_credentials(const CredentialOptions& o, const Re
             c.password = first_line(read_file(o.password_file));
             c.source = o.password_file.string();
         } else {
-            throw Error("registry user " + o.username + " has no password; set "
+            throw Error("registry user " + o.username +
+                        " has no password; set "
                         "DMC_REGISTRY_PASSWORD or registry_password_file");
         }
         return c;
     }
     if (!o.password.empty() || !o.password_file.empty())
-        throw Error("a registry password is set but no user; set DMC_REGISTRY_USER or "
-                    "registry_user");
+        throw Error(
+            "a registry password is set but no user; set DMC_REGISTRY_USER or "
+            "registry_user");
     const fs::path dir = o.docker_config.empty() ? default_docker_config_dir() : o.docker_config;
     auto c = docker_config_credentials(dir, registry, o.path);
     if (c) log::detail("registry credentials for " + registry.host + " from " + c->source);

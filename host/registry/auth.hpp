@@ -55,11 +55,12 @@ std::optional<std::string> base64_decode(std::string_view text);
 std::string basic_authorization(const Credentials& credentials);
 
 struct CredentialOptions {
-    std::string username;                   // DMC_REGISTRY_USER / registry_user
-    std::string password;                   // DMC_REGISTRY_PASSWORD
-    std::filesystem::path password_file;    // registry_password_file: first line
-    std::filesystem::path docker_config;    // directory of config.json; empty: $DOCKER_CONFIG or ~/.docker
-    std::string path;                       // where to look for helpers; empty: $PATH
+    std::string username;                 // DMC_REGISTRY_USER / registry_user
+    std::string password;                 // DMC_REGISTRY_PASSWORD
+    std::filesystem::path password_file;  // registry_password_file: first line
+    std::filesystem::path
+        docker_config;  // directory of config.json; empty: $DOCKER_CONFIG or ~/.docker
+    std::string path;   // where to look for helpers; empty: $PATH
 };
 
 // The directory whose config.json dmc reads: $DOCKER_CONFIG, else $HOME/.docker.

@@ -33,7 +33,8 @@ std::string lower(std::string s) {
 }
 
 std::string trim(std::string s) {
-    while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' ' || s.back() == '\t'))
+    while (!s.empty() &&
+           (s.back() == '\r' || s.back() == '\n' || s.back() == ' ' || s.back() == '\t'))
         s.pop_back();
     std::size_t b = 0;
     while (b < s.size() && (s[b] == ' ' || s[b] == '\t')) ++b;
@@ -105,6 +106,12 @@ bool redirect(long status) {
 
 }  // namespace
 
+void log_line(log::Level level, const std::string& message) {
+    static std::mutex mutex;
+    std::lock_guard lock(mutex);
+    log::Logger::instance().write(level, message);
+}
+
 std::string Reply::header(const std::string& name) const {
     auto it = headers.find(lower(name));
     return it == headers.end() ? "" : it->second;
@@ -140,7 +147,8 @@ std::string describe(const Reply& r) {
             for (const auto& e : j["errors"]) {
                 if (!e.is_object()) continue;
                 std::string one = e.value("code", "");
-                if (auto m = e.value("message", ""); !m.empty()) one += (one.empty() ? "" : ": ") + m;
+                if (auto m = e.value("message", ""); !m.empty())
+                    one += (one.empty() ? "" : ": ") + m;
                 errors += (errors.empty() ? "" : "; ") + one;
             }
             if (!errors.empty()) out += " " + errors;
@@ -185,7 +193,7 @@ void Client::release(void* handle) {
 }
 
 Reply Client::perform(const Request& request, const std::string& authorization,
-                      const std::string& credential_origin) {
+                      const std::string& credential_origin, bool probe) {
     std::string url = request.url.starts_with("/") ? base_ + request.url : request.url;
     std::string method = request.method;
     const Body empty;
@@ -212,15 +220,24 @@ Reply Client::perform(const Request& request, const std::string& authorization,
         char errbuf[CURL_ERROR_SIZE] = {0};
         curl_easy_setopt(h, CURLOPT_URL, url.c_str());
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);  // followed below, without credentials elsewhere
+        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION,
+                         0L);  // followed below, without credentials elsewhere
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_s);
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, options_.low_speed_time_s);
         curl_easy_setopt(h, CURLOPT_USERAGENT, "dmc/" DMC_VERSION);
-        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-        if (!options_.ca_bundle.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_bundle.c_str());
+        if (probe) {
+            curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+            curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+            curl_easy_setopt(h, CURLOPT_CAINFO, nullptr);
+            curl_easy_setopt(h, CURLOPT_CAPATH, nullptr);
+        } else {
+            curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+            curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+            if (!options_.ca_bundle.empty())
+                curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_bundle.c_str());
+        }
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
         curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
@@ -262,8 +279,9 @@ Reply Client::perform(const Request& request, const std::string& authorization,
         ++requests_;
         reply.curl_code = static_cast<int>(code);
         if (code != CURLE_OK) reply.error = errbuf[0] ? errbuf : curl_easy_strerror(code);
-        log::detail(method + " " + without_query(url) + ": " +
-                    (code != CURLE_OK ? reply.error : std::to_string(reply.status)));
+        log_line(log::Level::detail,
+                 method + " " + without_query(url) + ": " +
+                     (code != CURLE_OK ? reply.error : std::to_string(reply.status)));
         const std::string location = reply.header("location");
         if (code != CURLE_OK || !redirect(reply.status) || location.empty() || hop >= 5)
             return reply;
@@ -287,9 +305,11 @@ Reply Client::send_with_retries(const Request& request, const std::string& autho
                 after.size() < 4)
                 delay = std::max(delay, std::min(std::stol(after) * 1000, 60000L));
         }
-        log::info("retrying " + request.method + " " +
-                  without_query(request.url.starts_with("/") ? base_ + request.url : request.url) +
-                  " in " + std::to_string(delay) + " ms: " + describe(reply));
+        log_line(
+            log::Level::info,
+            "retrying " + request.method + " " +
+                without_query(request.url.starts_with("/") ? base_ + request.url : request.url) +
+                " in " + std::to_string(delay) + " ms: " + describe(reply));
         std::this_thread::sleep_for(std::chrono::milliseconds(delay));
     }
 }
@@ -303,7 +323,8 @@ void Client::learn(const Reply& reply) {
         for (const auto& c : challenges)
             if (c.scheme == "basic") chosen = &c;
     if (!chosen) {
-        const std::string what = challenges.empty() ? "no challenge" : "only " + challenges[0].scheme;
+        const std::string what =
+            challenges.empty() ? "no challenge" : "only " + challenges[0].scheme;
         throw Error("registry " + options_.registry.host + " asks for authentication with " + what +
                     "; dmc speaks Basic and Bearer");
     }
@@ -314,7 +335,8 @@ void Client::learn(const Reply& reply) {
     challenge_ = *chosen;
 }
 
-std::string Client::fetch_token(const Challenge& challenge, const std::vector<std::string>& scopes) {
+std::string Client::fetch_token(const Challenge& challenge,
+                                const std::vector<std::string>& scopes) {
     const std::string& host = options_.registry.host;
     const std::string realm = challenge.param("realm");
     if (realm.empty() || origin(realm).empty())
@@ -325,10 +347,12 @@ std::string Client::fetch_token(const Challenge& challenge, const std::vector<st
     // over the network.
     if (creds && lower(realm).starts_with("http://")) {
         Registry realm_host;
-        realm_host.host = realm_host.endpoint = lower(realm.substr(7, realm.find_first_of("/?#", 7) - 7));
+        realm_host.host = realm_host.endpoint =
+            lower(realm.substr(7, realm.find_first_of("/?#", 7) - 7));
         if (!plain_http_allowed(realm_host, options_.insecure))
             throw Error("registry " + host + " sends dmc to the plain-HTTP token server " +
-                        without_query(realm) + "; dmc does not send credentials in clear (add it "
+                        without_query(realm) +
+                        "; dmc does not send credentials in clear (add it "
                         "to insecure_registries if that is intended)");
     }
     const std::string service = challenge.param("service");
@@ -364,8 +388,8 @@ std::string Client::fetch_token(const Challenge& challenge, const std::vector<st
     if (reply.status == 401 || reply.status == 403) {
         if (creds)
             throw Error("registry " + host + " refused the credentials" +
-                        (creds->username.empty() ? "" : " of user " + creds->username) +
-                        " (from " + creds->source + "): " + describe(reply) +
+                        (creds->username.empty() ? "" : " of user " + creds->username) + " (from " +
+                        creds->source + "): " + describe(reply) +
                         "; check the user name and password");
         throw Error("registry " + host + " needs a login to push: run docker login " + host +
                     ", or set DMC_REGISTRY_USER and DMC_REGISTRY_PASSWORD");
@@ -441,65 +465,65 @@ Reply Client::send(const Request& request) {
 void Client::ping() {
     const Registry& r = options_.registry;
     const bool http_ok = plain_http_allowed(r, options_.insecure);
-    std::vector<std::string> schemes;
-    if (r.scheme == "http") {
-        if (!http_ok)
-            throw Error("dmc does not push to " + r.host + " over plain HTTP; add it to "
-                        "insecure_registries (DMC_INSECURE_REGISTRIES) if that is intended");
-        schemes = {"http"};
-    } else if (r.scheme == "https" || !http_ok) {
-        schemes = {"https"};
-    } else {
-        schemes = {"https", "http"};  // as Docker does for loopback and insecure registries
+    if (r.scheme == "http" && !http_ok)
+        throw Error("dmc does not push to " + r.host +
+                    " over plain HTTP; add it to "
+                    "insecure_registries (DMC_INSECURE_REGISTRIES) if that is intended");
+    std::string scheme = r.scheme.empty() ? "https" : r.scheme;
+    Request ping;
+    ping.url = "/v2/";
+    if (r.scheme.empty() && http_ok) {
+        // Loopback and insecure registries may speak plain HTTP, as with Docker.
+        // First ask whether the server speaks TLS at all, without loading the CA
+        // store: that costs more than a whole push of an unchanged image. A TLS
+        // server then gets the verified ping below.
+        base_ = "https://" + r.endpoint;
+        const Reply probe = perform(ping, "", base_, true);
+        if (probe.curl_code == CURLE_SSL_CONNECT_ERROR) {
+            log_line(log::Level::detail,
+                     "registry " + r.host + " does not speak TLS; using plain HTTP");
+            scheme = "http";
+        }
     }
-    for (std::size_t i = 0; i < schemes.size(); ++i) {
-        base_ = schemes[i] + "://" + r.endpoint;
-        Request ping;
-        ping.url = "/v2/";
-        const Reply reply = send_with_retries(ping, "", base_);
-        if (reply.curl_code == CURLE_SSL_CONNECT_ERROR && i + 1 < schemes.size()) {
-            log::detail("registry " + r.host + " does not speak TLS; using plain HTTP");
-            continue;
-        }
-        if (reply.curl_code == CURLE_PEER_FAILED_VERIFICATION)
-            throw Error("the TLS certificate of registry " + r.host + " is not trusted (" +
-                        reply.error + "); give its CA bundle with registry_ca (DMC_REGISTRY_CA)");
-        if (reply.curl_code == CURLE_SSL_CONNECT_ERROR)
-            throw Error("cannot speak TLS with registry " + r.host + " (" + reply.error +
-                        "); if it serves plain HTTP, add it to insecure_registries "
-                        "(DMC_INSECURE_REGISTRIES)");
-        if (reply.curl_code != 0)
-            throw Error("cannot reach registry " + r.host + " at " + base_ + ": " + reply.error +
-                        (transient(reply) ? " (gave up after " +
-                                                std::to_string(options_.retries + 1) + " attempts)"
-                                          : ""));
-        if (reply.status == 401) {
-            learn(reply);
-            std::lock_guard lock(mutex_);
-            log::detail("registry " + r.host + " at " + base_ + ": " + challenge_->scheme +
-                        " authentication");
-        } else if (reply.status == 200) {
-            log::detail("registry " + r.host + " at " + base_ + ": anonymous");
-        } else if (transient(reply)) {
-            throw Error("registry " + r.host + " keeps failing: " + describe(reply) +
-                        " (gave up after " + std::to_string(options_.retries + 1) + " attempts)");
-        } else {
-            throw Error(base_ + "/v2/ does not answer as a registry (" + describe(reply) +
-                        "); check the registry given with -H");
-        }
-        // Basic credentials are checked here, once, rather than by every upload.
-        std::optional<Challenge> c;
-        {
-            std::lock_guard lock(mutex_);
-            c = challenge_;
-        }
-        if (c && c->scheme == "basic") {
-            if (!options_.credentials || options_.credentials->username.empty()) refused(reply);
-            const Reply again =
-                send_with_retries(ping, basic_authorization(*options_.credentials), base_);
-            if (again.curl_code == 0 && again.status == 401) refused(again);
-        }
-        return;
+    base_ = scheme + "://" + r.endpoint;
+    const Reply reply = send_with_retries(ping, "", base_);
+    if (reply.curl_code == CURLE_PEER_FAILED_VERIFICATION)
+        throw Error("the TLS certificate of registry " + r.host + " is not trusted (" +
+                    reply.error + "); give its CA bundle with registry_ca (DMC_REGISTRY_CA)");
+    if (reply.curl_code == CURLE_SSL_CONNECT_ERROR)
+        throw Error("cannot speak TLS with registry " + r.host + " (" + reply.error +
+                    "); if it serves plain HTTP, add it to insecure_registries "
+                    "(DMC_INSECURE_REGISTRIES)");
+    if (reply.curl_code != 0)
+        throw Error("cannot reach registry " + r.host + " at " + base_ + ": " + reply.error +
+                    (transient(reply)
+                         ? " (gave up after " + std::to_string(options_.retries + 1) + " attempts)"
+                         : ""));
+    if (reply.status == 401) {
+        learn(reply);
+        std::lock_guard lock(mutex_);
+        log_line(log::Level::detail, "registry " + r.host + " at " + base_ + ": " +
+                                         challenge_->scheme + " authentication");
+    } else if (reply.status == 200) {
+        log_line(log::Level::detail, "registry " + r.host + " at " + base_ + ": anonymous");
+    } else if (transient(reply)) {
+        throw Error("registry " + r.host + " keeps failing: " + describe(reply) +
+                    " (gave up after " + std::to_string(options_.retries + 1) + " attempts)");
+    } else {
+        throw Error(base_ + "/v2/ does not answer as a registry (" + describe(reply) +
+                    "); check the registry given with -H");
+    }
+    // Basic credentials are checked here, once, rather than by every upload.
+    std::optional<Challenge> c;
+    {
+        std::lock_guard lock(mutex_);
+        c = challenge_;
+    }
+    if (c && c->scheme == "basic") {
+        if (!options_.credentials || options_.credentials->username.empty()) refused(reply);
+        const Reply again =
+            send_with_retries(ping, basic_authorization(*options_.credentials), base_);
+        if (again.curl_code == 0 && again.status == 401) refused(again);
     }
 }
 

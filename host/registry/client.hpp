@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "log/log.hpp"
 #include "registry/auth.hpp"
 #include "registry/reference.hpp"
 
@@ -22,13 +23,13 @@ namespace dmc::registry {
 
 struct ClientOptions {
     Registry registry;
-    std::vector<std::string> insecure;        // registries allowed plain HTTP
-    std::string ca_bundle;                    // extra CA file; TLS is always verified
-    std::optional<Credentials> credentials;   // nullopt: anonymous
-    int retries = 4;                          // extra attempts after a transient failure
-    long backoff_ms = 500;                    // first pause; doubles each attempt
+    std::vector<std::string> insecure;       // registries allowed plain HTTP
+    std::string ca_bundle;                   // extra CA file; TLS is always verified
+    std::optional<Credentials> credentials;  // nullopt: anonymous
+    int retries = 4;                         // extra attempts after a transient failure
+    long backoff_ms = 500;                   // first pause; doubles each attempt
     long connect_timeout_s = 15;
-    long low_speed_time_s = 60;               // abort a transfer stalled this long
+    long low_speed_time_s = 60;  // abort a transfer stalled this long
 };
 
 // A request body: in memory, or `length` bytes of `file` from `offset`.
@@ -42,22 +43,26 @@ struct Body {
 
 struct Request {
     std::string method = "GET";
-    std::string url;                     // absolute, or a path on the registry ("/v2/...")
-    std::vector<std::string> headers;    // "Name: value"
-    std::optional<Body> body;            // methods with a body send Content-Length
-    std::vector<std::string> scopes;     // token scopes, e.g. "repository:a/b:pull,push"
+    std::string url;                   // absolute, or a path on the registry ("/v2/...")
+    std::vector<std::string> headers;  // "Name: value"
+    std::optional<Body> body;          // methods with a body send Content-Length
+    std::vector<std::string> scopes;   // token scopes, e.g. "repository:a/b:pull,push"
 };
 
 struct Reply {
-    int curl_code = 0;                   // CURLcode; 0 when an HTTP answer arrived
-    std::string error;                   // curl's message when curl_code != 0
+    int curl_code = 0;  // CURLcode; 0 when an HTTP answer arrived
+    std::string error;  // curl's message when curl_code != 0
     long status = 0;
     std::map<std::string, std::string> headers;  // lower-cased names; repeats joined by ", "
     std::string body;
-    std::string url;                     // the URL that answered, after redirects
+    std::string url;  // the URL that answered, after redirects
     std::string header(const std::string& name) const;
     bool ok() const { return curl_code == 0 && status >= 200 && status < 300; }
 };
+
+// Writes a log line from any thread: uploads run in parallel, and the logger
+// expects one writer at a time.
+void log_line(log::Level level, const std::string& message);
 
 // Whether a failure is worth another attempt: 429, 5xx, connection resets and
 // timeouts.
@@ -74,7 +79,7 @@ std::string authorization_for(const std::string& url, const std::string& origin_
                               const std::string& authorization);
 
 class Client {
-public:
+  public:
     explicit Client(ClientOptions options);
     ~Client();
     Client(const Client&) = delete;
@@ -94,10 +99,13 @@ public:
     const Registry& registry() const { return options_.registry; }
     std::uint64_t requests() const { return requests_; }
 
-private:
+  private:
     // `authorization` goes only to URLs of the same origin as `credential_origin`.
+    // `probe`: only to learn whether the server speaks TLS at all; no
+    // certificate is checked (so no CA store is loaded) and nothing but the
+    // credential-less ping is ever sent that way.
     Reply perform(const Request& request, const std::string& authorization,
-                  const std::string& credential_origin);
+                  const std::string& credential_origin, bool probe = false);
     Reply send_with_retries(const Request& request, const std::string& authorization,
                             const std::string& credential_origin);
     std::string authorization(const std::vector<std::string>& scopes, bool refresh);
@@ -111,9 +119,9 @@ private:
     std::string base_;  // scheme://endpoint
     std::atomic<std::uint64_t> requests_{0};
 
-    std::mutex mutex_;                      // guards what follows
-    std::vector<void*> handles_;            // idle curl handles, for connection reuse
-    std::optional<Challenge> challenge_;    // how the registry wants to be authenticated
+    std::mutex mutex_;                    // guards what follows
+    std::vector<void*> handles_;          // idle curl handles, for connection reuse
+    std::optional<Challenge> challenge_;  // how the registry wants to be authenticated
     struct CachedToken {
         std::string token;
         std::chrono::steady_clock::time_point expires;

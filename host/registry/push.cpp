@@ -24,13 +24,16 @@ namespace dmc::registry {
 namespace {
 
 constexpr std::string_view docker_manifest = "application/vnd.docker.distribution.manifest.v2+json";
-constexpr std::string_view docker_list = "application/vnd.docker.distribution.manifest.list.v2+json";
+constexpr std::string_view docker_list =
+    "application/vnd.docker.distribution.manifest.list.v2+json";
 const std::string manifest_accept =
     "Accept: application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, "
     "application/vnd.docker.distribution.manifest.list.v2+json, "
     "application/vnd.docker.distribution.manifest.v2+json";
 
-bool is_index(std::string_view mt) { return mt == image::media_type_image_index || mt == docker_list; }
+bool is_index(std::string_view mt) {
+    return mt == image::media_type_image_index || mt == docker_list;
+}
 bool is_manifest(std::string_view mt) {
     return mt == image::media_type_image_manifest || mt == docker_manifest;
 }
@@ -64,7 +67,8 @@ json descriptor_of_ref(const fs::path& layout, const std::string& ref) {
     const fs::path index_file = layout / "index.json";
     std::error_code ec;
     if (!fs::is_regular_file(index_file, ec))
-        throw Error("no image layout at " + layout.string() + " (no index.json); build the image "
+        throw Error("no image layout at " + layout.string() +
+                    " (no index.json); build the image "
                     "first");
     json index;
     try {
@@ -79,8 +83,8 @@ json descriptor_of_ref(const fs::path& layout, const std::string& ref) {
         if (name == ref) return m;
         if (!name.empty()) refs += (refs.empty() ? "" : ", ") + name;
     }
-    throw Error("the layout " + layout.string() + " has no image named '" + ref + "' (it has: " +
-                (refs.empty() ? "none" : refs) + "); build it first");
+    throw Error("the layout " + layout.string() + " has no image named '" + ref +
+                "' (it has: " + (refs.empty() ? "none" : refs) + "); build it first");
 }
 
 std::string read_document(const fs::path& layout, const json& desc) {
@@ -88,7 +92,8 @@ std::string read_document(const fs::path& layout, const json& desc) {
     const fs::path file = image::blob_path(layout, digest);
     std::error_code ec;
     if (!fs::is_regular_file(file, ec))
-        throw Error("the layout " + layout.string() + " lacks " + digest + "; build the image again");
+        throw Error("the layout " + layout.string() + " lacks " + digest +
+                    "; build the image again");
     std::string bytes = read_file(file);
     if ("sha256:" + sha256_hex(bytes) != digest)
         throw Error("the layout " + layout.string() + " holds a corrupt " + digest +
@@ -122,7 +127,8 @@ void walk(const fs::path& layout, const json& desc, Content& content, int depth 
         add_blob(doc.at("config"));
         for (const auto& l : doc.value("layers", json::array())) add_blob(l);
     } else {
-        throw Error("cannot push " + digest + " of media type '" + mt + "' from " + layout.string());
+        throw Error("cannot push " + digest + " of media type '" + mt + "' from " +
+                    layout.string());
     }
     content.documents.push_back({digest, mt, std::move(bytes)});
 }
@@ -132,7 +138,7 @@ std::string with_query(const std::string& url, const std::string& query) {
 }
 
 class Pusher {
-public:
+  public:
     Pusher(Client& client, std::string repo, const PushOptions& options,
            std::map<std::string, std::vector<std::string>> sources)
         : client_(client), repo_(std::move(repo)), options_(options), sources_(std::move(sources)) {
@@ -148,7 +154,7 @@ public:
                 if (attempt >= 2)
                     throw Error("cannot upload " + b.digest + " to " + where() + ": " + e.what() +
                                 " (after " + std::to_string(attempt + 1) + " uploads)");
-                log::info("uploading " + b.digest + " again: " + e.what());
+                log_line(log::Level::info, "uploading " + b.digest + " again: " + e.what());
             }
         }
     }
@@ -175,7 +181,7 @@ public:
         std::atomic<std::uint64_t> bytes{0};
     } stats;
 
-private:
+  private:
     std::string where() const { return client_.registry().host + "/" + repo_; }
 
     Reply send(const std::string& method, const std::string& url,
@@ -193,7 +199,8 @@ private:
 
     [[noreturn]] void fail(const std::string& what, const Reply& reply) const {
         std::string why = describe(reply);
-        if (transient(reply)) why += " (gave up after " + std::to_string(options_.retries + 1) + " attempts)";
+        if (transient(reply))
+            why += " (gave up after " + std::to_string(options_.retries + 1) + " attempts)";
         if (reply.status == 403) why += "; the account may not push to " + repo_;
         throw Error(what + " in " + where() + ": " + why);
     }
@@ -213,7 +220,8 @@ private:
         if (it == sources_.end()) return "";
         const std::string prefix = client_.registry().host + "/";
         for (const auto& s : it->second)
-            if (s.starts_with(prefix) && s.substr(prefix.size()) != repo_) return s.substr(prefix.size());
+            if (s.starts_with(prefix) && s.substr(prefix.size()) != repo_)
+                return s.substr(prefix.size());
         return "";
     }
 
@@ -225,20 +233,21 @@ private:
 
     std::string upload_location(const Reply& reply, std::uint64_t& min_chunk) {
         const std::string location = reply.header("location");
-        if (location.empty()) throw Error("registry " + where() + " started an upload without a Location");
+        if (location.empty())
+            throw Error("registry " + where() + " started an upload without a Location");
         const std::string min = reply.header("oci-chunk-min-length");
-        if (!min.empty() && min.find_first_not_of("0123456789") == std::string::npos && min.size() < 12)
+        if (!min.empty() && min.find_first_not_of("0123456789") == std::string::npos &&
+            min.size() < 12)
             min_chunk = std::stoull(min);
         return resolve_url(reply.url, location);
     }
 
     void check_session(const Reply& reply, const std::string& what) {
         // The upload is gone or holds something else: start over.
-        if (reply.curl_code == 0 && (reply.status == 404 || reply.status == 416 ||
-                                     (reply.status == 400 && reply.body.find("DIGEST_INVALID") !=
-                                                                 std::string::npos) ||
-                                     (reply.status == 400 && reply.body.find("BLOB_UPLOAD_INVALID") !=
-                                                                 std::string::npos)))
+        if (reply.curl_code == 0 &&
+            (reply.status == 404 || reply.status == 416 ||
+             (reply.status == 400 && reply.body.find("DIGEST_INVALID") != std::string::npos) ||
+             (reply.status == 400 && reply.body.find("BLOB_UPLOAD_INVALID") != std::string::npos)))
             throw SessionLost(what + ": " + describe(reply));
         fail(what, reply);
     }
@@ -259,46 +268,50 @@ private:
                                    "&from=" + url_encode(from),
                                {}, std::nullopt, {"repository:" + from + ":pull"});
             if (mount.status == 201) {
-                log::info("mounted " + b.digest + " from " + from);
+                log_line(log::Level::info, "mounted " + b.digest + " from " + from);
                 ++stats.mounted;
                 return;
             }
             // 202: the registry would not mount but started an upload instead.
-            if (mount.status == 202) location = upload_location(mount, min_chunk);
-            else log::detail("cannot mount " + b.digest + " from " + from + ": " + describe(mount));
+            if (mount.status == 202)
+                location = upload_location(mount, min_chunk);
+            else
+                log_line(log::Level::detail,
+                         "cannot mount " + b.digest + " from " + from + ": " + describe(mount));
         }
         if (location.empty()) location = start_upload(min_chunk);
 
         std::uint64_t chunk = options_.chunk_size;
         if (chunk == 0) {
-            Reply put = send("PUT", with_query(location, "digest=" + url_encode(b.digest)),
-                             {"Content-Type: application/octet-stream"},
-                             Body{{}, b.path, 0, b.size});
+            Reply put =
+                send("PUT", with_query(location, "digest=" + url_encode(b.digest)),
+                     {"Content-Type: application/octet-stream"}, Body{{}, b.path, 0, b.size});
             if (put.status == 201) return uploaded(b, put, false);
             if (put.status != 413) check_session(put, "cannot upload " + b.digest);
             // Too large for one request: chunks, in a fresh session.
-            log::info("registry " + where() + " refuses " + b.digest + " in one request; "
-                      "uploading it in chunks");
+            log_line(log::Level::info, "registry " + where() + " refuses " + b.digest +
+                                           " in one request; "
+                                           "uploading it in chunks");
             chunk = fallback_chunk_size;
             location = start_upload(min_chunk);
         }
         chunk = std::max(chunk, min_chunk);
         for (std::uint64_t offset = 0; offset < b.size;) {
             const std::uint64_t n = std::min(chunk, b.size - offset);
-            Reply patch = send("PATCH", location,
-                               {"Content-Type: application/octet-stream",
-                                "Content-Range: " + std::to_string(offset) + "-" +
-                                    std::to_string(offset + n - 1)},
-                               Body{{}, b.path, offset, n});
+            Reply patch = send(
+                "PATCH", location,
+                {"Content-Type: application/octet-stream",
+                 "Content-Range: " + std::to_string(offset) + "-" + std::to_string(offset + n - 1)},
+                Body{{}, b.path, offset, n});
             if (patch.status != 202) check_session(patch, "cannot upload a chunk of " + b.digest);
             offset += n;
             const std::string range = patch.header("range");
             const auto dash = range.find('-');
-            if (dash != std::string::npos && range.find_first_not_of("0123456789", dash + 1) ==
-                                                 std::string::npos &&
+            if (dash != std::string::npos &&
+                range.find_first_not_of("0123456789", dash + 1) == std::string::npos &&
                 dash + 1 < range.size() && std::stoull(range.substr(dash + 1)) + 1 != offset)
-                throw SessionLost("the registry holds " + range + " of " + b.digest +
-                                  ", not 0-" + std::to_string(offset - 1));
+                throw SessionLost("the registry holds " + range + " of " + b.digest + ", not 0-" +
+                                  std::to_string(offset - 1));
             if (const std::string next = patch.header("location"); !next.empty())
                 location = resolve_url(patch.url, next);
         }
@@ -336,7 +349,7 @@ Sources load_sources(const fs::path& file) {
             for (const auto& r : repos)
                 if (r.is_string()) out[digest].push_back(r.get<std::string>());
     } catch (const std::exception& e) {
-        log::detail("ignoring the mount cache " + file.string() + ": " + e.what());
+        log_line(log::Level::detail, "ignoring the mount cache " + file.string() + ": " + e.what());
     }
     return out;
 }
@@ -358,7 +371,8 @@ void save_sources(const fs::path& file, Sources sources, const std::vector<Blob>
         fs::create_directories(file.parent_path());
         write_file_atomic(file, j.dump());
     } catch (const std::exception& e) {
-        log::detail("cannot write the mount cache " + file.string() + ": " + e.what());
+        log_line(log::Level::detail,
+                 "cannot write the mount cache " + file.string() + ": " + e.what());
     }
 }
 
@@ -437,8 +451,8 @@ std::vector<std::string> push_layout(const PushOptions& options, const fs::path&
             }
         }
     };
-    const std::size_t workers =
-        std::min<std::size_t>(std::max(1, options.parallel), std::max<std::size_t>(1, blobs.size()));
+    const std::size_t workers = std::min<std::size_t>(std::max(1, options.parallel),
+                                                      std::max<std::size_t>(1, blobs.size()));
     std::vector<std::thread> threads;
     for (std::size_t i = 1; i < workers; ++i) threads.emplace_back(worker);
     worker();
@@ -452,7 +466,8 @@ std::vector<std::string> push_layout(const PushOptions& options, const fs::path&
         pusher.tag(root, t);
         refs.push_back(registry.host + "/" + repo + ":" + t + "@" + root.digest);
     }
-    save_sources(options.mount_cache, std::move(sources), content.blobs, registry.host + "/" + repo);
+    save_sources(options.mount_cache, std::move(sources), content.blobs,
+                 registry.host + "/" + repo);
 
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -15,13 +15,13 @@
 namespace dmc::registry {
 
 struct PushOptions {
-    std::string registry;                  // host[:port][/namespace]
-    std::vector<std::string> insecure;     // registries allowed plain HTTP (loopback always is)
-    std::string ca_bundle;                 // CA file for the registry's TLS certificate
-    std::uint64_t chunk_size = 0;          // bytes per PATCH; 0: one PUT per blob
-    int parallel = 4;                      // blobs uploaded at once
-    int retries = 4;                       // extra attempts after a transient failure
-    long backoff_ms = 500;                 // first pause; doubles each attempt
+    std::string registry;               // host[:port][/namespace]
+    std::vector<std::string> insecure;  // registries allowed plain HTTP (loopback always is)
+    std::string ca_bundle;              // CA file for the registry's TLS certificate
+    std::uint64_t chunk_size = 0;       // bytes per PATCH; 0: one PUT per blob
+    int parallel = 4;                   // blobs uploaded at once
+    int retries = 4;                    // extra attempts after a transient failure
+    long backoff_ms = 500;              // first pause; doubles each attempt
     CredentialOptions credentials;
     // Where to remember which repositories hold which blobs, to mount them
     // rather than upload them again. Empty: this process only.
@@ -33,8 +33,8 @@ inline constexpr std::uint64_t fallback_chunk_size = 16u << 20;
 
 struct PushStats {
     std::size_t blobs = 0, present = 0, mounted = 0, uploaded = 0, chunked = 0;
-    std::uint64_t bytes = 0;      // uploaded
-    std::size_t manifests = 0;    // pushed (not already there)
+    std::uint64_t bytes = 0;    // uploaded
+    std::size_t manifests = 0;  // pushed (not already there)
     std::uint64_t requests = 0;
 };
 

@@ -112,16 +112,19 @@ Registry parse_registry(std::string_view text) {
     if (slash != std::string_view::npos) {
         r.ns = std::string(text.substr(slash + 1));
         if (!valid_repository(r.ns))
-            throw bad("has a namespace that is not a valid repository path (lower-case letters, "
-                      "digits, separators . _ __ - and /)");
+            throw bad(
+                "has a namespace that is not a valid repository path (lower-case letters, "
+                "digits, separators . _ __ - and /)");
     }
     return r;
 }
 
 std::string repository(const Registry& registry, std::string_view name) {
-    std::string repo = registry.ns.empty() ? std::string(name) : registry.ns + "/" + std::string(name);
+    std::string repo =
+        registry.ns.empty() ? std::string(name) : registry.ns + "/" + std::string(name);
     if (!valid_repository(repo))
-        throw UsageError("'" + repo + "' is not a valid repository name; use lower-case letters, "
+        throw UsageError("'" + repo +
+                         "' is not a valid repository name; use lower-case letters, "
                          "digits and the separators . _ __ - /");
     return repo;
 }
@@ -149,7 +152,8 @@ bool valid_tag(std::string_view tag) {
 std::string tag_of_version(std::string_view version) {
     std::string out;
     for (char c : version) {
-        const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+        const bool ok =
+            std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
         out += ok ? c : '_';
     }
     while (!out.empty() && (out.front() == '.' || out.front() == '-')) out.erase(0, 1);
@@ -169,7 +173,8 @@ bool is_loopback(std::string_view host_port) {
     while (true) {
         const auto dot = host.find('.', start);
         const auto part = host.substr(start, dot - start);
-        if (!all_digits(part) || part.size() > 3 || std::stoi(std::string(part)) > 255) return false;
+        if (!all_digits(part) || part.size() > 3 || std::stoi(std::string(part)) > 255)
+            return false;
         ++parts;
         if (dot == std::string_view::npos) break;
         start = dot + 1;

@@ -11,10 +11,10 @@ namespace dmc::registry {
 
 // A registry as given with -H, DMC_HOST or `registry`.
 struct Registry {
-    std::string host;        // "host[:port]", lower-cased: what references print
-    std::string endpoint;    // where the API lives ("registry-1.docker.io" for docker.io)
-    std::string ns;          // repository prefix, e.g. "team/images"; may be empty
-    std::string scheme;      // "https" or "http" when given with a scheme; else empty
+    std::string host;      // "host[:port]", lower-cased: what references print
+    std::string endpoint;  // where the API lives ("registry-1.docker.io" for docker.io)
+    std::string ns;        // repository prefix, e.g. "team/images"; may be empty
+    std::string scheme;    // "https" or "http" when given with a scheme; else empty
 };
 
 // Parses "host[:port][/namespace]", optionally prefixed with https:// or http://.

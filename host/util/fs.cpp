@@ -1,6 +1,7 @@
 #include "util/fs.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -70,6 +71,16 @@ void write_file_atomic(const fs::path& path, std::string_view data) {
         throw Error("cannot write " + path.string() + ": " + std::strerror(err));
     }
 }
+
+FileLock::FileLock(const fs::path& path) {
+    fs::create_directories(path.parent_path());
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw Error("cannot lock " + path.string() + ": " + std::strerror(errno));
+    while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+    }
+}
+
+FileLock::~FileLock() { ::close(fd_); }
 
 TempDir::TempDir(std::string_view prefix) {
     std::string pattern = (fs::temp_directory_path() / (std::string(prefix) + ".XXXXXX")).string();

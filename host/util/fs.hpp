@@ -16,6 +16,19 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view data)
 // A temporary path next to `path` that is unique to this process and call.
 std::filesystem::path temp_sibling(const std::filesystem::path& path);
 
+// An exclusive advisory lock (flock) on a file, held while the object lives:
+// how concurrent dmc processes share the cache.
+class FileLock {
+public:
+    explicit FileLock(const std::filesystem::path& path);
+    ~FileLock();
+    FileLock(const FileLock&) = delete;
+    FileLock& operator=(const FileLock&) = delete;
+
+private:
+    int fd_;
+};
+
 // A fresh private directory under the system's temporary directory, removed
 // with its content when the object dies.
 class TempDir {

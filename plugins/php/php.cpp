@@ -1,18 +1,72 @@
-// php-fpm from Debian, serving FastCGI on port 9000.
+// php-fpm from Debian, serving FastCGI on port 9000 as www-data, with the
+// extensions a typical PHP web application needs.
 #include <dmc/sdk.hpp>
 
+#include <stdexcept>
+
 namespace {
+
+constexpr std::uint32_t kWwwData = 33;
+
+// Extension packages besides php-common's (ctype, pdo, ...); session and json
+// are built into PHP itself.
+const char* const kExtensionPackages[] = {"mysql", "opcache", "mbstring", "xml",
+                                          "curl",  "gd",      "zip",      "intl"};
+
+std::string fpm_conf(const std::string& v) {
+    return "; Written by dmc for a container: foreground, logs to stderr.\n"
+           "[global]\n"
+           "pid = /tmp/php-fpm.pid\n"
+           "error_log = /proc/self/fd/2\n"
+           "log_limit = 8192\n"
+           "daemonize = no\n"
+           "include = /etc/php/" + v + "/fpm/pool.d/*.conf\n";
+}
+
+// No user/group: the master already runs as www-data (the image's user).
+constexpr const char* kPool = R"([www]
+listen = 9000
+pm = dynamic
+pm.max_children = 10
+pm.start_servers = 2
+pm.min_spare_servers = 1
+pm.max_spare_servers = 3
+clear_env = no
+catch_workers_output = yes
+decorate_workers_output = no
+)";
+
+std::string php_version(const dmc::sdk::Context& c) {
+    const std::string v = c.option("version").value_or("8.4");
+    if (v.empty() || v.find_first_not_of("0123456789.") != std::string::npos)
+        throw std::runtime_error("option templates.php.version='" + v +
+                                 "' is not a PHP version such as 8.4");
+    return v;
+}
+
+// "; priority=10" in a module's ini, as phpenmod reads it; 20 by default.
+std::string priority_of(const std::string& ini) {
+    auto at = ini.find("priority=");
+    if (at == std::string::npos) return "20";
+    std::string digits;
+    for (auto i = at + 9; i < ini.size() && std::isdigit(static_cast<unsigned char>(ini[i])); ++i)
+        digits += ini[i];
+    return digits.empty() ? "20" : digits;
+}
 
 class Php : public dmc::sdk::Template {
 public:
     void prepare(dmc::sdk::Prepare& p) override {
-        const std::string v = p.option("version").value_or("8.4");
+        const std::string v = php_version(p);
         p.package("php" + v + "-fpm");
         p.package("php" + v + "-cli");
+        for (const char* ext : kExtensionPackages) p.package("php" + v + "-" + ext);
+        p.want("tzdata");           // PHP's date functions use the system zoneinfo
+        p.want("ca-certificates");  // for curl and openssl streams
     }
 
     void collect(dmc::sdk::Collect& c) override {
-        const std::string v = c.option("version").value_or("8.4");
+        const std::string v = php_version(c);
         c.path("/usr/sbin/php-fpm" + v);
         c.path("/usr/bin/php" + v);
         c.path("/etc/php/" + v);
@@ -20,11 +74,41 @@ public:
     }
 
     void configure(dmc::sdk::Configure& c) override {
-        const std::string v = c.option("version").value_or("8.4");
-        c.group("www-data", 33);
-        c.user("www-data", 33, 33, "/var/www");
-        c.symlink("/usr/bin/php" + v, "/usr/bin/php");
+        const std::string v = php_version(c);
+        const std::string etc = "/etc/php/" + v;
+        c.group("www-data", kWwwData);
+        c.user("www-data", kWwwData, kWwwData, "/var/www");
+
+        // What the maintainer scripts would do: php.ini from the production
+        // template, and every module enabled as phpenmod does.
+        auto ini = c.read("/usr/lib/php/" + v + "/php.ini-production");
+        if (!ini) throw std::runtime_error("php" + v + "-common ships no php.ini-production");
+        c.file(etc + "/fpm/php.ini", *ini);
+        c.file(etc + "/cli/php.ini", *ini);
+        const auto modules = c.glob("/usr/share/php" + v + "-*/*/*.ini");
+        if (modules.empty()) throw std::runtime_error("no PHP module ini files in the rootfs");
+        for (const auto& path : modules) {
+            const std::string name = path.substr(path.rfind('/') + 1);
+            auto text = c.read(path);
+            if (!text) continue;
+            c.file(etc + "/mods-available/" + name, *text);
+            const std::string link = priority_of(*text) + "-" + name;
+            for (const char* sapi : {"fpm", "cli"})
+                c.symlink("../../mods-available/" + name, etc + "/" + sapi + "/conf.d/" + link);
+        }
+        c.file(etc + "/fpm/php-fpm.conf", fpm_conf(v));
+        c.remove(etc + "/fpm/pool.d");
+        c.file(etc + "/fpm/pool.d/www.conf", kPool);
+
+        // The alternatives symlinks update-alternatives would make.
+        c.symlink("php" + v, "/usr/bin/php");
+        c.symlink("php-fpm" + v, "/usr/sbin/php-fpm");
+        c.dir("/var/www/html", 0755, kWwwData, kWwwData);
+        c.dir("/run/php", 0755, kWwwData, kWwwData);
+
         c.entrypoint({"/usr/sbin/php-fpm" + v, "--nodaemonize", "--force-stderr"});
+        c.run_as("www-data");
+        c.workdir("/var/www/html");
         c.expose("9000/tcp");
         c.stop_signal("SIGQUIT");
     }

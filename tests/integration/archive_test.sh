@@ -75,7 +75,7 @@ no_debs() {
     kept=$(find "$work/$1/debs" -name '*.deb*' 2>/dev/null || true)
     [ -z "$kept" ] || fail "kept in the package cache: $kept"
 }
-# sha256 of the .deb of PKG in the pool of archive ROOT
+# pool_deb ARCHIVE PKG: the path of the .deb of PKG in the pool of ARCHIVE
 pool_deb() { find "$work/srv/$1" -name "${2}_*.deb" | head -1; }
 requests() { grep -c -- "$1" "$work/requests" || true; }
 # field FILE PATH KEY: a key of one file of a rootfs manifest

@@ -18,6 +18,9 @@ class Hello : public dmc::sdk::Template {
         c.entrypoint({"/usr/bin/hello"});
         c.env("LANG", "C.UTF-8");
         c.label("org.example.hello", c.dist());
+        std::string found;
+        for (const auto& path : c.glob("/usr/share/hello/*.txt")) found += path + ";";
+        if (!found.empty()) c.file("/etc/hello.found", found);
     }
 };
 }  // namespace

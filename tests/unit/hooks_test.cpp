@@ -49,6 +49,18 @@ TEST(Hooks, CollectAndConfigureSeeSettingsAndOptions) {
     EXPECT_EQ(r.image.labels.at("org.example.hello"), "trixie");
 }
 
+TEST(Hooks, ConfigureListsTheRootfs) {
+    ConfigureResult r;
+    RootfsLister lister = [](const std::string& pattern) {
+        EXPECT_EQ(pattern, "/usr/share/hello/*.txt");
+        return std::vector<std::string>{"/usr/share/hello/a.txt", "/usr/share/hello/b.txt"};
+    };
+    run_configure(hello(), {}, nullptr, r, lister);
+    ASSERT_EQ(r.files.size(), 2u);
+    EXPECT_EQ(r.files[1].path, "/etc/hello.found");
+    EXPECT_EQ(r.files[1].data, "/usr/share/hello/a.txt;/usr/share/hello/b.txt;");
+}
+
 TEST(Hooks, BuiltinNginxReadsTheRootfs) {
     Registry reg;
     reg.load_dirs({DMC_BUILTIN_PLUGIN_DIR});

@@ -27,13 +27,18 @@ void fake_helper(const fs::path& dir, const std::string& name, const std::string
           "#!/bin/sh\n"
           "[ \"$1\" = get ] || { echo \"unexpected $1\"; exit 3; }\n"
           "read server\n"
-          "echo \"$server\" >> \"$(dirname \"$0\")/" + name + ".calls\"\n"
-          "if [ \"$server\" = '" + known + "' ]; then\n"
-          "  printf '{\"ServerURL\":\"%s\",\"Username\":\"" + user + "\",\"Secret\":\"" + secret +
+          "echo \"$server\" >> \"$(dirname \"$0\")/" +
+              name +
+              ".calls\"\n"
+              "if [ \"$server\" = '" +
+              known +
+              "' ]; then\n"
+              "  printf '{\"ServerURL\":\"%s\",\"Username\":\"" +
+              user + "\",\"Secret\":\"" + secret +
               "\"}' \"$server\"\n"
-          "else\n"
-          "  echo 'credentials not found in native keychain'; exit 1\n"
-          "fi\n",
+              "else\n"
+              "  echo 'credentials not found in native keychain'; exit 1\n"
+              "fi\n",
           true);
 }
 
@@ -123,7 +128,8 @@ TEST(RegistryAuth, DockerConfigAuths) {
     EXPECT_EQ(c->password, "pa:ss");
     EXPECT_EQ(c->source, (tmp.path() / "config.json").string());
 
-    write(tmp.path() / "config.json", R"({"auths":{"reg.example:5000":{"identitytoken":"refresh"}}})");
+    write(tmp.path() / "config.json",
+          R"({"auths":{"reg.example:5000":{"identitytoken":"refresh"}}})");
     c = docker_config_credentials(tmp.path(), reg, "");
     ASSERT_TRUE(c.has_value());
     EXPECT_EQ(c->identity_token, "refresh");
@@ -174,7 +180,8 @@ TEST(RegistryAuth, CredentialHelpers) {
         helper_credentials("broken", "reg.example:5000", bin.string());
         FAIL() << "no error";
     } catch (const dmc::Error& e) {
-        EXPECT_EQ(std::string(e.what()), "docker-credential-broken get failed (exit 2): keyring locked");
+        EXPECT_EQ(std::string(e.what()),
+                  "docker-credential-broken get failed (exit 2): keyring locked");
     }
     // Docker Hub is asked for by its historical name.
     fake_helper(bin, "hub", "https://index.docker.io/v1/", "h", "s");

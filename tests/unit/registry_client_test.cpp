@@ -10,7 +10,8 @@ using namespace dmc::registry;
 TEST(RegistryClient, CredentialsStayWithTheirOrigin) {
     const std::string auth = "Bearer abc";
     const std::string registry = "https://r.example:5000/v2/a/blobs/sha256:00";
-    EXPECT_EQ(authorization_for("https://r.example:5000/v2/a/blobs/uploads/u", registry, auth), auth);
+    EXPECT_EQ(authorization_for("https://r.example:5000/v2/a/blobs/uploads/u", registry, auth),
+              auth);
     // A redirect to storage elsewhere, to another port, or down to plain HTTP: no credentials.
     EXPECT_EQ(authorization_for("https://s3.example/bucket/blob?sig=x", registry, auth), "");
     EXPECT_EQ(authorization_for("https://r.example:5001/v2/", registry, auth), "");
@@ -44,7 +45,8 @@ TEST(RegistryClient, TransientFailures) {
 TEST(RegistryClient, DescribesRegistryErrors) {
     Reply r;
     r.status = 403;
-    r.body = R"({"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]})";
+    r.body =
+        R"({"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]})";
     EXPECT_EQ(describe(r), "HTTP 403 DENIED: requested access to the resource is denied");
     r.body = R"({"errors":[{"code":"A"},{"code":"B","message":"m"}]})";
     EXPECT_EQ(describe(r), "HTTP 403 A; B: m");

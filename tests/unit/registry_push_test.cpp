@@ -77,7 +77,8 @@ TEST(RegistryPush, LayoutErrorsComeBeforeAnyRequest) {
     EXPECT_NE(m.find("has no image named 'nope' (it has: latest, latest-amd64, latest-arm64)"),
               std::string::npos)
         << m;
-    m = error_of([&] { registry::push_layout(o, tmp.path() / "none", "latest", "nginx", {"latest"}); });
+    m = error_of(
+        [&] { registry::push_layout(o, tmp.path() / "none", "latest", "nginx", {"latest"}); });
     EXPECT_NE(m.find("no image layout at"), std::string::npos) << m;
     EXPECT_THROW(registry::push_layout(o, layout, "latest", "nginx", {"bad+tag"}), UsageError);
     EXPECT_THROW(registry::push_layout(o, layout, "latest", "Nginx", {"latest"}), UsageError);
@@ -109,6 +110,7 @@ TEST(RegistryPush, AnUnreachableRegistryIsNamed) {
     o.registry = "127.0.0.1:1/team";
     o.retries = 0;
     o.credentials.docker_config = tmp.path() / "no-docker";
-    const auto m = error_of([&] { registry::push_layout(o, tmp.path() / "nginx", "latest", "nginx", {"latest"}); });
+    const auto m = error_of(
+        [&] { registry::push_layout(o, tmp.path() / "nginx", "latest", "nginx", {"latest"}); });
     EXPECT_NE(m.find("cannot reach registry 127.0.0.1:1"), std::string::npos) << m;
 }

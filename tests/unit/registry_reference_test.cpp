@@ -93,7 +93,8 @@ TEST(RegistryReference, ResolvesLocations) {
     const std::string base = "https://r.example:5000/v2/a/blobs/uploads/?x=1";
     EXPECT_EQ(resolve_url(base, "/v2/a/blobs/uploads/u?_state=s"),
               "https://r.example:5000/v2/a/blobs/uploads/u?_state=s");
-    EXPECT_EQ(resolve_url(base, "https://storage.example/up?sig=1"), "https://storage.example/up?sig=1");
+    EXPECT_EQ(resolve_url(base, "https://storage.example/up?sig=1"),
+              "https://storage.example/up?sig=1");
     EXPECT_EQ(resolve_url(base, "//cdn.example/x"), "https://cdn.example/x");
     EXPECT_EQ(resolve_url(base, "u2"), "https://r.example:5000/v2/a/blobs/uploads/u2");
     EXPECT_EQ(resolve_url("http://h", "/v2/"), "http://h/v2/");

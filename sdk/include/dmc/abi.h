@@ -107,6 +107,9 @@ typedef struct dmc_configure_ctx {
     void (*add_volume)(void* opaque, const char* path);
     void (*set_label)(void* opaque, const char* name, const char* value);
     void (*set_stop_signal)(void* opaque, const char* signal);
+    /* The rootfs paths matching a glob, newline-separated and sorted ("" when none);
+     * valid until the hook returns. */
+    const char* (*glob)(void* opaque, const char* pattern);
 } dmc_configure_ctx;
 
 /* deploy: Kubernetes objects for the built image (setting "image" holds its reference). */

@@ -14,6 +14,7 @@
 
 #include <dmc/abi.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <initializer_list>
@@ -136,6 +137,19 @@ public:
     }
     void stop_signal(const std::string& signal) {
         ctx_->set_stop_signal(ctx_->opaque, signal.c_str());
+    }
+    // Paths of the unpacked packages matching a glob ("/usr/share/php8.4-*/*/*.ini").
+    std::vector<std::string> glob(const std::string& pattern) const {
+        std::vector<std::string> out;
+        if (ctx_->struct_size < offsetof(dmc_configure_ctx, glob) + sizeof ctx_->glob) return out;
+        std::string_view list = ctx_->glob(ctx_->opaque, pattern.c_str());
+        while (!list.empty()) {
+            auto end = list.find('\n');
+            out.emplace_back(list.substr(0, end));
+            if (end == std::string_view::npos) break;
+            list.remove_prefix(end + 1);
+        }
+        return out;
     }
 
 private:
