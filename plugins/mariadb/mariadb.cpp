@@ -221,17 +221,23 @@ if [ ! -d "$DATADIR/mysql" ]; then
 
 	# What the official image does through a temporary server, here in bootstrap
 	# mode: only root@localhost and root@MARIADB_ROOT_HOST remain, with the password.
+	# The bootstrap session may not GRANT PROXY, so that row goes into the table
+	# before FLUSH PRIVILEGES turns the grant tables on for the statements after it.
 	rp=$(sql_string "$root_password")
+	rh=$(sql_string "$root_host")
 	sql="DELETE FROM mysql.global_priv WHERE User='root' AND Host<>'localhost';
-DELETE FROM mysql.proxies_priv WHERE User='root' AND Host<>'localhost';
+DELETE FROM mysql.proxies_priv WHERE User='root' AND Host<>'localhost';"
+	if [ "$root_host" != localhost ]; then
+		sql="$sql
+REPLACE INTO mysql.proxies_priv VALUES ($rh, 'root', '', '', TRUE, '', NOW());"
+	fi
+	sql="$sql
 FLUSH PRIVILEGES;
 ALTER USER 'root'@'localhost' IDENTIFIED BY $rp;"
 	if [ "$root_host" != localhost ]; then
-		rh=$(sql_string "$root_host")
 		sql="$sql
 CREATE USER 'root'@$rh IDENTIFIED BY $rp;
-GRANT ALL ON *.* TO 'root'@$rh WITH GRANT OPTION;
-GRANT PROXY ON ''@'%' TO 'root'@$rh WITH GRANT OPTION;"
+GRANT ALL ON *.* TO 'root'@$rh WITH GRANT OPTION;"
 	fi
 	if [ -n "$database" ]; then
 		sql="$sql

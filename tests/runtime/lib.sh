@@ -22,9 +22,10 @@ make_netns() {
     ip -n "$1" link set lo up
 }
 
-# run_image LAYOUT:REF ID NETNS [BIND_SRC:BIND_DST[:ro]]... [-- ARGS...]
-# Unpacks the image with umoci and starts it detached with runc; its output goes
-# to $work/ID.log.
+# run_image LAYOUT:REF ID NETNS [/BIND_SRC:BIND_DST[:ro] | NAME=VALUE]... [-- ARGV...]
+# Unpacks the image with umoci (once per ID) and starts it detached with runc, with
+# bind mounts, extra environment variables and, after --, a whole new argv. Its
+# output goes to $work/ID.log (appended, so restarts keep the earlier output).
 run_image() {
     local ref=$1 id=$2 ns=$3; shift 3
     local bundle=$work/bundle-$id
@@ -42,8 +43,15 @@ binds = sys.argv[4 + nargs:]
 c = json.load(open(path))
 c["process"]["terminal"] = False
 if args:
-    # Like `run IMAGE ARGS`: the arguments replace Cmd, after the Entrypoint.
-    c["process"]["args"] = c["process"]["args"][:1] + args if False else args
+    c["process"]["args"] = args
+env = [e for e in c["process"].get("env", []) if "=" in e]
+for item in list(binds):
+    if not item.startswith("/"):
+        binds.remove(item)
+        name = item.split("=", 1)[0]
+        env = [e for e in env if not e.startswith(name + "=")] + [item]
+c["process"]["env"] = env
+c["mounts"] = [m for m in c["mounts"] if m.get("type") != "bind" or m["destination"] in ("/etc/resolv.conf",)]
 for n in c["linux"]["namespaces"]:
     if n["type"] == "network":
         n["path"] = "/var/run/netns/" + ns
@@ -53,7 +61,7 @@ for b in binds:
     c["mounts"].append({"destination": parts[1], "type": "bind", "source": parts[0], "options": opts})
 json.dump(c, open(path, "w"))
 PY
-    runc run -d --bundle "$bundle" "$id" >"$work/$id.log" 2>&1 </dev/null || { cat "$work/$id.log"; fail "runc run $id"; }
+    runc run -d --bundle "$bundle" "$id" >>"$work/$id.log" 2>&1 </dev/null || { cat "$work/$id.log"; fail "runc run $id"; }
     _containers+=("$id")
 }
 
@@ -66,6 +74,21 @@ wait_for() {
         sleep 0.5
     done
     return 1
+}
+
+# stop_image ID [SIGNAL]: stops a container (SIGTERM by default), waits up to 20 s for
+# it to exit, and removes it, so that the same ID can run again.
+stop_image() {
+    local id=$1 sig=${2:-TERM} i
+    runc kill "$id" "$sig" >/dev/null 2>&1 || true
+    for i in $(seq 1 40); do
+        [ "$(container_status "$id")" = running ] || break
+        sleep 0.5
+    done
+    local final
+    final=$(container_status "$id")
+    runc delete -f "$id" >/dev/null 2>&1 || true
+    [ "$final" != running ] || return 1
 }
 
 container_status() { runc state "$1" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])' 2>/dev/null || echo gone; }
