@@ -5,19 +5,12 @@
 
 #include "apt/deb822.hpp"
 #include "util/fs.hpp"
+#include "util/text.hpp"
 
 namespace fs = std::filesystem;
 
 namespace dmc::apt {
 namespace {
-
-std::vector<std::string> words(std::string_view text) {
-    std::vector<std::string> out;
-    std::istringstream in{std::string(text)};
-    std::string w;
-    while (in >> w) out.push_back(w);
-    return out;
-}
 
 // "bookworm-security" -> "{dist}-security"; "bookworm" -> "{dist}"; backports -> "".
 std::string suite_template(const std::string& suite) {

@@ -149,11 +149,18 @@ void collect_children(const json& document, std::vector<std::string>& digests,
 }
 
 bool is_manifest_or_index(std::string_view media_type) {
-    return media_type == media_type_image_manifest || media_type == media_type_image_index ||
-           media_type == docker_manifest || media_type == docker_manifest_list;
+    return is_manifest_media_type(media_type) || is_index_media_type(media_type);
 }
 
 }  // namespace
+
+bool is_manifest_media_type(std::string_view media_type) {
+    return media_type == media_type_image_manifest || media_type == docker_manifest;
+}
+
+bool is_index_media_type(std::string_view media_type) {
+    return media_type == media_type_image_index || media_type == docker_manifest_list;
+}
 
 Platform ImageConfig::platform() const { return Platform{architecture, os, variant}; }
 

@@ -34,6 +34,10 @@ inline constexpr std::string_view media_type_image_config =
     "application/vnd.oci.image.config.v1+json";
 inline constexpr std::string_view ref_name_annotation = "org.opencontainers.image.ref.name";
 
+// Manifests and indexes, OCI's or Docker's (registries answer with either).
+bool is_manifest_media_type(std::string_view media_type);
+bool is_index_media_type(std::string_view media_type);
+
 struct Platform {
     std::string architecture;  // GOARCH name
     std::string os = "linux";

@@ -15,6 +15,7 @@
 #include "util/error.hpp"
 #include "util/fs.hpp"
 #include "util/sha256.hpp"
+#include "util/text.hpp"
 
 namespace fs = std::filesystem;
 
@@ -28,9 +29,14 @@ struct CurlGlobal {
 
 void ensure_global() { static CurlGlobal global; }
 
-bool transient_status(long status) { return status == 408 || status == 429 || status >= 500; }
+}  // namespace
 
-bool transient_code(CURLcode code) {
+bool transient_status(long status) {
+    return status == 408 || status == 429 || (status >= 500 && status != 501 && status != 505);
+}
+
+bool transient_code(int curl_code) {
+    const auto code = static_cast<CURLcode>(curl_code);
     switch (code) {
         case CURLE_COULDNT_CONNECT:
         case CURLE_OPERATION_TIMEDOUT:
@@ -46,6 +52,8 @@ bool transient_code(CURLcode code) {
             return false;
     }
 }
+
+namespace {
 
 void configure_handle(CURL* h, const HttpOptions& o, void* share) {
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
@@ -99,11 +107,7 @@ std::string human_bytes(double bytes) {
 std::string origin_of(const std::string& url) {
     auto scheme_end = url.find("://");
     if (scheme_end == std::string::npos) return "";
-    auto host_end = url.find('/', scheme_end + 3);
-    std::string origin = url.substr(0, host_end);
-    std::transform(origin.begin(), origin.end(), origin.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return origin;
+    return lower(url.substr(0, url.find('/', scheme_end + 3)));
 }
 
 Http::Http(HttpOptions options) : options_(std::move(options)) {

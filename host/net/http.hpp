@@ -61,6 +61,11 @@ private:
     std::uint64_t bytes_ = 0;
 };
 
+// Whether a failure is worth another attempt: a curl error (CURLcode) such as a
+// reset connection, or an HTTP status such as 429 or 503 (not 501 or 505).
+bool transient_code(int curl_code);
+bool transient_status(long status);
+
 // scheme://host[:port] of a URL, lower-cased, for comparing origins.
 std::string origin_of(const std::string& url);
 

@@ -16,6 +16,7 @@
 
 #include "log/log.hpp"
 #include "util/error.hpp"
+#include "util/text.hpp"
 #include "util/fs.hpp"
 
 extern char** environ;
@@ -25,13 +26,6 @@ using nlohmann::json;
 
 namespace dmc::registry {
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
 
 bool tchar(char c) {
     return std::isalnum(static_cast<unsigned char>(c)) ||

@@ -11,7 +11,9 @@
 #include <thread>
 
 #include "log/log.hpp"
+#include "net/http.hpp"
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 using nlohmann::json;
 
@@ -24,12 +26,6 @@ void ensure_curl() {
         return true;
     }();
     (void)done;
-}
-
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
 }
 
 std::string trim(std::string s) {
@@ -118,22 +114,8 @@ std::string Reply::header(const std::string& name) const {
 }
 
 bool transient(const Reply& r) {
-    switch (r.curl_code) {
-        case CURLE_OK:
-            return r.status == 408 || r.status == 429 ||
-                   (r.status >= 500 && r.status != 501 && r.status != 505);
-        case CURLE_COULDNT_CONNECT:
-        case CURLE_OPERATION_TIMEDOUT:
-        case CURLE_PARTIAL_FILE:
-        case CURLE_RECV_ERROR:
-        case CURLE_SEND_ERROR:
-        case CURLE_GOT_NOTHING:
-        case CURLE_HTTP2:
-        case CURLE_HTTP2_STREAM:
-            return true;
-        default:
-            return false;
-    }
+    return r.curl_code == CURLE_OK ? net::transient_status(r.status)
+                                   : net::transient_code(r.curl_code);
 }
 
 std::string describe(const Reply& r) {

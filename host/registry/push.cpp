@@ -23,20 +23,13 @@ using nlohmann::json;
 namespace dmc::registry {
 namespace {
 
-constexpr std::string_view docker_manifest = "application/vnd.docker.distribution.manifest.v2+json";
-constexpr std::string_view docker_list =
-    "application/vnd.docker.distribution.manifest.list.v2+json";
 const std::string manifest_accept =
     "Accept: application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, "
     "application/vnd.docker.distribution.manifest.list.v2+json, "
     "application/vnd.docker.distribution.manifest.v2+json";
 
-bool is_index(std::string_view mt) {
-    return mt == image::media_type_image_index || mt == docker_list;
-}
-bool is_manifest(std::string_view mt) {
-    return mt == image::media_type_image_manifest || mt == docker_manifest;
-}
+bool is_index(std::string_view mt) { return image::is_index_media_type(mt); }
+bool is_manifest(std::string_view mt) { return image::is_manifest_media_type(mt); }
 
 struct Blob {
     std::string digest;

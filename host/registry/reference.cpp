@@ -5,16 +5,10 @@
 #include <cstdio>
 
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 namespace dmc::registry {
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
 
 bool alnum_lower(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 

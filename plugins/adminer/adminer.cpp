@@ -10,8 +10,6 @@
 
 namespace {
 
-constexpr std::uint32_t kWwwData = 33;
-
 constexpr const char* kSite = R"(# Adminer, with PHP passed to php-fpm on the loopback interface.
 server {
     listen 8080 default_server;
@@ -29,19 +27,6 @@ server {
         return 404;
     }
 }
-)";
-
-constexpr const char* kPool = R"([www]
-listen = 127.0.0.1:9000
-pm = dynamic
-pm.max_children = 10
-pm.start_servers = 2
-pm.min_spare_servers = 1
-pm.max_spare_servers = 3
-clear_env = no
-catch_workers_output = yes
-decorate_workers_output = no
-php_value[session.save_path] = /var/lib/php/sessions
 )";
 
 std::string supervisor(const std::string& v) {
@@ -113,8 +98,6 @@ public:
     void configure(dmc::sdk::Configure& c) override {
         const std::string v = c.option("php_version").value_or("8.4");
         c.file("/etc/nginx/sites-available/default", kSite);
-        c.file("/etc/php/" + v + "/fpm/pool.d/www.conf", kPool);
-        c.dir("/var/lib/php/sessions", 01733, kWwwData, kWwwData);
         c.file("/usr/local/lib/dmc/supervisor.php", supervisor(v));
         c.entrypoint({"/usr/bin/php" + v, "/usr/local/lib/dmc/supervisor.php"});
         c.cmd({"all"});

@@ -161,11 +161,17 @@ for arg; do
 	esac
 done
 
-if [ "$("$BB" id -u)" = 0 ]; then
-	# Started as root (--user 0): hand the directories to mysql; mariadbd drops
-	# to mysql by itself (user = mysql in /etc/mysql/my.cnf).
+# Started as root (--user 0), the entrypoint hands the directories to mysql, and
+# mariadbd drops to mysql by itself (user = mysql in /etc/mysql/my.cnf).
+as_root=
+[ "$("$BB" id -u)" != 0 ] || as_root=1
+give_to_mysql() {
+	[ -z "$as_root" ] ||
+		"$BB" find "$DATADIR" "$RUNDIR" \! -user "$MYSQL_UID" -exec "$BB" chown "$MYSQL_UID:$MYSQL_UID" {} +
+}
+if [ -n "$as_root" ]; then
 	"$BB" mkdir -p "$DATADIR" "$RUNDIR"
-	"$BB" find "$DATADIR" "$RUNDIR" \! -user "$MYSQL_UID" -exec "$BB" chown "$MYSQL_UID:$MYSQL_UID" {} +
+	give_to_mysql
 else
 	[ -d "$DATADIR" ] || die "the data directory $DATADIR does not exist"
 	[ -w "$DATADIR" ] || die "the data directory $DATADIR is not writable by uid $("$BB" id -u):" \
@@ -268,6 +274,7 @@ GRANT ALL ON $(sql_ident "$database").* TO $u@'%';"
 	fi
 	printf '%s' "$VERSION" >"$DATADIR/mariadb_upgrade_info"
 	"$BB" rm -f "$DATADIR/$INCOMPLETE"
+	give_to_mysql
 	if [ -n "$random" ]; then note "GENERATED ROOT PASSWORD: $root_password"; fi
 	[ -z "$database" ] || note "created the database $database"
 	[ -z "$user" ] || note "created the user $user"

@@ -34,6 +34,7 @@ pm.max_spare_servers = 3
 clear_env = no
 catch_workers_output = yes
 decorate_workers_output = no
+php_value[session.save_path] = /var/lib/php/sessions
 )";
 
 std::string php_version(const dmc::sdk::Context& c) {
@@ -105,6 +106,7 @@ public:
         c.symlink("php-fpm" + v, "/usr/sbin/php-fpm");
         c.dir("/var/www/html", 0755, kWwwData, kWwwData);
         c.dir("/run/php", 0755, kWwwData, kWwwData);
+        c.dir("/var/lib/php/sessions", 01733, kWwwData, kWwwData);
 
         c.entrypoint({"/usr/sbin/php-fpm" + v, "--nodaemonize", "--force-stderr"});
         c.run_as("www-data");

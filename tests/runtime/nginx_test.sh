@@ -53,6 +53,12 @@ PY
 skopeo inspect --config "oci:$layout:latest-arm64" | grep -q '"architecture": *"arm64"' || fail "arm64 config"
 skopeo inspect "docker-archive:$work/images/nginx-amd64.docker.tar" >/dev/null || fail "docker archive not readable"
 pass "skopeo reads the layout and the docker archive"
+if command -v podman >/dev/null; then
+    loaded=$(podman --root "$work/podman" --runroot "$work/podman-run" --storage-driver vfs \
+        load -i "$work/images/nginx-amd64.docker.tar" 2>&1) || fail "podman load: $loaded"
+    grep -q 'dmc/nginx:latest-amd64' <<<"$loaded" || fail "podman load did not tag the image: $loaded"
+    pass "podman load accepts the docker archive"
+fi
 
 # Micro: no shell, no ls; the scanner metadata and the SBOM are there.
 umoci unpack --image "$layout:latest-amd64" "$work/bundle-nginx" >/dev/null || fail "umoci unpack"
