@@ -8,10 +8,7 @@ source "$DMC_SOURCE_DIR/tests/lib.sh"
 source "$DMC_SOURCE_DIR/tests/runtime/lib.sh"
 need_root
 
-work=$(mktemp -d)
-trap 'cleanup_containers; rm -rf "$work"' EXIT
-unset OUT_level LOG_level LOG_dir DMC_CONFIG || true
-export HOME=$work/home DMC_BUILDDIR=$work/build
+start_work
 
 list=$("$DMC" -g core,base,app -A amd64,arm64 -l)
 order=$(grep -oE '^ *[0-9]+ [a-z]+\.index' <<<"$list" | awk '{print $2}' | tr '\n' ' ')

@@ -5,6 +5,15 @@
 # concurrent dmc processes, so the archive is downloaded once.
 export DMC_CACHEDIR=${DMC_TEST_CACHE:-$DMC_BINARY_DIR/test-cache}
 
+# start_work: a temporary $work removed, with the containers, on exit, and an
+# environment where only the test's own settings reach dmc.
+start_work() {
+    work=$(mktemp -d)
+    trap 'cleanup_containers; rm -rf "$work"' EXIT
+    unset OUT_level LOG_level LOG_dir DMC_CONFIG SOURCE_DATE_EPOCH || true
+    export HOME=$work/home DMC_BUILDDIR=$work/build
+}
+
 need_root() { [ "$(id -u)" = 0 ] || { echo "SKIP: runtime tests need root for runc"; exit 77; }; }
 
 _containers=()

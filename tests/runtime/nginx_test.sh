@@ -7,10 +7,7 @@ source "$DMC_SOURCE_DIR/tests/lib.sh"
 source "$DMC_SOURCE_DIR/tests/runtime/lib.sh"
 need_root
 
-work=$(mktemp -d)
-trap 'cleanup_containers; rm -rf "$work"' EXIT
-unset OUT_level LOG_level LOG_dir DMC_CONFIG SOURCE_DATE_EPOCH || true
-export HOME=$work/home DMC_BUILDDIR=$work/build
+start_work
 
 # Build as an unprivileged user: no root is needed for any of it.
 chmod 755 "$work"

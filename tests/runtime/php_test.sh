@@ -7,10 +7,7 @@ source "$DMC_SOURCE_DIR/tests/lib.sh"
 source "$DMC_SOURCE_DIR/tests/runtime/lib.sh"
 need_root
 
-work=$(mktemp -d)
-trap 'cleanup_containers; rm -rf "$work"' EXIT
-unset OUT_level LOG_level LOG_dir DMC_CONFIG || true
-export HOME=$work/home DMC_BUILDDIR=$work/build
+start_work
 
 out=$("$DMC" -t php -A amd64,arm64 --imagedir "$work/images" 2>"$work/build.log") \
     || { cat "$work/build.log"; fail "dmc -t php failed"; }
