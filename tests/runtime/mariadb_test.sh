@@ -10,10 +10,7 @@ source "$DMC_SOURCE_DIR/tests/runtime/lib.sh"
 need_root
 command -v mariadb >/dev/null || { echo "SKIP: needs the mariadb client (mariadb-client, see scripts/setup)"; exit 77; }
 
-work=$(mktemp -d)
-trap 'cleanup_containers; rm -rf "$work"' EXIT
-unset OUT_level LOG_level LOG_dir DMC_CONFIG SOURCE_DATE_EPOCH || true
-export HOME=$work/home DMC_BUILDDIR=$work/build
+start_work
 
 # Build as an unprivileged user, like the nginx test.
 chmod 755 "$work"
