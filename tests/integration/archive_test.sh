@@ -448,6 +448,21 @@ rootfs c16 upd 2>"$work/err" || fail "after the update: $(cat "$work/err")"
 grep -q "hello 1.1" "$(tree_of c16)/root/usr/bin/hello" || fail "old /usr/bin/hello"
 pass "update: the new version reported and then unpacked"
 
+# A lock file pins the older version while the archive offers both.
+add_to_pool "$work/srv/upd" main "$debs/hello_1.0-1_amd64.deb"
+publish "$work/srv/upd" dmctest "$keyA" "amd64 arm64" main
+DMC_CACHEDIR=$work/c16 "$DMC" --config "$work/upd.yaml" -A amd64 -a setup 2>"$work/err" \
+    || fail "setup after publishing: $(cat "$work/err")"
+printf '# pinned\nhello 1.0-1\n' >"$work/hello.lock"
+DMC_LOCK_FILE=$work/hello.lock rootfs c16 upd 2>"$work/err" || fail "with a lock file: $(cat "$work/err")"
+[ "$(pkg_version "$(tree_of c16)/manifest.json" hello)" = 1.0-1 ] || fail "the lock file was not honoured"
+rootfs c16 upd 2>"$work/err" || fail "without the lock file: $(cat "$work/err")"
+[ "$(pkg_version "$(tree_of c16)/manifest.json" hello)" = 1.1-1 ] || fail "the newest version is not taken"
+printf 'hello 9.9-9\n' >"$work/bad.lock"
+refused "hello=9.9-9|9.9-9" -- env DMC_LOCK_FILE="$work/bad.lock" DMC_CACHEDIR="$work/c16" "$DMC" \
+    --config "$work/upd.yaml" --plugin-dir "$plugins" -t hello -A amd64 -e hello.amd64.rootfs
+pass "a lock file pins versions; a pin the archive lacks is refused"
+
 # --- 17. Ubuntu: a ports mirror for arm64, its own keyring, universe, -updates -----------------
 
 for a in amd64 arm64; do

@@ -61,6 +61,22 @@ TEST(Hooks, ConfigureListsTheRootfs) {
     EXPECT_EQ(r.files[1].data, "/usr/share/hello/a.txt;/usr/share/hello/b.txt;");
 }
 
+TEST(Hooks, BuiltinPhpRefusesABadVersionOption) {
+    Registry reg;
+    reg.load_dirs({DMC_BUILTIN_PLUGIN_DIR});
+    PrepareResult r;
+    try {
+        run_prepare(*reg.find("php"), {{"option.version", "8.4; rm"}}, r);
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_STREQ(e.what(), "template php: prepare failed: option templates.php.version='8.4; rm' "
+                               "is not a PHP version such as 8.4");
+    }
+    PrepareResult ok;
+    run_prepare(*reg.find("php"), {{"option.version", "8.2"}}, ok);
+    EXPECT_EQ(ok.packages.front(), "php8.2-fpm");
+}
+
 TEST(Hooks, BuiltinNginxReadsTheRootfs) {
     Registry reg;
     reg.load_dirs({DMC_BUILTIN_PLUGIN_DIR});
