@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 namespace dmc::apt {
 namespace {
 
-// Debian releases that left the mirrors for archive.debian.org.
+// Debian releases that left the mirrors for Debian's archive of old releases.
 const std::set<std::string> kArchivedDebian = {"buzz",  "rex",     "bo",     "hamm",
                                                "slink", "potato",  "woody",  "sarge",
                                                "etch",  "lenny",   "squeeze", "wheezy",
