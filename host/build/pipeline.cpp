@@ -54,7 +54,11 @@ void Pipeline::execute(const tasks::Task& task) {
     if (task.step == "prepare") return prepare(task);
     if (task.step == "collect") return collect(task);
     if (task.step == "configure") return configure(task);
-    throw Error("the step '" + task.step + "' is not available in this build of dmc");
+    if (task.step == "delete")
+        throw Error("removing " + task.template_name +
+                    " from Kubernetes (-X) is not available in this version of dmc; "
+                    "delete its objects with kubectl");
+    throw Error("the step '" + task.step + "' is not available in this version of dmc");
 }
 
 void Pipeline::prepare(const tasks::Task& task) {
