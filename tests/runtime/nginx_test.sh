@@ -98,6 +98,22 @@ version=$(qemu-aarch64-static -L "$work/arm64/rootfs" "$work/arm64/rootfs/usr/sb
 grep -q 'nginx version: nginx/1\.' <<<"$version" || fail "arm64 nginx says: $version"
 pass "arm64 nginx runs under qemu: $version"
 
+# -T adds busybox's shell and tools; --small keeps whole packages with a dpkg database.
+DMC_BUILDDIR=$work/build-tools "$DMC" -t nginx -A amd64 -T --imagedir "$work/tools" >/dev/null 2>"$work/tools.log" \
+    || { cat "$work/tools.log"; fail "dmc -T failed"; }
+umoci unpack --image "$work/tools/nginx:latest-amd64" "$work/tools-bundle" >/dev/null || fail "umoci unpack -T"
+[ "$(chroot "$work/tools-bundle/rootfs" /bin/sh -c 'ls /usr/sbin/nginx')" = /usr/sbin/nginx ] \
+    || fail "-T gives no working shell and ls"
+DMC_BUILDDIR=$work/build-small "$DMC" -t nginx -A amd64 --small --imagedir "$work/small" >/dev/null 2>"$work/small.log" \
+    || { cat "$work/small.log"; fail "dmc --small failed"; }
+umoci unpack --image "$work/small/nginx:latest-amd64" "$work/small-bundle" >/dev/null || fail "umoci unpack --small"
+small=$work/small-bundle/rootfs
+grep -q '^Package: nginx$' "$small/var/lib/dpkg/status" || fail "--small has no dpkg status"
+[ -f "$small/var/lib/dpkg/info/nginx.list" ] || fail "--small has no file lists"
+[ -x "$small/usr/sbin/ip" ] || fail "--small lacks whole packages (iproute2's ip)"
+[ ! -e "$small/usr/share/doc/nginx" ] && [ ! -e "$small/usr/share/man" ] || fail "--small keeps docs or man pages"
+pass "-T adds a shell; --small keeps whole packages with a dpkg database, without docs"
+
 # Reproducible: another image dir, build dir and rootfs dir give the same digest.
 out2=$(DMC_BUILDDIR=$work/build2 DMC_ROOTFSDIR=$work/rootfs2 build "$work/images2" 2>"$work/build2.log") \
     || { cat "$work/build2.log"; fail "second build failed"; }
