@@ -1,6 +1,7 @@
 #include "app/app.hpp"
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "app/selection.hpp"
@@ -75,6 +76,19 @@ int run(int argc, const char* const* argv) {
     if (activity == "create" || activity == "load" || activity == "update")
         request.templates = select_templates(registry, options.templates.value_or(std::vector<std::string>{}),
                                              options.groups.value_or(std::vector<std::string>{}));
+    if (activity == "load" && !options.templates && !options.groups) {
+        // Without a selection, load pushes what has been built.
+        std::vector<std::string> built;
+        for (const auto& t : request.templates) {
+            std::error_code ec;
+            if (std::filesystem::is_regular_file(settings.image_dir / t / "index.json", ec))
+                built.push_back(t);
+        }
+        if (built.empty())
+            throw Error("no built image in " + settings.image_dir.string() +
+                        "; build one first, e.g. dmc -t nginx");
+        request.templates = built;
+    }
     const auto task_list = tasks::plan(request);
     if (options.list) {
         tasks::print(std::cout, task_list);

@@ -80,3 +80,10 @@ pass "failure, log file and resume"
 out=$(OUT_level=NONE "$DMC" --plugin-dir "$DMC_TEST_PLUGINS/external" -t hello -A amd64 -o 1 2>&1)
 [ -z "$out" ] || fail "OUT_level=NONE printed: $out"
 pass "OUT_level"
+
+# load without a selection pushes what is built, and says so when nothing is.
+expect_fail 1 "no built image in .*/empty; build one first" -- "$DMC" -a load -H 127.0.0.1:1 --imagedir "$work/empty" -l
+mkdir -p "$work/built/php" && echo '{}' >"$work/built/php/index.json"
+list=$("$DMC" -a load -H 127.0.0.1:1 --imagedir "$work/built" -l)
+[ "$(grep -c push <<<"$list")" = 1 ] && grep -q 'php.push' <<<"$list" || fail "load plans: $list"
+pass "load pushes what is built"
