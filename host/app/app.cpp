@@ -11,6 +11,7 @@
 #include "plugin/registry.hpp"
 #include "tasks/tasks.hpp"
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 namespace dmc::app {
 namespace {
@@ -116,7 +117,7 @@ int main(int argc, const char* const* argv) {
     } catch (const Error& e) {
         log::Logger::instance().write(log::Level::fail, e.what());
         if (!log::shows(log::Logger::instance().settings().console, log::Level::fail))
-            std::fprintf(stderr, "dmc: %s\n", e.what());
+            std::fprintf(stderr, "dmc: %s\n", redact_credentials(e.what()).c_str());
         status = e.code;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "dmc: internal error: %s\n", e.what());

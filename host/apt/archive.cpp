@@ -14,6 +14,7 @@
 #include "util/error.hpp"
 #include "util/fs.hpp"
 #include "util/sha256.hpp"
+#include "util/text.hpp"
 
 namespace fs = std::filesystem;
 
@@ -26,7 +27,8 @@ const std::set<std::string> kArchivedDebian = {"buzz",  "rex",     "bo",     "ha
                                                "etch",  "lenny",   "squeeze", "wheezy",
                                                "jessie", "stretch", "buster"};
 
-std::string cache_key(const std::string& url) {
+std::string cache_key(const std::string& raw_url) {
+    const std::string url = redact_credentials(raw_url);
     std::string key;
     for (char c : url.substr(url.find("://") == std::string::npos ? 0 : url.find("://") + 3))
         key += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-') ? c : '_';
@@ -132,6 +134,19 @@ std::string Archive::release_text(const config::Mirror& m, const std::string& su
                     "/InRelease or Release); " + hint);
     }
     auto release = parse_release(text);
+    // A validly signed but older Release than the one already verified is a replay.
+    if (fs::exists(verified, ec)) {
+        const auto cached = parse_release(read_file(verified));
+        const auto cached_date = parse_release_date(cached.date);
+        const auto new_date = parse_release_date(release.date);
+        if (cached_date && new_date && *new_date < *cached_date) {
+            if (!settings_.allow_unsigned)
+                throw Error(where + ": the mirror's Release file (" + release.date +
+                            ") is older than the one already verified (" + cached.date +
+                            "); the mirror is stale or replaying old files; use another mirror");
+            log::warning(where + ": an older Release file -- accepted because unsigned input is allowed");
+        }
+    }
     if (release.valid_until && *release.valid_until < std::time(nullptr)) {
         if (!settings_.allow_unsigned)
             throw Error(where + ": the Release file expired (Valid-Until is in the past); the mirror is stale or replayed; use another mirror");

@@ -125,7 +125,8 @@ std::string ca_bundle(const fs::path& root) {
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
          it.increment(ec)) {
-        if (it->is_regular_file() && it->path().extension() == ".crt")
+        // Links are skipped: they name certificates already listed, or lead out of the root.
+        if (it->is_regular_file() && !it->is_symlink() && it->path().extension() == ".crt")
             names.push_back(fs::relative(it->path(), dir).string());
     }
     if (names.empty())
@@ -165,11 +166,12 @@ Assembly assemble(const AssemblyInput& in) {
     Assembly out;
 
     for (const auto& path : in.selection) entries[path] = entry_from_rootfs(in.root, path, m);
-    // A hard link whose target is not in the image becomes a copy of the file.
+    // A hard link whose target is not in the image becomes a copy of the file: its own
+    // path in the rootfs is the same inode, a regular file (unpacking refuses others).
     for (auto& [path, e] : entries) {
         if (e.type != Type::hardlink || entries.count(e.link_target)) continue;
         e.type = Type::file;
-        e.source = in.root / e.link_target.substr(1);
+        e.source = in.root / path.substr(1);
         e.link_target.clear();
     }
     for (const auto& removal : cfg.removals) {

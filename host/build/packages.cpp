@@ -167,7 +167,8 @@ std::vector<apt::PackageRef> Pipeline::resolve_template(const std::string& tmpl,
     auto files = archive().indexes(arch, refresh);
     // The same indexes and request resolve the same way: keep the answer.
     std::string key_text = arch + "|" + lock_text;
-    for (const auto& f : files) key_text += "|" + f.sha256;
+    for (const auto& f : files)
+        key_text += "|" + f.mirror + " " + f.suite + " " + f.component + " " + f.sha256;
     for (const auto& p : request.packages) key_text += "|+" + p;
     for (const auto& p : request.excludes) key_text += "|-" + p;
     const std::string key = sha256_hex(key_text);
@@ -226,18 +227,22 @@ void Pipeline::rootfs(const tasks::Task& task) {
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::stable_partition(order.begin(), order.end(),
                           [&](std::size_t i) { return refs[i].name == "base-files"; });
-    for (std::size_t i : order) {
-        try {
-            rootfs::unpack_deb(debs[i], tmp / "root", refs[i].name, manifest);
-        } catch (const Error& e) {
-            fs::remove_all(tmp, ec);
-            // A damaged file in the cache must not poison the next run.
-            fs::remove(debs[i], ec);
-            throw Error(std::string(e.what()) + "; it was removed from the cache");
+    try {
+        for (std::size_t i : order) {
+            try {
+                rootfs::unpack_deb(debs[i], tmp / "root", refs[i].name, manifest);
+            } catch (const Error& e) {
+                // A damaged file in the cache must not poison the next run.
+                fs::remove(debs[i], ec);
+                throw Error(std::string(e.what()) + "; it was removed from the cache");
+            }
         }
+        manifest.save(tmp / "manifest.json");
+        write_file_atomic(tmp / "stamp", stamp);
+    } catch (...) {
+        fs::remove_all(tmp, ec);  // never leave a half-unpacked tree behind
+        throw;
     }
-    manifest.save(tmp / "manifest.json");
-    write_file_atomic(tmp / "stamp", stamp);
     fs::remove_all(dir, ec);
     fs::rename(tmp, dir, ec);
     if (ec) {

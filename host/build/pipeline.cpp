@@ -103,8 +103,15 @@ void Pipeline::configure(const tasks::Task& task) {
     };
     const auto manifest = rootfs::Manifest::load(rootfs_dir(task.template_name, task.arch) / "manifest.json");
     auto lister = [&manifest](const std::string& pattern) { return glob_manifest(manifest, pattern); };
-    for (const auto* t : app::composition(registry_, task.template_name))
+    for (const auto* t : app::composition(registry_, task.template_name)) {
+        const auto inherited_ports = result.image.ports.size();
         plugin::run_configure(*t, hook_settings(*t, task.arch), reader, result, lister);
+        // The ports an image publishes are those of the template on top: adminer
+        // serves 8080, while php-fpm's 9000 stays inside the image.
+        auto& ports = result.image.ports;
+        if (ports.size() > inherited_ports)
+            ports.erase(ports.begin(), ports.begin() + static_cast<long>(inherited_ports));
+    }
     save_configure(work_dir(task.template_name, task.arch), result);
 }
 

@@ -311,8 +311,10 @@ void apply_environment(Settings& s, Getenv getenv) {
         try {
             s.retries = std::stoi(*v);
         } catch (const std::exception&) {
-            throw UsageError("DMC_RETRIES='" + *v + "' is not a number");
+            s.retries = -1;
         }
+        if (s.retries < 0 || s.retries > 20)
+            throw UsageError("DMC_RETRIES='" + *v + "' must be a number from 0 to 20");
     }
     path("IMAGEDIR", s.image_dir);
     path("DMC_IMAGEDIR", s.image_dir);

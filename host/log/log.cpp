@@ -13,6 +13,7 @@
 #include <ctime>
 
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 namespace dmc::log {
 namespace {
@@ -121,8 +122,9 @@ void Logger::start(const Settings& settings, const std::string& command_line,
         file_->set_level(spdlog::level::trace);
         file_->flush_on(spdlog::level::trace);
         file_path_ = path;
-        file_->info("dmc {} started: {}", DMC_VERSION, command_line);
-        for (const auto& [key, value] : effective) file_->info("  {} = {}", key, value);
+        file_->info("dmc {} started: {}", DMC_VERSION, redact_credentials(command_line));
+        for (const auto& [key, value] : effective)
+            file_->info("  {} = {}", key, redact_credentials(value));
     }
 }
 
@@ -133,7 +135,9 @@ void Logger::close_task_line() {
     }
 }
 
-void Logger::write(Level level, std::string_view message) {
+void Logger::write(Level level, std::string_view raw) {
+    const std::string redacted = redact_credentials(raw);
+    const std::string_view message = redacted;
     if (shows(settings_.console, level)) {
         close_task_line();
         if (color_ && *color_of(level) != '\0') {
@@ -166,7 +170,9 @@ void Logger::task_begin(int number, std::string_view name, std::string_view desc
     }
 }
 
-void Logger::task_end(bool ok, std::string_view why) {
+void Logger::task_end(bool ok, std::string_view raw_why) {
+    const std::string redacted = redact_credentials(raw_why);
+    const std::string_view why = redacted;
     Level level = ok ? Level::ok : Level::fail;
     if (file_ && shows(settings_.file, level)) {
         file_->log(to_spdlog(level), "{:<7} {}{}{}", level_name(level), task_text_,

@@ -31,6 +31,10 @@ void ensure_global() { static CurlGlobal global; }
 
 }  // namespace
 
+std::chrono::milliseconds backoff(long first_ms, int attempt) {
+    return std::chrono::milliseconds(std::min(first_ms << std::min(attempt, 6), 30000L));
+}
+
 bool transient_status(long status) {
     return status == 408 || status == 429 || (status >= 500 && status != 501 && status != 505);
 }
@@ -145,7 +149,7 @@ std::optional<std::string> Http::get(const std::string& url) {
         log::detail("retrying " + url + " (" +
                     (code != CURLE_OK ? std::string(curl_easy_strerror(code))
                                       : "HTTP " + std::to_string(status)) + ")");
-        std::this_thread::sleep_for(std::chrono::milliseconds(options_.backoff_ms << attempt));
+        std::this_thread::sleep_for(backoff(options_.backoff_ms, attempt));
     }
     curl_easy_cleanup(h);
     const std::string attempts = attempt > 0 ? " after " + std::to_string(attempt + 1) + " attempts" : "";
@@ -281,7 +285,7 @@ void Http::fetch(const std::vector<Download>& downloads) {
                         Transfer again{tr->download};
                         again.attempt = tr->attempt + 1;
                         again.not_before = std::chrono::steady_clock::now() +
-                                           std::chrono::milliseconds(options_.backoff_ms << tr->attempt);
+                                           backoff(options_.backoff_ms, tr->attempt);
                         waiting.push_back(std::move(again));
                     }
                 }

@@ -3,6 +3,7 @@
 // checks. Files are written to a temporary name and renamed into place when whole.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -13,7 +14,7 @@ namespace dmc::net {
 
 struct HttpOptions {
     int retries = 4;             // extra attempts after a transient failure
-    long backoff_ms = 500;       // first pause; doubles each attempt
+    long backoff_ms = 500;       // first pause; doubles each attempt, up to 30 s
     long connect_timeout_s = 15;
     long low_speed_time_s = 30;  // abort a transfer slower than 1 byte/s for this long
     int parallel = 4;
@@ -65,6 +66,8 @@ private:
 // reset connection, or an HTTP status such as 429 or 503 (not 501 or 505).
 bool transient_code(int curl_code);
 bool transient_status(long status);
+// The pause before another attempt: doubling from first_ms, at most 30 s.
+std::chrono::milliseconds backoff(long first_ms, int attempt);
 
 // scheme://host[:port] of a URL, lower-cased, for comparing origins.
 std::string origin_of(const std::string& url);

@@ -1,5 +1,7 @@
 #include "plugin/hooks.hpp"
 
+#include <deque>
+
 #include "log/log.hpp"
 #include "util/error.hpp"
 
@@ -14,7 +16,8 @@ struct Call {
     const HookSettings& settings;
     Result& result;
     std::string failure;
-    std::string scratch;  // holds the last string handed to the plugin
+    // Every string handed to the plugin, kept until the hook returns (abi.h's promise).
+    std::deque<std::string> handed_out;
 };
 
 template <class Call>
@@ -152,9 +155,9 @@ void run_configure(const Template& t, const HookSettings& settings, const Rootfs
         guarded<C>(o, [&](C& c) {
             auto content = c.reader ? c.reader(str(path)) : std::nullopt;
             if (!content) return;
-            c.scratch = std::move(*content);
-            if (size) *size = c.scratch.size();
-            out = c.scratch.c_str();
+            const auto& kept = c.handed_out.emplace_back(std::move(*content));
+            if (size) *size = kept.size();
+            out = kept.c_str();
         });
         return out;
     };
@@ -215,10 +218,10 @@ void run_configure(const Template& t, const HookSettings& settings, const Rootfs
     ctx.glob = [](void* o, const char* pattern) -> const char* {
         const char* out = "";
         guarded<C>(o, [&](C& c) {
-            c.scratch.clear();
+            std::string list;
             if (c.lister)
-                for (const auto& p : c.lister(str(pattern))) c.scratch += (c.scratch.empty() ? "" : "\n") + p;
-            out = c.scratch.c_str();
+                for (const auto& p : c.lister(str(pattern))) list += (list.empty() ? "" : "\n") + p;
+            out = c.handed_out.emplace_back(std::move(list)).c_str();
         });
         return out;
     };

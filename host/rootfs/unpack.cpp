@@ -212,6 +212,12 @@ void read_data(struct archive* inner, const fs::path& root, const std::string& p
             const std::string target_leaf = target_parts.back();
             target_parts.pop_back();
             const std::string target = join_image(resolve_dir(root, target_parts, what), target_leaf);
+            // Only a regular file of the root may be linked: a link to a symlink would
+            // later be read through it, possibly out of the root.
+            struct stat target_st;
+            if (::lstat((root / target.substr(1)).c_str(), &target_st) != 0 || !S_ISREG(target_st.st_mode))
+                throw Error(what + ": hard link '" + name + "' to " + target +
+                            ", which is not a regular file of the package, refused");
             ::unlink(disk.c_str());
             if (::link((root / target.substr(1)).c_str(), disk.c_str()) != 0)
                 throw Error(what + ": cannot link " + image + " to " + target + ": " + std::strerror(errno));

@@ -63,8 +63,14 @@ void write_file_atomic(const fs::path& path, std::string_view data) {
         }
         done += static_cast<std::size_t>(n);
     }
-    ::fsync(fd);
-    ::close(fd);
+    // A write that the disk did not take (quota, I/O error) must not be renamed into place.
+    const bool synced = ::fsync(fd) == 0;
+    const int sync_errno = errno;
+    if (::close(fd) != 0 || !synced) {
+        int err = synced ? errno : sync_errno;
+        ::unlink(tmp.c_str());
+        throw Error("cannot write " + path.string() + ": " + std::strerror(err));
+    }
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
         int err = errno;
         ::unlink(tmp.c_str());

@@ -10,6 +10,10 @@ namespace dmc {
 // ASCII lower case.
 std::string lower(std::string_view text);
 
+// The text with the user information of every URL in it ("https://user:secret@host/")
+// replaced by "***", so that no credential reaches a log or a file name.
+std::string redact_credentials(std::string_view text);
+
 // Whitespace-separated words.
 std::vector<std::string> words(std::string_view text);
 

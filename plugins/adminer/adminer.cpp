@@ -8,6 +8,8 @@
 //     containers of one Kubernetes pod sharing the loopback interface.
 #include <dmc/sdk.hpp>
 
+#include <stdexcept>
+
 namespace {
 
 constexpr const char* kSite = R"(# Adminer, with PHP passed to php-fpm on the loopback interface.
@@ -86,6 +88,30 @@ exit($status);
 )";
 }
 
+// php-fpm only on the loopback interface: nginx is the image's one way in.
+constexpr const char* kPool = R"([www]
+listen = 127.0.0.1:9000
+listen.allowed_clients = 127.0.0.1
+pm = dynamic
+pm.max_children = 10
+pm.start_servers = 2
+pm.min_spare_servers = 1
+pm.max_spare_servers = 3
+clear_env = no
+catch_workers_output = yes
+decorate_workers_output = no
+php_value[session.save_path] = /var/lib/php/sessions
+)";
+
+// The PHP version the php template installed, from its php-fpm binary's name.
+std::string php_version(const dmc::sdk::Configure& c) {
+    for (const auto& path : c.glob("/usr/sbin/php-fpm*")) {
+        const std::string v = path.substr(path.rfind("php-fpm") + 7);
+        if (!v.empty() && v.find_first_not_of("0123456789.") == std::string::npos) return v;
+    }
+    throw std::runtime_error("no /usr/sbin/php-fpmX.Y in the rootfs: the php template did not install php-fpm");
+}
+
 class Adminer : public dmc::sdk::Template {
 public:
     void prepare(dmc::sdk::Prepare& p) override { p.package("adminer"); }
@@ -96,8 +122,9 @@ public:
     }
 
     void configure(dmc::sdk::Configure& c) override {
-        const std::string v = c.option("php_version").value_or("8.4");
+        const std::string v = php_version(c);
         c.file("/etc/nginx/sites-available/default", kSite);
+        c.file("/etc/php/" + v + "/fpm/pool.d/www.conf", kPool);
         c.file("/usr/local/lib/dmc/supervisor.php", supervisor(v));
         c.entrypoint({"/usr/bin/php" + v, "/usr/local/lib/dmc/supervisor.php"});
         c.cmd({"all"});

@@ -24,6 +24,9 @@ umoci unpack --image "$work/images/adminer:latest-amd64" "$work/bundle-adminer-$
 [ ! -e "$root/usr/bin/sh" ] && [ ! -e "$root/usr/bin/ls" ] || fail "the adminer image has a shell or ls"
 layers=$(skopeo inspect --config "oci:$work/images/adminer:latest-amd64" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["rootfs"]["diff_ids"]))')
 [ "$layers" = 1 ] || fail "adminer has $layers layers"
+ports=$(skopeo inspect --config "oci:$work/images/adminer:latest-amd64" | python3 -c 'import json,sys; print(" ".join(sorted(json.load(sys.stdin)["config"]["ExposedPorts"])))')
+[ "$ports" = 8080/tcp ] || fail "adminer publishes $ports, not only 8080/tcp"
+grep -q '^listen = 127.0.0.1:9000$' "$root/etc/php/8.4/fpm/pool.d/www.conf" || fail "php-fpm is not limited to loopback"
 pass "one image, one layer: nginx, php-fpm and Adminer, no shell"
 
 ns=dmc-pod-$$

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "util/fs.hpp"
+#include "util/text.hpp"
 
 namespace dmc::log {
 namespace {
@@ -80,3 +81,36 @@ TEST(Log, LogFileHasHeaderTasksAndExitStatus) {
 
 }  // namespace
 }  // namespace dmc::log
+
+namespace dmc {
+namespace {
+
+TEST(Redact, UserInformationOfUrlsNeverReachesALog) {
+    EXPECT_EQ(redact_credentials("cannot fetch https://ci:s3cret@mirror.example/debian/dists: 404"),
+              "cannot fetch https://***@mirror.example/debian/dists: 404");
+    EXPECT_EQ(redact_credentials("-M http://u@h -H https://a:b@r:5000/ns x"),
+              "-M http://***@h -H https://***@r:5000/ns x");
+    EXPECT_EQ(redact_credentials("http://plain.example/path@v1 no creds"), "http://plain.example/path@v1 no creds");
+    EXPECT_EQ(redact_credentials("no url here"), "no url here");
+}
+
+TEST(Redact, TheLogFileHasNoCredentials) {
+    TempDir dir;
+    log::Settings settings;
+    settings.console = log::Level::none;
+    settings.file = log::Level::all;
+    settings.dir = dir.path();
+    auto& logger = log::Logger::instance();
+    logger.start(settings, "dmc -M https://user:topsecret@m.example/debian", {{"mirrors", "https://user:topsecret@m.example/debian"}});
+    logger.write(log::Level::error, "cannot fetch https://user:topsecret@m.example/debian/x");
+    logger.task_begin(1, "t", "d");
+    logger.task_end(false, "https://user:topsecret@m.example failed");
+    logger.finish(1);
+    const std::string text = read_file(*logger.file_path());
+    EXPECT_EQ(text.find("topsecret"), std::string::npos) << text;
+    EXPECT_NE(text.find("https://***@m.example"), std::string::npos) << text;
+    logger.start(log::Settings{}, "", {});
+}
+
+}  // namespace
+}  // namespace dmc
