@@ -23,10 +23,11 @@ fs::path Pipeline::work_dir(const std::string& tmpl, const std::string& arch) co
     return settings_.build_dir / settings_.dist / arch / tmpl;
 }
 
-plugin::HookSettings Pipeline::hook_settings(const plugin::Template& t,
-                                             const std::string& arch) const {
+plugin::HookSettings Pipeline::hook_settings(const plugin::Template& t, const std::string& arch,
+                                             const std::string& image) const {
     plugin::HookSettings s{
         {"template", t.name},
+        {"image_template", image},
         {"arch", arch},
         {"dist", settings_.dist},
         {"tools", settings_.tools ? "1" : "0"},
@@ -64,7 +65,7 @@ void Pipeline::execute(const tasks::Task& task) {
 void Pipeline::prepare(const tasks::Task& task) {
     plugin::PrepareResult result;
     for (const auto* t : app::composition(registry_, task.template_name))
-        plugin::run_prepare(*t, hook_settings(*t, task.arch), result);
+        plugin::run_prepare(*t, hook_settings(*t, task.arch, task.template_name), result);
     save_prepare(work_dir(task.template_name, task.arch), result);
     log::info("packages of " + task.template_name + ": " + config::join(result.packages, " "));
 }
@@ -72,7 +73,7 @@ void Pipeline::prepare(const tasks::Task& task) {
 void Pipeline::collect(const tasks::Task& task) {
     plugin::CollectResult result;
     for (const auto* t : app::composition(registry_, task.template_name))
-        plugin::run_collect(*t, hook_settings(*t, task.arch), result);
+        plugin::run_collect(*t, hook_settings(*t, task.arch, task.template_name), result);
     const fs::path dir = work_dir(task.template_name, task.arch);
     const auto prepared = load_prepare(dir);
     for (const auto& feature : prepared.features) {
@@ -105,7 +106,7 @@ void Pipeline::configure(const tasks::Task& task) {
     auto lister = [&manifest](const std::string& pattern) { return glob_manifest(manifest, pattern); };
     for (const auto* t : app::composition(registry_, task.template_name)) {
         const auto inherited_ports = result.image.ports.size();
-        plugin::run_configure(*t, hook_settings(*t, task.arch), reader, result, lister);
+        plugin::run_configure(*t, hook_settings(*t, task.arch, task.template_name), reader, result, lister);
         // The ports an image publishes are those of the template on top: adminer
         // serves 8080, while php-fpm's 9000 stays inside the image.
         auto& ports = result.image.ports;

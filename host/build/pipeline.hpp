@@ -30,7 +30,9 @@ public:
 
     // The build directory of one template and arch.
     std::filesystem::path work_dir(const std::string& tmpl, const std::string& arch) const;
-    plugin::HookSettings hook_settings(const plugin::Template& t, const std::string& arch) const;
+    // `image` is the template whose image is built; `t` may be one it builds on.
+    plugin::HookSettings hook_settings(const plugin::Template& t, const std::string& arch,
+                                       const std::string& image) const;
 
     // Where the unpacked packages of a template and arch live.
     std::filesystem::path rootfs_dir(const std::string& tmpl, const std::string& arch) const;

@@ -88,21 +88,6 @@ exit($status);
 )";
 }
 
-// php-fpm only on the loopback interface: nginx is the image's one way in.
-constexpr const char* kPool = R"([www]
-listen = 127.0.0.1:9000
-listen.allowed_clients = 127.0.0.1
-pm = dynamic
-pm.max_children = 10
-pm.start_servers = 2
-pm.min_spare_servers = 1
-pm.max_spare_servers = 3
-clear_env = no
-catch_workers_output = yes
-decorate_workers_output = no
-php_value[session.save_path] = /var/lib/php/sessions
-)";
-
 // The PHP version the php template installed, from its php-fpm binary's name.
 std::string php_version(const dmc::sdk::Configure& c) {
     for (const auto& path : c.glob("/usr/sbin/php-fpm*")) {
@@ -124,7 +109,6 @@ public:
     void configure(dmc::sdk::Configure& c) override {
         const std::string v = php_version(c);
         c.file("/etc/nginx/sites-available/default", kSite);
-        c.file("/etc/php/" + v + "/fpm/pool.d/www.conf", kPool);
         c.file("/usr/local/lib/dmc/supervisor.php", supervisor(v));
         c.entrypoint({"/usr/bin/php" + v, "/usr/local/lib/dmc/supervisor.php"});
         c.cmd({"all"});

@@ -23,19 +23,23 @@ std::string fpm_conf(const std::string& v) {
            "include = /etc/php/" + v + "/fpm/pool.d/*.conf\n";
 }
 
-// No user/group: the master already runs as www-data (the image's user).
-constexpr const char* kPool = R"([www]
-listen = 9000
-pm = dynamic
-pm.max_children = 10
-pm.start_servers = 2
-pm.min_spare_servers = 1
-pm.max_spare_servers = 3
-clear_env = no
-catch_workers_output = yes
-decorate_workers_output = no
-php_value[session.save_path] = /var/lib/php/sessions
-)";
+// No user/group: the master already runs as www-data (the image's user). In an
+// image of its own, php-fpm serves FastCGI to the network; inside another
+// template's image (adminer's), only to that image's web server on loopback.
+std::string pool(bool own_image) {
+    return std::string("[www]\n") +
+           (own_image ? "listen = 9000\n"
+                      : "listen = 127.0.0.1:9000\nlisten.allowed_clients = 127.0.0.1\n") +
+           "pm = dynamic\n"
+           "pm.max_children = 10\n"
+           "pm.start_servers = 2\n"
+           "pm.min_spare_servers = 1\n"
+           "pm.max_spare_servers = 3\n"
+           "clear_env = no\n"
+           "catch_workers_output = yes\n"
+           "decorate_workers_output = no\n"
+           "php_value[session.save_path] = /var/lib/php/sessions\n";
+}
 
 std::string php_version(const dmc::sdk::Context& c) {
     const std::string v = c.option("version").value_or("8.4");
@@ -99,7 +103,7 @@ public:
         }
         c.file(etc + "/fpm/php-fpm.conf", fpm_conf(v));
         c.remove(etc + "/fpm/pool.d");
-        c.file(etc + "/fpm/pool.d/www.conf", kPool);
+        c.file(etc + "/fpm/pool.d/www.conf", pool(c.image_template() == c.template_name()));
 
         // The alternatives symlinks update-alternatives would make.
         c.symlink("php" + v, "/usr/bin/php");

@@ -77,6 +77,25 @@ TEST(Hooks, BuiltinPhpRefusesABadVersionOption) {
     EXPECT_EQ(ok.packages.front(), "php8.2-fpm");
 }
 
+TEST(Hooks, BuiltinPhpKeepsPhpFpmOnLoopbackInsideAnotherImage) {
+    Registry reg;
+    reg.load_dirs({DMC_BUILTIN_PLUGIN_DIR});
+    RootfsReader reader = [](const std::string&) { return std::optional<std::string>("x"); };
+    RootfsLister lister = [](const std::string&) {
+        return std::vector<std::string>{"/usr/share/php8.4-common/common/ctype.ini"};
+    };
+    auto pool_of = [&](const std::string& image) {
+        ConfigureResult r;
+        run_configure(*reg.find("php"), {{"template", "php"}, {"image_template", image}}, reader, r, lister);
+        for (const auto& f : r.files)
+            if (f.path == "/etc/php/8.4/fpm/pool.d/www.conf") return f.data;
+        return std::string();
+    };
+    EXPECT_NE(pool_of("php").find("\nlisten = 9000\n"), std::string::npos);
+    EXPECT_NE(pool_of("adminer").find("\nlisten = 127.0.0.1:9000\nlisten.allowed_clients = 127.0.0.1\n"),
+              std::string::npos);
+}
+
 TEST(Hooks, BuiltinNginxReadsTheRootfs) {
     Registry reg;
     reg.load_dirs({DMC_BUILTIN_PLUGIN_DIR});

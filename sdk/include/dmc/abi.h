@@ -50,7 +50,8 @@ typedef struct dmc_host {
     void (*log)(void* opaque, int level, const char* message);
     /* Records why the running hook fails; the hook then returns non-zero. */
     void (*fail)(void* opaque, const char* message);
-    /* A build setting by key ("template", "arch", "dist", "tools", "mode",
+    /* A build setting by key ("template"; "image_template", the template whose image is
+     * built, another one when it builds on this template; "arch", "dist", "tools", "mode",
      * "option.<name>" for the template's options from the config); NULL when unset. */
     const char* (*setting)(void* opaque, const char* key);
 } dmc_host;

@@ -48,6 +48,10 @@ public:
         return std::string(value);
     }
     std::string template_name() const { return setting("template").value_or(""); }
+    // The template whose image is built: another one when it builds on this template.
+    std::string image_template() const {
+        return setting("image_template").value_or(template_name());
+    }
     std::string arch() const { return setting("arch").value_or(""); }
     std::string dist() const { return setting("dist").value_or(""); }
     bool tools() const { return setting("tools").value_or("") == "1"; }
