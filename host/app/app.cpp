@@ -11,6 +11,8 @@
 #include "plugin/registry.hpp"
 #include "tasks/tasks.hpp"
 #include "util/error.hpp"
+#include "util/fs.hpp"
+#include "util/name.hpp"
 #include "util/text.hpp"
 
 namespace dmc::app {
@@ -36,6 +38,39 @@ std::string help(const plugin::Registry& registry) {
     return cli::help_text(templates, groups, activities);
 }
 
+// Every directory a run writes into is checked before the first task, so that a
+// bad setting is named as such and not met as a raw error halfway through.
+void check_directories(const config::Settings& settings, const std::string& activity) {
+    for (const auto& [setting, dir] : config::directories(settings)) {
+        if (setting.key == "imagedir" && activity != "create" && activity != "load") continue;
+        if (auto why = unusable_directory(dir))
+            throw Error(setting.key + " " + dir.string() + " cannot be used: " + *why + "; set " +
+                        config::setting_name(setting) + " to a directory dmc can write");
+    }
+}
+
+// A filesystem error met anyway (a directory removed or filled while dmc runs),
+// named after the setting whose directory it happened in.
+Error filesystem_failure(const std::filesystem::filesystem_error& e, const config::Settings& settings) {
+    const std::string path = e.path1().string();
+    std::string what = e.code().message();
+    const std::string text = e.what();
+    if (auto colon = text.find(": "), bracket = text.rfind(" ["); colon != std::string::npos &&
+                                                                  bracket != std::string::npos &&
+                                                                  bracket > colon)
+        what = text.substr(colon + 2, bracket - colon - 2);
+    for (const auto& [setting, dir] : config::directories(settings)) {
+        const std::string base = dir.lexically_normal().string();
+        if (!path.empty() && path.rfind(base, 0) == 0)
+            return Error(path + ": " + what + "; it is under " + setting.key + " " + dir.string() +
+                         ": check " + config::setting_name(setting) + " and the space and rights there");
+    }
+    return Error(path.empty() ? what : path + ": " + what);
+}
+
+int run_with(const cli::Options& options, const config::Settings& settings, int argc,
+             const char* const* argv);
+
 int run(int argc, const char* const* argv) {
     const cli::Options options = cli::parse(argc, argv);
     if (options.version) {
@@ -43,13 +78,21 @@ int run(int argc, const char* const* argv) {
         return 0;
     }
     const config::Settings settings = cli::effective_settings(options);
+    try {
+        return run_with(options, settings, argc, argv);
+    } catch (const std::filesystem::filesystem_error& e) {
+        throw filesystem_failure(e, settings);
+    }
+}
+
+int run_with(const cli::Options& options, const config::Settings& settings, int argc,
+             const char* const* argv) {
     auto& logger = log::Logger::instance();
     logger.start(settings.log, command_line(argc, argv), settings.describe());
 
     plugin::Registry registry;
-    auto dirs = settings.plugin_dirs;
-    for (const auto& d : plugin::builtin_dirs()) dirs.push_back(d);
-    registry.load_dirs(dirs);
+    registry.load_dirs(settings.plugin_dirs);
+    registry.load_dirs(plugin::builtin_dirs(), plugin::Registry::Missing::ignore);
 
     if (options.help) {
         std::cout << help(registry);
@@ -82,7 +125,7 @@ int run(int argc, const char* const* argv) {
         std::vector<std::string> built;
         for (const auto& t : request.templates) {
             std::error_code ec;
-            if (std::filesystem::is_regular_file(settings.image_dir / t / "index.json", ec))
+            if (std::filesystem::is_regular_file(child_path(settings.image_dir, t) / "index.json", ec))
                 built.push_back(t);
         }
         if (built.empty())
@@ -96,6 +139,7 @@ int run(int argc, const char* const* argv) {
         return 0;
     }
     const auto selection = tasks::select(task_list, options.begin, options.end, options.only);
+    check_directories(settings, activity);
 
     build::Pipeline pipeline(settings, registry, options.arguments);
     pipeline.set_templates(request.templates);
@@ -117,7 +161,7 @@ int main(int argc, const char* const* argv) {
     } catch (const Error& e) {
         log::Logger::instance().write(log::Level::fail, e.what());
         if (!log::shows(log::Logger::instance().settings().console, log::Level::fail))
-            std::fprintf(stderr, "dmc: %s\n", redact_credentials(e.what()).c_str());
+            std::fprintf(stderr, "dmc: %s\n", cut_for_console(redact_credentials(e.what())).c_str());
         status = e.code;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "dmc: internal error: %s\n", e.what());

@@ -155,6 +155,7 @@ class Solver {
     std::string explain_group(const Package* owner, const Group& g);
     std::string explain_atom(const Package* owner, const Atom& a);
     std::string chain_to(const Node* n);
+    std::string chain_root(const Node* n);  // the requested package a chain started from
     Node* request_node(const std::string& spec);
     [[noreturn]] void unknown_package(std::string_view name);
 
@@ -169,6 +170,8 @@ class Solver {
 
     std::unordered_map<std::string, std::unique_ptr<Node>> nodes_;  // "name\0arch"
     std::vector<Node*> marked_order_;  // every node ever marked, first marking first
+    static constexpr unsigned kMaxDepth = 3000;  // apt's own limit in MarkInstall
+    std::string depth_limit_from_;     // set when a chain reached kMaxDepth
     std::unordered_map<const Package*, DepList> deps_;
     std::optional<std::unordered_map<std::string, std::uint32_t>> ranks_;
 };
@@ -550,8 +553,12 @@ void Solver::discard_install(Node* n) {
 // left out.
 bool Solver::mark_install(Node* n, bool auto_inst, unsigned depth, bool from_user, Node* parent,
                           const Group* via) {
-    // IsModeChangeOk
-    if (depth > 3000) return false;
+    // IsModeChangeOk. apt stops at the same depth; that is a limit, not a verdict on
+    // the package, and is reported as one.
+    if (depth > kMaxDepth) {
+        if (depth_limit_from_.empty()) depth_limit_from_ = chain_root(parent);
+        return false;
+    }
     if (!from_user && n->install == nullptr && n->protect) return false;
     if (n->candidate == nullptr) return false;
     if (!n->protect && n->install != nullptr && !install_broken(n)) return true;
@@ -738,6 +745,13 @@ std::string Solver::explain_group(const Package* owner, const Group& g) {
     return out;
 }
 
+std::string Solver::chain_root(const Node* n) {
+    std::set<const Node*> seen;
+    const Node* root = n;
+    for (const Node* at = n; at != nullptr && seen.insert(at).second; at = at->pulled_by) root = at;
+    return root ? std::string(root->name) : std::string("?");
+}
+
 std::string Solver::chain_to(const Node* n) {
     std::vector<const Node*> path;
     std::set<const Node*> seen;
@@ -918,6 +932,12 @@ Resolution Solver::run() {
         if (n->install && n->reached) chosen.push_back(n);
     for (Node* n : marked_order_)
         if (n->install && !n->reached) n->install = nullptr;
+
+    if (!depth_limit_from_.empty())
+        throw Error("the dependencies of " + depth_limit_from_ + " form a chain deeper than " +
+                    std::to_string(kMaxDepth) +
+                    " packages, the resolver's limit; no verdict on them was reached. "
+                    "Check the archive's index for a runaway chain, or pin versions in a lock file");
 
     // What is still unmet is fatal, with the chain that led to it.
     std::vector<std::string> unmet;

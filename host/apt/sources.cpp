@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "apt/deb822.hpp"
+#include "log/log.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
 
@@ -26,6 +27,10 @@ void add(std::vector<config::Mirror>& out, std::string url, const std::vector<st
          const std::vector<std::string>& components, const std::string& keyring) {
     while (!url.empty() && url.back() == '/') url.pop_back();
     if (url.rfind("cdrom:", 0) == 0 || url.empty()) return;
+    if (auto why = config::unsupported_url(url)) {
+        log::warning("apt source " + redact_credentials(url) + " skipped: it must be " + *why);
+        return;
+    }
     for (const auto& suite : suites) {
         auto tmpl = suite_template(suite);
         if (tmpl.empty()) continue;

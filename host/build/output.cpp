@@ -13,6 +13,7 @@
 #include "image/oci.hpp"
 #include "log/log.hpp"
 #include "util/error.hpp"
+#include "util/name.hpp"
 #include "util/fs.hpp"
 #include "util/sha256.hpp"
 
@@ -140,10 +141,10 @@ void Pipeline::pack(const tasks::Task& task) {
     if (!versions.empty()) config.labels["org.opencontainers.image.base.packages"] = versions;
     config.labels["org.opencontainers.image.base.name"] = "debian:" + settings_.dist;
 
-    const fs::path layout = settings_.image_dir / task.template_name;
+    const fs::path layout = child_path(settings_.image_dir, task.template_name);
     const std::string name = task.template_name + "-" + task.arch;
-    const fs::path docker_archive = settings_.image_dir / (name + ".docker.tar");
-    const fs::path sbom_file = settings_.image_dir / (name + ".spdx.json");
+    const fs::path docker_archive = child_path(settings_.image_dir, name + ".docker.tar");
+    const fs::path sbom_file = child_path(settings_.image_dir, name + ".spdx.json");
 
     // Same layer and config as last time, with the outputs in place: nothing to write.
     const std::string key = pack_key(spec, manifest, image::config_json(config, {}), settings_.tag);
@@ -186,7 +187,7 @@ void Pipeline::index(const tasks::Task& task) {
                         task.template_name + "." + arch + ".pack first (see -l)");
         manifests.push_back(descriptor_from(json::parse(read_file(file)).at("manifest")));
     }
-    const fs::path layout = settings_.image_dir / task.template_name;
+    const fs::path layout = child_path(settings_.image_dir, task.template_name);
     auto index = image::write_image_index(layout, manifests);
     // The tag names the index over every arch; "<tag>-<arch>" names each image, for
     // clients that cannot pick a platform out of an index (umoci).

@@ -65,6 +65,8 @@ apt::Archive& Pipeline::archive() {
         net::HttpOptions options;
         options.parallel = settings_.jobs;
         options.retries = settings_.retries;
+        options.retry_time_s = settings_.retry_time;
+        options.stall_timeout_s = settings_.stall_timeout;
         options.progress = true;
         http_ = std::make_unique<net::Http>(options);
         archive_ = std::make_unique<apt::Archive>(settings_, *http_);

@@ -10,6 +10,7 @@
 #include "util/fs.hpp"
 #include "log/log.hpp"
 #include "util/error.hpp"
+#include "util/name.hpp"
 
 namespace fs = std::filesystem;
 
@@ -20,7 +21,7 @@ Pipeline::Pipeline(const config::Settings& settings, const plugin::Registry& reg
     : settings_(settings), registry_(registry), arguments_(std::move(arguments)) {}
 
 fs::path Pipeline::work_dir(const std::string& tmpl, const std::string& arch) const {
-    return settings_.build_dir / settings_.dist / arch / tmpl;
+    return child_path(child_path(child_path(settings_.build_dir, settings_.dist), arch), tmpl);
 }
 
 plugin::HookSettings Pipeline::hook_settings(const plugin::Template& t, const std::string& arch,
@@ -40,7 +41,7 @@ plugin::HookSettings Pipeline::hook_settings(const plugin::Template& t, const st
 }
 
 fs::path Pipeline::rootfs_dir(const std::string& tmpl, const std::string& arch) const {
-    return settings_.rootfs_dir / settings_.dist / arch / tmpl;
+    return child_path(child_path(child_path(settings_.rootfs_dir, settings_.dist), arch), tmpl);
 }
 
 void Pipeline::execute(const tasks::Task& task) {

@@ -7,6 +7,7 @@
 
 #include "build/pipeline.hpp"
 #include "util/error.hpp"
+#include "util/name.hpp"
 
 namespace fs = std::filesystem;
 
@@ -16,7 +17,7 @@ void Pipeline::push(const tasks::Task& task) {
     if (settings_.registry.empty())
         throw UsageError("no registry to push " + task.template_name +
                          " to; give one with -H host[:port][/namespace] or DMC_HOST");
-    const fs::path layout = settings_.image_dir / task.template_name;
+    const fs::path layout = child_path(settings_.image_dir, task.template_name);
     std::error_code ec;
     if (!fs::is_regular_file(layout / "index.json", ec))
         throw Error("no " + task.template_name + " image in " + layout.string() +

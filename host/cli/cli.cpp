@@ -15,18 +15,18 @@ namespace {
 struct OptionDoc {
     const char* flags;
     const char* text;
-    const char* default_value;
+    const char* default_value;  // a setting's key in brackets, "[dist]", takes the table's default
 };
 
 // In the seed's order; the help and the parser both come from this table.
 const OptionDoc kOptionDocs[] = {
-    {"-A|--archs ARCHS", "Architectures to build for", "amd64,arm64"},
-    {"-D|--dist DIST", "Debian distribution", "trixie"},
+    {"-A|--archs ARCHS", "Architectures to build for", "[archs]"},
+    {"-D|--dist DIST", "Debian distribution", "[dist]"},
     {"-M|--mirror MIRROR", "Debian mirror", "from the host's apt sources"},
     {"-H|--host REGISTRY", "Registry to push to: host[:port][/namespace]", nullptr},
     {"-T|--tools", "Add some debugging tools to the image (not for production)", nullptr},
     {"-X|--delete", "Remove from kubernetes", nullptr},
-    {"-N|--namespace NS", "Kubernetes namespace", "default"},
+    {"-N|--namespace NS", "Kubernetes namespace", "[namespace]"},
     {"-t|--templates TMPTS", "A comma-separated list of templates", nullptr},
     {"-g|--groups GROUP", "A comma-separated list of template groups", nullptr},
     {"-a|--activity ACT", "Select the activity to run", "create"},
@@ -36,7 +36,7 @@ const OptionDoc kOptionDocs[] = {
     {"-o|--only ONLY", "Only run this step (number or name)", nullptr},
     {"--config FILE", "Read this config file", "~/.config/dmc/dmc.yaml, /etc/dmc/dmc.yaml"},
     {"--plugin-dir DIR", "Load templates from DIR too (repeatable)", nullptr},
-    {"--imagedir DIR", "Where the OCI layouts are written", "images"},
+    {"--imagedir DIR", "Where the OCI layouts are written", "[imagedir]"},
     {"--small", "Build small images: whole packages, with a dpkg database", nullptr},
     {"--allow-unsigned", "Accept unsigned or expired archive indexes (dangerous)", nullptr},
     {"--version", "Print the version", nullptr},
@@ -150,21 +150,19 @@ config::Settings effective_settings(const Options& o, config::Getenv getenv) {
         config::apply_file(s, *file);
     }
     config::apply_environment(s, getenv);
-    if (o.archs) s.archs = *o.archs;
-    if (o.dist) s.dist = *o.dist;
-    if (o.mirror) s.mirrors = {config::mirror_of(*o.mirror)};
-    if (o.host) s.registry = *o.host;
-    if (o.ns) s.ns = *o.ns;
+    // Options go through the settings table too: -D is checked as DMC_DIST and dist: are.
+    if (o.archs) config::apply_option(s, "archs", config::join(*o.archs));
+    if (o.dist) config::apply_option(s, "dist", *o.dist);
+    if (o.mirror) config::apply_option(s, "mirrors", *o.mirror);
+    if (o.host) config::apply_option(s, "registry", *o.host);
+    if (o.ns) config::apply_option(s, "namespace", *o.ns);
     if (o.tools) s.tools = true;
     if (o.small) s.small = true;
     if (o.allow_unsigned) s.allow_unsigned = true;
-    if (o.imagedir) s.image_dir = *o.imagedir;
-    if (!o.plugin_dirs.empty()) {
-        // --plugin-dir comes first in the search order.
-        std::vector<std::filesystem::path> dirs(o.plugin_dirs.begin(), o.plugin_dirs.end());
-        dirs.insert(dirs.end(), s.plugin_dirs.begin(), s.plugin_dirs.end());
-        s.plugin_dirs = dirs;
-    }
+    if (o.imagedir) config::apply_option(s, "imagedir", *o.imagedir);
+    // Each --plugin-dir goes before the others, so the first given is searched first.
+    for (auto it = o.plugin_dirs.rbegin(); it != o.plugin_dirs.rend(); ++it)
+        config::apply_option(s, "plugin_dirs", *it);
     config::finalize(s);
     return s;
 }
@@ -180,7 +178,9 @@ std::string help_text(const std::vector<HelpEntry>& templates, const std::vector
     for (const auto& doc : kOptionDocs) {
         std::string text = doc.text;
         if (doc.default_value != nullptr) {
-            std::snprintf(line, sizeof line, "%-29s (DEFAULT: %s)", doc.text, doc.default_value);
+            std::string value = doc.default_value;
+            if (value.front() == '[') value = config::default_text(value.substr(1, value.size() - 2));
+            std::snprintf(line, sizeof line, "%-29s (DEFAULT: %s)", doc.text, value.c_str());
             text = line;
         }
         std::snprintf(line, sizeof line, "%-24s : %s\n", doc.flags, text.c_str());

@@ -2,16 +2,455 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <charconv>
 #include <cstdlib>
 #include <functional>
+#include <map>
 #include <set>
 
 #include "util/error.hpp"
+#include "util/name.hpp"
+#include "util/text.hpp"
 
 namespace fs = std::filesystem;
 
 namespace dmc::config {
 namespace {
+
+// One value on its way into the settings, and where it came from, for messages.
+struct Input {
+    enum class From { file, environment, option };
+    From from = From::file;
+    std::string origin;                   // "dmc.yaml:3: key 'jobs'", "DMC_RETRIES", "-D"
+    std::string file;                     // the config file, for structured settings
+    std::string text;                     // a scalar
+    std::optional<std::vector<std::string>> items;  // a YAML sequence of scalars
+    const YAML::Node* node = nullptr;     // the YAML node itself, for structured settings
+    bool nested = false;                  // a sequence holding more than scalars
+
+    // A bad value: an error in the config file exits 1, a usage error exits 2.
+    [[noreturn]] void refuse(const std::string& what, std::string_view value) const {
+        if (from == From::file) throw Error(origin + " must be " + what + ", not " + quote_value(value));
+        throw UsageError(origin + "=" + quote_value(value) + " must be " + what);
+    }
+    [[noreturn]] void refuse(const std::string& what) const { refuse(what, text); }
+};
+
+// The one parser of each kind of value, whatever the source.
+std::string text_value(const Input& in) {
+    if (in.items) in.refuse("a string", "[" + join(*in.items, ", ") + "]");
+    if (control_character(in.text)) in.refuse("a value without control characters");
+    return in.text;
+}
+
+std::string name_value(const Input& in, std::string_view what) {
+    const std::string value = text_value(in);
+    if (auto why = unsafe_name(value)) in.refuse(std::string(what) + " (" + *why + ")", value);
+    return value;
+}
+
+bool flag_value(const Input& in) {
+    const std::string value = lower(text_value(in));
+    if (value == "true" || value == "yes" || value == "on" || value == "1") return true;
+    if (value == "false" || value == "no" || value == "off" || value == "0") return false;
+    in.refuse("true or false");
+}
+
+long long integer_value(const Input& in, long long min, long long max) {
+    const std::string value = text_value(in);
+    const std::string what = "a number between " + std::to_string(min) + " and " + std::to_string(max);
+    long long n = 0;
+    const char* end = value.data() + value.size();
+    auto [ptr, ec] = std::from_chars(value.data(), end, n);
+    if (value.empty() || ec != std::errc() || ptr != end || n < min || n > max) in.refuse(what);
+    return n;
+}
+
+// A list: a YAML sequence, or a comma-separated string from anywhere. Repeats are
+// dropped, the first one kept: -A amd64,amd64 and archs: [amd64, amd64] are one arch.
+std::vector<std::string> list_value(const Input& in,
+                                    const std::function<void(const Input&, const std::string&)>& check) {
+    std::vector<std::string> raw = in.items ? *in.items : split_list(in.text);
+    std::vector<std::string> out;
+    for (const auto& item : raw) {
+        Input one = in;
+        one.items.reset();
+        one.text = item;
+        if (check) check(one, item);
+        else text_value(one);
+        if (std::find(out.begin(), out.end(), item) == out.end()) out.push_back(item);
+    }
+    return out;
+}
+
+fs::path path_value(const Input& in) { return text_value(in); }
+
+log::Level level_value(const Input& in) {
+    const std::string value = text_value(in);
+    auto parsed = log::parse_level(value);
+    if (!parsed) in.refuse("one of " + log::level_names());
+    return *parsed;
+}
+
+// Mirror URLs: the schemes dmc fetches, refused at once otherwise.
+std::string url_value(const Input& in) {
+    const std::string value = text_value(in);
+    if (auto why = unsupported_url(value)) in.refuse(*why, value);
+    return value;
+}
+
+// OCI's tag grammar: [A-Za-z0-9_][A-Za-z0-9._-]{0,127}.
+std::string tag_value(const Input& in) {
+    const std::string value = text_value(in);
+    bool ok = !value.empty() && value.size() <= 128 && value.front() != '.' && value.front() != '-';
+    for (char c : value)
+        ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-');
+    if (!ok)
+        in.refuse("an image tag (letters, digits, _ . -, not starting with . or -, at most 128)",
+                  value);
+    return value;
+}
+
+[[noreturn]] void bad_node(const std::string& origin, const YAML::Node& node, const std::string& key,
+                           const std::string& what) {
+    throw Error(origin + ":" + std::to_string(node.Mark().line + 1) + ": key '" + key + "' " + what);
+}
+
+// The keys of a mapping, each once: a key given twice names both lines.
+void for_each_entry(const YAML::Node& map, const std::string& where, const std::string& origin,
+                    const std::function<void(const std::string& key, const YAML::Node& key_node,
+                                             const YAML::Node& value)>& each) {
+    if (!map.IsMap()) bad_node(origin, map, where.empty() ? "(top level)" : where,
+                               "must be a mapping of keys to values");
+    std::map<std::string, int> seen;
+    for (const auto& entry : map) {
+        const std::string key = entry.first.as<std::string>();
+        const std::string full = where.empty() ? key : where + "." + key;
+        const int line = entry.first.Mark().line + 1;
+        if (auto [it, fresh] = seen.emplace(key, line); !fresh)
+            throw Error(origin + ":" + std::to_string(line) + ": key '" + full +
+                        "' is given twice (lines " + std::to_string(it->second) + " and " +
+                        std::to_string(line) + "); keep one");
+        each(key, entry.first, entry.second);
+    }
+}
+
+// What a config file node holds, as an Input for the parsers above.
+Input file_input(const std::string& origin, const std::string& key, const YAML::Node& node) {
+    Input in;
+    in.from = Input::From::file;
+    in.file = origin;
+    in.origin = origin + ":" + std::to_string(node.Mark().line + 1) + ": key '" + key + "'";
+    in.node = &node;
+    if (node.IsScalar()) {
+        in.text = node.as<std::string>();
+    } else if (node.IsNull()) {
+        in.text = "";
+    } else if (node.IsSequence()) {
+        in.items.emplace();
+        for (const auto& item : node) {
+            if (item.IsScalar()) in.items->push_back(item.as<std::string>());
+            else in.nested = true;
+        }
+    }
+    return in;
+}
+
+void require_scalar_or_list(const Input& in, const std::string& origin, const std::string& key,
+                            bool list) {
+    if (in.node == nullptr) return;
+    const YAML::Node& n = *in.node;
+    if (list && !(n.IsScalar() || n.IsSequence() || n.IsNull()))
+        bad_node(origin, n, key, "must be a list of strings");
+    if (!list && !(n.IsScalar() || n.IsNull() || n.IsSequence()))
+        bad_node(origin, n, key, "must be a string");
+}
+
+Mirror mirror_value(const Input& in, const std::string& key, const std::string& origin) {
+    Mirror mirror;
+    if (in.node == nullptr || in.node->IsScalar()) {
+        mirror.url = url_value(in);
+        if (in.node) mirror.line = in.node->Mark().line + 1;
+        return mirror;
+    }
+    const YAML::Node& node = *in.node;
+    mirror.line = node.Mark().line + 1;
+    for_each_entry(node, key, origin, [&](const std::string& k, const YAML::Node&, const YAML::Node& v) {
+        const std::string full = key + "." + k;
+        Input sub = file_input(origin, full, v);
+        if (sub.nested || v.IsMap()) bad_node(origin, v, full, "must be a string or a list of strings");
+        auto names = [&](std::vector<std::string>& field) {
+            require_scalar_or_list(sub, origin, full, true);
+            field = list_value(sub, [](const Input& i, const std::string&) { name_value(i, "a suite, component or arch name"); });
+        };
+        if (k == "url") {
+            require_scalar_or_list(sub, origin, full, false);
+            mirror.url = url_value(sub);
+        } else if (k == "suites") {
+            require_scalar_or_list(sub, origin, full, true);
+            // "{dist}" stands for the dist; the rest of a suite is a name like any other.
+            mirror.suites = list_value(sub, [](const Input& i, const std::string& s) {
+                std::string probe = s;
+                if (auto at = probe.find("{dist}"); at != std::string::npos) probe.replace(at, 6, "dist");
+                Input p = i;
+                p.text = probe;
+                name_value(p, "a suite name");
+            });
+        } else if (k == "components") {
+            names(mirror.components);
+        } else if (k == "archs") {
+            names(mirror.archs);
+        } else if (k == "keyring") {
+            require_scalar_or_list(sub, origin, full, false);
+            mirror.keyring = text_value(sub);
+        } else {
+            throw Error(origin + ":" + std::to_string(v.Mark().line + 1) + ": unknown key '" + full +
+                        "' (valid keys: archs, components, keyring, suites, url)");
+        }
+    });
+    if (mirror.url.empty()) bad_node(origin, node, key, "needs a url");
+    return mirror;
+}
+
+// One row of the table: how a setting is read from each source and shown.
+struct Row {
+    SettingInfo info;
+    bool list = false;       // takes a YAML sequence as well as a comma-separated string
+    bool structured = false; // reads the YAML node itself (mirrors, templates)
+    std::function<void(Settings&, const Input&)> set;
+    std::function<std::string(const Settings&)> show;  // empty: never shown (a secret)
+};
+
+std::string yes_no(bool b) { return b ? "yes" : "no"; }
+
+std::vector<std::string> path_strings(const std::vector<fs::path>& paths) {
+    std::vector<std::string> out;
+    for (const auto& p : paths) out.push_back(p.string());
+    return out;
+}
+
+// Every setting of dmc, described once: this table drives the config file, the
+// environment, the command line's values, validation and the log's settings lines.
+const std::vector<Row>& table() {
+    using S = Settings;
+    static const std::vector<Row> rows = [] {
+        std::vector<Row> r;
+        auto add = [&](SettingInfo info, auto set, auto show, bool list = false) {
+            Row row;
+            row.info = std::move(info);
+            row.list = list;
+            row.set = set;
+            row.show = show;
+            r.push_back(std::move(row));
+        };
+        add({"archs", {"DMC_ARCHS"}, "-A", "architectures to build for"},
+            [](S& s, const Input& in) {
+                s.archs = list_value(in, [](const Input& i, const std::string&) { name_value(i, "an architecture name"); });
+                if (s.archs.empty()) in.refuse("at least one architecture", "");
+            },
+            [](const S& s) { return join(s.archs); }, true);
+        add({"dist", {"DMC_DIST"}, "-D", "Debian or Ubuntu suite"},
+            [](S& s, const Input& in) { s.dist = name_value(in, "a suite name"); },
+            [](const S& s) { return s.dist; });
+        {
+            Row row;
+            row.info = {"mirrors", {"DMC_MIRROR"}, "-M", "archive sources"};
+            row.structured = true;
+            row.set = [](S& s, const Input& in) {
+                if (in.node == nullptr || in.node->IsScalar()) {
+                    s.mirrors = {mirror_value(in, "mirrors", "")};
+                    return;
+                }
+                if (!in.node->IsSequence()) in.refuse("a list of mirrors", "(a mapping)");
+                const std::string& origin = in.file;
+                s.mirrors.clear();
+                for (const auto& item : *in.node) {
+                    Input one = file_input(origin, "mirrors", item);
+                    s.mirrors.push_back(mirror_value(one, "mirrors", origin));
+                }
+            };
+            row.show = [](const S& s) {
+                std::vector<std::string> urls;
+                for (const auto& m : s.mirrors) urls.push_back(m.url);
+                return s.mirrors.empty() ? "(from the host's apt sources)" : join(urls);
+            };
+            r.push_back(row);
+            // `mirror:` is one mirror, as a URL or a mapping.
+            row.info = {"mirror", {}, "", "one archive source"};
+            row.set = [](S& s, const Input& in) {
+                const std::string& origin = in.file;
+                s.mirrors = {mirror_value(in, "mirror", origin)};
+            };
+            row.show = nullptr;
+            r.push_back(row);
+        }
+        add({"keyring", {}, "", "keyring of the archive's Release files"},
+            [](S& s, const Input& in) { s.keyring = text_value(in); },
+            [](const S& s) { return s.keyring; });
+        add({"allow_unsigned", {}, "--allow-unsigned", "accept unsigned indexes"},
+            [](S& s, const Input& in) { s.allow_unsigned = flag_value(in); },
+            [](const S& s) { return yes_no(s.allow_unsigned); });
+        add({"registry", {"DMC_HOST"}, "-H", "registry to push to"},
+            [](S& s, const Input& in) { s.registry = text_value(in); },
+            [](const S& s) { return s.registry.empty() ? std::string("(none)") : s.registry; });
+        add({"insecure_registries", {"DMC_INSECURE_REGISTRIES"}, "", "registries spoken to over HTTP"},
+            [](S& s, const Input& in) { s.insecure_registries = list_value(in, nullptr); },
+            [](const S& s) { return join(s.insecure_registries); }, true);
+        add({"registry_ca", {"DMC_REGISTRY_CA"}, "", "CA bundle of the registry"},
+            [](S& s, const Input& in) { s.registry_ca = text_value(in); },
+            [](const S& s) { return s.registry_ca; });
+        add({"registry_chunk_size", {"DMC_REGISTRY_CHUNK_SIZE"}, "", "bytes per upload chunk"},
+            [](S& s, const Input& in) { s.registry_chunk_size = integer_value(in, 0, 1LL << 40); },
+            [](const S& s) { return std::to_string(s.registry_chunk_size); });
+        add({"registry_retries", {"DMC_REGISTRY_RETRIES"}, "", "extra attempts at the registry"},
+            [](S& s, const Input& in) { s.registry_retries = static_cast<int>(integer_value(in, 0, 20)); },
+            [](const S& s) { return std::to_string(s.registry_retries); });
+        add({"registry_user", {"DMC_REGISTRY_USER"}, "", "registry user"},
+            [](S& s, const Input& in) { s.registry_user = text_value(in); },
+            [](const S& s) { return s.registry_user; });
+        // The password has no config key, so it stays out of files that get shared,
+        // and it is never shown.
+        add({"", {"DMC_REGISTRY_PASSWORD"}, "", "registry password"},
+            [](S& s, const Input& in) { s.registry_password = text_value(in); }, nullptr);
+        add({"registry_password_file", {"DMC_REGISTRY_PASSWORD_FILE"}, "", "file with the registry password"},
+            [](S& s, const Input& in) { s.registry_password_file = path_value(in); },
+            [](const S& s) { return s.registry_password_file.string(); });
+        add({"namespace", {"DMC_NAMESPACE"}, "-N", "Kubernetes namespace"},
+            [](S& s, const Input& in) { s.ns = name_value(in, "a namespace name"); },
+            [](const S& s) { return s.ns; });
+        add({"tools", {"DMC_TOOLS"}, "-T", "debugging tools in the image"},
+            [](S& s, const Input& in) { s.tools = flag_value(in); },
+            [](const S& s) { return yes_no(s.tools); });
+        add({"small", {}, "--small", "small images"},
+            [](S& s, const Input& in) { s.small = flag_value(in); },
+            [](const S& s) { return yes_no(s.small); });
+        add({"tag", {}, "", "image tag"},
+            [](S& s, const Input& in) { s.tag = tag_value(in); },
+            [](const S& s) { return s.tag; });
+        add({"lock_file", {"DMC_LOCK_FILE"}, "", "pinned package versions"},
+            [](S& s, const Input& in) { s.lock_file = path_value(in); },
+            [](const S& s) { return s.lock_file.empty() ? std::string("(none)") : s.lock_file.string(); });
+        add({"compression", {}, "", "layer compression"},
+            [](S& s, const Input& in) {
+                s.compression = text_value(in);
+                if (s.compression != "gzip" && s.compression != "zstd") in.refuse("gzip or zstd");
+            },
+            [](const S& s) { return s.compression; });
+        add({"source_date_epoch", {"SOURCE_DATE_EPOCH"}, "", "image timestamp"},
+            [](S& s, const Input& in) { s.source_date_epoch = integer_value(in, 0, 253402300799LL); },
+            [](const S& s) {
+                return s.source_date_epoch ? std::to_string(*s.source_date_epoch)
+                                           : std::string("(from the packages)");
+            });
+        add({"jobs", {}, "", "parallel downloads"},
+            [](S& s, const Input& in) { s.jobs = static_cast<int>(integer_value(in, 1, 64)); },
+            [](const S& s) { return std::to_string(s.jobs); });
+        add({"retries", {"DMC_RETRIES"}, "", "extra download attempts"},
+            [](S& s, const Input& in) { s.retries = static_cast<int>(integer_value(in, 0, 20)); },
+            [](const S& s) { return std::to_string(s.retries); });
+        add({"retry_time", {"DMC_RETRY_TIME"}, "", "seconds after which a failing download is not tried again"},
+            [](S& s, const Input& in) { s.retry_time = static_cast<int>(integer_value(in, 1, 3600)); },
+            [](const S& s) { return std::to_string(s.retry_time) + " s"; });
+        add({"stall_timeout", {"DMC_STALL_TIMEOUT"}, "", "seconds without a byte before a download attempt is abandoned"},
+            [](S& s, const Input& in) { s.stall_timeout = static_cast<int>(integer_value(in, 1, 600)); },
+            [](const S& s) { return std::to_string(s.stall_timeout) + " s"; });
+        add({"cachedir", {"DMC_CACHEDIR"}, "", "cache directory"},
+            [](S& s, const Input& in) { s.cache_dir = path_value(in); },
+            [](const S& s) { return s.cache_dir.string(); });
+        add({"rootfsdir", {"DMC_ROOTFSDIR"}, "", "unpacked packages"},
+            [](S& s, const Input& in) { s.rootfs_dir = path_value(in); },
+            [](const S& s) { return s.rootfs_dir.string(); });
+        add({"builddir", {"DMC_BUILDDIR"}, "", "task outputs"},
+            [](S& s, const Input& in) { s.build_dir = path_value(in); },
+            [](const S& s) { return s.build_dir.string(); });
+        add({"sourcedir", {"DMC_SOURCEDIR"}, "", "sources"},
+            [](S& s, const Input& in) { s.source_dir = path_value(in); },
+            [](const S& s) { return s.source_dir.string(); });
+        add({"imagedir", {"IMAGEDIR", "DMC_IMAGEDIR"}, "--imagedir", "image outputs"},
+            [](S& s, const Input& in) { s.image_dir = path_value(in); },
+            [](const S& s) { return s.image_dir.string(); });
+        add({"plugin_dirs", {"DMC_PLUGIN_PATH"}, "--plugin-dir", "template plugin directories"},
+            [](S& s, const Input& in) {
+                // --plugin-dir is one directory and DMC_PLUGIN_PATH is colon-separated;
+                // both come before the file's plugin_dirs.
+                std::vector<fs::path> dirs;
+                if (in.from == Input::From::option) {
+                    dirs.push_back(path_value(in));
+                    dirs.insert(dirs.end(), s.plugin_dirs.begin(), s.plugin_dirs.end());
+                } else if (in.from == Input::From::environment) {
+                    std::string item;
+                    for (char c : in.text + ":") {
+                        if (c != ':') {
+                            item += c;
+                            continue;
+                        }
+                        if (!item.empty()) {
+                            Input one = in;
+                            one.text = item;
+                            dirs.push_back(path_value(one));
+                        }
+                        item.clear();
+                    }
+                    dirs.insert(dirs.end(), s.plugin_dirs.begin(), s.plugin_dirs.end());
+                } else {
+                    for (const auto& d : list_value(in, nullptr)) dirs.emplace_back(d);
+                }
+                s.plugin_dirs = dirs;
+            },
+            [](const S& s) { return join(path_strings(s.plugin_dirs)); }, true);
+        add({"log.out_level", {"OUT_level"}, "", "console log level"},
+            [](S& s, const Input& in) { s.log.console = level_value(in); },
+            [](const S& s) { return std::string(log::level_name(s.log.console)); });
+        add({"log.log_level", {"LOG_level"}, "", "log file level"},
+            [](S& s, const Input& in) { s.log.file = level_value(in); },
+            [](const S& s) { return std::string(log::level_name(s.log.file)); });
+        add({"log.log_dir", {"LOG_dir"}, "", "log file directory"},
+            [](S& s, const Input& in) { s.log.dir = path_value(in); },
+            [](const S& s) { return s.log.dir ? s.log.dir->string() : std::string("(none)"); });
+        {
+            Row row;
+            row.info = {"templates", {}, "", "options of the templates' hooks"};
+            row.structured = true;
+            row.set = [](S& s, const Input& in) {
+                const std::string& origin = in.file;
+                if (in.node == nullptr || !in.node->IsMap())
+                    bad_node(origin, in.node ? *in.node : YAML::Node(), "templates",
+                             "must map template names to their options");
+                for_each_entry(*in.node, "templates", origin,
+                               [&](const std::string& name, const YAML::Node&, const YAML::Node& options) {
+                                   const std::string where = "templates." + name;
+                                   if (auto why = unsafe_name(name))
+                                       bad_node(origin, options, where, "is not a template name: " + *why);
+                                   if (!options.IsMap())
+                                       bad_node(origin, options, where, "must be a mapping of options");
+                                   for_each_entry(options, where, origin,
+                                                  [&](const std::string& option, const YAML::Node&,
+                                                      const YAML::Node& value) {
+                                                      const std::string key = where + "." + option;
+                                                      Input one = file_input(origin, key, value);
+                                                      if (!value.IsScalar()) bad_node(origin, value, key, "must be a string");
+                                                      s.template_options[name][option] = text_value(one);
+                                                  });
+                               });
+            };
+            row.show = [](const S& s) {
+                std::vector<std::string> out;
+                for (const auto& [t, options] : s.template_options)
+                    for (const auto& [k, v] : options) out.push_back(t + "." + k + "=" + v);
+                return join(out, " ");
+            };
+            r.push_back(row);
+        }
+        return r;
+    }();
+    return rows;
+}
+
+const Row& row_of(std::string_view key) {
+    for (const auto& row : table())
+        if (row.info.key == key) return row;
+    throw std::logic_error("no setting '" + std::string(key) + "'");
+}
 
 fs::path user_cache_dir(Getenv getenv) {
     if (auto xdg = getenv("XDG_CACHE_HOME"); xdg && !xdg->empty()) return fs::path(*xdg) / "dmc";
@@ -20,92 +459,18 @@ fs::path user_cache_dir(Getenv getenv) {
     return fs::temp_directory_path() / "dmc-cache";
 }
 
-[[noreturn]] void bad(const std::string& origin, const YAML::Node& node, const std::string& key,
-                      const std::string& what) {
-    throw Error(origin + ":" + std::to_string(node.Mark().line + 1) + ": key '" + key + "' " +
-                what);
-}
-
-std::string scalar(const YAML::Node& node, const std::string& key, const std::string& origin) {
-    if (!node.IsScalar()) bad(origin, node, key, "must be a string");
-    return node.as<std::string>();
-}
-
-bool boolean(const YAML::Node& node, const std::string& key, const std::string& origin) {
-    if (!node.IsScalar()) bad(origin, node, key, "must be true or false");
-    try {
-        return node.as<bool>();
-    } catch (const YAML::Exception&) {
-        bad(origin, node, key, "must be true or false, not '" + node.as<std::string>() + "'");
-    }
-}
-
-long long integer(const YAML::Node& node, const std::string& key, const std::string& origin) {
-    if (!node.IsScalar()) bad(origin, node, key, "must be a number");
-    try {
-        return node.as<long long>();
-    } catch (const YAML::Exception&) {
-        bad(origin, node, key, "must be a number, not '" + node.as<std::string>() + "'");
-    }
-}
-
-// A list may be written as a YAML sequence or as one comma-separated string.
-std::vector<std::string> list(const YAML::Node& node, const std::string& key,
-                              const std::string& origin) {
-    if (node.IsScalar()) return split_list(node.as<std::string>());
-    if (!node.IsSequence()) bad(origin, node, key, "must be a list of strings");
-    std::vector<std::string> out;
-    for (const auto& item : node) out.push_back(scalar(item, key, origin));
-    return out;
-}
-
-template <class Handlers>
-void for_each_key(const YAML::Node& map, const std::string& where, const std::string& origin,
-                  const Handlers& handlers) {
-    if (!map.IsMap()) bad(origin, map, where, "must be a mapping of keys to values");
-    for (const auto& entry : map) {
-        const std::string key = entry.first.as<std::string>();
-        const std::string full = where.empty() ? key : where + "." + key;
-        auto it = handlers.find(key);
-        if (it == handlers.end()) {
-            std::string valid;
-            for (const auto& [name, handler] : handlers) valid += (valid.empty() ? "" : ", ") + name;
-            throw Error(origin + ":" + std::to_string(entry.first.Mark().line + 1) +
-                        ": unknown key '" + full + "' (valid keys: " + valid + ")");
-        }
-        it->second(entry.second, full);
-    }
-}
-
-using Handler = std::function<void(const YAML::Node&, const std::string&)>;
-
-Mirror parse_mirror(const YAML::Node& node, const std::string& key, const std::string& origin) {
-    Mirror mirror;
-    mirror.line = node.Mark().line + 1;
-    if (node.IsScalar()) {
-        mirror.url = node.as<std::string>();
-        return mirror;
-    }
-    std::map<std::string, Handler> handlers{
-        {"url", [&](const YAML::Node& n, const std::string& k) { mirror.url = scalar(n, k, origin); }},
-        {"suites", [&](const YAML::Node& n, const std::string& k) { mirror.suites = list(n, k, origin); }},
-        {"components", [&](const YAML::Node& n, const std::string& k) { mirror.components = list(n, k, origin); }},
-        {"archs", [&](const YAML::Node& n, const std::string& k) { mirror.archs = list(n, k, origin); }},
-        {"keyring", [&](const YAML::Node& n, const std::string& k) { mirror.keyring = scalar(n, k, origin); }},
-    };
-    for_each_key(node, key, origin, handlers);
-    if (mirror.url.empty()) bad(origin, node, key, "needs a url");
-    return mirror;
-}
-
-log::Level level(const YAML::Node& node, const std::string& key, const std::string& origin) {
-    auto value = scalar(node, key, origin);
-    auto parsed = log::parse_level(value);
-    if (!parsed) bad(origin, node, key, "must be one of " + log::level_names() + ", not '" + value + "'");
-    return *parsed;
-}
-
 }  // namespace
+
+std::optional<std::string> unsupported_url(std::string_view url) {
+    const auto scheme_end = url.find("://");
+    if (scheme_end == std::string_view::npos || scheme_end == 0)
+        return "a URL such as http://host/debian (it has no scheme)";
+    const std::string scheme = lower(url.substr(0, scheme_end));
+    if (scheme != "http" && scheme != "https" && scheme != "file")
+        return "an http://, https:// or file:// URL (dmc does not fetch " + scheme + "://)";
+    if (url.size() == scheme_end + 3) return "a URL with a host or a path";
+    return std::nullopt;
+}
 
 std::vector<std::string> split_list(const std::string& text) {
     std::vector<std::string> out;
@@ -136,11 +501,22 @@ std::optional<std::string> real_getenv(const char* name) {
     return std::string(value);
 }
 
+std::vector<SettingInfo> setting_infos() {
+    std::vector<SettingInfo> out;
+    for (const auto& row : table()) out.push_back(row.info);
+    return out;
+}
+
 Settings defaults() {
     Settings s;
     s.cache_dir = user_cache_dir(real_getenv);
     s.image_dir = "images";
     return s;
+}
+
+std::string default_text(std::string_view key) {
+    const Row& row = row_of(key);
+    return row.show ? row.show(defaults()) : "";
 }
 
 void finalize(Settings& s) {
@@ -157,86 +533,46 @@ void apply_yaml(Settings& s, const std::string& text, const std::string& origin)
         throw Error(origin + ":" + std::to_string(e.mark.line + 1) + ": malformed YAML: " + e.msg);
     }
     if (root.IsNull()) return;
-    auto str = [&](std::string& field) {
-        return [&](const YAML::Node& n, const std::string& k) { field = scalar(n, k, origin); };
-    };
-    auto path = [&](fs::path& field) {
-        return [&](const YAML::Node& n, const std::string& k) { field = scalar(n, k, origin); };
-    };
-    auto flag = [&](bool& field) {
-        return [&](const YAML::Node& n, const std::string& k) { field = boolean(n, k, origin); };
-    };
-    std::map<std::string, Handler> log_handlers{
-        {"out_level", [&](const YAML::Node& n, const std::string& k) { s.log.console = level(n, k, origin); }},
-        {"log_level", [&](const YAML::Node& n, const std::string& k) { s.log.file = level(n, k, origin); }},
-        {"log_dir", [&](const YAML::Node& n, const std::string& k) { s.log.dir = scalar(n, k, origin); }},
-    };
-    std::map<std::string, Handler> handlers{
-        {"archs", [&](const YAML::Node& n, const std::string& k) { s.archs = list(n, k, origin); }},
-        {"dist", str(s.dist)},
-        {"mirror", [&](const YAML::Node& n, const std::string& k) { s.mirrors = {parse_mirror(n, k, origin)}; }},
-        {"mirrors", [&](const YAML::Node& n, const std::string& k) {
-             if (!n.IsSequence()) bad(origin, n, k, "must be a list of mirrors");
-             s.mirrors.clear();
-             for (const auto& item : n) s.mirrors.push_back(parse_mirror(item, k, origin));
-         }},
-        {"keyring", str(s.keyring)},
-        {"allow_unsigned", flag(s.allow_unsigned)},
-        {"registry", str(s.registry)},
-        {"insecure_registries", [&](const YAML::Node& n, const std::string& k) { s.insecure_registries = list(n, k, origin); }},
-        {"registry_ca", str(s.registry_ca)},
-        {"registry_chunk_size", [&](const YAML::Node& n, const std::string& k) {
-             s.registry_chunk_size = integer(n, k, origin);
-             if (s.registry_chunk_size < 0) bad(origin, n, k, "must be 0 (one request per blob) or a number of bytes");
-         }},
-        {"registry_retries", [&](const YAML::Node& n, const std::string& k) {
-             const auto v = integer(n, k, origin);
-             if (v < 0 || v > 20) bad(origin, n, k, "must be between 0 and 20");
-             s.registry_retries = static_cast<int>(v);
-         }},
-        {"registry_user", str(s.registry_user)},
-        {"registry_password_file", path(s.registry_password_file)},
-        {"namespace", str(s.ns)},
-        {"tools", flag(s.tools)},
-        {"small", flag(s.small)},
-        {"tag", str(s.tag)},
-        {"lock_file", path(s.lock_file)},
-        {"compression", [&](const YAML::Node& n, const std::string& k) {
-             s.compression = scalar(n, k, origin);
-             if (s.compression != "gzip" && s.compression != "zstd")
-                 bad(origin, n, k, "must be gzip or zstd, not '" + s.compression + "'");
-         }},
-        {"source_date_epoch", [&](const YAML::Node& n, const std::string& k) { s.source_date_epoch = integer(n, k, origin); }},
-        {"jobs", [&](const YAML::Node& n, const std::string& k) {
-             s.jobs = static_cast<int>(integer(n, k, origin));
-             if (s.jobs < 1 || s.jobs > 64) bad(origin, n, k, "must be between 1 and 64");
-         }},
-        {"retries", [&](const YAML::Node& n, const std::string& k) {
-             s.retries = static_cast<int>(integer(n, k, origin));
-             if (s.retries < 0 || s.retries > 20) bad(origin, n, k, "must be between 0 and 20");
-         }},
-        {"sourcedir", path(s.source_dir)},
-        {"rootfsdir", path(s.rootfs_dir)},
-        {"builddir", path(s.build_dir)},
-        {"imagedir", path(s.image_dir)},
-        {"cachedir", path(s.cache_dir)},
-        {"plugin_dirs", [&](const YAML::Node& n, const std::string& k) {
-             for (const auto& dir : list(n, k, origin)) s.plugin_dirs.emplace_back(dir);
-         }},
-        {"log", [&](const YAML::Node& n, const std::string& k) { for_each_key(n, k, origin, log_handlers); }},
-        {"templates", [&](const YAML::Node& n, const std::string& k) {
-             if (!n.IsMap()) bad(origin, n, k, "must map template names to their options");
-             for (const auto& tmpl : n) {
-                 const auto name = tmpl.first.as<std::string>();
-                 const auto where = k + "." + name;
-                 if (!tmpl.second.IsMap()) bad(origin, tmpl.second, where, "must be a mapping of options");
-                 for (const auto& option : tmpl.second)
-                     s.template_options[name][option.first.as<std::string>()] =
-                         scalar(option.second, where + "." + option.first.as<std::string>(), origin);
-             }
-         }},
-    };
-    for_each_key(root, "", origin, handlers);
+    std::function<void(const YAML::Node&, const std::string&)> apply_map =
+        [&](const YAML::Node& map, const std::string& where) {
+            for_each_entry(map, where, origin,
+                           [&](const std::string& key, const YAML::Node& key_node, const YAML::Node& value) {
+                               const std::string full = where.empty() ? key : where + "." + key;
+                               const Row* row = nullptr;
+                               bool prefix = false;
+                               std::vector<std::string> valid;
+                               for (const auto& candidate : table()) {
+                                   const std::string& k = candidate.info.key;
+                                   if (k.empty()) continue;
+                                   if (k == full) row = &candidate;
+                                   if (k.rfind(full + ".", 0) == 0) prefix = true;
+                                   const std::string parent = where.empty() ? "" : where + ".";
+                                   if (k.rfind(parent, 0) == 0) {
+                                       std::string child = k.substr(parent.size());
+                                       child = child.substr(0, child.find('.'));
+                                       if (std::find(valid.begin(), valid.end(), child) == valid.end())
+                                           valid.push_back(child);
+                                   }
+                               }
+                               if (row == nullptr && prefix) return apply_map(value, full);
+                               if (row == nullptr) {
+                                   std::sort(valid.begin(), valid.end());
+                                   throw Error(origin + ":" + std::to_string(key_node.Mark().line + 1) +
+                                               ": unknown key '" + full + "' (valid keys: " +
+                                               join(valid, ", ") + ")");
+                               }
+                               Input in = file_input(origin, full, value);
+                               if (!row->structured) {
+                                   if (value.IsMap())
+                                       bad_node(origin, value, full,
+                                                row->list ? "must be a list of strings" : "must be a string");
+                                   if (value.IsSequence() && !row->list) bad_node(origin, value, full, "must be a string");
+                                   if (in.nested) bad_node(origin, value, full, "must be a list of strings");
+                               }
+                               row->set(s, in);
+                           });
+        };
+    apply_map(root, "");
 }
 
 void apply_file(Settings& s, const fs::path& file) {
@@ -257,92 +593,45 @@ void apply_file(Settings& s, const fs::path& file) {
 }
 
 void apply_environment(Settings& s, Getenv getenv) {
-    auto level = [&](const char* var, log::Level& field) {
-        if (auto v = getenv(var); v && !v->empty()) {
-            auto parsed = log::parse_level(*v);
-            if (!parsed)
-                throw UsageError(std::string(var) + "='" + *v + "' is not a level; use one of " +
-                                 log::level_names());
-            field = *parsed;
-        }
-    };
-    auto text = [&](const char* var, std::string& field) {
-        if (auto v = getenv(var); v && !v->empty()) field = *v;
-    };
-    auto path = [&](const char* var, fs::path& field) {
-        if (auto v = getenv(var); v && !v->empty()) field = *v;
-    };
-    if (auto v = getenv("DMC_ARCHS"); v && !v->empty()) s.archs = split_list(*v);
-    text("DMC_DIST", s.dist);
-    if (auto v = getenv("DMC_MIRROR"); v && !v->empty()) s.mirrors = {mirror_of(*v)};
-    text("DMC_HOST", s.registry);
-    if (auto v = getenv("DMC_INSECURE_REGISTRIES"); v && !v->empty()) s.insecure_registries = split_list(*v);
-    text("DMC_REGISTRY_CA", s.registry_ca);
-    if (auto v = getenv("DMC_REGISTRY_CHUNK_SIZE"); v && !v->empty()) {
-        try {
-            s.registry_chunk_size = std::stoll(*v);
-        } catch (const std::exception&) {
-            s.registry_chunk_size = -1;
-        }
-        if (s.registry_chunk_size < 0)
-            throw UsageError("DMC_REGISTRY_CHUNK_SIZE='" + *v + "' is not a number of bytes");
-    }
-    if (auto v = getenv("DMC_REGISTRY_RETRIES"); v && !v->empty()) {
-        int retries = -1;
-        try {
-            retries = std::stoi(*v);
-        } catch (const std::exception&) {
-        }
-        if (retries < 0 || retries > 20)
-            throw UsageError("DMC_REGISTRY_RETRIES='" + *v + "' is not a number from 0 to 20");
-        s.registry_retries = retries;
-    }
-    text("DMC_REGISTRY_USER", s.registry_user);
-    text("DMC_REGISTRY_PASSWORD", s.registry_password);
-    path("DMC_REGISTRY_PASSWORD_FILE", s.registry_password_file);
-    text("DMC_NAMESPACE", s.ns);
-    if (auto v = getenv("DMC_TOOLS"); v && !v->empty()) s.tools = (*v != "0");
-    path("DMC_SOURCEDIR", s.source_dir);
-    path("DMC_ROOTFSDIR", s.rootfs_dir);
-    path("DMC_BUILDDIR", s.build_dir);
-    path("DMC_CACHEDIR", s.cache_dir);
-    path("DMC_LOCK_FILE", s.lock_file);
-    if (auto v = getenv("DMC_RETRIES"); v && !v->empty()) {
-        try {
-            s.retries = std::stoi(*v);
-        } catch (const std::exception&) {
-            s.retries = -1;
-        }
-        if (s.retries < 0 || s.retries > 20)
-            throw UsageError("DMC_RETRIES='" + *v + "' must be a number from 0 to 20");
-    }
-    path("IMAGEDIR", s.image_dir);
-    path("DMC_IMAGEDIR", s.image_dir);
-    if (auto v = getenv("DMC_PLUGIN_PATH"); v && !v->empty()) {
-        std::vector<fs::path> dirs;
-        std::string item;
-        for (char c : *v + ":") {
-            if (c == ':') {
-                if (!item.empty()) dirs.emplace_back(item);
-                item.clear();
-            } else {
-                item += c;
-            }
-        }
-        // DMC_PLUGIN_PATH comes before the config file's plugin_dirs.
-        dirs.insert(dirs.end(), s.plugin_dirs.begin(), s.plugin_dirs.end());
-        s.plugin_dirs = dirs;
-    }
-    if (auto v = getenv("SOURCE_DATE_EPOCH"); v && !v->empty()) {
-        try {
-            s.source_date_epoch = std::stoll(*v);
-        } catch (const std::exception&) {
-            throw UsageError("SOURCE_DATE_EPOCH='" + *v + "' is not a number of seconds");
+    for (const auto& row : table()) {
+        for (const auto& var : row.info.env) {
+            auto value = getenv(var.c_str());
+            if (!value || value->empty()) continue;
+            Input in;
+            in.from = Input::From::environment;
+            in.origin = var;
+            in.text = *value;
+            row.set(s, in);
         }
     }
-    level("OUT_level", s.log.console);
-    level("LOG_level", s.log.file);
-    if (auto v = getenv("LOG_dir"); v && !v->empty()) s.log.dir = fs::path(*v);
+}
+
+void apply_option(Settings& s, std::string_view key, const std::string& text) {
+    const Row& row = row_of(key);
+    Input in;
+    in.from = Input::From::option;
+    in.origin = "option " + row.info.option;
+    in.text = text;
+    row.set(s, in);
+}
+
+std::vector<DirectorySetting> directories(const Settings& s) {
+    std::vector<DirectorySetting> out;
+    for (const auto& [key, dir] : std::vector<std::pair<std::string, fs::path>>{
+             {"cachedir", s.cache_dir},
+             {"rootfsdir", s.rootfs_dir},
+             {"builddir", s.build_dir},
+             {"sourcedir", s.source_dir},
+             {"imagedir", s.image_dir}})
+        out.push_back({row_of(key).info, dir});
+    return out;
+}
+
+std::string setting_name(const SettingInfo& setting) {
+    std::vector<std::string> ways;
+    if (!setting.option.empty()) ways.push_back(setting.option);
+    for (const auto& var : setting.env) ways.push_back(var);
+    return setting.key + (ways.empty() ? "" : " (" + join(ways, ", ") + ")");
 }
 
 std::optional<fs::path> default_config_file(Getenv getenv) {
@@ -360,30 +649,13 @@ std::optional<fs::path> default_config_file(Getenv getenv) {
 }
 
 std::vector<std::pair<std::string, std::string>> Settings::describe() const {
-    std::vector<std::string> mirror_urls;
-    for (const auto& m : mirrors) mirror_urls.push_back(m.url);
-    std::vector<std::string> dirs;
-    for (const auto& d : plugin_dirs) dirs.push_back(d.string());
-    return {
-        {"config", config_file ? config_file->string() : "(none)"},
-        {"archs", join(archs)},
-        {"dist", dist},
-        {"mirrors", mirrors.empty() ? "(from the host's apt sources)" : join(mirror_urls)},
-        {"registry", registry.empty() ? "(none)" : registry},
-        {"insecure_registries", join(insecure_registries)},
-        {"registry_ca", registry_ca},
-        {"registry_chunk_size", std::to_string(registry_chunk_size)},
-        {"registry_user", registry_user},
-        {"namespace", ns},
-        {"tools", tools ? "yes" : "no"},
-        {"cachedir", cache_dir.string()},
-        {"rootfsdir", rootfs_dir.string()},
-        {"builddir", build_dir.string()},
-        {"imagedir", image_dir.string()},
-        {"plugin_dirs", join(dirs)},
-        {"OUT_level", std::string(log::level_name(log.console))},
-        {"LOG_level", std::string(log::level_name(log.file))},
-    };
+    std::vector<std::pair<std::string, std::string>> out{
+        {"config", config_file ? config_file->string() : "(none)"}};
+    for (const auto& row : table()) {
+        if (!row.show || row.info.key.empty()) continue;
+        out.emplace_back(row.info.key, row.show(*this));
+    }
+    return out;
 }
 
 }  // namespace dmc::config

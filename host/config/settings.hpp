@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -56,6 +57,8 @@ struct Settings {
     std::string compression = "gzip";
     int jobs = 4;                      // parallel downloads
     int retries = 4;                   // extra attempts after a transient network failure
+    int retry_time = 60;               // seconds after a file's first attempt: no new attempt
+    int stall_timeout = 15;            // seconds without a byte: the attempt is abandoned
     log::Settings log;
     // templates.<name>.<option>: per-template options handed to the hooks.
     std::map<std::string, std::map<std::string, std::string>> template_options;
@@ -65,14 +68,42 @@ struct Settings {
     std::vector<std::pair<std::string, std::string>> describe() const;
 };
 
+// One setting as the table in settings.cpp describes it: that table is the only
+// place that knows a setting's key, variables, option, type and range.
+struct SettingInfo {
+    std::string key;               // config file key, "log.out_level"; empty: none
+    std::vector<std::string> env;  // environment variables, the later winning
+    std::string option;            // command-line option, "" when none
+    std::string description;
+};
+std::vector<SettingInfo> setting_infos();
+
 // Built-in defaults, with the directories under the user's cache directory.
 Settings defaults();
+// A setting's default as the log and -h show it.
+std::string default_text(std::string_view key);
+
+// Sets the setting `key` from a command-line option's text, parsed and checked as
+// the same setting from the environment or a config file is.
+void apply_option(Settings& settings, std::string_view key, const std::string& text);
+
+// The directories dmc writes into, each with the setting that chose it.
+struct DirectorySetting {
+    SettingInfo setting;
+    std::filesystem::path dir;
+};
+std::vector<DirectorySetting> directories(const Settings& settings);
+// "cachedir (DMC_CACHEDIR)": how a message names a setting so that users can change it.
+std::string setting_name(const SettingInfo& setting);
+
+// Why a mirror URL cannot be used (a scheme other than http, https or file), or nullopt.
+std::optional<std::string> unsupported_url(std::string_view url);
 
 // Fills the directories left unset from the cache directory.
 void finalize(Settings& settings);
 
-// Reads a config file onto `settings`. Unknown keys and wrong types throw an
-// Error naming the file, the line and the key.
+// Reads a config file onto `settings`. Unknown keys, a key given twice and wrong
+// types throw an Error naming the file, the line and the key.
 void apply_file(Settings& settings, const std::filesystem::path& file);
 void apply_yaml(Settings& settings, const std::string& text, const std::string& origin);
 

@@ -140,11 +140,16 @@ void Logger::write(Level level, std::string_view raw) {
     const std::string_view message = redacted;
     if (shows(settings_.console, level)) {
         close_task_line();
+        // A console line stays readable; the log file keeps the whole text.
+        std::string shown = cut_for_console(message);
+        if (shown.size() != message.size())
+            shown.insert(shown.size() - 1, file_path_ ? "; the whole text is in " + file_path_->string()
+                                                      : "; set LOG_dir to keep the whole text in a log file");
         if (color_ && *color_of(level) != '\0') {
             console_->log(to_spdlog(level), "{}{:<7}\033[0m {}", color_of(level),
-                          level_name(level), message);
+                          level_name(level), shown);
         } else {
-            console_->log(to_spdlog(level), "{:<7} {}", level_name(level), message);
+            console_->log(to_spdlog(level), "{:<7} {}", level_name(level), shown);
         }
         console_->flush();
     }

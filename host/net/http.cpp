@@ -57,14 +57,87 @@ bool transient_code(int curl_code) {
     }
 }
 
+bool may_retry(const HttpOptions& o, int attempt, std::chrono::steady_clock::duration elapsed) {
+    return attempt < o.retries &&
+           elapsed + backoff(o.backoff_ms, attempt) < std::chrono::seconds(o.retry_time_s);
+}
+
 namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Watches one attempt through libcurl's progress callback, which runs about once a
+// second even when nothing arrives: a notice when the server keeps dmc waiting, and
+// the end of the attempt when it has sent nothing for stall_timeout_s.
+struct StallWatch {
+    const HttpOptions* options = nullptr;
+    std::string url;
+    Clock::time_point last = Clock::now();
+    curl_off_t seen = -1;
+    bool noticed = false;
+    bool stalled = false;
+};
+
+int watch_progress(void* user, curl_off_t, curl_off_t dlnow, curl_off_t, curl_off_t ulnow) {
+    auto* w = static_cast<StallWatch*>(user);
+    const curl_off_t moved = dlnow + ulnow;
+    const auto now = Clock::now();
+    if (moved != w->seen) {
+        w->seen = moved;
+        w->last = now;
+        return 0;
+    }
+    const auto quiet = now - w->last;
+    if (!w->noticed && quiet >= std::chrono::milliseconds(w->options->stall_notice_ms)) {
+        w->noticed = true;
+        log::notice("waiting for " + redact_credentials(origin_of(w->url)) + ": nothing received for " +
+                    std::to_string(std::chrono::duration_cast<std::chrono::seconds>(quiet).count()) +
+                    " s (giving up after " + std::to_string(w->options->stall_timeout_s) +
+                    " s, retrying for " + std::to_string(w->options->retry_time_s) + " s in all)");
+    }
+    if (quiet >= std::chrono::seconds(w->options->stall_timeout_s)) {
+        w->stalled = true;
+        return 1;  // CURLE_ABORTED_BY_CALLBACK
+    }
+    return 0;
+}
+
+void watch(CURL* h, StallWatch& w, const HttpOptions& o, const std::string& url) {
+    const bool noticed = w.noticed && w.url == url;  // one notice a file, not one an attempt
+    w = StallWatch{};
+    w.noticed = noticed;
+    w.options = &o;
+    w.url = url;
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, watch_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &w);
+}
+
+// Why an attempt failed, in words; a stall is named as such.
+std::string failure_of(CURLcode code, long status, const StallWatch& w, const char* errbuf) {
+    if (w.stalled) return "nothing received for " + std::to_string(w.options->stall_timeout_s) + " s";
+    if (code != CURLE_OK) return errbuf != nullptr && errbuf[0] ? errbuf : curl_easy_strerror(code);
+    return "HTTP " + std::to_string(status);
+}
+
+std::string seconds_since(Clock::time_point start) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f s", std::chrono::duration<double>(Clock::now() - start).count());
+    return buf;
+}
+
+std::string attempts_text(int attempt, Clock::time_point start) {
+    return " (" + std::to_string(attempt + 1) + (attempt ? " attempts" : " attempt") + " in " +
+           seconds_since(start) + ")";
+}
 
 void configure_handle(CURL* h, const HttpOptions& o, void* share) {
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, o.connect_timeout_s);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, o.low_speed_time_s);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, o.stall_timeout_s);
+    // Only what dmc means to speak, also after a redirect; anything else fails at once.
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https,file");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "dmc/" DMC_VERSION);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -86,7 +159,9 @@ struct Transfer {
     std::uint64_t resumed_from = 0;
     int attempt = 0;
     std::chrono::steady_clock::time_point not_before{};
+    std::chrono::steady_clock::time_point first_started{};  // of the first attempt
     CURL* handle = nullptr;
+    StallWatch stall;
 };
 
 size_t write_to_file(char* data, size_t size, size_t n, void* user) {
@@ -131,11 +206,15 @@ std::optional<std::string> Http::get(const std::string& url) {
     long status = 0;
     CURLcode code = CURLE_OK;
     char errbuf[CURL_ERROR_SIZE] = {0};
+    StallWatch stall;
+    const auto started = Clock::now();
     int attempt = 0;
     for (;; ++attempt) {
         body.clear();
+        errbuf[0] = 0;
         curl_easy_reset(h);
         configure_handle(h, options_, share_);
+        watch(h, stall, options_, url);
         curl_easy_setopt(h, CURLOPT_URL, url.c_str());
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, append_to_string);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
@@ -144,20 +223,18 @@ std::optional<std::string> Http::get(const std::string& url) {
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
         ++transfers_;
         bytes_ += body.size();
-        const bool transient = code != CURLE_OK ? transient_code(code) : transient_status(status);
-        if (!transient || attempt >= options_.retries) break;
-        log::detail("retrying " + url + " (" +
-                    (code != CURLE_OK ? std::string(curl_easy_strerror(code))
-                                      : "HTTP " + std::to_string(status)) + ")");
+        const bool transient =
+            stall.stalled || (code != CURLE_OK ? transient_code(code) : transient_status(status));
+        if (!transient || !may_retry(options_, attempt, Clock::now() - started)) break;
+        log::detail("retrying " + url + " (" + failure_of(code, status, stall, errbuf) + ")");
         std::this_thread::sleep_for(backoff(options_.backoff_ms, attempt));
     }
     curl_easy_cleanup(h);
-    const std::string attempts = attempt > 0 ? " after " + std::to_string(attempt + 1) + " attempts" : "";
     if (code == CURLE_FILE_COULDNT_READ_FILE) return std::nullopt;  // file:// that does not exist
-    if (code != CURLE_OK)
-        throw Error("cannot fetch " + url + ": " + (errbuf[0] ? errbuf : curl_easy_strerror(code)) + attempts);
-    if (status == 404 || status == 410) return std::nullopt;
-    if (status >= 400) throw Error("cannot fetch " + url + ": HTTP " + std::to_string(status) + attempts);
+    if (code == CURLE_OK && (status == 404 || status == 410)) return std::nullopt;
+    if (code != CURLE_OK || status >= 400)
+        throw Error("cannot fetch " + url + ": " + failure_of(code, status, stall, errbuf) +
+                    attempts_text(attempt, started));
     return body;
 }
 
@@ -192,7 +269,9 @@ void Http::fetch(const std::vector<Download>& downloads) {
         if (tr->file == nullptr)
             throw Error("cannot write " + tr->part.string() + ": " + std::strerror(errno));
         tr->handle = curl_easy_init();
+        if (tr->first_started == Clock::time_point{}) tr->first_started = Clock::now();
         configure_handle(tr->handle, options_, share_);
+        watch(tr->handle, tr->stall, options_, tr->download->url);
         curl_easy_setopt(tr->handle, CURLOPT_URL, tr->download->url.c_str());
         curl_easy_setopt(tr->handle, CURLOPT_WRITEFUNCTION, write_to_file);
         curl_easy_setopt(tr->handle, CURLOPT_WRITEDATA, tr);
@@ -223,11 +302,13 @@ void Http::fetch(const std::vector<Download>& downloads) {
             return "cannot resume";
         }
         if (code != CURLE_OK || status >= 400) {
-            std::string why = code != CURLE_OK ? curl_easy_strerror(code) : "HTTP " + std::to_string(status);
-            if ((code != CURLE_OK && transient_code(code)) || (code == CURLE_OK && transient_status(status)))
+            std::string why = failure_of(code, status, tr->stall, nullptr);
+            if (tr->stall.stalled || (code != CURLE_OK && transient_code(code)) ||
+                (code == CURLE_OK && transient_status(status)))
                 return why;
             fs::remove(tr->part, ec);
-            if (first_error.empty()) first_error = "cannot fetch " + d.url + ": " + why;
+            if (first_error.empty())
+                first_error = "cannot fetch " + d.url + ": " + why + attempts_text(tr->attempt, tr->first_started);
             return "";
         }
         const auto size = fs::file_size(tr->part, ec);
@@ -276,14 +357,17 @@ void Http::fetch(const std::vector<Download>& downloads) {
                 tr->handle = nullptr;
                 active.erase(std::find(active.begin(), active.end(), tr));
                 if (!retry.empty()) {
-                    if (tr->attempt >= options_.retries) {
+                    if (!may_retry(options_, tr->attempt, Clock::now() - tr->first_started)) {
                         if (first_error.empty())
                             first_error = "cannot fetch " + tr->download->url + ": " + retry +
-                                          " after " + std::to_string(tr->attempt + 1) + " attempts";
+                                          attempts_text(tr->attempt, tr->first_started);
                     } else {
                         log::detail("retrying " + tr->download->url + ": " + retry);
                         Transfer again{tr->download};
                         again.attempt = tr->attempt + 1;
+                        again.first_started = tr->first_started;
+                        again.stall.noticed = tr->stall.noticed;
+                        again.stall.url = tr->stall.url;
                         again.not_before = std::chrono::steady_clock::now() +
                                            backoff(options_.backoff_ms, tr->attempt);
                         waiting.push_back(std::move(again));

@@ -14,9 +14,10 @@ namespace dmc::net {
 
 struct HttpOptions {
     int retries = 4;             // extra attempts after a transient failure
+    long retry_time_s = 60;      // no new attempt this long after a file's first one
     long backoff_ms = 500;       // first pause; doubles each attempt, up to 30 s
-    long connect_timeout_s = 15;
-    long low_speed_time_s = 30;  // abort a transfer slower than 1 byte/s for this long
+    long stall_timeout_s = 15;   // an attempt without a byte (or a connection) this long is abandoned
+    long stall_notice_ms = 3000; // a notice that a server keeps dmc waiting comes after this
     int parallel = 4;
     std::string ca_bundle;       // extra CA file; TLS is always verified
     bool progress = false;       // a progress line on a terminal
@@ -68,6 +69,11 @@ bool transient_code(int curl_code);
 bool transient_status(long status);
 // The pause before another attempt: doubling from first_ms, at most 30 s.
 std::chrono::milliseconds backoff(long first_ms, int attempt);
+
+// The one retry rule: another attempt after `attempt` (0 for the first) failed for a
+// transient reason, `elapsed` after the first one began, when both the count and
+// the time allow it.
+bool may_retry(const HttpOptions& options, int attempt, std::chrono::steady_clock::duration elapsed);
 
 // scheme://host[:port] of a URL, lower-cased, for comparing origins.
 std::string origin_of(const std::string& url);

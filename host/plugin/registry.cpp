@@ -4,10 +4,16 @@
 #include <boost/dll/shared_library.hpp>
 #include <boost/dll/runtime_symbol_info.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <memory>
+#include <optional>
 
 #include "log/log.hpp"
+#include "util/name.hpp"
 
 namespace fs = std::filesystem;
 
@@ -32,6 +38,11 @@ std::vector<fs::path> builtin_dirs() {
     return {bin / "plugins", bin.parent_path() / DMC_INSTALL_PLUGIN_SUBDIR};
 }
 
+void Registry::skip(std::string message) {
+    log::warning(message);
+    skipped_.push_back(std::move(message));
+}
+
 void Registry::refuse(const fs::path& file, std::string reason) {
     refusals_.push_back({file, std::move(reason)});
     log::warning(refusals_.back().message());
@@ -43,22 +54,46 @@ const Template* Registry::find(const std::string& name) const {
     return nullptr;
 }
 
-void Registry::load_dirs(const std::vector<fs::path>& dirs) {
-    std::vector<fs::path> seen;
+void Registry::load_dirs(const std::vector<fs::path>& dirs, Missing missing) {
     for (const auto& dir : dirs) {
         std::error_code ec;
-        if (!fs::is_directory(dir, ec)) {
-            log::detail("plugin directory " + dir.string() + " does not exist, skipped");
+        const auto status = fs::status(dir, ec);
+        if (!fs::is_directory(status)) {
+            const std::string why = fs::exists(status) ? "is not a directory" : "does not exist";
+            if (missing == Missing::warn) skip("plugin directory " + dir.string() + " " + why + ", skipped");
+            else log::detail("plugin directory " + dir.string() + " " + why + ", skipped");
             continue;
         }
         fs::path canonical = fs::weakly_canonical(dir, ec);
-        if (std::find(seen.begin(), seen.end(), canonical) != seen.end()) continue;
-        seen.push_back(canonical);
+        if (std::find(seen_dirs_.begin(), seen_dirs_.end(), canonical) != seen_dirs_.end()) continue;
+        seen_dirs_.push_back(canonical);
         std::vector<fs::path> files;
-        for (const auto& entry : fs::directory_iterator(dir, ec))
+        fs::directory_iterator it(dir, ec);
+        if (ec) {
+            skip("plugin directory " + dir.string() + " cannot be read (" + ec.message() + "), skipped");
+            continue;
+        }
+        for (const auto& entry : it)
             if (entry.path().extension() == ".so") files.push_back(entry.path());
         std::sort(files.begin(), files.end());
-        for (const auto& file : files) load_file(file);
+        for (const auto& file : files) {
+            // Only regular files, after following symlinks: opening a FIFO or a device
+            // to read its symbols would block or read forever.
+            const auto file_status = fs::status(file, ec);
+            if (ec) {
+                skip("plugin " + file.string() + " skipped: " + ec.message());
+                continue;
+            }
+            if (!fs::is_regular_file(file_status)) {
+                skip("plugin " + file.string() + " skipped: not a regular file");
+                continue;
+            }
+            if (::access(file.c_str(), R_OK) != 0) {
+                skip("plugin " + file.string() + " skipped: " + std::strerror(errno));
+                continue;
+            }
+            load_file(file);
+        }
     }
 }
 
@@ -106,8 +141,23 @@ bool Registry::load_file(const fs::path& file) {
         return false;
     }
     const std::string name = text_or_empty(plugin->name);
-    if (name.empty() || name.find_first_of(" ,/\t\n") != std::string::npos) {
-        refuse(file, "it has no valid template name");
+    if (auto why = unsafe_name(name)) {
+        refuse(file, "its template name " + quote_value(name) + " is not valid: " + *why);
+        return false;
+    }
+    // What a plugin says ends up in paths, help texts and logs: checked like any input.
+    std::vector<std::string> builds_on;
+    if (plugin->builds_on != nullptr)
+        for (auto p = plugin->builds_on; *p != nullptr; ++p) builds_on.emplace_back(*p);
+    const std::string group = text_or_empty(plugin->group);
+    std::optional<std::string> bad;
+    if (!group.empty() && unsafe_name(group)) bad = "its group " + quote_value(group) + " is not a valid name";
+    for (const auto& base : builds_on)
+        if (unsafe_name(base)) bad = "it builds on " + quote_value(base) + ", which is not a valid template name";
+    for (const char* text : {plugin->version, plugin->description})
+        if (control_character(text_or_empty(text))) bad = "its version or description holds a control character";
+    if (bad) {
+        refuse(file, *bad);
         return false;
     }
     const std::pair<const char*, bool> hooks[] = {{"prepare", plugin->prepare != nullptr},
@@ -129,9 +179,8 @@ bool Registry::load_file(const fs::path& file) {
     t.name = name;
     t.version = text_or_empty(plugin->version);
     t.description = text_or_empty(plugin->description);
-    t.group = text_or_empty(plugin->group);
-    if (plugin->builds_on != nullptr)
-        for (auto p = plugin->builds_on; *p != nullptr; ++p) t.builds_on.emplace_back(*p);
+    t.group = group;
+    t.builds_on = builds_on;
     log::detail("loaded template " + name + " " + t.version + " from " + file.string());
     templates_.push_back(std::move(t));
     return true;

@@ -27,20 +27,27 @@ struct Refusal {
 
 class Registry {
 public:
-    // Loads every *.so of each directory in order; missing directories are skipped.
-    // For a name found twice the first one wins and the later file is refused.
-    void load_dirs(const std::vector<std::filesystem::path>& dirs);
+    // Loads every regular *.so file of each directory in order. Whatever cannot be
+    // read (a missing directory when `missing` says warn, a FIFO, a symlink loop, an
+    // unreadable file) is skipped with a warning naming it. For a name found twice
+    // the first one wins and the later file is refused.
+    enum class Missing { warn, ignore };
+    void load_dirs(const std::vector<std::filesystem::path>& dirs, Missing missing = Missing::warn);
     // Loads one file; returns false (and records the refusal) when it is refused.
     bool load_file(const std::filesystem::path& file);
 
     const std::vector<Template>& templates() const { return templates_; }
     const std::vector<Refusal>& refusals() const { return refusals_; }
+    const std::vector<std::string>& skipped() const { return skipped_; }  // the warnings given
     const Template* find(const std::string& name) const;
 
 private:
     void refuse(const std::filesystem::path& file, std::string reason);
+    void skip(std::string message);
     std::vector<Template> templates_;
     std::vector<Refusal> refusals_;
+    std::vector<std::string> skipped_;
+    std::vector<std::filesystem::path> seen_dirs_;
 };
 
 // The plugin search order after --plugin-dir, DMC_PLUGIN_PATH and the config's

@@ -17,6 +17,30 @@ namespace fs = std::filesystem;
 
 namespace dmc {
 
+std::optional<std::string> unusable_directory(const fs::path& dir) {
+    std::error_code ec;
+    fs::path at = dir.empty() ? fs::path(".") : dir;
+    bool existing = true;
+    for (;;) {
+        const auto status = fs::status(at, ec);
+        if (fs::exists(status)) {
+            if (!fs::is_directory(status))
+                return existing ? "it is not a directory"
+                                : "it cannot be created: " + at.string() + " is not a directory";
+            if (::access(at.c_str(), W_OK | X_OK) != 0)
+                return (existing ? "it is not writable: " : "it cannot be created in " + at.string() + ": ") +
+                       std::string(std::strerror(errno));
+            return std::nullopt;
+        }
+        if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
+            return "it cannot be looked at: " + ec.message();
+        existing = false;
+        if (!at.has_relative_path() || at.parent_path() == at) return std::nullopt;
+        at = at.parent_path();
+        if (at.empty()) at = ".";
+    }
+}
+
 std::string read_file(const fs::path& path) {
     // One read into a buffer of the file's size: index files are tens of MB.
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,11 @@ std::string read_file(const std::filesystem::path& path);
 
 // Writes data to path atomically (temporary file, fsync, rename).
 void write_file_atomic(const std::filesystem::path& path, std::string_view data);
+
+// Why `dir` cannot be used as a directory dmc writes into, without changing
+// anything: it is a file, a parent of it is a file, or it (or the existing parent it
+// would be created in) is not writable. nullopt when it can be used.
+std::optional<std::string> unusable_directory(const std::filesystem::path& dir);
 
 // A temporary path next to `path` that is unique to this process and call.
 std::filesystem::path temp_sibling(const std::filesystem::path& path);

@@ -42,4 +42,36 @@ std::vector<std::string> words(std::string_view text) {
     return out;
 }
 
+std::string cut_for_console(std::string_view text, std::size_t max_width, std::size_t max_lines) {
+    std::string out;
+    std::size_t lines = 0, left_chars = 0, left_lines = 0;
+    std::size_t pos = 0;
+    while (pos <= text.size()) {
+        auto end = text.find('\n', pos);
+        if (end == std::string_view::npos) end = text.size();
+        const std::string_view line = text.substr(pos, end - pos);
+        if (lines < max_lines) {
+            if (lines) out += '\n';
+            if (line.size() > max_width) {
+                out.append(line.substr(0, max_width));
+                out += "...";
+                left_chars += line.size() - max_width;
+            } else {
+                out.append(line);
+            }
+        } else {
+            ++left_lines;
+        }
+        ++lines;
+        if (end == text.size()) break;
+        pos = end + 1;
+    }
+    if (left_chars == 0 && left_lines == 0) return std::string(text);
+    out += " (cut:";
+    if (left_chars) out += " " + std::to_string(left_chars) + " more characters";
+    if (left_chars && left_lines) out += " and";
+    if (left_lines) out += " " + std::to_string(left_lines) + " more lines";
+    return out + ")";
+}
+
 }  // namespace dmc

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <cstdlib>
 
 #include "util/fs.hpp"
@@ -64,6 +66,41 @@ TEST(Registry, BrokenPluginsAreRefusedAndTheRestLoads) {
     ASSERT_NE(hook, nullptr);
     EXPECT_NE(hook->reason.find("'collect'"), std::string::npos) << hook->reason;
     EXPECT_EQ(r.find("hookless"), nullptr);
+}
+
+TEST(Registry, ANameThatIsNotOnePathComponentIsRefused) {
+    Registry r;
+    r.load_dirs({kTestPlugins / "hostile"});
+    EXPECT_TRUE(r.templates().empty());
+    const Refusal* escaper = refusal_for(r, "escaping_name.so");
+    ASSERT_NE(escaper, nullptr);
+    EXPECT_NE(escaper->reason.find("'../escaped' is not valid"), std::string::npos) << escaper->reason;
+}
+
+// Only regular files are opened: a FIFO named like a plugin would block the reader
+// of its symbol table forever. What cannot be read is named, not silently skipped.
+TEST(Registry, FifosLoopsAndMissingDirectoriesAreSkippedWithAWarning) {
+    TempDir dir;
+    const auto fifo = dir.path() / "fifo.so";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+    fs::create_symlink("loop-b.so", dir.path() / "loop-a.so");
+    fs::create_symlink("loop-a.so", dir.path() / "loop-b.so");
+    fs::create_symlink(kBuiltin / "dmc-template-nginx.so", dir.path() / "linked.so");
+    Registry r;
+    r.load_dirs({dir.path() / "missing", dir.path()});
+    // The symlink to a real plugin is followed and loads.
+    ASSERT_EQ(r.templates().size(), 1u);
+    EXPECT_EQ(r.templates()[0].name, "nginx");
+    EXPECT_EQ(r.skipped().size(), 4u);
+    auto said = [&](const std::string& what) {
+        for (const auto& s : r.skipped())
+            if (s.find(what) != std::string::npos) return true;
+        return false;
+    };
+    EXPECT_TRUE(said("missing does not exist"));
+    EXPECT_TRUE(said("fifo.so skipped: not a regular file"));
+    EXPECT_TRUE(said("loop-a.so skipped: Too many levels of symbolic links"));
+    EXPECT_TRUE(said("loop-b.so skipped"));
 }
 
 TEST(Registry, DuplicateTemplateNameIsRefused) {

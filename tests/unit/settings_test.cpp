@@ -213,5 +213,145 @@ registry_password_file: /pw
     g_env.clear();
 }
 
+// Every number is parsed by one rule, the whole text and in range, from any source.
+TEST(Settings, NumbersAreParsedStrictlyFromEverySource) {
+    for (const std::string bad : {"1e9", "3abc", "-1", "21", " 3", "0x3", ""}) {
+        if (!bad.empty()) {
+            EXPECT_NE(error_of("retries: '" + bad + "'\n").find("key 'retries' must be a number between 0 and 20"),
+                      std::string::npos)
+                << bad;
+        }
+        g_env = {{"DMC_RETRIES", bad}};
+        Settings s = defaults();
+        if (bad.empty()) {
+            apply_environment(s, fake_env);  // an empty variable is an unset one
+            EXPECT_EQ(s.retries, 4);
+            continue;
+        }
+        try {
+            apply_environment(s, fake_env);
+            ADD_FAILURE() << "DMC_RETRIES=" << bad << " was accepted";
+        } catch (const UsageError& e) {
+            EXPECT_NE(std::string(e.what()).find("must be a number between 0 and 20"), std::string::npos)
+                << e.what();
+        }
+    }
+    EXPECT_NE(error_of("retries: 1e9\n").find("not '1e9'"), std::string::npos);
+    for (const std::string bad : {"-1", "abc", "1.5"}) {
+        g_env = {{"SOURCE_DATE_EPOCH", bad}};
+        Settings s = defaults();
+        EXPECT_THROW(apply_environment(s, fake_env), UsageError) << bad;
+        EXPECT_NE(error_of("source_date_epoch: " + bad + "\n").find("source_date_epoch"), std::string::npos);
+    }
+    g_env = {{"DMC_RETRIES", "7"}, {"DMC_RETRY_TIME", "5"}, {"DMC_STALL_TIMEOUT", "2"}};
+    Settings s = defaults();
+    apply_environment(s, fake_env);
+    EXPECT_EQ(s.retries, 7);
+    EXPECT_EQ(s.retry_time, 5);
+    EXPECT_EQ(s.stall_timeout, 2);
+    g_env = {{"DMC_STALL_TIMEOUT", "0"}};
+    EXPECT_THROW(apply_environment(s, fake_env), UsageError);
+    g_env.clear();
+}
+
+TEST(Settings, ListsDropRepeatsWhateverTheSource) {
+    Settings s = defaults();
+    apply_yaml(s, "archs: [amd64, amd64, arm64, amd64]\n", "dmc.yaml");
+    EXPECT_EQ(s.archs, (std::vector<std::string>{"amd64", "arm64"}));
+    apply_yaml(s, "archs: arm64,arm64\n", "dmc.yaml");
+    EXPECT_EQ(s.archs, std::vector<std::string>{"arm64"});
+    g_env = {{"DMC_ARCHS", "amd64,arm64,amd64"}};
+    apply_environment(s, fake_env);
+    EXPECT_EQ(s.archs, (std::vector<std::string>{"amd64", "arm64"}));
+    g_env.clear();
+    apply_option(s, "archs", "arm64,arm64");
+    EXPECT_EQ(s.archs, std::vector<std::string>{"arm64"});
+}
+
+TEST(Settings, AKeyGivenTwiceNamesBothLines) {
+    auto e = error_of("dist: trixie\narchs: [amd64]\ndist: sid\n");
+    EXPECT_NE(e.find("dmc.yaml:3: key 'dist' is given twice (lines 1 and 3)"), std::string::npos) << e;
+    auto nested = error_of("log:\n  out_level: TASK\n  out_level: INFO\n");
+    EXPECT_NE(nested.find("'log.out_level' is given twice (lines 2 and 3)"), std::string::npos) << nested;
+    auto mirror = error_of("mirrors:\n  - url: http://a\n    url: http://b\n");
+    EXPECT_NE(mirror.find("'mirrors.url' is given twice"), std::string::npos) << mirror;
+}
+
+// Values that become path components are single safe names, wherever they come from.
+TEST(Settings, NamesThatWouldEscapeTheirDirectoryAreRefused) {
+    for (const std::string bad : {"/tmp/elsewhere", "../../x", "a/b", ".hidden", "..", "x y"}) {
+        EXPECT_NE(error_of("dist: '" + bad + "'\n").find("key 'dist' must be a suite name"), std::string::npos)
+            << bad;
+        Settings s = defaults();
+        EXPECT_THROW(apply_option(s, "dist", bad), UsageError) << bad;
+        g_env = {{"DMC_DIST", bad}};
+        EXPECT_THROW(apply_environment(s, fake_env), UsageError) << bad;
+        EXPECT_NE(error_of("archs: [amd64, '" + bad + "']\n").find("an architecture name"), std::string::npos);
+    }
+    g_env.clear();
+    EXPECT_NE(error_of("tag: ../x\n").find("key 'tag' must be an image tag"), std::string::npos);
+    EXPECT_NE(error_of("templates:\n  ../php:\n    version: '8'\n").find("is not a template name"),
+              std::string::npos);
+    Settings s = defaults();
+    apply_option(s, "dist", "trixie-backports");
+    EXPECT_EQ(s.dist, "trixie-backports");
+}
+
+TEST(Settings, ControlCharactersAreRefusedInEveryValue) {
+    Settings s = defaults();
+    try {
+        apply_option(s, "dist", "tri\nxie");
+        ADD_FAILURE() << "a newline was accepted";
+    } catch (const UsageError& e) {
+        EXPECT_NE(std::string(e.what()).find("'tri\\nxie'"), std::string::npos) << e.what();
+    }
+    g_env = {{"DMC_REGISTRY_USER", "me\rroot"}};
+    EXPECT_THROW(apply_environment(s, fake_env), UsageError);
+    g_env = {{"LOG_dir", "/var/log\x1b[2J"}};
+    EXPECT_THROW(apply_environment(s, fake_env), UsageError);
+    g_env.clear();
+    EXPECT_NE(error_of("keyring: \"/k\\x07.gpg\"\n").find("without control characters"), std::string::npos);
+}
+
+TEST(Settings, MirrorsOfSchemesDmcDoesNotFetchAreRefusedAtOnce) {
+    EXPECT_NE(error_of("mirror: ftp://ftp.example/debian\n").find("dmc does not fetch ftp://"),
+              std::string::npos);
+    EXPECT_NE(error_of("mirrors:\n  - url: rsync://x/debian\n").find("rsync://"), std::string::npos);
+    Settings s = defaults();
+    EXPECT_THROW(apply_option(s, "mirrors", "ftp://x/debian"), UsageError);
+    EXPECT_THROW(apply_option(s, "mirrors", "mirror.example/debian"), UsageError);
+    apply_option(s, "mirrors", "https://mirror.example/debian");
+    ASSERT_EQ(s.mirrors.size(), 1u);
+    EXPECT_FALSE(unsupported_url("file:///srv/mirror"));
+}
+
+// The table is the one description of the settings: what the log shows includes
+// everything that changes the image's bytes.
+TEST(Settings, TheLogShowsEverySettingThatChangesTheImage) {
+    Settings s = defaults();
+    std::map<std::string, std::string> shown;
+    for (const auto& [k, v] : s.describe()) shown[k] = v;
+    for (const char* key : {"tag", "compression", "small", "lock_file", "source_date_epoch", "tools",
+                            "dist", "archs", "mirrors", "retry_time", "stall_timeout"})
+        EXPECT_EQ(shown.count(key), 1u) << key;
+    EXPECT_EQ(default_text("dist"), "trixie");
+    for (const auto& info : setting_infos())
+        for (const auto& var : info.env) EXPECT_FALSE(var.empty()) << info.key;
+}
+
+TEST(Settings, DirectoriesNameTheirSetting) {
+    Settings s = defaults();
+    s.cache_dir = "/c";
+    finalize(s);
+    bool found = false;
+    for (const auto& d : directories(s))
+        if (d.setting.key == "cachedir") {
+            found = true;
+            EXPECT_EQ(d.dir, "/c");
+            EXPECT_EQ(setting_name(d.setting), "cachedir (DMC_CACHEDIR)");
+        }
+    EXPECT_TRUE(found);
+}
+
 }  // namespace
 }  // namespace dmc::config

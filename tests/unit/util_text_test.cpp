@@ -1,0 +1,27 @@
+#include "util/text.hpp"
+
+#include <gtest/gtest.h>
+
+namespace dmc {
+namespace {
+
+TEST(UtilText, ShortTextIsNotCut) {
+    EXPECT_EQ(cut_for_console("one\ntwo"), "one\ntwo");
+}
+
+TEST(UtilText, LongLinesAndManyLinesAreCutAndSaySo) {
+    const std::string line(1000, 'x');
+    const std::string cut = cut_for_console(line, 100, 20);
+    EXPECT_EQ(cut.substr(0, 103), std::string(100, 'x') + "...");
+    EXPECT_NE(cut.find("(cut: 900 more characters)"), std::string::npos) << cut;
+    std::string many;
+    for (int i = 0; i < 30; ++i) many += "line " + std::to_string(i) + "\n";
+    many.pop_back();
+    const std::string lines = cut_for_console(many, 100, 20);
+    EXPECT_NE(lines.find("line 19"), std::string::npos);
+    EXPECT_EQ(lines.find("line 20"), std::string::npos);
+    EXPECT_NE(lines.find("10 more lines"), std::string::npos) << lines;
+}
+
+}  // namespace
+}  // namespace dmc
