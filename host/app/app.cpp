@@ -144,7 +144,13 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
     build::Pipeline pipeline(settings, registry, options.arguments);
     pipeline.set_templates(request.templates);
     auto failed = tasks::run(task_list, selection,
-                             [&](const tasks::Task& task) { pipeline.execute(task); });
+                             [&](const tasks::Task& task) {
+                                 try {
+                                     pipeline.execute(task);
+                                 } catch (const std::filesystem::filesystem_error& e) {
+                                     throw filesystem_failure(e, settings);
+                                 }
+                             });
     if (failed) {
         throw Error("task " + std::to_string(*failed + 1) + " " + task_list[*failed].name +
                     " failed; fix the cause and resume with -b " + std::to_string(*failed + 1));

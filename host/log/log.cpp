@@ -135,16 +135,21 @@ void Logger::close_task_line() {
     }
 }
 
+// A console line stays readable; the log file keeps the whole text.
+std::string Logger::console_text(std::string_view message) const {
+    std::string shown = cut_for_console(message);
+    if (shown.size() != message.size())
+        shown.insert(shown.size() - 1, file_path_ ? "; the whole text is in " + file_path_->string()
+                                                  : "; set LOG_dir to keep the whole text in a log file");
+    return shown;
+}
+
 void Logger::write(Level level, std::string_view raw) {
     const std::string redacted = redact_credentials(raw);
     const std::string_view message = redacted;
     if (shows(settings_.console, level)) {
         close_task_line();
-        // A console line stays readable; the log file keeps the whole text.
-        std::string shown = cut_for_console(message);
-        if (shown.size() != message.size())
-            shown.insert(shown.size() - 1, file_path_ ? "; the whole text is in " + file_path_->string()
-                                                      : "; set LOG_dir to keep the whole text in a log file");
+        const std::string shown = console_text(message);
         if (color_ && *color_of(level) != '\0') {
             console_->log(to_spdlog(level), "{}{:<7}\033[0m {}", color_of(level),
                           level_name(level), shown);
@@ -197,7 +202,7 @@ void Logger::task_end(bool ok, std::string_view raw_why) {
         if (!ok && !why.empty()) write(Level::fail, why);
     } else {
         console_->log(to_spdlog(level), "{:<7} {}{}{}", level_name(level), task_text_,
-                      why.empty() ? "" : ": ", why);
+                      why.empty() ? "" : ": ", console_text(why));
         console_->flush();
     }
 }

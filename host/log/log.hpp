@@ -72,6 +72,7 @@ public:
 private:
     Logger();
     void close_task_line();
+    std::string console_text(std::string_view message) const;
 
     Settings settings_;
     bool tty_ = false;

@@ -88,7 +88,9 @@ int watch_progress(void* user, curl_off_t, curl_off_t dlnow, curl_off_t, curl_of
         return 0;
     }
     const auto quiet = now - w->last;
-    if (!w->noticed && quiet >= std::chrono::milliseconds(w->options->stall_notice_ms)) {
+    // The notice comes after a few seconds, and well before the attempt is given up.
+    const auto notice_after = std::min<long>(w->options->stall_notice_ms, w->options->stall_timeout_s * 500);
+    if (!w->noticed && quiet >= std::chrono::milliseconds(notice_after)) {
         w->noticed = true;
         log::notice("waiting for " + redact_credentials(origin_of(w->url)) + ": nothing received for " +
                     std::to_string(std::chrono::duration_cast<std::chrono::seconds>(quiet).count()) +
@@ -127,8 +129,8 @@ std::string seconds_since(Clock::time_point start) {
 }
 
 std::string attempts_text(int attempt, Clock::time_point start) {
-    return " (" + std::to_string(attempt + 1) + (attempt ? " attempts" : " attempt") + " in " +
-           seconds_since(start) + ")";
+    return " after " + std::to_string(attempt + 1) + (attempt ? " attempts" : " attempt") + " in " +
+           seconds_since(start);
 }
 
 void configure_handle(CURL* h, const HttpOptions& o, void* share) {

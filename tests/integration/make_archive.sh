@@ -13,7 +13,8 @@
 #                                indexes ROOT/$POOL/<component> into
 #                                ROOT/dists/SUITE/<component>/binary-<arch>/Packages.xz,
 #                                writes Release and signs it as InRelease and Release.gpg;
-#                                the options go to `apt-ftparchive release`
+#                                the options go to `apt-ftparchive release`; with
+#                                PACKAGES_FILE set, that file is every Packages index
 #   stop_keys DIR...             stops the gpg-agents of the key directories
 
 make_key() {
@@ -70,8 +71,12 @@ publish() {
         mkdir -p "$root/${POOL:-pool}/$c"
         for a in $archs; do
             mkdir -p "$dists/$c/binary-$a"
-            (cd "$root" && apt-ftparchive --arch "$a" packages "${POOL:-pool}/$c" 2>/dev/null) \
-                >"$dists/$c/binary-$a/Packages"
+            if [ -n "${PACKAGES_FILE:-}" ]; then
+                cp "$PACKAGES_FILE" "$dists/$c/binary-$a/Packages"
+            else
+                (cd "$root" && apt-ftparchive --arch "$a" packages "${POOL:-pool}/$c" 2>/dev/null) \
+                    >"$dists/$c/binary-$a/Packages"
+            fi
             xz -k "$dists/$c/binary-$a/Packages"
         done
     done
