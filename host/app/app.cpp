@@ -38,6 +38,29 @@ std::string help(const plugin::Registry& registry) {
     return cli::help_text(templates, groups, activities);
 }
 
+// The config file's templates.<name>.<option> keys against what each template
+// declares: a misspelt option stops dmc instead of being ignored.
+void check_template_options(const config::Settings& settings, const plugin::Registry& registry) {
+    for (const auto& [name, options] : settings.template_options) {
+        const plugin::Template* t = registry.find(name);
+        if (t == nullptr) {
+            log::warning("the config file has options for the template '" + name +
+                         "', which is not loaded; they are ignored");
+            continue;
+        }
+        if (!t->options) continue;
+        for (const auto& [key, value] : options) {
+            if (t->option(key)) continue;
+            std::vector<std::string> valid;
+            for (const auto& o : *t->options) valid.push_back(o.name);
+            const auto origin = settings.template_option_origins.find(name + "." + key);
+            throw Error((origin != settings.template_option_origins.end() ? origin->second + ": " : std::string()) +
+                        "the template " + name + " has no option '" + key + "' (its options: " +
+                        (valid.empty() ? std::string("none") : config::join(valid, ", ")) + ")");
+        }
+    }
+}
+
 // Every directory a run writes into is checked before the first task, so that a
 // bad setting is named as such and not met as a raw error halfway through.
 void check_directories(const config::Settings& settings, const std::string& activity) {
@@ -93,6 +116,8 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
     plugin::Registry registry;
     registry.load_dirs(settings.plugin_dirs);
     registry.load_dirs(plugin::builtin_dirs(), plugin::Registry::Missing::ignore);
+
+    check_template_options(settings, registry);
 
     if (options.help) {
         std::cout << help(registry);

@@ -35,8 +35,11 @@ plugin::HookSettings Pipeline::hook_settings(const plugin::Template& t, const st
         {"mode", settings_.small ? "small" : "micro"},
         {"namespace", settings_.ns},
     };
-    if (auto it = settings_.template_options.find(t.name); it != settings_.template_options.end())
-        for (const auto& [k, v] : it->second) s["option." + k] = v;
+    for (const auto& [k, v] : t.effective_options(settings_.template_options)) s["option." + k] = v;
+    // The options of every template of the image, so that one can build on another's.
+    for (const auto* member : app::composition(registry_, image))
+        for (const auto& [k, v] : member->effective_options(settings_.template_options))
+            s["option." + member->name + "." + k] = v;
     return s;
 }
 

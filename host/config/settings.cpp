@@ -430,6 +430,8 @@ const std::vector<Row>& table() {
                                                       Input one = file_input(origin, key, value);
                                                       if (!value.IsScalar()) bad_node(origin, value, key, "must be a string");
                                                       s.template_options[name][option] = text_value(one);
+                                                      s.template_option_origins[name + "." + option] =
+                                                          origin + ":" + std::to_string(value.Mark().line + 1);
                                                   });
                                });
             };

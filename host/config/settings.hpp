@@ -62,6 +62,8 @@ struct Settings {
     log::Settings log;
     // templates.<name>.<option>: per-template options handed to the hooks.
     std::map<std::string, std::map<std::string, std::string>> template_options;
+    // Where each was set ("dmc.yaml:12"), keyed "template.option", for messages.
+    std::map<std::string, std::string> template_option_origins;
     std::optional<std::filesystem::path> config_file;  // the file that was read, if any
 
     // key = value lines describing this run, for the log file's header.

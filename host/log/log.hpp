@@ -2,7 +2,6 @@
 // per-run log file in LOG_dir), written through spdlog.
 #pragma once
 
-#include <dmc/abi.h>
 #include <spdlog/common.h>
 
 #include <filesystem>
@@ -20,20 +19,20 @@ namespace dmc::log {
 
 // Ordered as in the seed: a sink set to level L shows every message of level <= L.
 enum class Level : int {
-    none = DMC_LOG_NONE,
-    fail = DMC_LOG_FAIL,
-    error = DMC_LOG_ERROR,
-    ok = DMC_LOG_OK,
-    task = DMC_LOG_TASK,
-    warning = DMC_LOG_WARNING,
-    stderr_ = DMC_LOG_STDERR,
-    notice = DMC_LOG_NOTICE,
-    cmd = DMC_LOG_CMD,
-    info = DMC_LOG_INFO,
-    stdout_ = DMC_LOG_STDOUT,
-    detail = DMC_LOG_DETAIL,
-    assert_ = DMC_LOG_ASSERT,
-    all = DMC_LOG_ALL,
+    none = 0,
+    fail = 1,
+    error = 2,
+    ok = 3,
+    task = 4,
+    warning = 5,
+    stderr_ = 6,
+    notice = 7,
+    cmd = 8,
+    info = 9,
+    stdout_ = 10,
+    detail = 11,
+    assert_ = 12,
+    all = 13,
 };
 
 std::optional<Level> parse_level(std::string_view name);  // case-insensitive seed names

@@ -20,6 +20,17 @@ struct Call {
     std::deque<std::string> handed_out;
 };
 
+// The SDK's levels onto the host's; anything else (an older plugin's number) is info.
+log::Level level_of_plugin(int level) {
+    switch (level) {
+        case DMC_LOG_ERROR: return log::Level::error;
+        case DMC_LOG_WARNING: return log::Level::warning;
+        case DMC_LOG_NOTICE: return log::Level::notice;
+        case DMC_LOG_DETAIL: return log::Level::detail;
+        default: return log::Level::info;
+    }
+}
+
 template <class Call>
 dmc_host make_host(Call& call) {
     dmc_host host{};
@@ -28,8 +39,7 @@ dmc_host make_host(Call& call) {
     host.log = [](void* opaque, int level, const char* message) {
         auto& c = *static_cast<Call*>(opaque);
         try {
-            if (level < DMC_LOG_FAIL || level > DMC_LOG_ALL) level = DMC_LOG_INFO;
-            log::Logger::instance().write(static_cast<log::Level>(level),
+            log::Logger::instance().write(level_of_plugin(level),
                                           "[" + c.tmpl.name + "] " + (message ? message : ""));
         } catch (...) {
         }
@@ -41,11 +51,15 @@ dmc_host make_host(Call& call) {
         } catch (...) {
         }
     };
-    host.setting = [](void* opaque, const char* key) -> const char* {
+    host.setting = [](void* opaque, const char* key) noexcept -> const char* {
         auto& c = *static_cast<Call*>(opaque);
-        if (key == nullptr) return nullptr;
-        auto it = c.settings.find(key);
-        return it == c.settings.end() ? nullptr : it->second.c_str();
+        try {
+            if (key == nullptr) return nullptr;
+            auto it = c.settings.find(key);
+            return it == c.settings.end() ? nullptr : it->second.c_str();
+        } catch (...) {
+            return nullptr;
+        }
     };
     return host;
 }
@@ -98,7 +112,7 @@ void run_prepare(const Template& t, const HookSettings& settings, PrepareResult&
     ctx.want = [](void* o, const char* feature) {
         guarded<C>(o, [&](C& c) { c.result.features.push_back(str(feature)); });
     };
-    finish(call, t.plugin->prepare(&ctx), "prepare");
+    finish(call, t.plugin.prepare(&ctx), "prepare");
 }
 
 void run_collect(const Template& t, const HookSettings& settings, CollectResult& into) {
@@ -124,7 +138,7 @@ void run_collect(const Template& t, const HookSettings& settings, CollectResult&
     ctx.add_package_files = [](void* o, const char* p) {
         guarded<C>(o, [&](C& c) { c.result.package_files.push_back(str(p)); });
     };
-    finish(call, t.plugin->collect(&ctx), "collect");
+    finish(call, t.plugin.collect(&ctx), "collect");
 }
 
 namespace {
@@ -225,11 +239,11 @@ void run_configure(const Template& t, const HookSettings& settings, const Rootfs
         });
         return out;
     };
-    finish(call, t.plugin->configure(&ctx), "configure");
+    finish(call, t.plugin.configure(&ctx), "configure");
 }
 
 void run_deploy(const Template& t, const HookSettings& settings, DeployResult& into) {
-    if (t.plugin->deploy == nullptr) return;
+    if (t.plugin.deploy == nullptr) return;
     using C = Call<DeployResult>;
     C call{t, settings, into, {}, {}};
     dmc_host host = make_host(call);
@@ -240,7 +254,7 @@ void run_deploy(const Template& t, const HookSettings& settings, DeployResult& i
     ctx.add_object = [](void* o, const char* yaml) {
         guarded<C>(o, [&](C& c) { c.result.objects.push_back(str(yaml)); });
     };
-    finish(call, t.plugin->deploy(&ctx), "deploy");
+    finish(call, t.plugin.deploy(&ctx), "deploy");
 }
 
 }  // namespace dmc::plugin

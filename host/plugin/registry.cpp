@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -46,6 +47,23 @@ void Registry::skip(std::string message) {
 void Registry::refuse(const fs::path& file, std::string reason) {
     refusals_.push_back({file, std::move(reason)});
     log::warning(refusals_.back().message());
+}
+
+const Option* Template::option(std::string_view key) const {
+    if (!options) return nullptr;
+    for (const auto& o : *options)
+        if (o.name == key) return &o;
+    return nullptr;
+}
+
+std::map<std::string, std::string> Template::effective_options(
+    const std::map<std::string, std::map<std::string, std::string>>& configured) const {
+    std::map<std::string, std::string> out;
+    if (options)
+        for (const auto& o : *options) out[o.name] = o.default_value;
+    if (auto it = configured.find(name); it != configured.end())
+        for (const auto& [k, v] : it->second) out[k] = v;
+    return out;
 }
 
 const Template* Registry::find(const std::string& name) const {
@@ -134,12 +152,18 @@ bool Registry::load_file(const fs::path& file) {
                          "; rebuild it against this dmc's SDK");
         return false;
     }
-    if (plugin->struct_size < sizeof(dmc_plugin)) {
+    // Any size from ABI 1's first one up: fields appended since are read only when
+    // the plugin wrote them, and fields appended after this host are ignored.
+    if (plugin->struct_size < DMC_PLUGIN_SIZE_V1) {
         refuse(file, "its plugin description is truncated (" + std::to_string(plugin->struct_size) +
-                         " bytes, ABI " + std::to_string(DMC_PLUGIN_ABI_VERSION) + " needs " +
-                         std::to_string(sizeof(dmc_plugin)) + ")");
+                         " bytes, ABI " + std::to_string(DMC_PLUGIN_ABI_VERSION) + " needs at least " +
+                         std::to_string(DMC_PLUGIN_SIZE_V1) + ")");
         return false;
     }
+    dmc_plugin known{};
+    std::memcpy(&known, plugin, std::min<std::size_t>(plugin->struct_size, sizeof known));
+    known.struct_size = static_cast<std::uint32_t>(std::min<std::size_t>(plugin->struct_size, sizeof known));
+    plugin = &known;
     const std::string name = text_or_empty(plugin->name);
     if (auto why = unsafe_name(name)) {
         refuse(file, "its template name " + quote_value(name) + " is not valid: " + *why);
@@ -156,6 +180,21 @@ bool Registry::load_file(const fs::path& file) {
         if (unsafe_name(base)) bad = "it builds on " + quote_value(base) + ", which is not a valid template name";
     for (const char* text : {plugin->version, plugin->description})
         if (control_character(text_or_empty(text))) bad = "its version or description holds a control character";
+    std::optional<std::vector<Option>> options;
+    if (DMC_HAS_FIELD(plugin, dmc_plugin, options) && plugin->options != nullptr) {
+        options.emplace();
+        for (const dmc_option* o = plugin->options; o->name != nullptr; ++o) {
+            if (options->size() == 256) {
+                bad = "it declares more than 256 options (is its list unterminated?)";
+                break;
+            }
+            Option option{o->name, text_or_empty(o->default_value), text_or_empty(o->description)};
+            if (unsafe_name(option.name) || control_character(option.default_value) ||
+                control_character(option.description))
+                bad = "its option " + quote_value(option.name) + " has an invalid name, default or description";
+            options->push_back(std::move(option));
+        }
+    }
     if (bad) {
         refuse(file, *bad);
         return false;
@@ -175,12 +214,13 @@ bool Registry::load_file(const fs::path& file) {
     }
     Template t;
     t.file = file;
-    t.plugin = plugin;
+    t.plugin = known;
     t.name = name;
     t.version = text_or_empty(plugin->version);
     t.description = text_or_empty(plugin->description);
     t.group = group;
     t.builds_on = builds_on;
+    t.options = std::move(options);
     log::detail("loaded template " + name + " " + t.version + " from " + file.string());
     templates_.push_back(std::move(t));
     return true;

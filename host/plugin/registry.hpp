@@ -7,16 +7,31 @@
 #include <dmc/abi.h>
 
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace dmc::plugin {
 
+struct Option {
+    std::string name, default_value, description;
+};
+
 struct Template {
     std::filesystem::path file;
-    const dmc_plugin* plugin = nullptr;
+    // The plugin's description as this host knows it: copied up to the size the
+    // plugin wrote, so fields it did not know are empty (null hooks, no options).
+    dmc_plugin plugin{};
     std::string name, version, description, group;
     std::vector<std::string> builds_on;
+    std::optional<std::vector<Option>> options;  // nullopt: it takes any option
+
+    const Option* option(std::string_view key) const;
+    // Its options for a build: the declared defaults, then what the config sets.
+    std::map<std::string, std::string> effective_options(
+        const std::map<std::string, std::map<std::string, std::string>>& configured) const;
 };
 
 struct Refusal {

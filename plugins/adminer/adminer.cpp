@@ -88,13 +88,13 @@ exit($status);
 )";
 }
 
-// The PHP version the php template installed, from its php-fpm binary's name.
-std::string php_version(const dmc::sdk::Configure& c) {
-    for (const auto& path : c.glob("/usr/sbin/php-fpm*")) {
-        const std::string v = path.substr(path.rfind("php-fpm") + 7);
-        if (!v.empty() && v.find_first_not_of("0123456789.") == std::string::npos) return v;
-    }
-    throw std::runtime_error("no /usr/sbin/php-fpmX.Y in the rootfs: the php template did not install php-fpm");
+// The PHP version of the php template this image builds on: its option, which the
+// host hands to every template of the image with php's default filled in.
+std::string php_version(const dmc::sdk::Context& c) {
+    const std::string v = c.option_of("php", "version").value_or("");
+    if (v.empty() || v.find_first_not_of("0123456789.") != std::string::npos)
+        throw std::runtime_error("the php template gives no PHP version ('" + v + "')");
+    return v;
 }
 
 class Adminer : public dmc::sdk::Template {

@@ -41,8 +41,13 @@ std::string pool(bool own_image) {
            "php_value[session.save_path] = /var/lib/php/sessions\n";
 }
 
+// The options this template takes; the host fills in their defaults.
+constexpr dmc::sdk::Option kOptions[] = {
+    {"version", "8.4", "the PHP version to install, as in Debian's package names (8.4)"}, {}};
+
 std::string php_version(const dmc::sdk::Context& c) {
-    const std::string v = c.option("version").value_or("8.4");
+    // An older host hands no defaults: the declared one, then.
+    const std::string v = c.option("version").value_or(kOptions[0].default_value);
     if (v.empty() || v.find_first_not_of("0123456789.") != std::string::npos)
         throw std::runtime_error("option templates.php.version='" + v +
                                  "' is not a PHP version such as 8.4");
@@ -61,6 +66,8 @@ std::string priority_of(const std::string& ini) {
 
 class Php : public dmc::sdk::Template {
 public:
+    static constexpr const dmc::sdk::Option* options = kOptions;
+
     void prepare(dmc::sdk::Prepare& p) override {
         const std::string v = php_version(p);
         p.package("php" + v + "-fpm");

@@ -36,6 +36,8 @@ expect_fail 1 "bad.yaml:2: unknown key 'archz'" -- "$DMC" --config "$work/bad.ya
 printf 'tools: perhaps\n' >"$work/bad2.yaml"
 expect_fail 1 "bad2.yaml:1: key 'tools' must be true or false" -- "$DMC" --config "$work/bad2.yaml" -l
 expect_fail 1 "config file .*missing.yaml does not exist" -- "$DMC" --config "$work/missing.yaml" -l
+printf 'templates:\n  php:\n    verison: "8.2"\n' >"$work/bad3.yaml"
+expect_fail 1 "bad3.yaml:3: the template php has no option 'verison' \(its options: version\)" -- "$DMC" --config "$work/bad3.yaml" -l
 pass "bad config files"
 
 # Broken plugins are refused one line each, and the rest still works.

@@ -17,6 +17,19 @@ const Template& hello() {
     return *r.find("hello");
 }
 
+TEST(Hooks, PluginsOfOlderAndNewerStructSizesRunTheirHooks) {
+    Registry r;
+    r.load_dirs({std::filesystem::path(DMC_TEST_PLUGIN_DIR) / "abi"});
+    PrepareResult old_result, new_result;
+    run_prepare(*r.find("old-abi"), {}, old_result);
+    run_prepare(*r.find("new-abi"), {}, new_result);
+    EXPECT_EQ(old_result.packages, std::vector<std::string>{"old-package"});
+    EXPECT_EQ(new_result.packages, std::vector<std::string>{"new-package"});
+    DeployResult d;
+    run_deploy(*r.find("old-abi"), {}, d);  // no deploy hook: nothing happens
+    EXPECT_TRUE(d.objects.empty());
+}
+
 TEST(Hooks, PrepareGathersPackagesAndExcludes) {
     PrepareResult r;
     run_prepare(hello(), {{"arch", "arm64"}}, r);

@@ -7,6 +7,24 @@
 namespace dmc::build {
 namespace {
 
+// Hooks see their own options and those of every template of the image, with the
+// declared defaults filled in: adminer's configure reads php's version.
+TEST(HookSettings, OptionsOfTheImagesTemplatesWithTheirDefaults) {
+    plugin::Registry registry;
+    registry.load_dirs({DMC_BUILTIN_PLUGIN_DIR});
+    config::Settings settings = config::defaults();
+    Pipeline pipeline(settings, registry, {});
+    const auto& adminer = *registry.find("adminer");
+    auto s = pipeline.hook_settings(adminer, "amd64", "adminer");
+    EXPECT_EQ(s.at("option.php.version"), "8.4");
+    EXPECT_EQ(s.count("option.version"), 0u);  // adminer itself takes no version
+    settings.template_options["php"]["version"] = "8.2";
+    s = pipeline.hook_settings(*registry.find("php"), "amd64", "adminer");
+    EXPECT_EQ(s.at("option.version"), "8.2");
+    EXPECT_EQ(s.at("option.php.version"), "8.2");
+    EXPECT_EQ(s.at("image_template"), "adminer");
+}
+
 TEST(LockFile, NameVersionLines) {
     auto pins = parse_lock_file("# pinned\nnginx 1.26.3-3\nlibc6=2.41-12 # trailing\n\n", "x.lock");
     EXPECT_EQ(pins.size(), 2u);

@@ -103,6 +103,28 @@ TEST(Registry, FifosLoopsAndMissingDirectoriesAreSkippedWithAWarning) {
     EXPECT_TRUE(said("loop-b.so skipped"));
 }
 
+// The boundary grows by appending fields: a plugin built against ABI 1 as first
+// released loads into this host, and one built against a later SDK (with fields this
+// host does not know) loads too, its extra fields ignored.
+TEST(Registry, PluginsOfOlderAndNewerStructSizesLoad) {
+    Registry r;
+    r.load_dirs({kTestPlugins / "abi"});
+    EXPECT_TRUE(r.refusals().empty()) << r.refusals().front().message();
+    const Template* old_abi = r.find("old-abi");
+    ASSERT_NE(old_abi, nullptr);
+    EXPECT_EQ(old_abi->plugin.struct_size, DMC_PLUGIN_SIZE_V1);
+    EXPECT_FALSE(old_abi->options) << "a field the plugin never wrote was read";
+    EXPECT_EQ(old_abi->plugin.options, nullptr);
+    const Template* new_abi = r.find("new-abi");
+    ASSERT_NE(new_abi, nullptr);
+    EXPECT_EQ(new_abi->plugin.struct_size, sizeof(dmc_plugin));
+    ASSERT_TRUE(new_abi->options);
+    ASSERT_EQ(new_abi->options->size(), 1u);
+    EXPECT_EQ(new_abi->options->front().default_value, "3");
+    EXPECT_EQ(new_abi->effective_options({{"new-abi", {{"level", "5"}}}}).at("level"), "5");
+    EXPECT_EQ(new_abi->effective_options({}).at("level"), "3");
+}
+
 TEST(Registry, DuplicateTemplateNameIsRefused) {
     Registry r;
     r.load_dirs({kBuiltin, kTestPlugins / "duplicate"});

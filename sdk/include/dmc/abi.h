@@ -3,9 +3,13 @@
  * Plain C so that a plugin built with another compiler or at another time still
  * talks to the host. Rules that keep it safe:
  *  - The host looks up DMC_PLUGIN_ENTRY_SYMBOL and refuses any plugin whose
- *    abi_version differs from its own. Incompatible changes bump the version;
- *    compatible ones append fields at the end of a struct and are guarded by
- *    struct_size.
+ *    abi_version differs from its own. Incompatible changes bump the version.
+ *  - Compatible changes append fields at the end of a struct. Every struct starts
+ *    with struct_size, the size its writer knew. The sizes of ABI 1 as first
+ *    released are frozen below (DMC_*_SIZE_V1): a reader accepts any struct at
+ *    least that large, and reads an appended field only when DMC_HAS_FIELD says
+ *    the writer knew it. A newer plugin in an older host, or an older plugin in a
+ *    newer host, both work; each side ignores what the other does not know.
  *  - Strings handed to the host are copied before the call returns. Strings the
  *    host hands out stay valid until the hook returns. Nobody frees memory that
  *    the other side allocated.
@@ -25,22 +29,19 @@ extern "C" {
 #define DMC_PLUGIN_ABI_VERSION 1u
 #define DMC_PLUGIN_ENTRY_SYMBOL "dmc_plugin_entry"
 
-/* The seed tool's log levels, in order: a sink set to level L shows messages of level <= L. */
+/* The size of TYPE up to and including FIELD, and whether the writer of *PTR knew FIELD. */
+#define DMC_SIZE_UP_TO(TYPE, FIELD) (offsetof(TYPE, FIELD) + sizeof(((TYPE*)0)->FIELD))
+#define DMC_HAS_FIELD(PTR, TYPE, FIELD) \
+    ((PTR) != NULL && (size_t)(PTR)->struct_size >= DMC_SIZE_UP_TO(TYPE, FIELD))
+
+/* The levels of a plugin's log messages, least verbose first. The host maps them
+ * onto its own levels (and any other number onto info). */
 enum dmc_log_level {
-    DMC_LOG_NONE = 0,
-    DMC_LOG_FAIL = 1,
     DMC_LOG_ERROR = 2,
-    DMC_LOG_OK = 3,
-    DMC_LOG_TASK = 4,
     DMC_LOG_WARNING = 5,
-    DMC_LOG_STDERR = 6,
     DMC_LOG_NOTICE = 7,
-    DMC_LOG_CMD = 8,
     DMC_LOG_INFO = 9,
-    DMC_LOG_STDOUT = 10,
-    DMC_LOG_DETAIL = 11,
-    DMC_LOG_ASSERT = 12,
-    DMC_LOG_ALL = 13
+    DMC_LOG_DETAIL = 11
 };
 
 /* Services available in every hook. */
@@ -50,11 +51,22 @@ typedef struct dmc_host {
     void (*log)(void* opaque, int level, const char* message);
     /* Records why the running hook fails; the hook then returns non-zero. */
     void (*fail)(void* opaque, const char* message);
-    /* A build setting by key ("template"; "image_template", the template whose image is
-     * built, another one when it builds on this template; "arch", "dist", "tools", "mode",
-     * "option.<name>" for the template's options from the config); NULL when unset. */
+    /* A build setting by key, NULL when unset. The keys:
+     *   template        the template whose hook runs
+     *   image_template  the template whose image is built: another one when that one
+     *                   builds on this template (adminer's image runs php's hooks too)
+     *   arch, dist      the Debian architecture and suite ("arm64", "trixie")
+     *   tools           "1" when debugging tools go into the image (-T), else "0"
+     *   mode            "micro", or "small" for whole packages with a dpkg database
+     *   namespace       the Kubernetes namespace
+     *   option.NAME     this template's option NAME: the config file's
+     *                   templates.<template>.NAME, else the default it declared
+     *   option.T.NAME   the same for the template T of the image being built (this
+     *                   one, or one it builds on or that builds on it)
+     *   image           in deploy: the pushed image as registry/repo@sha256:... */
     const char* (*setting)(void* opaque, const char* key);
 } dmc_host;
+#define DMC_HOST_SIZE_V1 DMC_SIZE_UP_TO(dmc_host, setting)
 
 /* prepare: what to take from the archive. */
 typedef struct dmc_prepare_ctx {
@@ -67,6 +79,7 @@ typedef struct dmc_prepare_ctx {
     /* Optional content of the base image: "ca-certificates", "tzdata", "small". */
     void (*want)(void* opaque, const char* feature);
 } dmc_prepare_ctx;
+#define DMC_PREPARE_CTX_SIZE_V1 DMC_SIZE_UP_TO(dmc_prepare_ctx, want)
 
 /* collect: what to take from the unpacked packages (the rootfs). Paths are absolute
  * inside the rootfs. ELF files get their shared-library closure added by the host. */
@@ -83,6 +96,7 @@ typedef struct dmc_collect_ctx {
     /* Everything the named package installed. */
     void (*add_package_files)(void* opaque, const char* package);
 } dmc_collect_ctx;
+#define DMC_COLLECT_CTX_SIZE_V1 DMC_SIZE_UP_TO(dmc_collect_ctx, add_package_files)
 
 /* configure: the image's own files and settings. */
 typedef struct dmc_configure_ctx {
@@ -108,10 +122,11 @@ typedef struct dmc_configure_ctx {
     void (*add_volume)(void* opaque, const char* path);
     void (*set_label)(void* opaque, const char* name, const char* value);
     void (*set_stop_signal)(void* opaque, const char* signal);
-    /* The rootfs paths matching a glob, newline-separated and sorted ("" when none);
-     * valid until the hook returns. */
+    /* Appended: the rootfs paths matching a glob, newline-separated and sorted ("" when
+     * none); valid until the hook returns. */
     const char* (*glob)(void* opaque, const char* pattern);
 } dmc_configure_ctx;
+#define DMC_CONFIGURE_CTX_SIZE_V1 DMC_SIZE_UP_TO(dmc_configure_ctx, set_stop_signal)
 
 /* deploy: Kubernetes objects for the built image (setting "image" holds its reference). */
 typedef struct dmc_deploy_ctx {
@@ -120,6 +135,15 @@ typedef struct dmc_deploy_ctx {
     void* opaque;
     void (*add_object)(void* opaque, const char* yaml);
 } dmc_deploy_ctx;
+#define DMC_DEPLOY_CTX_SIZE_V1 DMC_SIZE_UP_TO(dmc_deploy_ctx, add_object)
+
+/* An option a template takes from the config file (templates.<template>.<name>).
+ * Frozen: a later ABI that needs more appends another array to dmc_plugin. */
+typedef struct dmc_option {
+    const char* name;          /* NULL ends the array */
+    const char* default_value; /* what the hooks read when the config says nothing */
+    const char* description;   /* one line */
+} dmc_option;
 
 typedef struct dmc_plugin {
     uint32_t abi_version;
@@ -133,7 +157,11 @@ typedef struct dmc_plugin {
     int (*collect)(const dmc_collect_ctx*);     /* required */
     int (*configure)(const dmc_configure_ctx*); /* required */
     int (*deploy)(const dmc_deploy_ctx*);       /* optional */
+    /* Appended: the options it takes, or NULL to take any. With a list, an option of
+     * the config file that is not in it stops dmc, naming the line. */
+    const dmc_option* options;
 } dmc_plugin;
+#define DMC_PLUGIN_SIZE_V1 DMC_SIZE_UP_TO(dmc_plugin, deploy)
 
 typedef const dmc_plugin* (*dmc_plugin_entry_fn)(void);
 

@@ -26,7 +26,6 @@
 namespace dmc::sdk {
 
 enum class Level : int {
-    fail = DMC_LOG_FAIL,
     error = DMC_LOG_ERROR,
     warning = DMC_LOG_WARNING,
     notice = DMC_LOG_NOTICE,
@@ -55,9 +54,15 @@ public:
     std::string arch() const { return setting("arch").value_or(""); }
     std::string dist() const { return setting("dist").value_or(""); }
     bool tools() const { return setting("tools").value_or("") == "1"; }
-    // An option of this template from the config file (templates.<name>.<option>).
+    // An option of this template: the config file's templates.<name>.<option>, else
+    // the default the template declared (see Template::options below).
     std::optional<std::string> option(const std::string& name) const {
         return setting("option." + name);
+    }
+    // An option of another template of the image being built, such as the php
+    // version that adminer's image runs: option_of("php", "version").
+    std::optional<std::string> option_of(const std::string& tmpl, const std::string& name) const {
+        return setting("option." + tmpl + "." + name);
     }
 
 private:
@@ -145,7 +150,7 @@ public:
     // Paths of the unpacked packages matching a glob ("/usr/share/php8.4-*/*/*.ini").
     std::vector<std::string> glob(const std::string& pattern) const {
         std::vector<std::string> out;
-        if (ctx_->struct_size < offsetof(dmc_configure_ctx, glob) + sizeof ctx_->glob) return out;
+        if (!DMC_HAS_FIELD(ctx_, dmc_configure_ctx, glob)) return out;  // an older host
         std::string_view list = ctx_->glob(ctx_->opaque, pattern.c_str());
         while (!list.empty()) {
             auto end = list.find('\n');
@@ -177,8 +182,16 @@ private:
     const dmc_deploy_ctx* ctx_;
 };
 
+// An option the template takes from the config file, with its default.
+using Option = dmc_option;
+
 // Derive from this and override the hooks. Throwing std::exception from a hook
-// fails it with the exception's message.
+// fails it with the exception's message. A template that takes options declares
+// them, ending with an empty one, so that the host checks the config file's
+// templates.<name>.* keys against them and hands their defaults to the hooks:
+//
+//   static constexpr dmc::sdk::Option options[] = {
+//       {"version", "8.4", "the PHP version to install"}, {}};
 class Template {
 public:
     virtual ~Template() = default;
@@ -234,6 +247,7 @@ dmc_plugin make_plugin(const char* name, const char* version, const char* group,
     plugin.deploy = [](const dmc_deploy_ctx* c) {
         return call_hook<T, Deploy>(c, &Template::deploy);
     };
+    if constexpr (requires { T::options[0].name; }) plugin.options = T::options;
     return plugin;
 }
 
