@@ -43,7 +43,7 @@ print(blob(manifest["layers"][0]["digest"]))
 PY
 )
     floor_list=$work/floor-$arch
-    (cd "$root" && python3 - "$DMC_CACHEDIR/build/trixie/$arch/nginx/selection.json" <<'PY'
+    (cd "$root" && python3 - "$DMC_CACHEDIR/build/trixie/$arch/nginx/files.json" <<'PY'
 import json, os, sys
 # The real files among the selection: nginx, the libraries of its closure, /etc/nginx, the page.
 for path in json.load(open(sys.argv[1])):

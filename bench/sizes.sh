@@ -30,7 +30,7 @@ pack = json.load(open(f"{build}/pack.json"))
 # The floor: selected regular files plus what configure writes, as one tar.gz.
 buf = io.BytesIO()
 with tarfile.open(fileobj=buf, mode="w") as t:
-    for path in json.load(open(f"{build}/selection.json")):
+    for path in json.load(open(f"{build}/files.json")):
         p = root + path
         if os.path.isfile(p) and not os.path.islink(p):
             t.add(p, arcname=path.lstrip("/"), recursive=False)

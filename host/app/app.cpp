@@ -4,11 +4,12 @@
 #include <filesystem>
 #include <iostream>
 
-#include "app/selection.hpp"
-#include "build/pipeline.hpp"
+#include "app/templates.hpp"
+#include "arch/arch.hpp"
 #include "cli/cli.hpp"
 #include "log/log.hpp"
-#include "plugin/registry.hpp"
+#include "plugin/catalog.hpp"
+#include "steps/steps.hpp"
 #include "tasks/tasks.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
@@ -27,22 +28,22 @@ std::string command_line(int argc, const char* const* argv) {
     return out;
 }
 
-std::string help(const plugin::Registry& registry) {
+std::string help(const plugin::Catalog& catalog) {
     std::vector<cli::HelpEntry> templates, groups, activities;
-    auto sorted = registry.templates();
+    auto sorted = catalog.templates();
     std::sort(sorted.begin(), sorted.end(),
               [](const auto& a, const auto& b) { return a.name < b.name; });
     for (const auto& t : sorted) templates.push_back({t.name, t.description});
-    for (const auto& g : groups_of(registry.templates())) groups.push_back({g.name, g.description});
+    for (const auto& g : groups_of(catalog.templates())) groups.push_back({g.name, g.description});
     for (const auto& a : tasks::activities()) activities.push_back({a.name, a.description});
     return cli::help_text(templates, groups, activities);
 }
 
 // The config file's templates.<name>.<option> keys against what each template
 // declares: a misspelt option stops dmc instead of being ignored.
-void check_template_options(const config::Settings& settings, const plugin::Registry& registry) {
+void check_template_options(const config::Settings& settings, const plugin::Catalog& catalog) {
     for (const auto& [name, options] : settings.template_options) {
-        const plugin::Template* t = registry.find(name);
+        const plugin::Template* t = catalog.find(name);
         if (t == nullptr) {
             log::warning("the config file has options for the template '" + name +
                          "', which is not loaded; they are ignored");
@@ -113,14 +114,14 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
     auto& logger = log::Logger::instance();
     logger.start(settings.log, command_line(argc, argv), settings.describe());
 
-    plugin::Registry registry;
-    registry.load_dirs(settings.plugin_dirs);
-    registry.load_dirs(plugin::builtin_dirs(), plugin::Registry::Missing::ignore);
+    plugin::Catalog catalog;
+    catalog.load_dirs(settings.plugin_dirs);
+    catalog.load_dirs(plugin::builtin_dirs(), plugin::Catalog::Missing::ignore);
 
-    check_template_options(settings, registry);
+    check_template_options(settings, catalog);
 
     if (options.help) {
-        std::cout << help(registry);
+        std::cout << help(catalog);
         return 0;
     }
     const std::string activity = options.activity.value_or("create");
@@ -129,7 +130,7 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
         for (const auto& a : tasks::activities()) valid += (valid.empty() ? "" : ", ") + a.name;
         throw UsageError("unknown activity '" + activity + "'; valid activities: " + valid);
     }
-    check_archs(settings.archs);
+    arch::check_archs(settings.archs);
     if (activity == "resolve" && options.arguments.empty())
         throw UsageError("resolve needs package names: dmc -a resolve [-D DIST] [-A ARCH] PKG...");
     if (activity != "resolve" && !options.arguments.empty())
@@ -143,7 +144,7 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
     request.remove = options.remove;
     request.push = !settings.registry.empty();
     if (activity == "create" || activity == "load" || activity == "update")
-        request.templates = select_templates(registry, options.templates.value_or(std::vector<std::string>{}),
+        request.templates = choose_templates(catalog, options.templates.value_or(std::vector<std::string>{}),
                                              options.groups.value_or(std::vector<std::string>{}));
     if (activity == "load" && !options.templates && !options.groups) {
         // Without a selection, load pushes what has been built.
@@ -163,15 +164,14 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
         tasks::print(std::cout, task_list);
         return 0;
     }
-    const auto selection = tasks::select(task_list, options.begin, options.end, options.only);
+    const auto range = tasks::task_range(task_list, options.begin, options.end, options.only);
     check_directories(settings, activity);
 
-    build::Pipeline pipeline(settings, registry, options.arguments);
-    pipeline.set_templates(request.templates);
-    auto failed = tasks::run(task_list, selection,
+    steps::Context context(settings, catalog, options.arguments, request.templates);
+    auto failed = tasks::run(task_list, range,
                              [&](const tasks::Task& task) {
                                  try {
-                                     pipeline.execute(task);
+                                     steps::run_step(context, task);
                                  } catch (const std::filesystem::filesystem_error& e) {
                                      throw filesystem_failure(e, settings);
                                  }

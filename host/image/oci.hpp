@@ -12,6 +12,8 @@
 // old layers. That clean-up assumes one writer per layout at a time.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -51,6 +53,11 @@ struct Descriptor {
     std::optional<Platform> platform;                // written when set
     std::map<std::string, std::string> annotations;  // written when not empty
 };
+
+// A descriptor as JSON and back, as descriptor.md writes it; the reader throws
+// Error when a field is missing or of the wrong type.
+nlohmann::json descriptor_to_json(const Descriptor& descriptor);
+Descriptor descriptor_from_json(const nlohmann::json& document);
 
 // The image configuration. Empty strings, lists, sets and maps are left out of
 // the JSON, so it holds exactly the fields that were set.

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "plugin/registry.hpp"
+#include "plugin/catalog.hpp"
 
 namespace dmc::plugin {
 

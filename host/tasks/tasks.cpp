@@ -27,42 +27,42 @@ bool is_activity(const std::string& name) {
 std::vector<Task> plan(const PlanRequest& r) {
     std::vector<Task> out;
     auto add = [&](std::string name, std::string description, std::string tmpl, std::string arch,
-                   std::string step) {
+                   Step step) {
         out.push_back({std::move(name), std::move(description), std::move(tmpl), std::move(arch),
                        std::move(step)});
     };
     if (r.activity == "setup" || r.activity == "update") {
         const bool setup = r.activity == "setup";
-        if (setup) add("setup.dirs", "Create the cache, rootfs, build and image directories", "", "", "dirs");
+        if (setup) add("setup.dirs", "Create the cache, rootfs, build and image directories", "", "", Step::dirs);
         for (const auto& arch : r.archs)
             add(r.activity + "." + arch, (setup ? "Fetch and verify the " : "Refresh the ") +
                                              r.dist + " indexes for " + arch,
-                "", arch, r.activity);
+                "", arch, setup ? Step::setup : Step::update);
         return out;
     }
     if (r.activity == "resolve") {
         for (const auto& arch : r.archs)
-            add("resolve." + arch, "Resolve the package closure for " + arch, "", arch, "resolve");
+            add("resolve." + arch, "Resolve the package closure for " + arch, "", arch, Step::resolve);
         return out;
     }
     for (const auto& t : r.templates) {
         if (r.remove) {
-            add(t + ".delete", "Remove " + t + " from kubernetes", t, "", "delete");
+            add(t + ".delete", "Remove " + t + " from kubernetes", t, "", Step::remove);
             continue;
         }
         if (r.activity == "create") {
             for (const auto& arch : r.archs) {
                 const std::string base = t + "." + arch + ".";
-                add(base + "prepare", "Declare the packages of " + t + " for " + arch, t, arch, "prepare");
-                add(base + "rootfs", "Resolve, fetch and unpack the packages of " + t + " for " + arch, t, arch, "rootfs");
-                add(base + "collect", "Collect the files of " + t + " and their libraries for " + arch, t, arch, "collect");
-                add(base + "configure", "Configure the " + t + " image for " + arch, t, arch, "configure");
-                add(base + "pack", "Pack the " + t + " layer and image for " + arch, t, arch, "pack");
+                add(base + "prepare", "Declare the packages of " + t + " for " + arch, t, arch, Step::prepare);
+                add(base + "rootfs", "Resolve, fetch and unpack the packages of " + t + " for " + arch, t, arch, Step::rootfs);
+                add(base + "collect", "Collect the files of " + t + " and their libraries for " + arch, t, arch, Step::collect);
+                add(base + "configure", "Configure the " + t + " image for " + arch, t, arch, Step::configure);
+                add(base + "pack", "Pack the " + t + " layer and image for " + arch, t, arch, Step::pack);
             }
-            add(t + ".index", "Write the " + t + " image index and archives", t, "", "index");
+            add(t + ".index", "Write the " + t + " image index and archives", t, "", Step::index);
         }
         if (r.activity == "load" || (r.activity == "create" && r.push))
-            add(t + ".push", "Push " + t + " to the registry", t, "", "push");
+            add(t + ".push", "Push " + t + " to the registry", t, "", Step::push);
     }
     return out;
 }
@@ -83,9 +83,9 @@ std::size_t find_task(const std::vector<Task>& tasks, const std::string& ref) {
     throw UsageError("there is no task named '" + ref + "'; list them with -l");
 }
 
-std::vector<std::size_t> select(const std::vector<Task>& tasks, const std::optional<std::string>& begin,
-                                const std::optional<std::string>& end,
-                                const std::optional<std::string>& only) {
+std::vector<std::size_t> task_range(const std::vector<Task>& tasks, const std::optional<std::string>& begin,
+                                    const std::optional<std::string>& end,
+                                    const std::optional<std::string>& only) {
     if (only) return {find_task(tasks, *only)};
     std::size_t first = begin ? find_task(tasks, *begin) : 0;
     std::size_t last = end ? find_task(tasks, *end) : (tasks.empty() ? 0 : tasks.size() - 1);
@@ -108,9 +108,9 @@ void print(std::ostream& out, const std::vector<Task>& tasks) {
 }
 
 std::optional<std::size_t> run(const std::vector<Task>& tasks,
-                               const std::vector<std::size_t>& selection, const Executor& execute) {
+                               const std::vector<std::size_t>& range, const Executor& execute) {
     auto& logger = log::Logger::instance();
-    for (std::size_t index : selection) {
+    for (std::size_t index : range) {
         const Task& task = tasks.at(index);
         logger.task_begin(static_cast<int>(index + 1), task.name, task.description);
         try {

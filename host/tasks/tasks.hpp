@@ -17,12 +17,15 @@ struct Activity {
 const std::vector<Activity>& activities();
 bool is_activity(const std::string& name);
 
+// What a task runs: one step of the build (host/steps, a file each).
+enum class Step { dirs, setup, update, resolve, prepare, rootfs, collect, configure, pack, index, push, remove };
+
 struct Task {
     std::string name;         // unique, e.g. "nginx.amd64.collect"
     std::string description;  // one line
     std::string template_name;
     std::string arch;
-    std::string step;         // what the executor runs: "prepare", "rootfs", ...
+    Step step = Step::prepare;
 };
 
 struct PlanRequest {
@@ -39,10 +42,10 @@ std::vector<Task> plan(const PlanRequest& request);
 // A task by 1-based number or by name; throws UsageError listing what exists.
 std::size_t find_task(const std::vector<Task>& tasks, const std::string& ref);
 
-// Indices of the tasks selected by -b/-e or -o.
-std::vector<std::size_t> select(const std::vector<Task>& tasks, const std::optional<std::string>& begin,
-                                const std::optional<std::string>& end,
-                                const std::optional<std::string>& only);
+// The indices of the tasks that -b/-e or -o name: the range to run.
+std::vector<std::size_t> task_range(const std::vector<Task>& tasks, const std::optional<std::string>& begin,
+                                    const std::optional<std::string>& end,
+                                    const std::optional<std::string>& only);
 
 // The numbered list, as -l prints it.
 void print(std::ostream& out, const std::vector<Task>& tasks);
@@ -51,6 +54,6 @@ void print(std::ostream& out, const std::vector<Task>& tasks);
 // index of the failed task, or nullopt when all succeeded.
 using Executor = std::function<void(const Task&)>;
 std::optional<std::size_t> run(const std::vector<Task>& tasks,
-                               const std::vector<std::size_t>& selection, const Executor& execute);
+                               const std::vector<std::size_t>& range, const Executor& execute);
 
 }  // namespace dmc::tasks

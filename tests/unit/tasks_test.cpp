@@ -24,12 +24,12 @@ TEST(Tasks, CreatePlanIsOrderedByTemplateThenArch) {
     EXPECT_EQ(tasks[11].name, "php.amd64.prepare");
     EXPECT_EQ(tasks[11].template_name, "php");
     EXPECT_EQ(tasks[11].arch, "amd64");
-    EXPECT_EQ(tasks[11].step, "prepare");
+    EXPECT_EQ(tasks[11].step, Step::prepare);
 }
 
 TEST(Tasks, PushOnlyWithARegistryAndForLoad) {
     auto no_push = create_plan();
-    for (const auto& t : no_push) EXPECT_NE(t.step, "push");
+    for (const auto& t : no_push) EXPECT_NE(t.step, Step::push);
     auto push = plan({.activity = "create", .templates = {"nginx"}, .archs = {"amd64"}, .push = true});
     EXPECT_EQ(push.back().name, "nginx.push");
     auto load = plan({.activity = "load", .templates = {"nginx", "php"}, .archs = {"amd64"}});
@@ -40,13 +40,13 @@ TEST(Tasks, PushOnlyWithARegistryAndForLoad) {
 TEST(Tasks, DeleteSetupUpdateResolve) {
     auto del = plan({.activity = "create", .templates = {"nginx"}, .archs = {"amd64"}, .remove = true});
     ASSERT_EQ(del.size(), 1u);
-    EXPECT_EQ(del[0].step, "delete");
+    EXPECT_EQ(del[0].step, Step::remove);
     auto setup = plan({.activity = "setup", .archs = {"amd64", "arm64"}, .dist = "trixie"});
     ASSERT_EQ(setup.size(), 3u);
     EXPECT_EQ(setup[1].name, "setup.amd64");
     auto update = plan({.activity = "update", .archs = {"arm64"}});
     ASSERT_EQ(update.size(), 1u);
-    EXPECT_EQ(update[0].step, "update");
+    EXPECT_EQ(update[0].step, Step::update);
     auto resolve = plan({.activity = "resolve", .archs = {"amd64"}});
     EXPECT_EQ(resolve[0].name, "resolve.amd64");
 }
@@ -55,15 +55,15 @@ TEST(Tasks, SelectByNumberAndByName) {
     auto tasks = create_plan();
     EXPECT_EQ(find_task(tasks, "1"), 0u);
     EXPECT_EQ(find_task(tasks, "nginx.arm64.collect"), 7u);
-    auto range = select(tasks, std::string("3"), std::string("nginx.arm64.prepare"), std::nullopt);
+    auto range = task_range(tasks, std::string("3"), std::string("nginx.arm64.prepare"), std::nullopt);
     EXPECT_EQ(range, (std::vector<std::size_t>{2, 3, 4, 5}));
-    auto from = select(tasks, std::string("php.index"), std::nullopt, std::nullopt);
+    auto from = task_range(tasks, std::string("php.index"), std::nullopt, std::nullopt);
     EXPECT_EQ(from, (std::vector<std::size_t>{21}));
-    auto to = select(tasks, std::nullopt, std::string("2"), std::nullopt);
+    auto to = task_range(tasks, std::nullopt, std::string("2"), std::nullopt);
     EXPECT_EQ(to, (std::vector<std::size_t>{0, 1}));
-    auto only = select(tasks, std::nullopt, std::nullopt, std::string("nginx.index"));
+    auto only = task_range(tasks, std::nullopt, std::nullopt, std::string("nginx.index"));
     EXPECT_EQ(only, (std::vector<std::size_t>{10}));
-    EXPECT_EQ(select(tasks, std::nullopt, std::nullopt, std::nullopt).size(), tasks.size());
+    EXPECT_EQ(task_range(tasks, std::nullopt, std::nullopt, std::nullopt).size(), tasks.size());
 }
 
 TEST(Tasks, BadSelectionsAreUsageErrors) {
@@ -71,7 +71,7 @@ TEST(Tasks, BadSelectionsAreUsageErrors) {
     EXPECT_THROW(find_task(tasks, "0"), UsageError);
     EXPECT_THROW(find_task(tasks, "23"), UsageError);
     EXPECT_THROW(find_task(tasks, "nginx.mips.pack"), UsageError);
-    EXPECT_THROW(select(tasks, std::string("5"), std::string("2"), std::nullopt), UsageError);
+    EXPECT_THROW(task_range(tasks, std::string("5"), std::string("2"), std::nullopt), UsageError);
 }
 
 TEST(Tasks, ListFormat) {
@@ -87,7 +87,7 @@ TEST(Tasks, ListFormat) {
 TEST(Tasks, RunStopsAtTheFirstFailureAndResumes) {
     auto tasks = create_plan();
     std::vector<std::string> ran;
-    auto failed = run(tasks, select(tasks, std::nullopt, std::nullopt, std::nullopt),
+    auto failed = run(tasks, task_range(tasks, std::nullopt, std::nullopt, std::nullopt),
                       [&](const Task& t) {
                           ran.push_back(t.name);
                           if (t.name == "nginx.amd64.collect") throw Error("boom");
@@ -96,7 +96,7 @@ TEST(Tasks, RunStopsAtTheFirstFailureAndResumes) {
     EXPECT_EQ(*failed, 2u);
     EXPECT_EQ(ran.size(), 3u);
     ran.clear();
-    auto resumed = run(tasks, select(tasks, std::to_string(*failed + 1), std::nullopt, std::nullopt),
+    auto resumed = run(tasks, task_range(tasks, std::to_string(*failed + 1), std::nullopt, std::nullopt),
                        [&](const Task& t) { ran.push_back(t.name); });
     EXPECT_FALSE(resumed);
     EXPECT_EQ(ran.front(), "nginx.amd64.collect");

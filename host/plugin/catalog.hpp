@@ -40,7 +40,7 @@ struct Refusal {
     std::string message() const { return "plugin " + file.string() + " refused: " + reason; }
 };
 
-class Registry {
+class Catalog {
 public:
     // Loads every regular *.so file of each directory in order. Whatever cannot be
     // read (a missing directory when `missing` says warn, a FIFO, a symlink loop, an
@@ -55,6 +55,9 @@ public:
     const std::vector<Refusal>& refusals() const { return refusals_; }
     const std::vector<std::string>& skipped() const { return skipped_; }  // the warnings given
     const Template* find(const std::string& name) const;
+    // A template and, first, every template it builds on (transitively), each once:
+    // the templates whose hooks make its image. Throws Error for a missing one or a cycle.
+    std::vector<const Template*> composition(const std::string& name) const;
 
 private:
     void refuse(const std::filesystem::path& file, std::string reason);

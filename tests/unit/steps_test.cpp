@@ -1,19 +1,19 @@
-#include "build/pipeline.hpp"
+#include "steps/steps.hpp"
 
 #include <gtest/gtest.h>
 
 #include "util/error.hpp"
 
-namespace dmc::build {
+namespace dmc::steps {
 namespace {
 
 // Hooks see their own options and those of every template of the image, with the
 // declared defaults filled in: adminer's configure reads php's version.
 TEST(HookSettings, OptionsOfTheImagesTemplatesWithTheirDefaults) {
-    plugin::Registry registry;
+    plugin::Catalog registry;
     registry.load_dirs({DMC_BUILTIN_PLUGIN_DIR});
     config::Settings settings = config::defaults();
-    Pipeline pipeline(settings, registry, {});
+    Context pipeline(settings, registry);
     const auto& adminer = *registry.find("adminer");
     auto s = pipeline.hook_settings(adminer, "amd64", "adminer");
     EXPECT_EQ(s.at("option.php.version"), "8.4");
@@ -42,4 +42,4 @@ TEST(LockFile, MalformedLineNamesTheLine) {
 }
 
 }  // namespace
-}  // namespace dmc::build
+}  // namespace dmc::steps

@@ -1,4 +1,4 @@
-#include "build/selection.hpp"
+#include "contents/files.hpp"
 
 #include <fnmatch.h>
 
@@ -13,7 +13,7 @@
 
 namespace fs = std::filesystem;
 
-namespace dmc::build {
+namespace dmc::contents {
 std::vector<std::string> glob_manifest(const rootfs::Manifest& m, const std::string& pattern) {
     std::vector<std::string> out;
     const std::string norm = normalize_image_path(pattern);
@@ -22,7 +22,7 @@ std::vector<std::string> glob_manifest(const rootfs::Manifest& m, const std::str
     return out;
 }
 
-std::vector<std::string> select_files(const SelectionRequest& r) {
+std::vector<std::string> image_files(const FilesRequest& r) {
     const auto& manifest = *r.manifest;
     std::set<std::string> chosen;
 
@@ -81,4 +81,4 @@ std::vector<std::string> select_files(const SelectionRequest& r) {
     return {chosen.begin(), chosen.end()};
 }
 
-}  // namespace dmc::build
+}  // namespace dmc::contents

@@ -1,4 +1,4 @@
-#include "plugin/registry.hpp"
+#include "plugin/catalog.hpp"
 
 #include <boost/dll/library_info.hpp>
 #include <boost/dll/shared_library.hpp>
@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
+#include <set>
 #include <cstdint>
 #include <cerrno>
 #include <cstring>
@@ -14,6 +16,7 @@
 #include <optional>
 
 #include "log/log.hpp"
+#include "util/error.hpp"
 #include "util/name.hpp"
 
 namespace fs = std::filesystem;
@@ -39,12 +42,12 @@ std::vector<fs::path> builtin_dirs() {
     return {bin / "plugins", bin.parent_path() / DMC_INSTALL_PLUGIN_SUBDIR};
 }
 
-void Registry::skip(std::string message) {
+void Catalog::skip(std::string message) {
     log::warning(message);
     skipped_.push_back(std::move(message));
 }
 
-void Registry::refuse(const fs::path& file, std::string reason) {
+void Catalog::refuse(const fs::path& file, std::string reason) {
     refusals_.push_back({file, std::move(reason)});
     log::warning(refusals_.back().message());
 }
@@ -66,13 +69,13 @@ std::map<std::string, std::string> Template::effective_options(
     return out;
 }
 
-const Template* Registry::find(const std::string& name) const {
+const Template* Catalog::find(const std::string& name) const {
     for (const auto& t : templates_)
         if (t.name == name) return &t;
     return nullptr;
 }
 
-void Registry::load_dirs(const std::vector<fs::path>& dirs, Missing missing) {
+void Catalog::load_dirs(const std::vector<fs::path>& dirs, Missing missing) {
     for (const auto& dir : dirs) {
         std::error_code ec;
         const auto status = fs::status(dir, ec);
@@ -115,7 +118,7 @@ void Registry::load_dirs(const std::vector<fs::path>& dirs, Missing missing) {
     }
 }
 
-bool Registry::load_file(const fs::path& file) {
+bool Catalog::load_file(const fs::path& file) {
     // Look at the symbol table before loading, so a stray .so never runs its initialisers.
     try {
         boost::dll::library_info info(file, /*throw_if_not_native=*/true);
@@ -224,6 +227,25 @@ bool Registry::load_file(const fs::path& file) {
     log::detail("loaded template " + name + " " + t.version + " from " + file.string());
     templates_.push_back(std::move(t));
     return true;
+}
+
+std::vector<const Template*> Catalog::composition(const std::string& name) const {
+    std::vector<const Template*> out;
+    std::set<std::string> visiting;
+    std::function<void(const std::string&, const std::string&)> visit =
+        [&](const std::string& n, const std::string& from) {
+            const Template* t = find(n);
+            if (t == nullptr)
+                throw Error("template '" + from + "' builds on '" + n +
+                            "', which is not loaded; add its plugin directory with --plugin-dir");
+            if (std::find(out.begin(), out.end(), t) != out.end()) return;
+            if (!visiting.insert(n).second)
+                throw Error("templates build on each other in a cycle through '" + n + "'");
+            for (const auto& base : t->builds_on) visit(base, n);
+            out.push_back(t);
+        };
+    visit(name, name);
+    return out;
 }
 
 }  // namespace dmc::plugin

@@ -1,4 +1,5 @@
-#include "app/selection.hpp"
+#include "app/templates.hpp"
+#include "arch/arch.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,8 +10,8 @@ namespace {
 
 using Strings = std::vector<std::string>;
 
-const plugin::Registry& registry() {
-    static plugin::Registry r;
+const plugin::Catalog& registry() {
+    static plugin::Catalog r;
     static bool loaded = false;
     if (!loaded) {
         r.load_dirs({DMC_BUILTIN_PLUGIN_DIR, std::string(DMC_TEST_PLUGIN_DIR) + "/external"});
@@ -20,33 +21,33 @@ const plugin::Registry& registry() {
 }
 
 TEST(Selection, GroupsInTheOrderGiven) {
-    EXPECT_EQ(select_templates(registry(), {}, {"core", "base", "app"}),
+    EXPECT_EQ(choose_templates(registry(), {}, {"core", "base", "app"}),
               (Strings{"nginx", "php", "mariadb", "adminer", "hello"}));
-    EXPECT_EQ(select_templates(registry(), {}, {"base", "core"}), (Strings{"mariadb", "nginx", "php"}));
+    EXPECT_EQ(choose_templates(registry(), {}, {"base", "core"}), (Strings{"mariadb", "nginx", "php"}));
 }
 
 TEST(Selection, ATemplateComesAfterThoseItBuildsOn) {
-    EXPECT_EQ(select_templates(registry(), {"adminer", "nginx", "php"}, {}),
+    EXPECT_EQ(choose_templates(registry(), {"adminer", "nginx", "php"}, {}),
               (Strings{"php", "nginx", "adminer"}));
-    EXPECT_EQ(select_templates(registry(), {"hello", "nginx"}, {}), (Strings{"nginx", "hello"}));
+    EXPECT_EQ(choose_templates(registry(), {"hello", "nginx"}, {}), (Strings{"nginx", "hello"}));
     // Alone, adminer does not pull the others in as images of their own.
-    EXPECT_EQ(select_templates(registry(), {"adminer"}, {}), Strings{"adminer"});
+    EXPECT_EQ(choose_templates(registry(), {"adminer"}, {}), Strings{"adminer"});
 }
 
 TEST(Selection, AllTemplatesByDefault) {
-    EXPECT_EQ(select_templates(registry(), {}, {}).size(), 5u);
+    EXPECT_EQ(choose_templates(registry(), {}, {}).size(), 5u);
 }
 
 TEST(Selection, UnknownNamesListTheValidOnes) {
     try {
-        select_templates(registry(), {"apache"}, {});
+        choose_templates(registry(), {"apache"}, {});
         FAIL();
     } catch (const UsageError& e) {
         EXPECT_STREQ(e.what(),
                      "unknown template 'apache'; valid templates: adminer, hello, mariadb, nginx, php");
     }
     try {
-        select_templates(registry(), {}, {"db"});
+        choose_templates(registry(), {}, {"db"});
         FAIL();
     } catch (const UsageError& e) {
         EXPECT_STREQ(e.what(), "unknown group 'db'; valid groups: core, base, app");
@@ -54,7 +55,7 @@ TEST(Selection, UnknownNamesListTheValidOnes) {
 }
 
 TEST(Selection, CompositionPutsTheBasesFirst) {
-    auto parts = composition(registry(), "adminer");
+    auto parts = registry().composition("adminer");
     ASSERT_EQ(parts.size(), 3u);
     EXPECT_EQ(parts[0]->name, "php");
     EXPECT_EQ(parts[1]->name, "nginx");
@@ -62,11 +63,11 @@ TEST(Selection, CompositionPutsTheBasesFirst) {
 }
 
 TEST(Selection, Archs) {
-    EXPECT_EQ(arch_info("arm64").triplet, "aarch64-linux-gnu");
-    EXPECT_EQ(arch_info("amd64").oci, "amd64");
-    EXPECT_NO_THROW(check_archs({"amd64", "arm64"}));
+    EXPECT_EQ(arch::arch_info("arm64").triplet, "aarch64-linux-gnu");
+    EXPECT_EQ(arch::arch_info("amd64").oci, "amd64");
+    EXPECT_NO_THROW(arch::check_archs({"amd64", "arm64"}));
     try {
-        check_archs({"amd64", "sparc"});
+        arch::check_archs({"amd64", "sparc"});
         FAIL();
     } catch (const UsageError& e) {
         EXPECT_NE(std::string(e.what()).find("unknown architecture 'sparc'; valid architectures: amd64, arm64"),

@@ -9,9 +9,9 @@
 #include "plugin/hooks.hpp"
 #include "rootfs/manifest.hpp"
 
-namespace dmc::build {
+namespace dmc::contents {
 
-struct SelectionRequest {
+struct FilesRequest {
     std::filesystem::path root;
     const rootfs::Manifest* manifest = nullptr;
     plugin::CollectResult collected;
@@ -24,6 +24,6 @@ std::vector<std::string> glob_manifest(const rootfs::Manifest& manifest, const s
 
 // Sorted, unique image paths. Throws Error when an explicitly collected path does
 // not exist or a needed library is missing.
-std::vector<std::string> select_files(const SelectionRequest& request);
+std::vector<std::string> image_files(const FilesRequest& request);
 
-}  // namespace dmc::build
+}  // namespace dmc::contents

@@ -1,4 +1,4 @@
-// Turns a selection from the rootfs and a template's configuration into the
+// Turns the files picked from the rootfs and a template's configuration into the
 // layer of a micro image: the files with their recorded owners and modes, a
 // minimal base (users, NSS, os-release, /tmp), and the dpkg metadata scanners read.
 #pragma once
@@ -10,20 +10,19 @@
 #include <string>
 #include <vector>
 
+#include "contents/features.hpp"
 #include "image/layer.hpp"
 #include "plugin/hooks.hpp"
 #include "rootfs/manifest.hpp"
 
-namespace dmc::build {
+namespace dmc::contents {
 
 struct AssemblyInput {
     std::filesystem::path root;
     const rootfs::Manifest* manifest = nullptr;
-    std::vector<std::string> selection;
+    std::vector<std::string> files;  // from image_files(), or whole packages with small
     const plugin::ConfigureResult* configure = nullptr;
-    bool tools = false;  // -T: busybox and its applets
-    bool small = false;  // whole packages with a dpkg database
-    std::vector<std::string> features;  // "ca-certificates", "tzdata"
+    Features features;
 };
 
 struct Assembly {
@@ -38,11 +37,11 @@ Assembly assemble(const AssemblyInput& input);
 std::string ca_bundle(const std::filesystem::path& root);
 
 // The files of whole packages, less documentation, manual pages and locales.
-std::vector<std::string> small_selection(const rootfs::Manifest& manifest);
+std::vector<std::string> whole_package_files(const rootfs::Manifest& manifest);
 
 // /etc/passwd and /etc/group: root, nobody and the template's users and groups.
 std::string passwd_file(const std::vector<plugin::UserSpec>& users);
 std::string group_file(const std::vector<plugin::GroupSpec>& groups,
                        const std::vector<plugin::UserSpec>& users);
 
-}  // namespace dmc::build
+}  // namespace dmc::contents

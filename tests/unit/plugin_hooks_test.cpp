@@ -8,7 +8,7 @@ namespace dmc::plugin {
 namespace {
 
 const Template& hello() {
-    static Registry r;
+    static Catalog r;
     static bool loaded = false;
     if (!loaded) {
         r.load_dirs({std::filesystem::path(DMC_TEST_PLUGIN_DIR) / "external"});
@@ -18,7 +18,7 @@ const Template& hello() {
 }
 
 TEST(Hooks, PluginsOfOlderAndNewerStructSizesRunTheirHooks) {
-    Registry r;
+    Catalog r;
     r.load_dirs({std::filesystem::path(DMC_TEST_PLUGIN_DIR) / "abi"});
     PrepareResult old_result, new_result;
     run_prepare(*r.find("old-abi"), {}, old_result);
@@ -75,7 +75,7 @@ TEST(Hooks, ConfigureListsTheRootfs) {
 }
 
 TEST(Hooks, BuiltinPhpRefusesABadVersionOption) {
-    Registry reg;
+    Catalog reg;
     reg.load_dirs({DMC_BUILTIN_PLUGIN_DIR});
     PrepareResult r;
     try {
@@ -91,7 +91,7 @@ TEST(Hooks, BuiltinPhpRefusesABadVersionOption) {
 }
 
 TEST(Hooks, BuiltinPhpKeepsPhpFpmOnLoopbackInsideAnotherImage) {
-    Registry reg;
+    Catalog reg;
     reg.load_dirs({DMC_BUILTIN_PLUGIN_DIR});
     RootfsReader reader = [](const std::string&) { return std::optional<std::string>("x"); };
     RootfsLister lister = [](const std::string&) {
@@ -110,7 +110,7 @@ TEST(Hooks, BuiltinPhpKeepsPhpFpmOnLoopbackInsideAnotherImage) {
 }
 
 TEST(Hooks, BuiltinNginxReadsTheRootfs) {
-    Registry reg;
+    Catalog reg;
     reg.load_dirs({DMC_BUILTIN_PLUGIN_DIR});
     ConfigureResult r;
     RootfsReader reader = [](const std::string& path) -> std::optional<std::string> {

@@ -1,4 +1,4 @@
-#include "build/assemble.hpp"
+#include "contents/assemble.hpp"
 
 #include <openssl/evp.h>
 #include <sys/stat.h>
@@ -12,7 +12,7 @@
 
 namespace fs = std::filesystem;
 
-namespace dmc::build {
+namespace dmc::contents {
 namespace {
 
 using Entry = image::LayerEntry;
@@ -147,7 +147,7 @@ std::string ca_bundle(const fs::path& root) {
     return bundle;
 }
 
-std::vector<std::string> small_selection(const rootfs::Manifest& manifest) {
+std::vector<std::string> whole_package_files(const rootfs::Manifest& manifest) {
     std::vector<std::string> out;
     for (const auto& [path, record] : manifest.files) {
         if (under(path, "/usr/share/doc") || under(path, "/usr/share/man") ||
@@ -165,7 +165,7 @@ Assembly assemble(const AssemblyInput& in) {
     std::map<std::string, Entry> entries;
     Assembly out;
 
-    for (const auto& path : in.selection) entries[path] = entry_from_rootfs(in.root, path, m);
+    for (const auto& path : in.files) entries[path] = entry_from_rootfs(in.root, path, m);
     // A hard link whose target is not in the image becomes a copy of the file: its own
     // path in the rootfs is the same inode, a regular file (unpacking refuses others).
     for (auto& [path, e] : entries) {
@@ -223,21 +223,19 @@ Assembly assemble(const AssemblyInput& in) {
     put_dir("/tmp", 01777);
     put_dir("/var/tmp", 01777);
     put_dir("/root", 0700);
-    for (const char* d : {"bin", "sbin", "lib"}) put_link(std::string("usr/") + d, std::string("/") + d);
+    for (const auto& link : merged_usr_links())
+        if (link.always) put_link(std::string("usr/") + link.dir, std::string("/") + link.dir);
 
-    auto wants = [&](const char* f) {
-        return std::find(in.features.begin(), in.features.end(), f) != in.features.end();
-    };
-    if (wants("ca-certificates")) {
+    if (in.features.wants("ca-certificates")) {
         put_dir("/etc/ssl/certs", 0755);
         put_file("/etc/ssl/certs/ca-certificates.crt", ca_bundle(in.root), 0644);
     }
-    if (wants("tzdata")) {
+    if (in.features.wants("tzdata")) {
         put_link("/usr/share/zoneinfo/Etc/UTC", "/etc/localtime");
         put_file("/etc/timezone", "Etc/UTC\n", 0644);
     }
 
-    if (in.tools) {
+    if (in.features.tools) {
         auto chain = symlink_chain(in.root, "/usr/bin/busybox");
         if (chain.empty()) throw Error("-T needs busybox-static, which is not in the rootfs");
         for (const auto& c : chain) entries.try_emplace(c, entry_from_rootfs(in.root, c, m));
@@ -282,7 +280,7 @@ Assembly assemble(const AssemblyInput& in) {
             if (e.type != Type::file) continue;
             md5sums += md5_of_file(e.source) + "  " + path.substr(1) + "\n";
         }
-        if (in.small) {
+        if (in.features.small) {
             status += stanza + "\n";
             std::string list;
             for (const auto& path : paths) list += path + "\n";
@@ -293,11 +291,11 @@ Assembly assemble(const AssemblyInput& in) {
             put_file("/var/lib/dpkg/status.d/" + pkg + ".md5sums", md5sums, 0644);
         }
     }
-    if (in.small) put_file("/var/lib/dpkg/status", status, 0644);
+    if (in.features.small) put_file("/var/lib/dpkg/status", status, 0644);
 
     out.entries.reserve(entries.size());
     for (auto& [path, e] : entries) out.entries.push_back(std::move(e));
     return out;
 }
 
-}  // namespace dmc::build
+}  // namespace dmc::contents

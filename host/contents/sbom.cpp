@@ -1,4 +1,4 @@
-#include "build/sbom.hpp"
+#include "contents/sbom.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -10,7 +10,7 @@
 
 using nlohmann::json;
 
-namespace dmc::build {
+namespace dmc::contents {
 namespace {
 
 // SPDX identifiers allow letters, digits, '.' and '-'.
@@ -81,4 +81,4 @@ std::string spdx_json(const SbomInput& in) {
     return doc.dump(1, ' ', false, json::error_handler_t::replace);
 }
 
-}  // namespace dmc::build
+}  // namespace dmc::contents

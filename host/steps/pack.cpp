@@ -1,47 +1,27 @@
-// The pack and index steps: layer, image config, manifest per arch; then the
-// image index over the archs, the OCI layout's index.json, docker archives, SBOMs.
+// The pack step: one deterministic layer, the image config and manifest of one
+// arch, with its docker archive and SBOM next to the OCI layout.
 #include <nlohmann/json.hpp>
 
-#include <iostream>
+#include <algorithm>
 
-#include "app/selection.hpp"
-#include "build/assemble.hpp"
-#include "build/pipeline.hpp"
-#include "build/sbom.hpp"
-#include "build/state.hpp"
+#include "arch/arch.hpp"
+#include "contents/assemble.hpp"
+#include "contents/sbom.hpp"
 #include "image/docker_archive.hpp"
 #include "image/oci.hpp"
 #include "log/log.hpp"
+#include "steps/saved.hpp"
+#include "steps/steps.hpp"
 #include "util/error.hpp"
-#include "util/name.hpp"
 #include "util/fs.hpp"
+#include "util/name.hpp"
 #include "util/sha256.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-namespace dmc::build {
+namespace dmc::steps {
 namespace {
-
-json descriptor_json(const image::Descriptor& d) {
-    json j = {{"mediaType", d.media_type}, {"digest", d.digest}, {"size", d.size}};
-    if (d.platform)
-        j["platform"] = {{"architecture", d.platform->architecture}, {"os", d.platform->os},
-                         {"variant", d.platform->variant}};
-    return j;
-}
-
-image::Descriptor descriptor_from(const json& j) {
-    image::Descriptor d;
-    d.media_type = j.at("mediaType").get<std::string>();
-    d.digest = j.at("digest").get<std::string>();
-    d.size = j.at("size").get<std::uint64_t>();
-    if (j.contains("platform"))
-        d.platform = image::Platform{j["platform"].at("architecture").get<std::string>(),
-                                     j["platform"].at("os").get<std::string>(),
-                                     j["platform"].at("variant").get<std::string>()};
-    return d;
-}
 
 // Everything the layer and image bytes depend on, hashed: files by the digest the
 // manifest recorded when they were unpacked, so nothing is read again.
@@ -71,12 +51,13 @@ std::string pack_key(const image::LayerSpec& spec, const rootfs::Manifest& manif
     return h.hex();
 }
 
-}  // namespace
 
-std::int64_t Pipeline::epoch_of(const rootfs::Manifest& manifest,
-                                const std::set<std::string>& packages) const {
-    if (settings_.source_date_epoch) return *settings_.source_date_epoch;
-    // Never the clock: the newest file date among the packages in the image.
+
+// The image's one date: SOURCE_DATE_EPOCH, else the newest file date among the
+// packages in the image. Never the clock.
+std::int64_t epoch_of(const config::Settings& settings, const rootfs::Manifest& manifest,
+                      const std::set<std::string>& packages) {
+    if (settings.source_date_epoch) return *settings.source_date_epoch;
     std::int64_t newest = 0;
     for (const auto& name : packages)
         if (auto it = manifest.packages.find(name); it != manifest.packages.end())
@@ -84,33 +65,30 @@ std::int64_t Pipeline::epoch_of(const rootfs::Manifest& manifest,
     return newest;
 }
 
-void Pipeline::pack(const tasks::Task& task) {
-    const fs::path dir = work_dir(task.template_name, task.arch);
-    const fs::path rootfs = rootfs_dir(task.template_name, task.arch);
+}  // namespace
+
+void pack(Context& context, const tasks::Task& task) {
+    const auto& settings = context.settings;
+    const fs::path dir = context.work_dir(task.template_name, task.arch);
+    const fs::path rootfs = context.rootfs_dir(task.template_name, task.arch);
     const auto manifest = rootfs::Manifest::load(rootfs / "manifest.json");
     const auto configured = load_configure(dir);
     const auto prepared = load_prepare(dir);
-    const bool small = settings_.small ||
-                       std::find(prepared.features.begin(), prepared.features.end(), "small") !=
-                           prepared.features.end();
-
-    AssemblyInput input;
+    contents::AssemblyInput input;
+    input.features = contents::Features::of(prepared.features, settings.tools, settings.small);
     input.root = rootfs / "root";
     input.manifest = &manifest;
-    input.selection = small ? small_selection(manifest) : load_selection(dir);
+    input.files = input.features.small ? contents::whole_package_files(manifest) : load_files(dir);
     input.configure = &configured;
-    input.tools = settings_.tools;
-    input.small = small;
-    input.features = prepared.features;
-    auto assembly = assemble(input);
+    auto assembly = contents::assemble(input);
 
     image::LayerSpec spec;
     spec.entries = assembly.entries;
-    spec.mtime = epoch_of(manifest, assembly.packages);
-    spec.compression = settings_.compression == "zstd" ? image::Compression::zstd : image::Compression::gzip;
+    spec.mtime = epoch_of(settings, manifest, assembly.packages);
+    spec.compression = settings.compression == "zstd" ? image::Compression::zstd : image::Compression::gzip;
 
-    const auto& arch = app::arch_info(task.arch);
-    const plugin::Template* tmpl = registry_.find(task.template_name);
+    const auto& arch = arch::arch_info(task.arch);
+    const plugin::Template* tmpl = context.catalog.find(task.template_name);
     image::ImageConfig config;
     config.architecture = arch.oci;
     config.variant = arch.variant;
@@ -139,19 +117,19 @@ void Pipeline::pack(const tasks::Task& task) {
         versions += (versions.empty() ? "" : " ") + name + "=" + it->second.version;
     }
     if (!versions.empty()) config.labels["org.opencontainers.image.base.packages"] = versions;
-    config.labels["org.opencontainers.image.base.name"] = "debian:" + settings_.dist;
+    config.labels["org.opencontainers.image.base.name"] = "debian:" + settings.dist;
 
-    const fs::path layout = child_path(settings_.image_dir, task.template_name);
+    const fs::path layout = child_path(settings.image_dir, task.template_name);
     const std::string name = task.template_name + "-" + task.arch;
-    const fs::path docker_archive = child_path(settings_.image_dir, name + ".docker.tar");
-    const fs::path sbom_file = child_path(settings_.image_dir, name + ".spdx.json");
+    const fs::path docker_archive = child_path(settings.image_dir, name + ".docker.tar");
+    const fs::path sbom_file = child_path(settings.image_dir, name + ".spdx.json");
 
     // Same layer and config as last time, with the outputs in place: nothing to write.
-    const std::string key = pack_key(spec, manifest, image::config_json(config, {}), settings_.tag);
+    const std::string key = pack_key(spec, manifest, image::config_json(config, {}), settings.tag);
     std::error_code ec;
     if (fs::exists(dir / "pack.json", ec)) {
         auto previous = json::parse(read_file(dir / "pack.json"));
-        auto desc = descriptor_from(previous.at("manifest"));
+        auto desc = image::descriptor_from_json(previous.at("manifest"));
         if (previous.value("key", "") == key && fs::exists(image::blob_path(layout, desc.digest), ec) &&
             fs::exists(docker_archive, ec) && fs::exists(sbom_file, ec)) {
             log::notice(name + ": " + desc.digest + ", unchanged");
@@ -162,12 +140,12 @@ void Pipeline::pack(const tasks::Task& task) {
     auto layer = image::write_layer(spec, dir / "layer.tar");
     auto manifest_desc = image::write_image(layout, config, {layer});
     image::write_docker_archive(docker_archive, config, {layer},
-                                {"dmc/" + task.template_name + ":" + settings_.tag + "-" + task.arch});
-    SbomInput sbom{name, std::string("debian-") + settings_.dist, task.arch, spec.mtime, &manifest,
+                                {"dmc/" + task.template_name + ":" + settings.tag + "-" + task.arch});
+    contents::SbomInput sbom{name, std::string("debian-") + settings.dist, task.arch, spec.mtime, &manifest,
                    &assembly.entries};
-    write_file_atomic(sbom_file, spdx_json(sbom));
+    write_file_atomic(sbom_file, contents::spdx_json(sbom));
     write_file_atomic(dir / "pack.json", json{{"key", key},
-                                              {"manifest", descriptor_json(manifest_desc)},
+                                              {"manifest", image::descriptor_to_json(manifest_desc)},
                                               {"tar_size", layer.tar_size},
                                               {"size", layer.size},
                                               {"packages", assembly.packages.size()}}
@@ -177,27 +155,4 @@ void Pipeline::pack(const tasks::Task& task) {
                 std::to_string(assembly.packages.size()) + " packages");
 }
 
-void Pipeline::index(const tasks::Task& task) {
-    std::vector<image::Descriptor> manifests;
-    for (const auto& arch : settings_.archs) {
-        const fs::path file = work_dir(task.template_name, arch) / "pack.json";
-        std::error_code ec;
-        if (!fs::exists(file, ec))
-            throw Error("no " + task.template_name + " image for " + arch + " yet; run " +
-                        task.template_name + "." + arch + ".pack first (see -l)");
-        manifests.push_back(descriptor_from(json::parse(read_file(file)).at("manifest")));
-    }
-    const fs::path layout = child_path(settings_.image_dir, task.template_name);
-    auto index = image::write_image_index(layout, manifests);
-    // The tag names the index over every arch; "<tag>-<arch>" names each image, for
-    // clients that cannot pick a platform out of an index (umoci).
-    std::map<std::string, image::Descriptor> refs{{settings_.tag, index}};
-    for (std::size_t i = 0; i < manifests.size(); ++i)
-        refs[settings_.tag + "-" + settings_.archs[i]] = manifests[i];
-    image::write_layout_index(layout, refs);
-    std::cout << task.template_name << " " << layout.string() << ":" << settings_.tag << " "
-              << index.digest << "\n";
-    std::cout.flush();
-}
-
-}  // namespace dmc::build
+}  // namespace dmc::steps

@@ -1,4 +1,4 @@
-#include "build/state.hpp"
+#include "steps/saved.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -63,7 +63,12 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ConfigureResult, files, dirs, symlinks, remov
 
 }  // namespace dmc::plugin
 
-namespace dmc::build {
+namespace dmc::apt {
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PackageRef, name, version, arch, url, sha256, size)
+}  // namespace dmc::apt
+
+namespace dmc::steps {
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Resolution, key, packages)
 namespace {
 
 template <class T>
@@ -102,11 +107,22 @@ plugin::ConfigureResult load_configure(const fs::path& dir) {
     return load<plugin::ConfigureResult>(dir / "configure.json", "configure");
 }
 
-void save_selection(const fs::path& dir, const std::vector<std::string>& files) {
-    save(dir / "selection.json", files);
+void save_files(const fs::path& dir, const std::vector<std::string>& files) {
+    save(dir / "files.json", files);
 }
-std::vector<std::string> load_selection(const fs::path& dir) {
-    return load<std::vector<std::string>>(dir / "selection.json", "collect");
+std::vector<std::string> load_files(const fs::path& dir) {
+    return load<std::vector<std::string>>(dir / "files.json", "collect");
 }
 
-}  // namespace dmc::build
+void save_resolution(const fs::path& dir, const Resolution& r) { save(dir / "resolution.json", r); }
+std::optional<Resolution> load_resolution(const fs::path& dir) {
+    std::error_code ec;
+    if (!fs::exists(dir / "resolution.json", ec)) return std::nullopt;
+    try {
+        return json::parse(read_file(dir / "resolution.json")).get<Resolution>();
+    } catch (const json::exception&) {
+        return std::nullopt;  // resolved again
+    }
+}
+
+}  // namespace dmc::steps

@@ -1,4 +1,4 @@
-#include "app/selection.hpp"
+#include "app/templates.hpp"
 
 #include <algorithm>
 #include <functional>
@@ -21,33 +21,6 @@ std::string names(const std::vector<std::string>& items) { return config::join(i
 
 }  // namespace
 
-const std::vector<ArchInfo>& known_archs() {
-    static const std::vector<ArchInfo> archs = {
-        {"amd64", "amd64", "", "x86_64-linux-gnu", "x86_64", "qemu-x86_64-static"},
-        {"arm64", "arm64", "v8", "aarch64-linux-gnu", "aarch64", "qemu-aarch64-static"},
-        {"armhf", "arm", "v7", "arm-linux-gnueabihf", "arm", "qemu-arm-static"},
-        {"armel", "arm", "v5", "arm-linux-gnueabi", "arm", "qemu-arm-static"},
-        {"i386", "386", "", "i386-linux-gnu", "i386", "qemu-i386-static"},
-        {"ppc64el", "ppc64le", "", "powerpc64le-linux-gnu", "ppc64", "qemu-ppc64le-static"},
-        {"s390x", "s390x", "", "s390x-linux-gnu", "s390x", "qemu-s390x-static"},
-        {"riscv64", "riscv64", "", "riscv64-linux-gnu", "riscv64", "qemu-riscv64-static"},
-    };
-    return archs;
-}
-
-const ArchInfo& arch_info(const std::string& debian_arch) {
-    for (const auto& a : known_archs())
-        if (a.debian == debian_arch) return a;
-    std::vector<std::string> valid;
-    for (const auto& a : known_archs()) valid.push_back(a.debian);
-    throw UsageError("unknown architecture '" + debian_arch + "'; valid architectures: " + names(valid));
-}
-
-void check_archs(const std::vector<std::string>& archs) {
-    if (archs.empty()) throw UsageError("no architecture selected; pass -A amd64,arm64 for example");
-    for (const auto& a : archs) arch_info(a);
-}
-
 std::vector<Group> groups_of(const std::vector<plugin::Template>& templates) {
     std::set<std::string> present;
     for (const auto& t : templates)
@@ -64,13 +37,13 @@ std::vector<Group> groups_of(const std::vector<plugin::Template>& templates) {
     return out;
 }
 
-std::vector<std::string> select_templates(const plugin::Registry& registry,
+std::vector<std::string> choose_templates(const plugin::Catalog& catalog,
                                           const std::vector<std::string>& templates,
                                           const std::vector<std::string>& groups) {
     std::vector<std::string> all;
-    for (const auto& t : registry.templates()) all.push_back(t.name);
+    for (const auto& t : catalog.templates()) all.push_back(t.name);
     std::sort(all.begin(), all.end());
-    auto group_list = groups_of(registry.templates());
+    auto group_list = groups_of(catalog.templates());
 
     std::vector<std::string> requested;
     auto add = [&](const std::string& name) {
@@ -79,7 +52,7 @@ std::vector<std::string> select_templates(const plugin::Registry& registry,
     };
     auto add_group = [&](const std::string& group) {
         for (const auto& name : all)
-            if (registry.find(name)->group == group) add(name);
+            if (catalog.find(name)->group == group) add(name);
     };
     for (const auto& g : groups) {
         bool known = std::any_of(group_list.begin(), group_list.end(),
@@ -92,7 +65,7 @@ std::vector<std::string> select_templates(const plugin::Registry& registry,
         add_group(g);
     }
     for (const auto& t : templates) {
-        if (registry.find(t) == nullptr)
+        if (catalog.find(t) == nullptr)
             throw UsageError("unknown template '" + t + "'; valid templates: " + names(all));
         add(t);
     }
@@ -109,7 +82,7 @@ std::vector<std::string> select_templates(const plugin::Registry& registry,
         if (visiting.count(name))
             throw Error("templates build on each other in a cycle through '" + name + "'");
         visiting.insert(name);
-        for (const auto& base : registry.find(name)->builds_on)
+        for (const auto& base : catalog.find(name)->builds_on)
             if (std::find(requested.begin(), requested.end(), base) != requested.end()) visit(base);
         visiting.erase(name);
         done.insert(name);
@@ -117,26 +90,6 @@ std::vector<std::string> select_templates(const plugin::Registry& registry,
     };
     for (const auto& name : requested) visit(name);
     return ordered;
-}
-
-std::vector<const plugin::Template*> composition(const plugin::Registry& registry,
-                                                 const std::string& name) {
-    std::vector<const plugin::Template*> out;
-    std::set<std::string> visiting;
-    std::function<void(const std::string&, const std::string&)> visit =
-        [&](const std::string& n, const std::string& from) {
-            const plugin::Template* t = registry.find(n);
-            if (t == nullptr)
-                throw Error("template '" + from + "' builds on '" + n +
-                            "', which is not loaded; add its plugin directory with --plugin-dir");
-            if (std::find(out.begin(), out.end(), t) != out.end()) return;
-            if (!visiting.insert(n).second)
-                throw Error("templates build on each other in a cycle through '" + n + "'");
-            for (const auto& base : t->builds_on) visit(base, n);
-            out.push_back(t);
-        };
-    visit(name, name);
-    return out;
 }
 
 }  // namespace dmc::app

@@ -8,7 +8,7 @@
 #include "image/layer.hpp"
 #include "rootfs/manifest.hpp"
 
-namespace dmc::build {
+namespace dmc::contents {
 
 struct SbomInput {
     std::string name;          // the image, e.g. "nginx-amd64"
@@ -21,4 +21,4 @@ struct SbomInput {
 
 std::string spdx_json(const SbomInput& input);
 
-}  // namespace dmc::build
+}  // namespace dmc::contents

@@ -3,9 +3,12 @@
 
 #include <filesystem>
 
+#include <optional>
+
+#include "apt/archive.hpp"
 #include "plugin/hooks.hpp"
 
-namespace dmc::build {
+namespace dmc::steps {
 
 void save_prepare(const std::filesystem::path& dir, const plugin::PrepareResult& r);
 plugin::PrepareResult load_prepare(const std::filesystem::path& dir);
@@ -13,7 +16,15 @@ void save_collect(const std::filesystem::path& dir, const plugin::CollectResult&
 plugin::CollectResult load_collect(const std::filesystem::path& dir);
 void save_configure(const std::filesystem::path& dir, const plugin::ConfigureResult& r);
 plugin::ConfigureResult load_configure(const std::filesystem::path& dir);
-void save_selection(const std::filesystem::path& dir, const std::vector<std::string>& files);
-std::vector<std::string> load_selection(const std::filesystem::path& dir);
+void save_files(const std::filesystem::path& dir, const std::vector<std::string>& files);
+std::vector<std::string> load_files(const std::filesystem::path& dir);
 
-}  // namespace dmc::build
+// The packages a template resolved to, with the key of what they were resolved from.
+struct Resolution {
+    std::string key;
+    std::vector<apt::PackageRef> packages;
+};
+void save_resolution(const std::filesystem::path& dir, const Resolution& r);
+std::optional<Resolution> load_resolution(const std::filesystem::path& dir);  // nullopt: none or damaged
+
+}  // namespace dmc::steps

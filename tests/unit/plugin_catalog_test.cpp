@@ -1,4 +1,4 @@
-#include "plugin/registry.hpp"
+#include "plugin/catalog.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,14 +15,14 @@ namespace fs = std::filesystem;
 const fs::path kTestPlugins = DMC_TEST_PLUGIN_DIR;
 const fs::path kBuiltin = DMC_BUILTIN_PLUGIN_DIR;
 
-const Refusal* refusal_for(const Registry& r, const std::string& file) {
+const Refusal* refusal_for(const Catalog& r, const std::string& file) {
     for (const auto& x : r.refusals())
         if (x.file.filename() == file) return &x;
     return nullptr;
 }
 
-TEST(Registry, TheFourTemplatesLoad) {
-    Registry r;
+TEST(Catalog, TheFourTemplatesLoad) {
+    Catalog r;
     r.load_dirs({kBuiltin});
     EXPECT_TRUE(r.refusals().empty());
     ASSERT_EQ(r.templates().size(), 4u);
@@ -36,11 +36,11 @@ TEST(Registry, TheFourTemplatesLoad) {
     EXPECT_FALSE(nginx->description.empty());
 }
 
-TEST(Registry, BrokenPluginsAreRefusedAndTheRestLoads) {
+TEST(Catalog, BrokenPluginsAreRefusedAndTheRestLoads) {
     TempDir dir;
     const auto marker = dir.path() / "initialiser-ran";
     ::setenv("DMC_TEST_MARKER", marker.c_str(), 1);
-    Registry r;
+    Catalog r;
     r.load_dirs({kTestPlugins / "broken", kBuiltin});
     ::unsetenv("DMC_TEST_MARKER");
 
@@ -68,8 +68,8 @@ TEST(Registry, BrokenPluginsAreRefusedAndTheRestLoads) {
     EXPECT_EQ(r.find("hookless"), nullptr);
 }
 
-TEST(Registry, ANameThatIsNotOnePathComponentIsRefused) {
-    Registry r;
+TEST(Catalog, ANameThatIsNotOnePathComponentIsRefused) {
+    Catalog r;
     r.load_dirs({kTestPlugins / "hostile"});
     EXPECT_TRUE(r.templates().empty());
     const Refusal* escaper = refusal_for(r, "escaping_name.so");
@@ -79,14 +79,14 @@ TEST(Registry, ANameThatIsNotOnePathComponentIsRefused) {
 
 // Only regular files are opened: a FIFO named like a plugin would block the reader
 // of its symbol table forever. What cannot be read is named, not silently skipped.
-TEST(Registry, FifosLoopsAndMissingDirectoriesAreSkippedWithAWarning) {
+TEST(Catalog, FifosLoopsAndMissingDirectoriesAreSkippedWithAWarning) {
     TempDir dir;
     const auto fifo = dir.path() / "fifo.so";
     ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
     fs::create_symlink("loop-b.so", dir.path() / "loop-a.so");
     fs::create_symlink("loop-a.so", dir.path() / "loop-b.so");
     fs::create_symlink(kBuiltin / "dmc-template-nginx.so", dir.path() / "linked.so");
-    Registry r;
+    Catalog r;
     r.load_dirs({dir.path() / "missing", dir.path()});
     // The symlink to a real plugin is followed and loads.
     ASSERT_EQ(r.templates().size(), 1u);
@@ -106,8 +106,8 @@ TEST(Registry, FifosLoopsAndMissingDirectoriesAreSkippedWithAWarning) {
 // The boundary grows by appending fields: a plugin built against ABI 1 as first
 // released loads into this host, and one built against a later SDK (with fields this
 // host does not know) loads too, its extra fields ignored.
-TEST(Registry, PluginsOfOlderAndNewerStructSizesLoad) {
-    Registry r;
+TEST(Catalog, PluginsOfOlderAndNewerStructSizesLoad) {
+    Catalog r;
     r.load_dirs({kTestPlugins / "abi"});
     EXPECT_TRUE(r.refusals().empty()) << r.refusals().front().message();
     const Template* old_abi = r.find("old-abi");
@@ -125,8 +125,8 @@ TEST(Registry, PluginsOfOlderAndNewerStructSizesLoad) {
     EXPECT_EQ(new_abi->effective_options({}).at("level"), "3");
 }
 
-TEST(Registry, DuplicateTemplateNameIsRefused) {
-    Registry r;
+TEST(Catalog, DuplicateTemplateNameIsRefused) {
+    Catalog r;
     r.load_dirs({kBuiltin, kTestPlugins / "duplicate"});
     ASSERT_EQ(r.refusals().size(), 1u);
     EXPECT_NE(r.refusals()[0].reason.find("already provided by"), std::string::npos);
@@ -134,22 +134,22 @@ TEST(Registry, DuplicateTemplateNameIsRefused) {
     EXPECT_EQ(r.find("nginx")->version, "1.0");  // the first one found stays
 }
 
-TEST(Registry, SearchOrderDecidesWhichCopyWins) {
-    Registry r;
+TEST(Catalog, SearchOrderDecidesWhichCopyWins) {
+    Catalog r;
     r.load_dirs({kTestPlugins / "duplicate", kBuiltin});
     EXPECT_EQ(r.find("nginx")->version, "0.0");
     EXPECT_EQ(r.refusals().size(), 1u);
 }
 
-TEST(Registry, MissingDirectoryIsSkipped) {
-    Registry r;
+TEST(Catalog, MissingDirectoryIsSkipped) {
+    Catalog r;
     r.load_dirs({"/nonexistent/plugins", kTestPlugins / "external"});
     EXPECT_TRUE(r.refusals().empty());
     ASSERT_NE(r.find("hello"), nullptr);
     EXPECT_EQ(r.find("hello")->builds_on, std::vector<std::string>{"nginx"});
 }
 
-TEST(Registry, BuiltinDirsAreNextToTheExecutable) {
+TEST(Catalog, BuiltinDirsAreNextToTheExecutable) {
     auto dirs = builtin_dirs();
     ASSERT_EQ(dirs.size(), 2u);
     EXPECT_EQ(dirs[0].filename(), "plugins");

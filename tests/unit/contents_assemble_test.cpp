@@ -1,4 +1,4 @@
-#include "build/assemble.hpp"
+#include "contents/assemble.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include "util/error.hpp"
 #include "util/fs.hpp"
 
-namespace dmc::build {
+namespace dmc::contents {
 namespace {
 
 namespace fs = std::filesystem;
@@ -34,7 +34,7 @@ struct Fixture {
     Assembly run(std::vector<std::string> selection, bool tools = false, bool small = false,
                  std::vector<std::string> features = {}) {
         fs::create_directories(root);
-        AssemblyInput in{root, &manifest, std::move(selection), &configure, tools, small, features};
+        AssemblyInput in{root, &manifest, std::move(selection), &configure, Features::of(features, tools, small)};
         return assemble(in);
     }
 };
@@ -112,7 +112,7 @@ TEST(Assemble, SmallModeWritesADpkgDatabase) {
     Fixture f;
     f.file("/usr/bin/tool", "binary", "tool");
     f.file("/usr/share/doc/tool/copyright", "text", "tool");
-    auto sel = small_selection(f.manifest);
+    auto sel = whole_package_files(f.manifest);
     EXPECT_EQ(sel, std::vector<std::string>{"/usr/bin/tool"});
     auto a = f.run(sel, false, true);
     ASSERT_NE(find(a, "/var/lib/dpkg/status"), nullptr);
@@ -148,4 +148,4 @@ TEST(Assemble, PasswdAndGroupFiles) {
 }
 
 }  // namespace
-}  // namespace dmc::build
+}  // namespace dmc::contents

@@ -1,0 +1,54 @@
+#include "steps/context.hpp"
+
+#include "util/name.hpp"
+
+namespace fs = std::filesystem;
+
+namespace dmc::steps {
+
+Context::Context(const config::Settings& s, const plugin::Catalog& c,
+                 std::vector<std::string> args, std::vector<std::string> tmpls)
+    : settings(s), catalog(c), arguments(std::move(args)), templates(std::move(tmpls)) {}
+
+fs::path Context::work_dir(const std::string& tmpl, const std::string& arch) const {
+    return child_path(child_path(child_path(settings.build_dir, settings.dist), arch), tmpl);
+}
+
+fs::path Context::rootfs_dir(const std::string& tmpl, const std::string& arch) const {
+    return child_path(child_path(child_path(settings.rootfs_dir, settings.dist), arch), tmpl);
+}
+
+plugin::HookSettings Context::hook_settings(const plugin::Template& t, const std::string& arch,
+                                            const std::string& image) const {
+    plugin::HookSettings s{
+        {"template", t.name},
+        {"image_template", image},
+        {"arch", arch},
+        {"dist", settings.dist},
+        {"tools", settings.tools ? "1" : "0"},
+        {"mode", settings.small ? "small" : "micro"},
+        {"namespace", settings.ns},
+    };
+    for (const auto& [k, v] : t.effective_options(settings.template_options)) s["option." + k] = v;
+    // The options of every template of the image, so that one can build on another's.
+    for (const auto* member : catalog.composition(image))
+        for (const auto& [k, v] : member->effective_options(settings.template_options))
+            s["option." + member->name + "." + k] = v;
+    return s;
+}
+
+apt::Archive& Context::archive() {
+    if (!archive_) {
+        net::HttpOptions options;
+        options.parallel = settings.jobs;
+        options.retries = settings.retries;
+        options.retry_time_s = settings.retry_time;
+        options.stall_timeout_s = settings.stall_timeout;
+        options.progress = true;
+        http_ = std::make_unique<net::Http>(options);
+        archive_ = std::make_unique<apt::Archive>(settings, *http_);
+    }
+    return *archive_;
+}
+
+}  // namespace dmc::steps

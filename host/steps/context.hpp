@@ -1,0 +1,45 @@
+// What every step of a run works with: the settings, the loaded templates, where
+// each template and arch keeps its files, and the archive client, made on first use.
+// Each step keeps its output in the build directory, so a later run can resume
+// from any task (-b) in a new process.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "apt/archive.hpp"
+#include "config/settings.hpp"
+#include "net/http.hpp"
+#include "plugin/catalog.hpp"
+#include "plugin/hooks.hpp"
+
+namespace dmc::steps {
+
+class Context {
+public:
+    Context(const config::Settings& settings, const plugin::Catalog& catalog,
+            std::vector<std::string> arguments = {}, std::vector<std::string> templates = {});
+
+    const config::Settings& settings;
+    const plugin::Catalog& catalog;
+    const std::vector<std::string> arguments;  // the package names of `resolve`
+    const std::vector<std::string> templates;  // the run's templates, for update's report
+
+    // <builddir>/<dist>/<arch>/<template>: the steps' saved outputs.
+    std::filesystem::path work_dir(const std::string& tmpl, const std::string& arch) const;
+    // <rootfsdir>/<dist>/<arch>/<template>: the unpacked packages.
+    std::filesystem::path rootfs_dir(const std::string& tmpl, const std::string& arch) const;
+    // What the hooks of `t` read with setting(); `image` is the template whose image is
+    // built, which may be one that builds on `t`.
+    plugin::HookSettings hook_settings(const plugin::Template& t, const std::string& arch,
+                                       const std::string& image) const;
+    apt::Archive& archive();
+
+private:
+    std::unique_ptr<net::Http> http_;
+    std::unique_ptr<apt::Archive> archive_;
+};
+
+}  // namespace dmc::steps

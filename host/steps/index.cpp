@@ -1,0 +1,41 @@
+// The index step: the image index over the archs, and the layout's tags.
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+
+#include "image/oci.hpp"
+#include "steps/steps.hpp"
+#include "util/error.hpp"
+#include "util/fs.hpp"
+#include "util/name.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace dmc::steps {
+
+void index(Context& context, const tasks::Task& task) {
+    const auto& settings = context.settings;
+    std::vector<image::Descriptor> manifests;
+    for (const auto& arch : settings.archs) {
+        const fs::path file = context.work_dir(task.template_name, arch) / "pack.json";
+        std::error_code ec;
+        if (!fs::exists(file, ec))
+            throw Error("no " + task.template_name + " image for " + arch + " yet; run " +
+                        task.template_name + "." + arch + ".pack first (see -l)");
+        manifests.push_back(image::descriptor_from_json(json::parse(read_file(file)).at("manifest")));
+    }
+    const fs::path layout = child_path(settings.image_dir, task.template_name);
+    auto index = image::write_image_index(layout, manifests);
+    // The tag names the index over every arch; "<tag>-<arch>" names each image, for
+    // clients that cannot pick a platform out of an index (umoci).
+    std::map<std::string, image::Descriptor> refs{{settings.tag, index}};
+    for (std::size_t i = 0; i < manifests.size(); ++i)
+        refs[settings.tag + "-" + settings.archs[i]] = manifests[i];
+    image::write_layout_index(layout, refs);
+    std::cout << task.template_name << " " << layout.string() << ":" << settings.tag << " "
+              << index.digest << "\n";
+    std::cout.flush();
+}
+
+}  // namespace dmc::steps

@@ -1,0 +1,46 @@
+// The push step: the template's OCI layout in the image directory goes to the
+// registry given with -H (DMC_HOST, `registry`), tagged with the tag and the
+// main package's version; the pushed references are printed on stdout.
+#include "registry/push.hpp"
+
+#include <iostream>
+
+#include "steps/steps.hpp"
+#include "util/error.hpp"
+#include "util/name.hpp"
+
+namespace fs = std::filesystem;
+
+namespace dmc::steps {
+
+void push(Context& context, const tasks::Task& task) {
+    const auto& settings = context.settings;
+    if (settings.registry.empty())
+        throw UsageError("no registry to push " + task.template_name +
+                         " to; give one with -H host[:port][/namespace] or DMC_HOST");
+    const fs::path layout = child_path(settings.image_dir, task.template_name);
+    std::error_code ec;
+    if (!fs::is_regular_file(layout / "index.json", ec))
+        throw Error("no " + task.template_name + " image in " + layout.string() +
+                    "; build it first with dmc -t " + task.template_name);
+
+    registry::PushOptions options;
+    options.registry = settings.registry;
+    options.insecure = settings.insecure_registries;
+    options.ca_bundle = settings.registry_ca;
+    options.chunk_size = static_cast<std::uint64_t>(settings.registry_chunk_size);
+    options.parallel = settings.jobs;
+    options.retries = settings.registry_retries;
+    options.credentials.username = settings.registry_user;
+    options.credentials.password = settings.registry_password;
+    options.credentials.password_file = settings.registry_password_file;
+    options.mount_cache = settings.cache_dir / "registry-blobs.json";
+
+    const auto tags = registry::default_tags(layout, settings.tag, settings.tag);
+    for (const auto& ref :
+         registry::push_layout(options, layout, settings.tag, task.template_name, tags))
+        std::cout << ref << "\n";
+    std::cout.flush();
+}
+
+}  // namespace dmc::steps

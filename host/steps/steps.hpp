@@ -1,0 +1,37 @@
+// The steps of a run, one file each, named after the step (steps/<step>.cpp). Each
+// takes the run's context and its task; run_step dispatches on the task's step.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "apt/archive.hpp"
+#include "steps/context.hpp"
+#include "tasks/tasks.hpp"
+
+namespace dmc::steps {
+
+void run_step(Context& context, const tasks::Task& task);
+
+void make_dirs(Context& context, const tasks::Task& task);        // setup.cpp
+void refresh_indexes(Context& context, const tasks::Task& task);  // setup.cpp: setup, update
+void resolve(Context& context, const tasks::Task& task);          // resolve.cpp
+void prepare(Context& context, const tasks::Task& task);
+void rootfs(Context& context, const tasks::Task& task);
+void collect(Context& context, const tasks::Task& task);
+void configure(Context& context, const tasks::Task& task);
+void pack(Context& context, const tasks::Task& task);
+void index(Context& context, const tasks::Task& task);
+void push(Context& context, const tasks::Task& task);
+void remove(Context& context, const tasks::Task& task);           // run_step.cpp
+
+// The packages of a template for an arch, resolved from its saved prepare output
+// against the (refreshed) indexes; the answer is kept while its inputs stay the same.
+std::vector<apt::PackageRef> resolve_template(Context& context, const std::string& tmpl,
+                                              const std::string& arch, bool refresh);
+
+// A lock file: "name version" (or "name=version") per line; '#' comments.
+std::map<std::string, std::string> parse_lock_file(const std::string& text, const std::string& origin);
+
+}  // namespace dmc::steps
