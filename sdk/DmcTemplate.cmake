@@ -1,8 +1,10 @@
 # dmc_add_template(<name> SOURCES <src>... [OUTPUT_DIRECTORY <dir>] [INSTALL])
 #
 # Builds the template plugin dmc-template-<name>.so against dmc::sdk. Only the
-# entry symbol is exported. INSTALL puts it into <prefix>/lib/dmc/plugins, where
-# an installed dmc looks for plugins.
+# entry symbol is exported. INSTALL puts it into <prefix>/<libdir>/dmc/plugins,
+# where an installed dmc looks for plugins.
+include(GNUInstallDirs)
+
 function(dmc_add_template name)
   cmake_parse_arguments(ARG "INSTALL" "OUTPUT_DIRECTORY" "SOURCES" ${ARGN})
   if(NOT ARG_SOURCES)
@@ -20,6 +22,6 @@ function(dmc_add_template name)
     set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${ARG_OUTPUT_DIRECTORY})
   endif()
   if(ARG_INSTALL)
-    install(TARGETS ${target} LIBRARY DESTINATION lib/dmc/plugins)
+    install(TARGETS ${target} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/dmc/plugins)
   endif()
 endfunction()

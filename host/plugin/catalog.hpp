@@ -69,7 +69,7 @@ private:
 };
 
 // The plugin search order after --plugin-dir, DMC_PLUGIN_PATH and the config's
-// plugin_dirs: the build tree next to the executable, then <prefix>/lib/dmc/plugins.
+// plugin_dirs: the build tree next to the executable, then <prefix>/<libdir>/dmc/plugins.
 std::vector<std::filesystem::path> builtin_dirs();
 
 }  // namespace dmc::plugin

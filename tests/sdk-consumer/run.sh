@@ -12,6 +12,11 @@ cmake --install "$DMC_BINARY_DIR" --prefix "$stage" >/dev/null
     || fail "the SDK's CMake package was not installed"
 [ -f "$stage/include/dmc/sdk.hpp" ] || fail "the SDK headers were not installed"
 if grep -rq '#include "' "$stage/include/dmc"; then fail "the SDK includes host headers"; fi
+# The SDK package's major version is the plugin ABI of the host it was installed with.
+abi=$("$stage/bin/dmc" --version | sed -E 's/.*plugin ABI ([0-9]+).*/\1/')
+version_file=$(find "$stage" -name dmc-sdkConfigVersion.cmake | head -1)
+grep -qE "set\(PACKAGE_VERSION \"$abi\.[0-9]+\.[0-9]+\"\)" "$version_file" \
+    || fail "the SDK package version does not start with the plugin ABI $abi: $(grep 'PACKAGE_VERSION "' "$version_file")"
 
 cmake -S "$DMC_SOURCE_DIR/tests/sdk-consumer" -B "$work/build" -G Ninja \
     -DCMAKE_PREFIX_PATH="$stage" -DCMAKE_BUILD_TYPE=Release >"$work/configure.log" 2>&1 \
