@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "image/layout_reader.hpp"
 #include "image/oci.hpp"
 #include "log/log.hpp"
 #include "registry/client.hpp"
@@ -28,103 +29,14 @@ const std::string manifest_accept =
     "application/vnd.docker.distribution.manifest.list.v2+json, "
     "application/vnd.docker.distribution.manifest.v2+json";
 
-bool is_index(std::string_view mt) { return image::is_index_media_type(mt); }
-bool is_manifest(std::string_view mt) { return image::is_manifest_media_type(mt); }
-
-struct Blob {
-    std::string digest;
-    std::uint64_t size = 0;
-    fs::path path;
-};
-
-struct Document {
-    std::string digest;
-    std::string media_type;
-    std::string bytes;
-};
-
-// What one layout ref reaches: the documents children first, and the blobs.
-struct Content {
-    std::vector<Document> documents;
-    std::vector<Blob> blobs;
-    std::set<std::string> seen;
-};
+using Blob = image::LayoutBlob;
+using Document = image::LayoutDocument;
 
 // A thrown upload session that is worth starting over (the registry lost it,
 // or what it holds does not match).
 struct SessionLost : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
-
-json descriptor_of_ref(const fs::path& layout, const std::string& ref) {
-    const fs::path index_file = layout / "index.json";
-    std::error_code ec;
-    if (!fs::is_regular_file(index_file, ec))
-        throw Error("no image layout at " + layout.string() +
-                    " (no index.json); build the image "
-                    "first");
-    json index;
-    try {
-        index = json::parse(read_file(index_file));
-    } catch (const json::exception&) {
-        throw Error(index_file.string() + " is not valid JSON; build the image again");
-    }
-    std::string refs;
-    for (const auto& m : index.value("manifests", json::array())) {
-        const auto annotations = m.value("annotations", json::object());
-        const std::string name = annotations.value(std::string(image::ref_name_annotation), "");
-        if (name == ref) return m;
-        if (!name.empty()) refs += (refs.empty() ? "" : ", ") + name;
-    }
-    throw Error("the layout " + layout.string() + " has no image named '" + ref +
-                "' (it has: " + (refs.empty() ? "none" : refs) + "); build it first");
-}
-
-std::string read_document(const fs::path& layout, const json& desc) {
-    const std::string digest = desc.at("digest").get<std::string>();
-    const fs::path file = image::blob_path(layout, digest);
-    std::error_code ec;
-    if (!fs::is_regular_file(file, ec))
-        throw Error("the layout " + layout.string() + " lacks " + digest +
-                    "; build the image again");
-    std::string bytes = read_file(file);
-    if ("sha256:" + sha256_hex(bytes) != digest)
-        throw Error("the layout " + layout.string() + " holds a corrupt " + digest +
-                    "; build the image again");
-    return bytes;
-}
-
-void walk(const fs::path& layout, const json& desc, Content& content, int depth = 0) {
-    const std::string digest = desc.at("digest").get<std::string>();
-    if (!content.seen.insert(digest).second) return;
-    if (depth > 4) throw Error("the image index in " + layout.string() + " nests too deep");
-    std::string bytes = read_document(layout, desc);
-    const json doc = json::parse(bytes);
-    std::string mt = desc.value("mediaType", doc.value("mediaType", ""));
-    auto add_blob = [&](const json& d) {
-        Blob b;
-        b.digest = d.at("digest").get<std::string>();
-        b.size = d.at("size").get<std::uint64_t>();
-        if (!content.seen.insert(b.digest).second) return;
-        b.path = image::blob_path(layout, b.digest);
-        std::error_code ec;
-        const auto size = fs::file_size(b.path, ec);
-        if (ec || size != b.size)
-            throw Error("the layout " + layout.string() + " lacks " + b.digest + " (or it is " +
-                        "truncated); build the image again");
-        content.blobs.push_back(std::move(b));
-    };
-    if (is_index(mt)) {
-        for (const auto& m : doc.at("manifests")) walk(layout, m, content, depth + 1);
-    } else if (is_manifest(mt)) {
-        add_blob(doc.at("config"));
-        for (const auto& l : doc.value("layers", json::array())) add_blob(l);
-    } else {
-        throw Error("cannot push " + digest + " of media type '" + mt + "' from " +
-                    layout.string());
-    }
-    content.documents.push_back({digest, mt, std::move(bytes)});
-}
 
 std::string with_query(const std::string& url, const std::string& query) {
     return url + (url.find('?') == std::string::npos ? "?" : "&") + query;
@@ -374,24 +286,9 @@ void save_sources(const fs::path& file, Sources sources, const std::vector<Blob>
 std::vector<std::string> default_tags(const fs::path& layout, const std::string& layout_ref,
                                       const std::string& tag) {
     std::vector<std::string> tags{tag};
-    json desc = descriptor_of_ref(layout, layout_ref);
-    for (int depth = 0; depth < 4; ++depth) {
-        const json doc = json::parse(read_document(layout, desc));
-        const std::string mt = desc.value("mediaType", doc.value("mediaType", ""));
-        if (is_index(mt) && !doc.value("manifests", json::array()).empty()) {
-            desc = doc["manifests"][0];
-            continue;
-        }
-        if (!is_manifest(mt)) break;
-        const json config = json::parse(read_document(layout, doc.at("config")));
-        const std::string version = config.value("config", json::object())
-                                        .value("Labels", json::object())
-                                        .value("org.opencontainers.image.version", "");
-        const std::string version_tag = tag_of_version(version);
-        if (!version_tag.empty() && valid_tag(version_tag) && version_tag != tag)
-            tags.push_back(version_tag);
-        break;
-    }
+    const std::string version_tag =
+        tag_of_version(image::config_label(layout, layout_ref, "org.opencontainers.image.version"));
+    if (!version_tag.empty() && valid_tag(version_tag) && version_tag != tag) tags.push_back(version_tag);
     return tags;
 }
 
@@ -406,8 +303,7 @@ std::vector<std::string> push_layout(const PushOptions& options, const fs::path&
             throw UsageError("'" + t + "' is not a valid tag ([A-Za-z0-9_][A-Za-z0-9._-]{0,127})");
     if (tags.empty()) throw UsageError("nothing to push " + name + " as: no tag");
 
-    Content content;
-    walk(layout, descriptor_of_ref(layout, layout_ref), content);
+    const image::LayoutContent content = image::read_content(layout, layout_ref);
     const Document& root = content.documents.back();
 
     ClientOptions co;
