@@ -22,105 +22,7 @@ namespace fs = std::filesystem;
 namespace dmc::net {
 namespace {
 
-struct CurlGlobal {
-    CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
-    ~CurlGlobal() { curl_global_cleanup(); }
-};
-
-void ensure_global() { static CurlGlobal global; }
-
-}  // namespace
-
-std::chrono::milliseconds backoff(long first_ms, int attempt) {
-    return std::chrono::milliseconds(std::min(first_ms << std::min(attempt, 6), 30000L));
-}
-
-bool transient_status(long status) {
-    return status == 408 || status == 429 || (status >= 500 && status != 501 && status != 505);
-}
-
-bool transient_code(int curl_code) {
-    const auto code = static_cast<CURLcode>(curl_code);
-    switch (code) {
-        case CURLE_COULDNT_CONNECT:
-        case CURLE_OPERATION_TIMEDOUT:
-        case CURLE_PARTIAL_FILE:
-        case CURLE_RECV_ERROR:
-        case CURLE_SEND_ERROR:
-        case CURLE_GOT_NOTHING:
-        case CURLE_HTTP2:
-        case CURLE_HTTP2_STREAM:
-        case CURLE_COULDNT_RESOLVE_HOST:
-            return true;
-        default:
-            return false;
-    }
-}
-
-bool may_retry(const HttpOptions& o, int attempt, std::chrono::steady_clock::duration elapsed) {
-    return attempt < o.retries &&
-           elapsed + backoff(o.backoff_ms, attempt) < std::chrono::seconds(o.retry_time_s);
-}
-
-namespace {
-
 using Clock = std::chrono::steady_clock;
-
-// Watches one attempt through libcurl's progress callback, which runs about once a
-// second even when nothing arrives: a notice when the server keeps dmc waiting, and
-// the end of the attempt when it has sent nothing for stall_timeout_s.
-struct StallWatch {
-    const HttpOptions* options = nullptr;
-    std::string url;
-    Clock::time_point last = Clock::now();
-    curl_off_t seen = -1;
-    bool noticed = false;
-    bool stalled = false;
-};
-
-int watch_progress(void* user, curl_off_t, curl_off_t dlnow, curl_off_t, curl_off_t ulnow) {
-    auto* w = static_cast<StallWatch*>(user);
-    const curl_off_t moved = dlnow + ulnow;
-    const auto now = Clock::now();
-    if (moved != w->seen) {
-        w->seen = moved;
-        w->last = now;
-        return 0;
-    }
-    const auto quiet = now - w->last;
-    // The notice comes after a few seconds, and well before the attempt is given up.
-    const auto notice_after = std::min<long>(w->options->stall_notice_ms, w->options->stall_timeout_s * 500);
-    if (!w->noticed && quiet >= std::chrono::milliseconds(notice_after)) {
-        w->noticed = true;
-        log::notice("waiting for " + redact_credentials(origin_of(w->url)) + ": nothing received for " +
-                    std::to_string(std::chrono::duration_cast<std::chrono::seconds>(quiet).count()) +
-                    " s (giving up after " + std::to_string(w->options->stall_timeout_s) +
-                    " s, retrying for " + std::to_string(w->options->retry_time_s) + " s in all)");
-    }
-    if (quiet >= std::chrono::seconds(w->options->stall_timeout_s)) {
-        w->stalled = true;
-        return 1;  // CURLE_ABORTED_BY_CALLBACK
-    }
-    return 0;
-}
-
-void watch(CURL* h, StallWatch& w, const HttpOptions& o, const std::string& url) {
-    const bool noticed = w.noticed && w.url == url;  // one notice a file, not one an attempt
-    w = StallWatch{};
-    w.noticed = noticed;
-    w.options = &o;
-    w.url = url;
-    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, watch_progress);
-    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &w);
-}
-
-// Why an attempt failed, in words; a stall is named as such.
-std::string failure_of(CURLcode code, long status, const StallWatch& w, const char* errbuf) {
-    if (w.stalled) return "nothing received for " + std::to_string(w.options->stall_timeout_s) + " s";
-    if (code != CURLE_OK) return errbuf != nullptr && errbuf[0] ? errbuf : curl_easy_strerror(code);
-    return "HTTP " + std::to_string(status);
-}
 
 std::string seconds_since(Clock::time_point start) {
     char buf[32];
@@ -134,17 +36,9 @@ std::string attempts_text(int attempt, Clock::time_point start) {
 }
 
 void configure_handle(CURL* h, const HttpOptions& o, void* share) {
+    set_common_options(h, o.transfer);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, o.stall_timeout_s);
-    // Only what dmc means to speak, also after a redirect; anything else fails at once.
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https,file");
-    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "dmc/" DMC_VERSION);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (!o.ca_bundle.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, o.ca_bundle.c_str());
     curl_easy_setopt(h, CURLOPT_SHARE, share);
 }
 
@@ -185,14 +79,8 @@ std::string human_bytes(double bytes) {
 
 }  // namespace
 
-std::string origin_of(const std::string& url) {
-    auto scheme_end = url.find("://");
-    if (scheme_end == std::string::npos) return "";
-    return lower(url.substr(0, url.find('/', scheme_end + 3)));
-}
-
 Http::Http(HttpOptions options) : options_(std::move(options)) {
-    ensure_global();
+    ensure_curl_global();
     CURLSH* share = curl_share_init();
     curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
@@ -202,8 +90,8 @@ Http::Http(HttpOptions options) : options_(std::move(options)) {
 Http::~Http() { curl_share_cleanup(static_cast<CURLSH*>(share_)); }
 
 std::optional<std::string> Http::get(const std::string& url) {
-    CURL* h = curl_easy_init();
-    if (h == nullptr) throw Error("cannot initialise libcurl");
+    EasyHandle handle = make_easy();
+    CURL* h = handle.get();
     std::string body;
     long status = 0;
     CURLcode code = CURLE_OK;
@@ -216,7 +104,7 @@ std::optional<std::string> Http::get(const std::string& url) {
         errbuf[0] = 0;
         curl_easy_reset(h);
         configure_handle(h, options_, share_);
-        watch(h, stall, options_, url);
+        stall.attach(h, options_.transfer, url);
         curl_easy_setopt(h, CURLOPT_URL, url.c_str());
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, append_to_string);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
@@ -226,16 +114,16 @@ std::optional<std::string> Http::get(const std::string& url) {
         ++transfers_;
         bytes_ += body.size();
         const bool transient =
-            stall.stalled || (code != CURLE_OK ? transient_code(code) : transient_status(status));
-        if (!transient || !may_retry(options_, attempt, Clock::now() - started)) break;
-        log::detail("retrying " + url + " (" + failure_of(code, status, stall, errbuf) + ")");
-        std::this_thread::sleep_for(backoff(options_.backoff_ms, attempt));
+            stall.stalled() || (code != CURLE_OK ? transient_code(code) : transient_status(status));
+        const auto pause = options_.retry.pause(attempt);
+        if (!transient || !options_.retry.allows(attempt, Clock::now() - started, pause)) break;
+        log::detail("retrying " + url + " (" + stall.failure(code, status, errbuf) + ")");
+        std::this_thread::sleep_for(pause);
     }
-    curl_easy_cleanup(h);
     if (code == CURLE_FILE_COULDNT_READ_FILE) return std::nullopt;  // file:// that does not exist
     if (code == CURLE_OK && (status == 404 || status == 410)) return std::nullopt;
     if (code != CURLE_OK || status >= 400)
-        throw Error("cannot fetch " + url + ": " + failure_of(code, status, stall, errbuf) +
+        throw Error("cannot fetch " + url + ": " + stall.failure(code, status, errbuf) +
                     attempts_text(attempt, started));
     return body;
 }
@@ -271,9 +159,10 @@ void Http::fetch(const std::vector<Download>& downloads) {
         if (tr->file == nullptr)
             throw Error("cannot write " + tr->part.string() + ": " + std::strerror(errno));
         tr->handle = curl_easy_init();
+        if (tr->handle == nullptr) throw Error("cannot initialise libcurl");
         if (tr->first_started == Clock::time_point{}) tr->first_started = Clock::now();
         configure_handle(tr->handle, options_, share_);
-        watch(tr->handle, tr->stall, options_, tr->download->url);
+        tr->stall.attach(tr->handle, options_.transfer, tr->download->url);
         curl_easy_setopt(tr->handle, CURLOPT_URL, tr->download->url.c_str());
         curl_easy_setopt(tr->handle, CURLOPT_WRITEFUNCTION, write_to_file);
         curl_easy_setopt(tr->handle, CURLOPT_WRITEDATA, tr);
@@ -304,8 +193,8 @@ void Http::fetch(const std::vector<Download>& downloads) {
             return "cannot resume";
         }
         if (code != CURLE_OK || status >= 400) {
-            std::string why = failure_of(code, status, tr->stall, nullptr);
-            if (tr->stall.stalled || (code != CURLE_OK && transient_code(code)) ||
+            std::string why = tr->stall.failure(code, status, nullptr);
+            if (tr->stall.stalled() || (code != CURLE_OK && transient_code(code)) ||
                 (code == CURLE_OK && transient_status(status)))
                 return why;
             fs::remove(tr->part, ec);
@@ -359,7 +248,8 @@ void Http::fetch(const std::vector<Download>& downloads) {
                 tr->handle = nullptr;
                 active.erase(std::find(active.begin(), active.end(), tr));
                 if (!retry.empty()) {
-                    if (!may_retry(options_, tr->attempt, Clock::now() - tr->first_started)) {
+                    const auto pause = options_.retry.pause(tr->attempt);
+                    if (!options_.retry.allows(tr->attempt, Clock::now() - tr->first_started, pause)) {
                         if (first_error.empty())
                             first_error = "cannot fetch " + tr->download->url + ": " + retry +
                                           attempts_text(tr->attempt, tr->first_started);
@@ -368,10 +258,8 @@ void Http::fetch(const std::vector<Download>& downloads) {
                         Transfer again{tr->download};
                         again.attempt = tr->attempt + 1;
                         again.first_started = tr->first_started;
-                        again.stall.noticed = tr->stall.noticed;
-                        again.stall.url = tr->stall.url;
-                        again.not_before = std::chrono::steady_clock::now() +
-                                           backoff(options_.backoff_ms, tr->attempt);
+                        again.stall = tr->stall;  // one notice a file
+                        again.not_before = Clock::now() + pause;
                         waiting.push_back(std::move(again));
                     }
                 }

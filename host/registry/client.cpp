@@ -20,14 +20,6 @@ using nlohmann::json;
 namespace dmc::registry {
 namespace {
 
-void ensure_curl() {
-    static const bool done = [] {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        return true;
-    }();
-    (void)done;
-}
-
 std::string trim(std::string s) {
     while (!s.empty() &&
            (s.back() == '\r' || s.back() == '\n' || s.back() == ' ' || s.back() == '\t'))
@@ -114,6 +106,7 @@ std::string Reply::header(const std::string& name) const {
 }
 
 bool transient(const Reply& r) {
+    if (r.stalled) return true;
     return r.curl_code == CURLE_OK ? net::transient_status(r.status)
                                    : net::transient_code(r.curl_code);
 }
@@ -146,32 +139,28 @@ std::string authorization_for(const std::string& url, const std::string& origin_
 }
 
 Client::Client(ClientOptions options) : options_(std::move(options)) {
-    ensure_curl();
+    net::ensure_curl_global();
     base_ = (options_.registry.scheme.empty() ? "https" : options_.registry.scheme) + "://" +
             options_.registry.endpoint;
 }
 
-Client::~Client() {
-    for (void* h : handles_) curl_easy_cleanup(static_cast<CURL*>(h));
-}
+Client::~Client() = default;
 
-void* Client::acquire() {
+net::EasyHandle Client::acquire() {
     {
         std::lock_guard lock(mutex_);
         if (!handles_.empty()) {
-            void* h = handles_.back();
+            net::EasyHandle h = std::move(handles_.back());
             handles_.pop_back();
             return h;
         }
     }
-    CURL* h = curl_easy_init();
-    if (h == nullptr) throw Error("cannot initialise libcurl");
-    return h;
+    return net::make_easy();
 }
 
-void Client::release(void* handle) {
+void Client::release(net::EasyHandle handle) {
     std::lock_guard lock(mutex_);
-    handles_.push_back(handle);
+    handles_.push_back(std::move(handle));
 }
 
 Reply Client::perform(const Request& request, const std::string& authorization,
@@ -197,29 +186,19 @@ Reply Client::perform(const Request& request, const std::string& authorization,
         Reply reply;
         reply.url = url;
         Exchange x{&reply, body, fd, 0};
-        CURL* h = static_cast<CURL*>(acquire());
+        net::EasyHandle handle = acquire();
+        CURL* h = handle.get();
         curl_easy_reset(h);
         char errbuf[CURL_ERROR_SIZE] = {0};
+        net::TransferOptions transfer;
+        transfer.ca_bundle = options_.ca_bundle;
+        transfer.verify_tls = !probe;
+        transfer.stall_timeout_s = options_.stall_timeout_s;
+        net::set_common_options(h, transfer);
+        net::StallWatch stall;
+        stall.attach(h, transfer, url);
         curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION,
-                         0L);  // followed below, without credentials elsewhere
-        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_s);
-        curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, options_.low_speed_time_s);
-        curl_easy_setopt(h, CURLOPT_USERAGENT, "dmc/" DMC_VERSION);
-        if (probe) {
-            curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-            curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-            curl_easy_setopt(h, CURLOPT_CAINFO, nullptr);
-            curl_easy_setopt(h, CURLOPT_CAPATH, nullptr);
-        } else {
-            curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-            curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-            if (!options_.ca_bundle.empty())
-                curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_bundle.c_str());
-        }
+        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);  // followed below, without credentials elsewhere
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
         curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
@@ -241,26 +220,29 @@ Reply Client::perform(const Request& request, const std::string& authorization,
             curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
             curl_easy_setopt(h, CURLOPT_SEEKDATA, &x);
         }
-        curl_slist* headers = nullptr;
-        // No "Expect: 100-continue": it costs a round trip (or a second) per upload.
-        headers = curl_slist_append(headers, "Expect:");
-        for (const auto& hdr : request.headers) headers = curl_slist_append(headers, hdr.c_str());
-        const std::string auth = authorization_for(url, credential_origin, authorization);
-        std::string auth_header;
-        if (!auth.empty()) {
-            auth_header = "Authorization: " + auth;
-            headers = curl_slist_append(headers, auth_header.c_str());
+        CURLcode code = CURLE_OK;
+        {
+            net::HeaderList headers;
+            // No "Expect: 100-continue": it costs a round trip (or a second) per upload.
+            headers.add("Expect:");
+            for (const auto& hdr : request.headers) headers.add(hdr);
+            const std::string auth = authorization_for(url, credential_origin, authorization);
+            std::string auth_header;
+            if (!auth.empty()) {
+                auth_header = "Authorization: " + auth;
+                headers.add(auth_header);
+            }
+            curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+            code = curl_easy_perform(h);
+            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply.status);
+            curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
+            if (!auth_header.empty()) std::fill(auth_header.begin(), auth_header.end(), '\0');
         }
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-        const CURLcode code = curl_easy_perform(h);
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply.status);
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
-        curl_slist_free_all(headers);
-        if (!auth_header.empty()) std::fill(auth_header.begin(), auth_header.end(), '\0');
-        release(h);
+        release(std::move(handle));
         ++requests_;
         reply.curl_code = static_cast<int>(code);
-        if (code != CURLE_OK) reply.error = errbuf[0] ? errbuf : curl_easy_strerror(code);
+        if (code != CURLE_OK) reply.error = stall.failure(code, reply.status, errbuf);
+        reply.stalled = stall.stalled();
         log_line(log::Level::detail,
                  method + " " + without_query(url) + ": " +
                      (code != CURLE_OK ? reply.error : std::to_string(reply.status)));
@@ -277,22 +259,25 @@ Reply Client::perform(const Request& request, const std::string& authorization,
 
 Reply Client::send_with_retries(const Request& request, const std::string& authorization,
                                 const std::string& credential_origin) {
+    const auto started = std::chrono::steady_clock::now();
     for (int attempt = 0;; ++attempt) {
         Reply reply = perform(request, authorization, credential_origin);
-        if (!transient(reply) || attempt >= options_.retries) return reply;
-        long delay = options_.backoff_ms << attempt;
+        if (!transient(reply)) return reply;
+        auto delay = options_.retry.pause(attempt);
         if (reply.status == 429 || reply.status == 503) {
+            // The registry's own Retry-After, up to a minute, when it asks for longer.
             const std::string after = reply.header("retry-after");
             if (!after.empty() && after.find_first_not_of("0123456789") == std::string::npos &&
                 after.size() < 4)
-                delay = std::max(delay, std::min(std::stol(after) * 1000, 60000L));
+                delay = std::max(delay, std::chrono::milliseconds(std::min(std::stol(after) * 1000, 60000L)));
         }
+        if (!options_.retry.allows(attempt, std::chrono::steady_clock::now() - started, delay)) return reply;
         log_line(
             log::Level::info,
             "retrying " + request.method + " " +
                 without_query(request.url.starts_with("/") ? base_ + request.url : request.url) +
-                " in " + std::to_string(delay) + " ms: " + describe(reply));
-        std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+                " in " + std::to_string(delay.count()) + " ms: " + describe(reply));
+        std::this_thread::sleep_for(delay);
     }
 }
 
@@ -479,7 +464,7 @@ void Client::ping() {
     if (reply.curl_code != 0)
         throw Error("cannot reach registry " + r.host + " at " + base_ + ": " + reply.error +
                     (transient(reply)
-                         ? " (gave up after " + std::to_string(options_.retries + 1) + " attempts)"
+                         ? " (gave up after " + std::to_string(options_.retry.retries + 1) + " attempts)"
                          : ""));
     if (reply.status == 401) {
         learn(reply);
@@ -490,7 +475,7 @@ void Client::ping() {
         log_line(log::Level::detail, "registry " + r.host + " at " + base_ + ": anonymous");
     } else if (transient(reply)) {
         throw Error("registry " + r.host + " keeps failing: " + describe(reply) +
-                    " (gave up after " + std::to_string(options_.retries + 1) + " attempts)");
+                    " (gave up after " + std::to_string(options_.retry.retries + 1) + " attempts)");
     } else {
         throw Error(base_ + "/v2/ does not answer as a registry (" + describe(reply) +
                     "); check the registry given with -H");

@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "log/log.hpp"
+#include "net/curl.hpp"
+#include "net/retry.hpp"
 #include "registry/auth.hpp"
 #include "registry/reference.hpp"
 
@@ -26,10 +28,8 @@ struct ClientOptions {
     std::vector<std::string> insecure;       // registries allowed plain HTTP
     std::string ca_bundle;                   // extra CA file; TLS is always verified
     std::optional<Credentials> credentials;  // nullopt: anonymous
-    int retries = 4;                         // extra attempts after a transient failure
-    long backoff_ms = 500;                   // first pause; doubles each attempt
-    long connect_timeout_s = 15;
-    long low_speed_time_s = 60;  // abort a transfer stalled this long
+    net::RetryPolicy retry;                  // the archive's rule, with Retry-After on top
+    long stall_timeout_s = 60;               // an upload or answer without progress this long fails
 };
 
 // A request body: in memory, or `length` bytes of `file` from `offset`.
@@ -56,6 +56,7 @@ struct Reply {
     std::map<std::string, std::string> headers;  // lower-cased names; repeats joined by ", "
     std::string body;
     std::string url;  // the URL that answered, after redirects
+    bool stalled = false;  // given up: nothing moved for stall_timeout_s
     std::string header(const std::string& name) const;
     bool ok() const { return curl_code == 0 && status >= 200 && status < 300; }
 };
@@ -112,15 +113,15 @@ class Client {
     void learn(const Reply& reply);
     std::string fetch_token(const Challenge& challenge, const std::vector<std::string>& scopes);
     [[noreturn]] void refused(const Reply& reply) const;
-    void* acquire();
-    void release(void* handle);
+    net::EasyHandle acquire();
+    void release(net::EasyHandle handle);
 
     ClientOptions options_;
     std::string base_;  // scheme://endpoint
     std::atomic<std::uint64_t> requests_{0};
 
     std::mutex mutex_;                    // guards what follows
-    std::vector<void*> handles_;          // idle curl handles, for connection reuse
+    std::vector<net::EasyHandle> handles_;  // idle curl handles, for connection reuse
     std::optional<Challenge> challenge_;  // how the registry wants to be authenticated
     struct CachedToken {
         std::string token;

@@ -310,8 +310,8 @@ std::vector<std::string> push_layout(const PushOptions& options, const fs::path&
     co.registry = registry;
     co.insecure = options.insecure;
     co.ca_bundle = options.ca_bundle;
-    co.retries = options.retries;
-    co.backoff_ms = options.backoff_ms;
+    co.retry.retries = options.retries;
+    co.retry.backoff_ms = options.backoff_ms;
     co.credentials = find_credentials(options.credentials, registry);
     Client client(co);
     client.ping();

@@ -41,9 +41,9 @@ apt::Archive& Context::archive() {
     if (!archive_) {
         net::HttpOptions options;
         options.parallel = settings.jobs;
-        options.retries = settings.retries;
-        options.retry_time_s = settings.retry_time;
-        options.stall_timeout_s = settings.stall_timeout;
+        options.retry.retries = settings.retries;
+        options.retry.retry_time_s = settings.retry_time;
+        options.transfer.stall_timeout_s = settings.stall_timeout;
         options.progress = true;
         http_ = std::make_unique<net::Http>(options);
         archive_ = std::make_unique<apt::Archive>(settings, *http_);

@@ -68,8 +68,8 @@ TEST(RegistryClient, HeadersAreCaseInsensitive) {
 TEST(RegistryClient, AnUnreachableRegistryIsOneClearError) {
     ClientOptions o;
     o.registry = parse_registry("127.0.0.1:1");  // nothing listens on port 1
-    o.retries = 1;
-    o.backoff_ms = 1;
+    o.retry.retries = 1;
+    o.retry.backoff_ms = 1;
     Client client(o);
     try {
         client.ping();
