@@ -94,11 +94,23 @@ std::string md5_of_file(const fs::path& file) {
 std::string passwd_file(const std::vector<plugin::UserSpec>& users) {
     std::ostringstream out;
     out << "root:x:0:0:root:/root:/usr/sbin/nologin\n";
-    for (const auto& u : users)
-        if (u.name != "root" && u.name != "nobody")
-            out << u.name << ":x:" << u.uid << ":" << u.gid << ":" << u.name << ":"
-                << (u.home.empty() ? "/nonexistent" : u.home) << ":"
-                << (u.shell.empty() ? "/usr/sbin/nologin" : u.shell) << "\n";
+    // Templates of one image may declare the same user (adminer's php and nginx both
+    // run as www-data): it is written once, and two different declarations are an error.
+    std::map<std::string, const plugin::UserSpec*> written;
+    for (const auto& u : users) {
+        if (u.name == "root" || u.name == "nobody") continue;
+        if (auto [it, fresh] = written.emplace(u.name, &u); !fresh) {
+            const auto& first = *it->second;
+            if (first.uid != u.uid || first.gid != u.gid || first.home != u.home || first.shell != u.shell)
+                throw Error("the user " + u.name + " is declared twice, differently (" +
+                            std::to_string(first.uid) + ":" + std::to_string(first.gid) + " and " +
+                            std::to_string(u.uid) + ":" + std::to_string(u.gid) + ")");
+            continue;
+        }
+        out << u.name << ":x:" << u.uid << ":" << u.gid << ":" << u.name << ":"
+            << (u.home.empty() ? "/nonexistent" : u.home) << ":"
+            << (u.shell.empty() ? "/usr/sbin/nologin" : u.shell) << "\n";
+    }
     out << "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n";
     return out.str();
 }
@@ -108,8 +120,13 @@ std::string group_file(const std::vector<plugin::GroupSpec>& groups,
     std::ostringstream out;
     out << "root:x:0:\n";
     std::set<std::string> written{"root", "nogroup"};
-    for (const auto& g : groups)
+    std::map<std::string, std::uint32_t> gids;
+    for (const auto& g : groups) {
+        if (auto [it, fresh] = gids.emplace(g.name, g.gid); !fresh && it->second != g.gid)
+            throw Error("the group " + g.name + " is declared twice, with the ids " +
+                        std::to_string(it->second) + " and " + std::to_string(g.gid));
         if (written.insert(g.name).second) out << g.name << ":x:" << g.gid << ":\n";
+    }
     // A user's primary group must exist for lookups by gid.
     for (const auto& u : users)
         if (written.insert(u.name).second &&

@@ -35,6 +35,7 @@ std::vector<std::string> Features::packages() const {
     std::vector<std::string> out = wanted;  // ca-certificates and tzdata are packages
     if (tools) out.push_back("busybox-static");
     out.push_back("base-files");
+    out.push_back("base-passwd");
     return out;
 }
 

@@ -6,8 +6,6 @@
 
 namespace {
 
-constexpr std::uint32_t kWwwData = 33;
-
 // Extension packages besides php-common's (ctype, pdo, ...); session and json
 // are built into PHP itself.
 const char* const kExtensionPackages[] = {"mysql", "opcache", "mbstring", "xml",
@@ -88,15 +86,12 @@ public:
     void configure(dmc::sdk::Configure& c) override {
         const std::string v = php_version(c);
         const std::string etc = "/etc/php/" + v;
-        c.group("www-data", kWwwData);
-        c.user("www-data", kWwwData, kWwwData, "/var/www");
+        const auto www = c.system_user("www-data");
 
         // What the maintainer scripts would do: php.ini from the production
         // template, and every module enabled as phpenmod does.
-        auto ini = c.read("/usr/lib/php/" + v + "/php.ini-production");
-        if (!ini) throw std::runtime_error("php" + v + "-common ships no php.ini-production");
-        c.file(etc + "/fpm/php.ini", *ini);
-        c.file(etc + "/cli/php.ini", *ini);
+        for (const char* sapi : {"fpm", "cli"})
+            c.copy("/usr/lib/php/" + v + "/php.ini-production", etc + "/" + sapi + "/php.ini");
         const auto modules = c.glob("/usr/share/php" + v + "-*/*/*.ini");
         if (modules.empty()) throw std::runtime_error("no PHP module ini files in the rootfs");
         for (const auto& path : modules) {
@@ -115,9 +110,9 @@ public:
         // The alternatives symlinks update-alternatives would make.
         c.symlink("php" + v, "/usr/bin/php");
         c.symlink("php-fpm" + v, "/usr/sbin/php-fpm");
-        c.dir("/var/www/html", 0755, kWwwData, kWwwData);
-        c.dir("/run/php", 0755, kWwwData, kWwwData);
-        c.dir("/var/lib/php/sessions", 01733, kWwwData, kWwwData);
+        c.dir("/var/www/html", 0755, www.uid, www.gid);
+        c.dir("/run/php", 0755, www.uid, www.gid);
+        c.dir("/var/lib/php/sessions", 01733, www.uid, www.gid);
 
         c.entrypoint({"/usr/sbin/php-fpm" + v, "--nodaemonize", "--force-stderr"});
         c.run_as("www-data");

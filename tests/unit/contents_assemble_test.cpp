@@ -147,5 +147,17 @@ TEST(Assemble, PasswdAndGroupFiles) {
     EXPECT_EQ(group_file({}, {{"app", 900, 900, "", ""}}), "root:x:0:\napp:x:900:\nnogroup:x:65534:\n");
 }
 
+TEST(Assemble, AUserDeclaredByTwoTemplatesIsWrittenOnce) {
+    const plugin::UserSpec www{"www-data", 33, 33, "/var/www", "/usr/sbin/nologin"};
+    const std::string passwd = passwd_file({www, www});
+    EXPECT_EQ(passwd.find("www-data"), passwd.rfind("www-data:x")) << passwd;
+    const std::string group = group_file({{"www-data", 33}, {"www-data", 33}}, {www, www});
+    EXPECT_EQ(group, "root:x:0:\nwww-data:x:33:\nnogroup:x:65534:\n");
+    plugin::UserSpec other = www;
+    other.uid = 34;
+    EXPECT_THROW(passwd_file({www, other}), Error);
+    EXPECT_THROW(group_file({{"www-data", 33}, {"www-data", 34}}, {}), Error);
+}
+
 }  // namespace
 }  // namespace dmc::contents

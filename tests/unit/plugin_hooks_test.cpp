@@ -7,6 +7,12 @@
 namespace dmc::plugin {
 namespace {
 
+const char* const kPasswdMaster = "/usr/share/base-passwd/passwd.master";
+const char* const kBasePasswd =
+    "root:*:0:0:root:/root:/bin/bash\n"
+    "www-data:*:33:33:www-data:/var/www:/usr/sbin/nologin\n"
+    "nobody:*:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n";
+
 const Template& hello() {
     static Catalog r;
     static bool loaded = false;
@@ -93,7 +99,9 @@ TEST(Hooks, BuiltinPhpRefusesABadVersionOption) {
 TEST(Hooks, BuiltinPhpKeepsPhpFpmOnLoopbackInsideAnotherImage) {
     Catalog reg;
     reg.load_dirs({DMC_BUILTIN_PLUGIN_DIR});
-    RootfsReader reader = [](const std::string&) { return std::optional<std::string>("x"); };
+    RootfsReader reader = [](const std::string& path) {
+        return std::optional<std::string>(path == kPasswdMaster ? kBasePasswd : "x");
+    };
     RootfsLister lister = [](const std::string&) {
         return std::vector<std::string>{"/usr/share/php8.4-common/common/ctype.ini"};
     };
@@ -115,9 +123,16 @@ TEST(Hooks, BuiltinNginxReadsTheRootfs) {
     ConfigureResult r;
     RootfsReader reader = [](const std::string& path) -> std::optional<std::string> {
         if (path == "/usr/share/nginx/html/index.html") return "<h1>Welcome</h1>";
+        if (path == kPasswdMaster) return kBasePasswd;
         return std::nullopt;
     };
     run_configure(*reg.find("nginx"), {}, reader, r);
+    // www-data with base-passwd's ids, not numbers of the template's own.
+    ASSERT_EQ(r.users.size(), 1u);
+    EXPECT_EQ(r.users[0].uid, 33u);
+    EXPECT_EQ(r.users[0].home, "/var/www");
+    ASSERT_EQ(r.groups.size(), 1u);
+    EXPECT_EQ(r.groups[0].gid, 33u);
     bool page = false;
     for (const auto& f : r.files)
         if (f.path == "/var/www/html/index.nginx-debian.html" && f.data == "<h1>Welcome</h1>") page = true;

@@ -19,6 +19,8 @@
 #include <exception>
 #include <initializer_list>
 #include <optional>
+#include <stdexcept>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -102,9 +104,62 @@ private:
     const dmc_collect_ctx* ctx_;
 };
 
+// `text` with every placeholder replaced: substitute(script, {{"@UID@", "999"}}).
+inline std::string substitute(std::string text,
+                              std::initializer_list<std::pair<std::string_view, std::string_view>> values) {
+    for (const auto& [from, to] : values)
+        for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size()))
+            text.replace(pos, from.size(), to);
+    return text;
+}
+
+// A user of the image, with its ids.
+struct User {
+    std::string name;
+    std::uint32_t uid = 0, gid = 0;
+    std::string home, shell;
+};
+
 class Configure : public Context {
 public:
     explicit Configure(const dmc_configure_ctx* ctx) : Context(ctx->host), ctx_(ctx) {}
+
+    // A file of the packages copied to another path of the image. Throws, naming
+    // the file, when the packages do not ship it.
+    void copy(const std::string& from, const std::string& to, std::uint32_t mode = 0644) {
+        auto data = read(from);
+        if (!data) throw std::runtime_error("the packages ship no " + from + " (wanted for " + to + ")");
+        file(to, *data, mode);
+    }
+
+    // A system user and its group with the fixed ids Debian gives them in
+    // base-passwd (www-data is 33:33), added to the image. Throws when base-passwd
+    // does not know the name: such users (mysql, say) get ids from the template.
+    User system_user(const std::string& name) {
+        const std::string master = "/usr/share/base-passwd/passwd.master";
+        auto passwd = read(master);
+        if (!passwd) throw std::runtime_error("the rootfs has no " + master + " (package base-passwd)");
+        std::string_view rest = *passwd;
+        while (!rest.empty()) {
+            const auto end = rest.find('\n');
+            std::string_view line = rest.substr(0, end);
+            rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+            std::vector<std::string> fields;
+            for (std::size_t at = 0;;) {
+                const auto colon = line.find(':', at);
+                fields.emplace_back(line.substr(at, colon == std::string_view::npos ? colon : colon - at));
+                if (colon == std::string_view::npos) break;
+                at = colon + 1;
+            }
+            if (fields.size() != 7 || fields[0] != name) continue;
+            User u{name, static_cast<std::uint32_t>(std::stoul(fields[2])),
+                   static_cast<std::uint32_t>(std::stoul(fields[3])), fields[5], fields[6]};
+            group(name, u.gid);
+            user(u.name, u.uid, u.gid, u.home, u.shell);
+            return u;
+        }
+        throw std::runtime_error("base-passwd has no system user '" + name + "'");
+    }
 
     void file(const std::string& path, std::string_view data, std::uint32_t mode = 0644,
               std::uint32_t uid = 0, std::uint32_t gid = 0) {
