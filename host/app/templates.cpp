@@ -11,7 +11,7 @@
 namespace dmc::app {
 namespace {
 
-const std::vector<Group> kSeedGroups = {
+const std::vector<Group> kOriginalGroups = {
     {"core", "Core services: web server, PHP"},
     {"base", "Base services: databases"},
     {"app", "Applications built on core and base"},
@@ -26,7 +26,7 @@ std::vector<Group> groups_of(const std::vector<plugin::Template>& templates) {
     for (const auto& t : templates)
         if (!t.group.empty()) present.insert(t.group);
     std::vector<Group> out;
-    for (const auto& g : kSeedGroups)
+    for (const auto& g : kOriginalGroups)
         if (present.erase(g.name)) out.push_back(g);
     for (const auto& name : present) {
         std::vector<std::string> members;

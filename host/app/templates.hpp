@@ -11,7 +11,7 @@ namespace dmc::app {
 struct Group {
     std::string name, description;
 };
-// The groups of the loaded templates: the seed's core, base and app first.
+// The groups of the loaded templates: the original bash dmc's core, base and app first.
 std::vector<Group> groups_of(const std::vector<plugin::Template>& templates);
 
 

@@ -18,7 +18,7 @@ struct OptionDoc {
     const char* default_value;  // a setting's key in brackets, "[dist]", takes the table's default
 };
 
-// In the seed's order; the help and the parser both come from this table.
+// In the original bash dmc's order; the help and the parser both come from this table.
 const OptionDoc kOptionDocs[] = {
     {"-A|--archs ARCHS", "Architectures to build for", "[archs]"},
     {"-D|--dist DIST", "Debian distribution", "[dist]"},

@@ -1,4 +1,4 @@
-// The command line, with the seed tool's options (Boost.Program_options).
+// The command line, with the original bash dmc's options (Boost.Program_options).
 #pragma once
 
 #include <optional>
@@ -44,7 +44,7 @@ struct HelpEntry {
     std::string name, description;
 };
 
-// The seed's help layout, with the values taken from what is loaded.
+// The original bash dmc's help layout, with the values taken from what is loaded.
 std::string help_text(const std::vector<HelpEntry>& templates, const std::vector<HelpEntry>& groups,
                       const std::vector<HelpEntry>& activities);
 

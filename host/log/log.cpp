@@ -57,7 +57,7 @@ std::string level_names() {
     return out;
 }
 
-// spdlog has six severities for the seed's thirteen: the seed level decides what
+// spdlog has six severities for the original bash dmc's thirteen: that level decides what
 // is shown, the spdlog level is what other spdlog sinks and tools see.
 spdlog::level::level_enum to_spdlog(Level level) {
     switch (level) {

@@ -1,4 +1,4 @@
-// Logging with the seed tool's levels (OUT_level for the console, LOG_level for a
+// Logging with the original bash dmc's levels (OUT_level for the console, LOG_level for a
 // per-run log file in LOG_dir), written through spdlog.
 #pragma once
 
@@ -17,7 +17,7 @@ class logger;
 
 namespace dmc::log {
 
-// Ordered as in the seed: a sink set to level L shows every message of level <= L.
+// Ordered as in the original bash dmc: a sink set to level L shows every message of level <= L.
 enum class Level : int {
     none = 0,
     fail = 1,
@@ -35,7 +35,7 @@ enum class Level : int {
     all = 13,
 };
 
-std::optional<Level> parse_level(std::string_view name);  // case-insensitive seed names
+std::optional<Level> parse_level(std::string_view name);  // case-insensitive, as the original bash dmc names them
 std::string_view level_name(Level level);
 std::string level_names();  // "NONE FAIL ... ALL", for error messages
 spdlog::level::level_enum to_spdlog(Level level);
