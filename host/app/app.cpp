@@ -55,7 +55,8 @@ void check_template_options(const config::Settings& settings, const plugin::Cata
             std::vector<std::string> valid;
             for (const auto& o : *t->options) valid.push_back(o.name);
             const auto origin = settings.template_option_origins.find(name + "." + key);
-            throw Error((origin != settings.template_option_origins.end() ? origin->second + ": " : std::string()) +
+            throw Error((origin != settings.template_option_origins.end() ? origin->second + ": "
+                                                                          : std::string()) +
                         "the template " + name + " has no option '" + key + "' (its options: " +
                         (valid.empty() ? std::string("none") : config::join(valid, ", ")) + ")");
         }
@@ -75,19 +76,20 @@ void check_directories(const config::Settings& settings, const std::string& acti
 
 // A filesystem error met anyway (a directory removed or filled while dmc runs),
 // named after the setting whose directory it happened in.
-Error filesystem_failure(const std::filesystem::filesystem_error& e, const config::Settings& settings) {
+Error filesystem_failure(const std::filesystem::filesystem_error& e,
+                         const config::Settings& settings) {
     const std::string path = e.path1().string();
     std::string what = e.code().message();
     const std::string text = e.what();
-    if (auto colon = text.find(": "), bracket = text.rfind(" ["); colon != std::string::npos &&
-                                                                  bracket != std::string::npos &&
-                                                                  bracket > colon)
+    if (auto colon = text.find(": "), bracket = text.rfind(" [");
+        colon != std::string::npos && bracket != std::string::npos && bracket > colon)
         what = text.substr(colon + 2, bracket - colon - 2);
     for (const auto& [setting, dir] : config::directories(settings)) {
         const std::string base = dir.lexically_normal().string();
         if (!path.empty() && path.rfind(base, 0) == 0)
             return Error(path + ": " + what + "; it is under " + setting.key + " " + dir.string() +
-                         ": check " + config::setting_name(setting) + " and the space and rights there");
+                         ": check " + config::setting_name(setting) +
+                         " and the space and rights there");
     }
     return Error(path.empty() ? what : path + ": " + what);
 }
@@ -144,14 +146,16 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
     request.remove = options.remove;
     request.push = !settings.registry.empty();
     if (activity == "create" || activity == "load" || activity == "update")
-        request.templates = choose_templates(catalog, options.templates.value_or(std::vector<std::string>{}),
-                                             options.groups.value_or(std::vector<std::string>{}));
+        request.templates =
+            choose_templates(catalog, options.templates.value_or(std::vector<std::string>{}),
+                             options.groups.value_or(std::vector<std::string>{}));
     if (activity == "load" && !options.templates && !options.groups) {
         // Without a selection, load pushes what has been built.
         std::vector<std::string> built;
         for (const auto& t : request.templates) {
             std::error_code ec;
-            if (std::filesystem::is_regular_file(child_path(settings.image_dir, t) / "index.json", ec))
+            if (std::filesystem::is_regular_file(child_path(settings.image_dir, t) / "index.json",
+                                                 ec))
                 built.push_back(t);
         }
         if (built.empty())
@@ -168,14 +172,13 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
     check_directories(settings, activity);
 
     steps::Context context(settings, catalog, options.arguments, request.templates);
-    auto failed = tasks::run(task_list, range,
-                             [&](const tasks::Task& task) {
-                                 try {
-                                     steps::run_step(context, task);
-                                 } catch (const std::filesystem::filesystem_error& e) {
-                                     throw filesystem_failure(e, settings);
-                                 }
-                             });
+    auto failed = tasks::run(task_list, range, [&](const tasks::Task& task) {
+        try {
+            steps::run_step(context, task);
+        } catch (const std::filesystem::filesystem_error& e) {
+            throw filesystem_failure(e, settings);
+        }
+    });
     if (failed) {
         throw Error("task " + std::to_string(*failed + 1) + " " + task_list[*failed].name +
                     " failed; fix the cause and resume with -b " + std::to_string(*failed + 1));
@@ -192,7 +195,8 @@ int main(int argc, const char* const* argv) {
     } catch (const Error& e) {
         log::Logger::instance().write(log::Level::fail, e.what());
         if (!log::shows(log::Logger::instance().settings().console, log::Level::fail))
-            std::fprintf(stderr, "dmc: %s\n", cut_for_console(redact_credentials(e.what())).c_str());
+            std::fprintf(stderr, "dmc: %s\n",
+                         cut_for_console(redact_credentials(e.what())).c_str());
         status = e.code;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "dmc: internal error: %s\n", e.what());

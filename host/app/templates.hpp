@@ -14,7 +14,6 @@ struct Group {
 // The groups of the loaded templates: the original bash dmc's core, base and app first.
 std::vector<Group> groups_of(const std::vector<plugin::Template>& templates);
 
-
 // The templates named by -t and -g (all when neither is given), ordered by the
 // request and then so that a template comes after those it builds on. Unknown names
 // throw UsageError listing the valid values.

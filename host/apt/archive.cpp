@@ -22,10 +22,9 @@ namespace dmc::apt {
 namespace {
 
 // Debian releases that left the mirrors for Debian's archive of old releases.
-const std::set<std::string> kArchivedDebian = {"buzz",  "rex",     "bo",     "hamm",
-                                               "slink", "potato",  "woody",  "sarge",
-                                               "etch",  "lenny",   "squeeze", "wheezy",
-                                               "jessie", "stretch", "buster"};
+const std::set<std::string> kArchivedDebian = {"buzz",    "rex",    "bo",     "hamm",    "slink",
+                                               "potato",  "woody",  "sarge",  "etch",    "lenny",
+                                               "squeeze", "wheezy", "jessie", "stretch", "buster"};
 
 std::string cache_key(const std::string& raw_url) {
     const std::string url = redact_credentials(raw_url);
@@ -34,7 +33,6 @@ std::string cache_key(const std::string& raw_url) {
         key += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-') ? c : '_';
     return key;
 }
-
 
 }  // namespace
 
@@ -75,7 +73,9 @@ Archive::Archive(const config::Settings& settings, net::Http& http)
     : settings_(settings), http_(http), cache_(settings.cache_dir) {
     mirrors_ = settings.mirrors.empty() ? host_sources() : settings.mirrors;
     if (mirrors_.empty())
-        throw Error("no mirror: the host has no apt sources; give one with -M URL or 'mirrors' in the config");
+        throw Error(
+            "no mirror: the host has no apt sources; give one with -M URL or 'mirrors' in the "
+            "config");
 }
 
 std::string Archive::keyring_of(const config::Mirror& m) const {
@@ -91,7 +91,8 @@ std::string Archive::release_text(const config::Mirror& m, const std::string& su
     if (!refresh && fs::exists(verified, ec)) {
         std::string text = read_file(verified);
         auto release = parse_release(text);
-        if (!release.valid_until || *release.valid_until > std::time(nullptr) || settings_.allow_unsigned)
+        if (!release.valid_until || *release.valid_until > std::time(nullptr) ||
+            settings_.allow_unsigned)
             return text;
         log::info(where + ": the cached Release file expired, fetching it again");
     }
@@ -105,7 +106,8 @@ std::string Archive::release_text(const config::Mirror& m, const std::string& su
             try {
                 text = verify_inrelease(*inrelease, keyring, where + "/InRelease");
             } catch (const Error& e) {
-                log::warning(std::string(e.what()) + " -- accepted because unsigned input is allowed");
+                log::warning(std::string(e.what()) +
+                             " -- accepted because unsigned input is allowed");
                 text = strip_clearsign(*inrelease);
                 verified_ok = false;
             }
@@ -116,8 +118,9 @@ std::string Archive::release_text(const config::Mirror& m, const std::string& su
         auto signature = http_.get(where + "/Release.gpg");
         try {
             if (!signature)
-                throw Error(where + "/Release: no signature (Release.gpg is missing); refusing it "
-                                    "(use --allow-unsigned only if you trust this mirror)");
+                throw Error(where +
+                            "/Release: no signature (Release.gpg is missing); refusing it "
+                            "(use --allow-unsigned only if you trust this mirror)");
             verify_detached(*release, *signature, keyring, where + "/Release");
         } catch (const Error& e) {
             if (!settings_.allow_unsigned) throw;
@@ -129,7 +132,9 @@ std::string Archive::release_text(const config::Mirror& m, const std::string& su
         if (!primary) return "";
         std::string hint = "check -D or the mirror";
         if (kArchivedDebian.count(suite))
-            hint = suite + " is no longer on Debian's mirrors (it moved to the archive); pick a current dist such as trixie, or give an archive mirror with -M";
+            hint = suite +
+                   " is no longer on Debian's mirrors (it moved to the archive); pick a current "
+                   "dist such as trixie, or give an archive mirror with -M";
         throw Error("dist '" + suite + "' is not on " + m.url + " (no dists/" + suite +
                     "/InRelease or Release); " + hint);
     }
@@ -144,13 +149,17 @@ std::string Archive::release_text(const config::Mirror& m, const std::string& su
                 throw Error(where + ": the mirror's Release file (" + release.date +
                             ") is older than the one already verified (" + cached.date +
                             "); the mirror is stale or replaying old files; use another mirror");
-            log::warning(where + ": an older Release file -- accepted because unsigned input is allowed");
+            log::warning(where +
+                         ": an older Release file -- accepted because unsigned input is allowed");
         }
     }
     if (release.valid_until && *release.valid_until < std::time(nullptr)) {
         if (!settings_.allow_unsigned)
-            throw Error(where + ": the Release file expired (Valid-Until is in the past); the mirror is stale or replayed; use another mirror");
-        log::warning(where + ": the Release file expired -- accepted because unsigned input is allowed");
+            throw Error(where +
+                        ": the Release file expired (Valid-Until is in the past); the mirror is "
+                        "stale or replayed; use another mirror");
+        log::warning(where +
+                     ": the Release file expired -- accepted because unsigned input is allowed");
     }
     // A validly signed Release file of another suite, served in this one's place, is
     // a replay (an older release, say) or a misconfigured mirror.
@@ -169,7 +178,8 @@ std::string Archive::release_text(const config::Mirror& m, const std::string& su
 
 std::vector<IndexFile> Archive::indexes(const std::string& arch, bool refresh) {
     if (settings_.allow_unsigned)
-        log::warning("unsigned or expired archive indexes are allowed: the packages cannot be trusted");
+        log::warning(
+            "unsigned or expired archive indexes are allowed: the packages cannot be trusted");
     std::vector<IndexFile> out;
     bool first_mirror = true;
     for (const auto& m : mirrors_) {
@@ -189,8 +199,8 @@ std::vector<IndexFile> Archive::indexes(const std::string& arch, bool refresh) {
             if (!release.architectures.empty() &&
                 std::find(release.architectures.begin(), release.architectures.end(), arch) ==
                     release.architectures.end())
-                throw Error(m.url + " " + suite + " has no architecture " + arch +
-                            " (it has " + config::join(release.architectures, " ") + ")");
+                throw Error(m.url + " " + suite + " has no architecture " + arch + " (it has " +
+                            config::join(release.architectures, " ") + ")");
             for (const auto& component : m.components) {
                 const std::string base = component + "/binary-" + arch + "/Packages";
                 auto plain = release.files.find(base);
@@ -208,26 +218,35 @@ std::vector<IndexFile> Archive::indexes(const std::string& arch, bool refresh) {
                 const auto& entry = release.files.at(base + chosen);
                 IndexFile f{m.url, suite, component, arch, {}, {}};
                 // The cache holds uncompressed indexes by the SHA256 the Release file gives.
-                const std::string key = plain != release.files.end() ? plain->second.sha256 : entry.sha256;
+                const std::string key =
+                    plain != release.files.end() ? plain->second.sha256 : entry.sha256;
                 f.path = cache_ / "indexes" / key;
                 f.sha256 = key;
                 std::error_code ec;
                 if (!fs::exists(f.path, ec)) {
                     const std::string dir = m.url + "/dists/" + suite + "/";
                     const std::string url = release.acquire_by_hash
-                        ? dir + component + "/binary-" + arch + "/by-hash/SHA256/" + entry.sha256
-                        : dir + base + chosen;
+                                                ? dir + component + "/binary-" + arch +
+                                                      "/by-hash/SHA256/" + entry.sha256
+                                                : dir + base + chosen;
                     auto data = http_.get(url);
                     if (!data && release.acquire_by_hash) data = http_.get(dir + base + chosen);
-                    if (!data) throw Error(dir + base + chosen + " is listed in the Release file but missing on the mirror");
+                    if (!data)
+                        throw Error(dir + base + chosen +
+                                    " is listed in the Release file but missing on the mirror");
                     const std::string what = dir + base + chosen;
                     if (data->size() != entry.size || sha256_hex(*data) != entry.sha256)
-                        throw Error(what + ": size or SHA256 does not match the signed Release file (expected " +
-                                    entry.sha256 + "); the mirror is corrupt or tampered with");
+                        throw Error(
+                            what +
+                            ": size or SHA256 does not match the signed Release file (expected " +
+                            entry.sha256 + "); the mirror is corrupt or tampered with");
                     std::string text_data = *chosen ? decompress(*data, what) : *data;
                     if (plain != release.files.end() &&
-                        (text_data.size() != plain->second.size || sha256_hex(text_data) != plain->second.sha256))
-                        throw Error(what + ": the uncompressed index does not match the signed Release file");
+                        (text_data.size() != plain->second.size ||
+                         sha256_hex(text_data) != plain->second.sha256))
+                        throw Error(
+                            what +
+                            ": the uncompressed index does not match the signed Release file");
                     write_file_atomic(f.path, text_data);
                     log::info("fetched " + what);
                 }
@@ -246,7 +265,8 @@ PackageIndex Archive::load(const std::vector<IndexFile>& files) const {
     PackageIndex index;
     for (const auto& f : files) {
         FILE* in = std::fopen(f.path.c_str(), "rb");
-        if (in == nullptr) throw Error("cannot read the cached index " + f.path.string() + "; run dmc -a setup");
+        if (in == nullptr)
+            throw Error("cannot read the cached index " + f.path.string() + "; run dmc -a setup");
         std::string buffer;
         std::vector<char> chunk(kChunk);
         bool eof = false;
@@ -266,8 +286,9 @@ PackageIndex Archive::load(const std::vector<IndexFile>& files) const {
 }
 
 PackageRef PackageRef::of(const Package& p) {
-    return PackageRef{std::string(p.name()), std::string(p.version()), std::string(p.architecture()),
-                      p.url(), std::string(p.sha256()), p.size()};
+    return PackageRef{std::string(p.name()),         std::string(p.version()),
+                      std::string(p.architecture()), p.url(),
+                      std::string(p.sha256()),       p.size()};
 }
 
 fs::path Archive::deb_path(const PackageRef& p) const {
@@ -282,7 +303,8 @@ std::vector<fs::path> Archive::fetch(const std::vector<PackageRef>& packages) {
     std::set<std::string> queued;
     for (const auto& p : packages) {
         if (p.sha256.size() != 64)
-            throw Error(p.display() + " has no SHA256 in the index; refusing an unverifiable package");
+            throw Error(p.display() +
+                        " has no SHA256 in the index; refusing an unverifiable package");
         auto path = deb_path(p);
         paths.push_back(path);
         std::error_code ec;

@@ -29,7 +29,7 @@ struct PackageRef {
 };
 
 class Archive {
-public:
+  public:
     Archive(const config::Settings& settings, net::Http& http);
 
     // The mirrors in use: configured, or the host's apt sources.
@@ -49,7 +49,7 @@ public:
 
     std::filesystem::path deb_path(const PackageRef& p) const;
 
-private:
+  private:
     std::string release_text(const config::Mirror& m, const std::string& suite, bool refresh,
                              bool primary);
     const config::Settings& settings_;

@@ -20,14 +20,15 @@ namespace {
 
 struct GpgvResult {
     int status = -1;
-    std::string output;      // the signed text (for --output -)
-    std::string status_fd;   // machine-readable status lines
+    std::string output;     // the signed text (for --output -)
+    std::string status_fd;  // machine-readable status lines
 };
 
 // Runs gpgv with its status on a pipe; no shell, arguments passed as they are.
 GpgvResult run_gpgv(const std::vector<std::string>& args) {
     int out_pipe[2], status_pipe[2];
-    if (::pipe(out_pipe) != 0 || ::pipe(status_pipe) != 0) throw Error("cannot run gpgv: pipe failed");
+    if (::pipe(out_pipe) != 0 || ::pipe(status_pipe) != 0)
+        throw Error("cannot run gpgv: pipe failed");
     pid_t pid = ::fork();
     if (pid < 0) throw Error("cannot run gpgv: fork failed");
     if (pid == 0) {

@@ -169,9 +169,9 @@ class Solver {
     const std::vector<std::string>& requested_;
 
     std::unordered_map<std::string, std::unique_ptr<Node>> nodes_;  // "name\0arch"
-    std::vector<Node*> marked_order_;  // every node ever marked, first marking first
+    std::vector<Node*> marked_order_;            // every node ever marked, first marking first
     static constexpr unsigned kMaxDepth = 3000;  // apt's own limit in MarkInstall
-    std::string depth_limit_from_;     // set when a chain reached kMaxDepth
+    std::string depth_limit_from_;               // set when a chain reached kMaxDepth
     std::unordered_map<const Package*, DepList> deps_;
     std::optional<std::unordered_map<std::string, std::uint32_t>> ranks_;
 };
@@ -714,7 +714,7 @@ std::string Solver::explain_atom(const Package* owner, const Atom& a) {
         if (versions.empty() && providers.empty()) return text + ": no such package";
         std::string available;
         std::set<std::string> seen;
-        auto note = [&](std::string item) {
+        auto note = [&](const std::string& item) {
             if (seen.insert(item).second) available += (available.empty() ? "" : ", ") + item;
         };
         for (const Package* p : versions) {
@@ -934,10 +934,11 @@ Resolution Solver::run() {
         if (n->install && !n->reached) n->install = nullptr;
 
     if (!depth_limit_from_.empty())
-        throw Error("the dependencies of " + depth_limit_from_ + " form a chain deeper than " +
-                    std::to_string(kMaxDepth) +
-                    " packages, the resolver's limit; no verdict on them was reached. "
-                    "Check the archive's index for a runaway chain, or pin versions in a lock file");
+        throw Error(
+            "the dependencies of " + depth_limit_from_ + " form a chain deeper than " +
+            std::to_string(kMaxDepth) +
+            " packages, the resolver's limit; no verdict on them was reached. "
+            "Check the archive's index for a runaway chain, or pin versions in a lock file");
 
     // What is still unmet is fatal, with the chain that led to it.
     std::vector<std::string> unmet;

@@ -86,7 +86,8 @@ void read_sources(std::vector<config::Mirror>& out, const std::string& text) {
         if (enabled == "no" || enabled == "false") continue;
         auto signed_by = s.get("Signed-By");
         std::string keyring = signed_by.find('\n') == std::string_view::npos
-                                  ? std::string(signed_by) : std::string();  // inline keys: use the default
+                                  ? std::string(signed_by)
+                                  : std::string();  // inline keys: use the default
         auto components = words(s.get("Components"));
         if (components.empty()) components = {"main"};
         for (const auto& uri : words(s.get("URIs")))
@@ -106,8 +107,10 @@ std::vector<config::Mirror> host_sources(const fs::path& etc_apt) {
         files.push_back(e.path());
     std::sort(files.begin(), files.end());
     for (const auto& f : files) {
-        if (f.extension() == ".list") read_list(out, read_file(f));
-        else if (f.extension() == ".sources") read_sources(out, read_file(f));
+        if (f.extension() == ".list")
+            read_list(out, read_file(f));
+        else if (f.extension() == ".sources")
+            read_sources(out, read_file(f));
     }
     return out;
 }

@@ -24,11 +24,13 @@ const ArchInfo& arch_info(const std::string& debian_arch) {
         if (a.debian == debian_arch) return a;
     std::vector<std::string> valid;
     for (const auto& a : known_archs()) valid.push_back(a.debian);
-    throw UsageError("unknown architecture '" + debian_arch + "'; valid architectures: " + config::join(valid, ", "));
+    throw UsageError("unknown architecture '" + debian_arch +
+                     "'; valid architectures: " + config::join(valid, ", "));
 }
 
 void check_archs(const std::vector<std::string>& archs) {
-    if (archs.empty()) throw UsageError("no architecture selected; pass -A amd64,arm64 for example");
+    if (archs.empty())
+        throw UsageError("no architecture selected; pass -A amd64,arm64 for example");
     for (const auto& a : archs) arch_info(a);
 }
 

@@ -11,7 +11,8 @@ struct ArchInfo {
     std::string debian, oci, variant, triplet, elf_machine, qemu;
 };
 const std::vector<ArchInfo>& known_archs();
-const ArchInfo& arch_info(const std::string& debian_arch);  // throws UsageError listing the valid ones
+const ArchInfo& arch_info(
+    const std::string& debian_arch);  // throws UsageError listing the valid ones
 void check_archs(const std::vector<std::string>& archs);
 
 }  // namespace dmc::arch

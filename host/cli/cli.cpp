@@ -1,7 +1,6 @@
 #include "cli/cli.hpp"
 
 #include <boost/program_options.hpp>
-
 #include <cstdio>
 #include <sstream>
 
@@ -45,29 +44,18 @@ const OptionDoc kOptionDocs[] = {
 
 po::options_description describe_options() {
     po::options_description desc;
-    desc.add_options()
-        ("archs,A", po::value<std::string>())
-        ("dist,D", po::value<std::string>())
-        ("mirror,M", po::value<std::string>())
-        ("host,H", po::value<std::string>())
-        ("tools,T", po::bool_switch())
-        ("delete,X", po::bool_switch())
-        ("namespace,N", po::value<std::string>())
-        ("templates,t", po::value<std::string>())
-        ("groups,g", po::value<std::string>())
-        ("activity,a", po::value<std::string>())
-        ("list,l", po::bool_switch())
-        ("begin,b", po::value<std::string>())
-        ("end,e", po::value<std::string>())
-        ("only,o", po::value<std::string>())
-        ("config", po::value<std::string>())
-        ("plugin-dir", po::value<std::vector<std::string>>()->composing())
-        ("imagedir", po::value<std::string>())
-        ("small", po::bool_switch())
-        ("allow-unsigned", po::bool_switch())
-        ("version", po::bool_switch())
-        ("help,h", po::bool_switch())
-        ("positional", po::value<std::vector<std::string>>());
+    desc.add_options()("archs,A", po::value<std::string>())("dist,D", po::value<std::string>())(
+        "mirror,M", po::value<std::string>())("host,H", po::value<std::string>())(
+        "tools,T", po::bool_switch())("delete,X", po::bool_switch())(
+        "namespace,N", po::value<std::string>())("templates,t", po::value<std::string>())(
+        "groups,g", po::value<std::string>())("activity,a", po::value<std::string>())(
+        "list,l", po::bool_switch())("begin,b", po::value<std::string>())(
+        "end,e", po::value<std::string>())("only,o", po::value<std::string>())(
+        "config", po::value<std::string>())("plugin-dir",
+                                            po::value<std::vector<std::string>>()->composing())(
+        "imagedir", po::value<std::string>())("small", po::bool_switch())(
+        "allow-unsigned", po::bool_switch())("version", po::bool_switch())(
+        "help,h", po::bool_switch())("positional", po::value<std::vector<std::string>>());
     return desc;
 }
 
@@ -179,7 +167,8 @@ std::string help_text(const std::vector<HelpEntry>& templates, const std::vector
         std::string text = doc.text;
         if (doc.default_value != nullptr) {
             std::string value = doc.default_value;
-            if (value.front() == '[') value = config::default_text(value.substr(1, value.size() - 2));
+            if (value.front() == '[')
+                value = config::default_text(value.substr(1, value.size() - 2));
             std::snprintf(line, sizeof line, "%-29s (DEFAULT: %s)", doc.text, value.c_str());
             text = line;
         }

@@ -10,26 +10,26 @@
 namespace dmc::cli {
 
 struct Options {
-    std::optional<std::vector<std::string>> archs;  // -A
-    std::optional<std::string> dist;                // -D
-    std::optional<std::string> mirror;              // -M
-    std::optional<std::string> host;                // -H
-    bool tools = false;                             // -T
-    bool remove = false;                            // -X
+    std::optional<std::vector<std::string>> archs;      // -A
+    std::optional<std::string> dist;                    // -D
+    std::optional<std::string> mirror;                  // -M
+    std::optional<std::string> host;                    // -H
+    bool tools = false;                                 // -T
+    bool remove = false;                                // -X
     std::optional<std::vector<std::string>> templates;  // -t
     std::optional<std::vector<std::string>> groups;     // -g
-    std::optional<std::string> activity;            // -a or the first positional argument
-    bool list = false;                              // -l
-    std::optional<std::string> begin, end, only;    // -b -e -o: a number or a task name
-    bool help = false;                              // -h
+    std::optional<std::string> activity;                // -a or the first positional argument
+    bool list = false;                                  // -l
+    std::optional<std::string> begin, end, only;        // -b -e -o: a number or a task name
+    bool help = false;                                  // -h
     bool version = false;
-    std::optional<std::string> config;              // --config
-    std::optional<std::string> ns;                  // -N
-    std::vector<std::string> plugin_dirs;           // --plugin-dir, repeatable
-    std::optional<std::string> imagedir;            // --imagedir
-    bool small = false;                             // --small
-    bool allow_unsigned = false;                    // --allow-unsigned
-    std::vector<std::string> arguments;             // what follows the activity
+    std::optional<std::string> config;     // --config
+    std::optional<std::string> ns;         // -N
+    std::vector<std::string> plugin_dirs;  // --plugin-dir, repeatable
+    std::optional<std::string> imagedir;   // --imagedir
+    bool small = false;                    // --small
+    bool allow_unsigned = false;           // --allow-unsigned
+    std::vector<std::string> arguments;    // what follows the activity
 };
 
 // Throws UsageError naming the offending option.

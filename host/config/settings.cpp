@@ -21,16 +21,17 @@ namespace {
 struct Input {
     enum class From { file, environment, option };
     From from = From::file;
-    std::string origin;                   // "dmc.yaml:3: key 'jobs'", "DMC_RETRIES", "-D"
-    std::string file;                     // the config file, for structured settings
-    std::string text;                     // a scalar
+    std::string origin;                             // "dmc.yaml:3: key 'jobs'", "DMC_RETRIES", "-D"
+    std::string file;                               // the config file, for structured settings
+    std::string text;                               // a scalar
     std::optional<std::vector<std::string>> items;  // a YAML sequence of scalars
-    const YAML::Node* node = nullptr;     // the YAML node itself, for structured settings
-    bool nested = false;                  // a sequence holding more than scalars
+    const YAML::Node* node = nullptr;               // the YAML node itself, for structured settings
+    bool nested = false;                            // a sequence holding more than scalars
 
     // A bad value: an error in the config file exits 1, a usage error exits 2.
     [[noreturn]] void refuse(const std::string& what, std::string_view value) const {
-        if (from == From::file) throw Error(origin + " must be " + what + ", not " + quote_value(value));
+        if (from == From::file)
+            throw Error(origin + " must be " + what + ", not " + quote_value(value));
         throw UsageError(origin + "=" + quote_value(value) + " must be " + what);
     }
     [[noreturn]] void refuse(const std::string& what) const { refuse(what, text); }
@@ -44,7 +45,7 @@ std::string text_value(const Input& in) {
 }
 
 std::string name_value(const Input& in, std::string_view what) {
-    const std::string value = text_value(in);
+    std::string value = text_value(in);
     if (auto why = unsafe_name(value)) in.refuse(std::string(what) + " (" + *why + ")", value);
     return value;
 }
@@ -58,7 +59,8 @@ bool flag_value(const Input& in) {
 
 long long integer_value(const Input& in, long long min, long long max) {
     const std::string value = text_value(in);
-    const std::string what = "a number between " + std::to_string(min) + " and " + std::to_string(max);
+    const std::string what =
+        "a number between " + std::to_string(min) + " and " + std::to_string(max);
     long long n = 0;
     const char* end = value.data() + value.size();
     auto [ptr, ec] = std::from_chars(value.data(), end, n);
@@ -68,16 +70,18 @@ long long integer_value(const Input& in, long long min, long long max) {
 
 // A list: a YAML sequence, or a comma-separated string from anywhere. Repeats are
 // dropped, the first one kept: -A amd64,amd64 and archs: [amd64, amd64] are one arch.
-std::vector<std::string> list_value(const Input& in,
-                                    const std::function<void(const Input&, const std::string&)>& check) {
+std::vector<std::string> list_value(
+    const Input& in, const std::function<void(const Input&, const std::string&)>& check) {
     std::vector<std::string> raw = in.items ? *in.items : split_list(in.text);
     std::vector<std::string> out;
     for (const auto& item : raw) {
         Input one = in;
         one.items.reset();
         one.text = item;
-        if (check) check(one, item);
-        else text_value(one);
+        if (check)
+            check(one, item);
+        else
+            text_value(one);
         if (std::find(out.begin(), out.end(), item) == out.end()) out.push_back(item);
     }
     return out;
@@ -94,34 +98,37 @@ log::Level level_value(const Input& in) {
 
 // Mirror URLs: the schemes dmc fetches, refused at once otherwise.
 std::string url_value(const Input& in) {
-    const std::string value = text_value(in);
+    std::string value = text_value(in);
     if (auto why = unsupported_url(value)) in.refuse(*why, value);
     return value;
 }
 
 // OCI's tag grammar: [A-Za-z0-9_][A-Za-z0-9._-]{0,127}.
 std::string tag_value(const Input& in) {
-    const std::string value = text_value(in);
+    std::string value = text_value(in);
     bool ok = !value.empty() && value.size() <= 128 && value.front() != '.' && value.front() != '-';
     for (char c : value)
-        ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-');
+        ok =
+            ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-');
     if (!ok)
         in.refuse("an image tag (letters, digits, _ . -, not starting with . or -, at most 128)",
                   value);
     return value;
 }
 
-[[noreturn]] void bad_node(const std::string& origin, const YAML::Node& node, const std::string& key,
-                           const std::string& what) {
-    throw Error(origin + ":" + std::to_string(node.Mark().line + 1) + ": key '" + key + "' " + what);
+[[noreturn]] void bad_node(const std::string& origin, const YAML::Node& node,
+                           const std::string& key, const std::string& what) {
+    throw Error(origin + ":" + std::to_string(node.Mark().line + 1) + ": key '" + key + "' " +
+                what);
 }
 
 // The keys of a mapping, each once: a key given twice names both lines.
 void for_each_entry(const YAML::Node& map, const std::string& where, const std::string& origin,
                     const std::function<void(const std::string& key, const YAML::Node& key_node,
                                              const YAML::Node& value)>& each) {
-    if (!map.IsMap()) bad_node(origin, map, where.empty() ? "(top level)" : where,
-                               "must be a mapping of keys to values");
+    if (!map.IsMap())
+        bad_node(origin, map, where.empty() ? "(top level)" : where,
+                 "must be a mapping of keys to values");
     std::map<std::string, int> seen;
     for (const auto& entry : map) {
         const std::string key = entry.first.as<std::string>();
@@ -149,8 +156,10 @@ Input file_input(const std::string& origin, const std::string& key, const YAML::
     } else if (node.IsSequence()) {
         in.items.emplace();
         for (const auto& item : node) {
-            if (item.IsScalar()) in.items->push_back(item.as<std::string>());
-            else in.nested = true;
+            if (item.IsScalar())
+                in.items->push_back(item.as<std::string>());
+            else
+                in.nested = true;
         }
     }
     return in;
@@ -175,39 +184,44 @@ Mirror mirror_value(const Input& in, const std::string& key, const std::string& 
     }
     const YAML::Node& node = *in.node;
     mirror.line = node.Mark().line + 1;
-    for_each_entry(node, key, origin, [&](const std::string& k, const YAML::Node&, const YAML::Node& v) {
-        const std::string full = key + "." + k;
-        Input sub = file_input(origin, full, v);
-        if (sub.nested || v.IsMap()) bad_node(origin, v, full, "must be a string or a list of strings");
-        auto names = [&](std::vector<std::string>& field) {
-            require_scalar_or_list(sub, origin, full, true);
-            field = list_value(sub, [](const Input& i, const std::string&) { name_value(i, "a suite, component or arch name"); });
-        };
-        if (k == "url") {
-            require_scalar_or_list(sub, origin, full, false);
-            mirror.url = url_value(sub);
-        } else if (k == "suites") {
-            require_scalar_or_list(sub, origin, full, true);
-            // "{dist}" stands for the dist; the rest of a suite is a name like any other.
-            mirror.suites = list_value(sub, [](const Input& i, const std::string& s) {
-                std::string probe = s;
-                if (auto at = probe.find("{dist}"); at != std::string::npos) probe.replace(at, 6, "dist");
-                Input p = i;
-                p.text = probe;
-                name_value(p, "a suite name");
-            });
-        } else if (k == "components") {
-            names(mirror.components);
-        } else if (k == "archs") {
-            names(mirror.archs);
-        } else if (k == "keyring") {
-            require_scalar_or_list(sub, origin, full, false);
-            mirror.keyring = text_value(sub);
-        } else {
-            throw Error(origin + ":" + std::to_string(v.Mark().line + 1) + ": unknown key '" + full +
-                        "' (valid keys: archs, components, keyring, suites, url)");
-        }
-    });
+    for_each_entry(
+        node, key, origin, [&](const std::string& k, const YAML::Node&, const YAML::Node& v) {
+            const std::string full = key + "." + k;
+            Input sub = file_input(origin, full, v);
+            if (sub.nested || v.IsMap())
+                bad_node(origin, v, full, "must be a string or a list of strings");
+            auto names = [&](std::vector<std::string>& field) {
+                require_scalar_or_list(sub, origin, full, true);
+                field = list_value(sub, [](const Input& i, const std::string&) {
+                    name_value(i, "a suite, component or arch name");
+                });
+            };
+            if (k == "url") {
+                require_scalar_or_list(sub, origin, full, false);
+                mirror.url = url_value(sub);
+            } else if (k == "suites") {
+                require_scalar_or_list(sub, origin, full, true);
+                // "{dist}" stands for the dist; the rest of a suite is a name like any other.
+                mirror.suites = list_value(sub, [](const Input& i, const std::string& s) {
+                    std::string probe = s;
+                    if (auto at = probe.find("{dist}"); at != std::string::npos)
+                        probe.replace(at, 6, "dist");
+                    Input p = i;
+                    p.text = probe;
+                    name_value(p, "a suite name");
+                });
+            } else if (k == "components") {
+                names(mirror.components);
+            } else if (k == "archs") {
+                names(mirror.archs);
+            } else if (k == "keyring") {
+                require_scalar_or_list(sub, origin, full, false);
+                mirror.keyring = text_value(sub);
+            } else {
+                throw Error(origin + ":" + std::to_string(v.Mark().line + 1) + ": unknown key '" +
+                            full + "' (valid keys: archs, components, keyring, suites, url)");
+            }
+        });
     if (mirror.url.empty()) bad_node(origin, node, key, "needs a url");
     return mirror;
 }
@@ -215,8 +229,8 @@ Mirror mirror_value(const Input& in, const std::string& key, const std::string& 
 // One row of the table: how a setting is read from each source and shown.
 struct Row {
     SettingInfo info;
-    bool list = false;       // takes a YAML sequence as well as a comma-separated string
-    bool structured = false; // reads the YAML node itself (mirrors, templates)
+    bool list = false;        // takes a YAML sequence as well as a comma-separated string
+    bool structured = false;  // reads the YAML node itself (mirrors, templates)
     std::function<void(Settings&, const Input&)> set;
     std::function<std::string(const Settings&)> show;  // empty: never shown (a secret)
 };
@@ -243,13 +257,42 @@ const std::vector<Row>& table() {
             row.show = show;
             r.push_back(std::move(row));
         };
-        add({"archs", {"DMC_ARCHS"}, "-A", "architectures to build for"},
+        // The common kinds, a row each from the field they set.
+        auto text = [&](SettingInfo info, std::string S::*field) {
+            add(
+                std::move(info), [field](S& s, const Input& in) { s.*field = text_value(in); },
+                [field](const S& s) { return s.*field; });
+        };
+        auto path = [&](SettingInfo info, fs::path S::*field) {
+            add(
+                std::move(info), [field](S& s, const Input& in) { s.*field = path_value(in); },
+                [field](const S& s) { return (s.*field).string(); });
+        };
+        auto flag = [&](SettingInfo info, bool S::*field) {
+            add(
+                std::move(info), [field](S& s, const Input& in) { s.*field = flag_value(in); },
+                [field](const S& s) { return yes_no(s.*field); });
+        };
+        auto integer = [&](SettingInfo info, int S::*field, int min, int max,
+                           const std::string& unit = "") {
+            add(
+                std::move(info),
+                [field, min, max](S& s, const Input& in) {
+                    s.*field = static_cast<int>(integer_value(in, min, max));
+                },
+                [field, unit](const S& s) { return std::to_string(s.*field) + unit; });
+        };
+        add(
+            {"archs", {"DMC_ARCHS"}, "-A", "architectures to build for"},
             [](S& s, const Input& in) {
-                s.archs = list_value(in, [](const Input& i, const std::string&) { name_value(i, "an architecture name"); });
+                s.archs = list_value(in, [](const Input& i, const std::string&) {
+                    name_value(i, "an architecture name");
+                });
                 if (s.archs.empty()) in.refuse("at least one architecture", "");
             },
             [](const S& s) { return join(s.archs); }, true);
-        add({"dist", {"DMC_DIST"}, "-D", "Debian or Ubuntu suite"},
+        add(
+            {"dist", {"DMC_DIST"}, "-D", "Debian or Ubuntu suite"},
             [](S& s, const Input& in) { s.dist = name_value(in, "a suite name"); },
             [](const S& s) { return s.dist; });
         {
@@ -284,92 +327,91 @@ const std::vector<Row>& table() {
             row.show = nullptr;
             r.push_back(row);
         }
-        add({"keyring", {}, "", "keyring of the archive's Release files"},
-            [](S& s, const Input& in) { s.keyring = text_value(in); },
-            [](const S& s) { return s.keyring; });
-        add({"allow_unsigned", {}, "--allow-unsigned", "accept unsigned indexes"},
-            [](S& s, const Input& in) { s.allow_unsigned = flag_value(in); },
-            [](const S& s) { return yes_no(s.allow_unsigned); });
-        add({"registry", {"DMC_HOST"}, "-H", "registry to push to"},
+        text({"keyring", {}, "", "keyring of the archive's Release files"}, &S::keyring);
+        flag({"allow_unsigned", {}, "--allow-unsigned", "accept unsigned indexes"},
+             &S::allow_unsigned);
+        add(
+            {"registry", {"DMC_HOST"}, "-H", "registry to push to"},
             [](S& s, const Input& in) { s.registry = text_value(in); },
             [](const S& s) { return s.registry.empty() ? std::string("(none)") : s.registry; });
-        add({"insecure_registries", {"DMC_INSECURE_REGISTRIES"}, "", "registries spoken to over HTTP"},
+        add(
+            {"insecure_registries",
+             {"DMC_INSECURE_REGISTRIES"},
+             "",
+             "registries spoken to over HTTP"},
             [](S& s, const Input& in) { s.insecure_registries = list_value(in, nullptr); },
             [](const S& s) { return join(s.insecure_registries); }, true);
-        add({"registry_ca", {"DMC_REGISTRY_CA"}, "", "CA bundle of the registry"},
-            [](S& s, const Input& in) { s.registry_ca = text_value(in); },
-            [](const S& s) { return s.registry_ca; });
-        add({"registry_chunk_size", {"DMC_REGISTRY_CHUNK_SIZE"}, "", "bytes per upload chunk"},
+        text({"registry_ca", {"DMC_REGISTRY_CA"}, "", "CA bundle of the registry"},
+             &S::registry_ca);
+        add(
+            {"registry_chunk_size", {"DMC_REGISTRY_CHUNK_SIZE"}, "", "bytes per upload chunk"},
             [](S& s, const Input& in) { s.registry_chunk_size = integer_value(in, 0, 1LL << 40); },
             [](const S& s) { return std::to_string(s.registry_chunk_size); });
-        add({"registry_retries", {"DMC_REGISTRY_RETRIES"}, "", "extra attempts at the registry"},
-            [](S& s, const Input& in) { s.registry_retries = static_cast<int>(integer_value(in, 0, 20)); },
-            [](const S& s) { return std::to_string(s.registry_retries); });
-        add({"registry_user", {"DMC_REGISTRY_USER"}, "", "registry user"},
-            [](S& s, const Input& in) { s.registry_user = text_value(in); },
-            [](const S& s) { return s.registry_user; });
+        integer(
+            {"registry_retries", {"DMC_REGISTRY_RETRIES"}, "", "extra attempts at the registry"},
+            &S::registry_retries, 0, 20);
+        text({"registry_user", {"DMC_REGISTRY_USER"}, "", "registry user"}, &S::registry_user);
         // The password has no config key, so it stays out of files that get shared,
         // and it is never shown.
-        add({"", {"DMC_REGISTRY_PASSWORD"}, "", "registry password"},
+        add(
+            {"", {"DMC_REGISTRY_PASSWORD"}, "", "registry password"},
             [](S& s, const Input& in) { s.registry_password = text_value(in); }, nullptr);
-        add({"registry_password_file", {"DMC_REGISTRY_PASSWORD_FILE"}, "", "file with the registry password"},
-            [](S& s, const Input& in) { s.registry_password_file = path_value(in); },
-            [](const S& s) { return s.registry_password_file.string(); });
-        add({"namespace", {"DMC_NAMESPACE"}, "-N", "Kubernetes namespace"},
+        path({"registry_password_file",
+              {"DMC_REGISTRY_PASSWORD_FILE"},
+              "",
+              "file with the registry password"},
+             &S::registry_password_file);
+        add(
+            {"namespace", {"DMC_NAMESPACE"}, "-N", "Kubernetes namespace"},
             [](S& s, const Input& in) { s.ns = name_value(in, "a namespace name"); },
             [](const S& s) { return s.ns; });
-        add({"tools", {"DMC_TOOLS"}, "-T", "debugging tools in the image"},
-            [](S& s, const Input& in) { s.tools = flag_value(in); },
-            [](const S& s) { return yes_no(s.tools); });
-        add({"small", {}, "--small", "small images"},
-            [](S& s, const Input& in) { s.small = flag_value(in); },
-            [](const S& s) { return yes_no(s.small); });
-        add({"tag", {}, "", "image tag"},
-            [](S& s, const Input& in) { s.tag = tag_value(in); },
+        flag({"tools", {"DMC_TOOLS"}, "-T", "debugging tools in the image"}, &S::tools);
+        flag({"small", {}, "--small", "small images"}, &S::small);
+        add(
+            {"tag", {}, "", "image tag"}, [](S& s, const Input& in) { s.tag = tag_value(in); },
             [](const S& s) { return s.tag; });
-        add({"lock_file", {"DMC_LOCK_FILE"}, "", "pinned package versions"},
+        add(
+            {"lock_file", {"DMC_LOCK_FILE"}, "", "pinned package versions"},
             [](S& s, const Input& in) { s.lock_file = path_value(in); },
-            [](const S& s) { return s.lock_file.empty() ? std::string("(none)") : s.lock_file.string(); });
-        add({"compression", {}, "", "layer compression"},
+            [](const S& s) {
+                return s.lock_file.empty() ? std::string("(none)") : s.lock_file.string();
+            });
+        add(
+            {"compression", {}, "", "layer compression"},
             [](S& s, const Input& in) {
                 s.compression = text_value(in);
                 if (s.compression != "gzip" && s.compression != "zstd") in.refuse("gzip or zstd");
             },
             [](const S& s) { return s.compression; });
-        add({"source_date_epoch", {"SOURCE_DATE_EPOCH"}, "", "image timestamp"},
-            [](S& s, const Input& in) { s.source_date_epoch = integer_value(in, 0, 253402300799LL); },
+        add(
+            {"source_date_epoch", {"SOURCE_DATE_EPOCH"}, "", "image timestamp"},
+            [](S& s, const Input& in) {
+                s.source_date_epoch = integer_value(in, 0, 253402300799LL);
+            },
             [](const S& s) {
                 return s.source_date_epoch ? std::to_string(*s.source_date_epoch)
                                            : std::string("(from the packages)");
             });
-        add({"jobs", {}, "", "parallel downloads"},
-            [](S& s, const Input& in) { s.jobs = static_cast<int>(integer_value(in, 1, 64)); },
-            [](const S& s) { return std::to_string(s.jobs); });
-        add({"retries", {"DMC_RETRIES"}, "", "extra download attempts"},
-            [](S& s, const Input& in) { s.retries = static_cast<int>(integer_value(in, 0, 20)); },
-            [](const S& s) { return std::to_string(s.retries); });
-        add({"retry_time", {"DMC_RETRY_TIME"}, "", "seconds after which a failing download is not tried again"},
-            [](S& s, const Input& in) { s.retry_time = static_cast<int>(integer_value(in, 1, 3600)); },
-            [](const S& s) { return std::to_string(s.retry_time) + " s"; });
-        add({"stall_timeout", {"DMC_STALL_TIMEOUT"}, "", "seconds without a byte before a download attempt is abandoned"},
-            [](S& s, const Input& in) { s.stall_timeout = static_cast<int>(integer_value(in, 1, 600)); },
-            [](const S& s) { return std::to_string(s.stall_timeout) + " s"; });
-        add({"cachedir", {"DMC_CACHEDIR"}, "", "cache directory"},
-            [](S& s, const Input& in) { s.cache_dir = path_value(in); },
-            [](const S& s) { return s.cache_dir.string(); });
-        add({"rootfsdir", {"DMC_ROOTFSDIR"}, "", "unpacked packages"},
-            [](S& s, const Input& in) { s.rootfs_dir = path_value(in); },
-            [](const S& s) { return s.rootfs_dir.string(); });
-        add({"builddir", {"DMC_BUILDDIR"}, "", "task outputs"},
-            [](S& s, const Input& in) { s.build_dir = path_value(in); },
-            [](const S& s) { return s.build_dir.string(); });
-        add({"sourcedir", {"DMC_SOURCEDIR"}, "", "sources"},
-            [](S& s, const Input& in) { s.source_dir = path_value(in); },
-            [](const S& s) { return s.source_dir.string(); });
-        add({"imagedir", {"IMAGEDIR", "DMC_IMAGEDIR"}, "--imagedir", "image outputs"},
-            [](S& s, const Input& in) { s.image_dir = path_value(in); },
-            [](const S& s) { return s.image_dir.string(); });
-        add({"plugin_dirs", {"DMC_PLUGIN_PATH"}, "--plugin-dir", "template plugin directories"},
+        integer({"jobs", {}, "", "parallel downloads"}, &S::jobs, 1, 64);
+        integer({"retries", {"DMC_RETRIES"}, "", "extra download attempts"}, &S::retries, 0, 20);
+        integer({"retry_time",
+                 {"DMC_RETRY_TIME"},
+                 "",
+                 "seconds after which a failing download is not tried again"},
+                &S::retry_time, 1, 3600, " s");
+        integer({"stall_timeout",
+                 {"DMC_STALL_TIMEOUT"},
+                 "",
+                 "seconds without a byte before a download attempt is abandoned"},
+                &S::stall_timeout, 1, 600, " s");
+        path({"cachedir", {"DMC_CACHEDIR"}, "", "cache directory"}, &S::cache_dir);
+        path({"rootfsdir", {"DMC_ROOTFSDIR"}, "", "unpacked packages"}, &S::rootfs_dir);
+        path({"builddir", {"DMC_BUILDDIR"}, "", "task outputs"}, &S::build_dir);
+        path({"sourcedir", {"DMC_SOURCEDIR"}, "", "sources"}, &S::source_dir);
+        path({"imagedir", {"IMAGEDIR", "DMC_IMAGEDIR"}, "--imagedir", "image outputs"},
+             &S::image_dir);
+        add(
+            {"plugin_dirs", {"DMC_PLUGIN_PATH"}, "--plugin-dir", "template plugin directories"},
             [](S& s, const Input& in) {
                 // --plugin-dir is one directory and DMC_PLUGIN_PATH is colon-separated;
                 // both come before the file's plugin_dirs.
@@ -398,13 +440,16 @@ const std::vector<Row>& table() {
                 s.plugin_dirs = dirs;
             },
             [](const S& s) { return join(path_strings(s.plugin_dirs)); }, true);
-        add({"log.out_level", {"OUT_level"}, "", "console log level"},
+        add(
+            {"log.out_level", {"OUT_level"}, "", "console log level"},
             [](S& s, const Input& in) { s.log.console = level_value(in); },
             [](const S& s) { return std::string(log::level_name(s.log.console)); });
-        add({"log.log_level", {"LOG_level"}, "", "log file level"},
+        add(
+            {"log.log_level", {"LOG_level"}, "", "log file level"},
             [](S& s, const Input& in) { s.log.file = level_value(in); },
             [](const S& s) { return std::string(log::level_name(s.log.file)); });
-        add({"log.log_dir", {"LOG_dir"}, "", "log file directory"},
+        add(
+            {"log.log_dir", {"LOG_dir"}, "", "log file directory"},
             [](S& s, const Input& in) { s.log.dir = path_value(in); },
             [](const S& s) { return s.log.dir ? s.log.dir->string() : std::string("(none)"); });
         {
@@ -416,24 +461,26 @@ const std::vector<Row>& table() {
                 if (in.node == nullptr || !in.node->IsMap())
                     bad_node(origin, in.node ? *in.node : YAML::Node(), "templates",
                              "must map template names to their options");
-                for_each_entry(*in.node, "templates", origin,
-                               [&](const std::string& name, const YAML::Node&, const YAML::Node& options) {
-                                   const std::string where = "templates." + name;
-                                   if (auto why = unsafe_name(name))
-                                       bad_node(origin, options, where, "is not a template name: " + *why);
-                                   if (!options.IsMap())
-                                       bad_node(origin, options, where, "must be a mapping of options");
-                                   for_each_entry(options, where, origin,
-                                                  [&](const std::string& option, const YAML::Node&,
-                                                      const YAML::Node& value) {
-                                                      const std::string key = where + "." + option;
-                                                      Input one = file_input(origin, key, value);
-                                                      if (!value.IsScalar()) bad_node(origin, value, key, "must be a string");
-                                                      s.template_options[name][option] = text_value(one);
-                                                      s.template_option_origins[name + "." + option] =
-                                                          origin + ":" + std::to_string(value.Mark().line + 1);
-                                                  });
-                               });
+                for_each_entry(
+                    *in.node, "templates", origin,
+                    [&](const std::string& name, const YAML::Node&, const YAML::Node& options) {
+                        const std::string where = "templates." + name;
+                        if (auto why = unsafe_name(name))
+                            bad_node(origin, options, where, "is not a template name: " + *why);
+                        if (!options.IsMap())
+                            bad_node(origin, options, where, "must be a mapping of options");
+                        for_each_entry(options, where, origin,
+                                       [&](const std::string& option, const YAML::Node&,
+                                           const YAML::Node& value) {
+                                           const std::string key = where + "." + option;
+                                           Input one = file_input(origin, key, value);
+                                           if (!value.IsScalar())
+                                               bad_node(origin, value, key, "must be a string");
+                                           s.template_options[name][option] = text_value(one);
+                                           s.template_option_origins[name + "." + option] =
+                                               origin + ":" + std::to_string(value.Mark().line + 1);
+                                       });
+                    });
             };
             row.show = [](const S& s) {
                 std::vector<std::string> out;
@@ -484,8 +531,10 @@ std::vector<std::string> split_list(const std::string& text) {
         item.clear();
     };
     for (char c : text) {
-        if (c == ',') flush();
-        else item += c;
+        if (c == ',')
+            flush();
+        else
+            item += c;
     }
     flush();
     return out;
@@ -537,42 +586,44 @@ void apply_yaml(Settings& s, const std::string& text, const std::string& origin)
     if (root.IsNull()) return;
     std::function<void(const YAML::Node&, const std::string&)> apply_map =
         [&](const YAML::Node& map, const std::string& where) {
-            for_each_entry(map, where, origin,
-                           [&](const std::string& key, const YAML::Node& key_node, const YAML::Node& value) {
-                               const std::string full = where.empty() ? key : where + "." + key;
-                               const Row* row = nullptr;
-                               bool prefix = false;
-                               std::vector<std::string> valid;
-                               for (const auto& candidate : table()) {
-                                   const std::string& k = candidate.info.key;
-                                   if (k.empty()) continue;
-                                   if (k == full) row = &candidate;
-                                   if (k.rfind(full + ".", 0) == 0) prefix = true;
-                                   const std::string parent = where.empty() ? "" : where + ".";
-                                   if (k.rfind(parent, 0) == 0) {
-                                       std::string child = k.substr(parent.size());
-                                       child = child.substr(0, child.find('.'));
-                                       if (std::find(valid.begin(), valid.end(), child) == valid.end())
-                                           valid.push_back(child);
-                                   }
-                               }
-                               if (row == nullptr && prefix) return apply_map(value, full);
-                               if (row == nullptr) {
-                                   std::sort(valid.begin(), valid.end());
-                                   throw Error(origin + ":" + std::to_string(key_node.Mark().line + 1) +
-                                               ": unknown key '" + full + "' (valid keys: " +
-                                               join(valid, ", ") + ")");
-                               }
-                               Input in = file_input(origin, full, value);
-                               if (!row->structured) {
-                                   if (value.IsMap())
-                                       bad_node(origin, value, full,
-                                                row->list ? "must be a list of strings" : "must be a string");
-                                   if (value.IsSequence() && !row->list) bad_node(origin, value, full, "must be a string");
-                                   if (in.nested) bad_node(origin, value, full, "must be a list of strings");
-                               }
-                               row->set(s, in);
-                           });
+            for_each_entry(
+                map, where, origin,
+                [&](const std::string& key, const YAML::Node& key_node, const YAML::Node& value) {
+                    const std::string full = where.empty() ? key : where + "." + key;
+                    const Row* row = nullptr;
+                    bool prefix = false;
+                    std::vector<std::string> valid;
+                    for (const auto& candidate : table()) {
+                        const std::string& k = candidate.info.key;
+                        if (k.empty()) continue;
+                        if (k == full) row = &candidate;
+                        if (k.rfind(full + ".", 0) == 0) prefix = true;
+                        const std::string parent = where.empty() ? "" : where + ".";
+                        if (k.rfind(parent, 0) == 0) {
+                            std::string child = k.substr(parent.size());
+                            child = child.substr(0, child.find('.'));
+                            if (std::find(valid.begin(), valid.end(), child) == valid.end())
+                                valid.push_back(child);
+                        }
+                    }
+                    if (row == nullptr && prefix) return apply_map(value, full);
+                    if (row == nullptr) {
+                        std::sort(valid.begin(), valid.end());
+                        throw Error(origin + ":" + std::to_string(key_node.Mark().line + 1) +
+                                    ": unknown key '" + full +
+                                    "' (valid keys: " + join(valid, ", ") + ")");
+                    }
+                    Input in = file_input(origin, full, value);
+                    if (!row->structured) {
+                        if (value.IsMap())
+                            bad_node(origin, value, full,
+                                     row->list ? "must be a list of strings" : "must be a string");
+                        if (value.IsSequence() && !row->list)
+                            bad_node(origin, value, full, "must be a string");
+                        if (in.nested) bad_node(origin, value, full, "must be a list of strings");
+                    }
+                    row->set(s, in);
+                });
         };
     apply_map(root, "");
 }
@@ -580,7 +631,8 @@ void apply_yaml(Settings& s, const std::string& text, const std::string& origin)
 void apply_file(Settings& s, const fs::path& file) {
     std::error_code ec;
     if (!fs::is_regular_file(file, ec))
-        throw Error("config file " + file.string() + " does not exist; pass an existing file to --config");
+        throw Error("config file " + file.string() +
+                    " does not exist; pass an existing file to --config");
     std::string text;
     {
         FILE* f = std::fopen(file.c_str(), "rb");
@@ -619,12 +671,12 @@ void apply_option(Settings& s, std::string_view key, const std::string& text) {
 
 std::vector<DirectorySetting> directories(const Settings& s) {
     std::vector<DirectorySetting> out;
-    for (const auto& [key, dir] : std::vector<std::pair<std::string, fs::path>>{
-             {"cachedir", s.cache_dir},
-             {"rootfsdir", s.rootfs_dir},
-             {"builddir", s.build_dir},
-             {"sourcedir", s.source_dir},
-             {"imagedir", s.image_dir}})
+    for (const auto& [key, dir] :
+         std::vector<std::pair<std::string, fs::path>>{{"cachedir", s.cache_dir},
+                                                       {"rootfsdir", s.rootfs_dir},
+                                                       {"builddir", s.build_dir},
+                                                       {"sourcedir", s.source_dir},
+                                                       {"imagedir", s.image_dir}})
         out.push_back({row_of(key).info, dir});
     return out;
 }

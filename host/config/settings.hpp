@@ -16,12 +16,12 @@ namespace dmc::config {
 
 // One Debian or Ubuntu archive source.
 struct Mirror {
-    std::string url;                           // e.g. http://host/debian
-    std::vector<std::string> suites;           // "{dist}" is replaced by the dist; default {dist}
+    std::string url;                  // e.g. http://host/debian
+    std::vector<std::string> suites;  // "{dist}" is replaced by the dist; default {dist}
     std::vector<std::string> components{"main"};
-    std::vector<std::string> archs;            // only for these archs (Ubuntu ports); empty = all
-    std::string keyring;                       // empty = the default keyring
-    int line = 0;                              // where it was defined, for messages
+    std::vector<std::string> archs;  // only for these archs (Ubuntu ports); empty = all
+    std::string keyring;             // empty = the default keyring
+    int line = 0;                    // where it was defined, for messages
 };
 
 // A mirror given by its URL alone, with the default suites and components.
@@ -34,31 +34,31 @@ inline Mirror mirror_of(std::string url) {
 struct Settings {
     std::vector<std::string> archs{"amd64", "arm64"};
     std::string dist = "trixie";
-    std::vector<Mirror> mirrors;       // empty: taken from the host's apt sources
+    std::vector<Mirror> mirrors;  // empty: taken from the host's apt sources
     std::string keyring = "/usr/share/keyrings/debian-archive-keyring.gpg";
-    bool allow_unsigned = false;       // accept missing/bad signatures and expired Release files
-    std::string registry;              // -H: host[:port][/namespace]
+    bool allow_unsigned = false;  // accept missing/bad signatures and expired Release files
+    std::string registry;         // -H: host[:port][/namespace]
     // Pushing (host/registry): see conf/dmc.yaml. The password is never logged.
     std::vector<std::string> insecure_registries;  // may speak plain HTTP (loopback always may)
-    std::string registry_ca;                        // CA bundle for the registry's certificate
-    long long registry_chunk_size = 0;              // bytes per PATCH; 0: one PUT per blob
-    int registry_retries = 4;                       // extra attempts after a transient failure
+    std::string registry_ca;                       // CA bundle for the registry's certificate
+    long long registry_chunk_size = 0;             // bytes per PATCH; 0: one PUT per blob
+    int registry_retries = 4;                      // extra attempts after a transient failure
     std::string registry_user;
-    std::string registry_password;                  // DMC_REGISTRY_PASSWORD only
+    std::string registry_password;  // DMC_REGISTRY_PASSWORD only
     std::filesystem::path registry_password_file;
-    std::string ns = "default";        // Kubernetes namespace
-    bool tools = false;                // -T
-    bool small = false;                // build "small" images: the whole package closure
+    std::string ns = "default";  // Kubernetes namespace
+    bool tools = false;          // -T
+    bool small = false;          // build "small" images: the whole package closure
     std::filesystem::path source_dir, rootfs_dir, build_dir, image_dir, cache_dir;
     std::vector<std::filesystem::path> plugin_dirs;
     std::string tag = "latest";
-    std::filesystem::path lock_file;   // pinned package versions, "name version" per line
+    std::filesystem::path lock_file;  // pinned package versions, "name version" per line
     std::optional<long long> source_date_epoch;
     std::string compression = "gzip";
-    int jobs = 4;                      // parallel downloads
-    int retries = 4;                   // extra attempts after a transient network failure
-    int retry_time = 60;               // seconds after a file's first attempt: no new attempt
-    int stall_timeout = 15;            // seconds without a byte: the attempt is abandoned
+    int jobs = 4;            // parallel downloads
+    int retries = 4;         // extra attempts after a transient network failure
+    int retry_time = 60;     // seconds after a file's first attempt: no new attempt
+    int stall_timeout = 15;  // seconds without a byte: the attempt is abandoned
     log::Settings log;
     // templates.<name>.<option>: per-template options handed to the hooks.
     std::map<std::string, std::map<std::string, std::string>> template_options;

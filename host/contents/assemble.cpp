@@ -19,12 +19,12 @@ using Entry = image::LayerEntry;
 using Type = image::LayerEntry::Type;
 
 // Applets that -T links to busybox.
-const char* const kBusyboxApplets[] = {"sh",   "ash",  "ls",    "ps",   "cat",  "cp",  "mv",
-                                       "rm",   "mkdir", "ln",   "chmod", "chown", "grep", "sed",
-                                       "find", "head", "tail",  "less", "vi",   "env", "id",
-                                       "top",  "kill", "mount", "df",   "du",   "wget", "nc",
-                                       "netstat", "ip", "ping", "hostname", "uname", "touch", "sleep",
-                                       "echo", "printf", "test", "[", "which", "xargs", "tar", "gzip"};
+const char* const kBusyboxApplets[] = {
+    "sh",     "ash",     "ls",    "ps",    "cat",      "cp",    "mv",    "rm",    "mkdir",
+    "ln",     "chmod",   "chown", "grep",  "sed",      "find",  "head",  "tail",  "less",
+    "vi",     "env",     "id",    "top",   "kill",     "mount", "df",    "du",    "wget",
+    "nc",     "netstat", "ip",    "ping",  "hostname", "uname", "touch", "sleep", "echo",
+    "printf", "test",    "[",     "which", "xargs",    "tar",   "gzip"};
 
 bool under(const std::string& path, const std::string& dir) {
     return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
@@ -42,16 +42,28 @@ Entry entry_from_rootfs(const fs::path& root, const std::string& path, const roo
         e.uid = r.uid;
         e.gid = r.gid;
         switch (r.type) {
-            case 'd': e.type = Type::dir; break;
-            case 'l': e.type = Type::symlink; e.link_target = r.link; break;
-            case 'h': e.type = Type::hardlink; e.link_target = r.link; break;
-            default: e.type = Type::file; e.source = disk; break;
+            case 'd':
+                e.type = Type::dir;
+                break;
+            case 'l':
+                e.type = Type::symlink;
+                e.link_target = r.link;
+                break;
+            case 'h':
+                e.type = Type::hardlink;
+                e.link_target = r.link;
+                break;
+            default:
+                e.type = Type::file;
+                e.source = disk;
+                break;
         }
         return e;
     }
     // Made by the host (directories implied by the packages' entries).
     struct stat st;
-    if (::lstat(disk.c_str(), &st) != 0) throw Error("selected path " + path + " vanished from the rootfs");
+    if (::lstat(disk.c_str(), &st) != 0)
+        throw Error("selected path " + path + " vanished from the rootfs");
     if (S_ISDIR(st.st_mode)) {
         e.type = Type::dir;
         e.mode = 0755;
@@ -101,7 +113,8 @@ std::string passwd_file(const std::vector<plugin::UserSpec>& users) {
         if (u.name == "root" || u.name == "nobody") continue;
         if (auto [it, fresh] = written.emplace(u.name, &u); !fresh) {
             const auto& first = *it->second;
-            if (first.uid != u.uid || first.gid != u.gid || first.home != u.home || first.shell != u.shell)
+            if (first.uid != u.uid || first.gid != u.gid || first.home != u.home ||
+                first.shell != u.shell)
                 throw Error("the user " + u.name + " is declared twice, differently (" +
                             std::to_string(first.uid) + ":" + std::to_string(first.gid) + " and " +
                             std::to_string(u.uid) + ":" + std::to_string(u.gid) + ")");
@@ -130,7 +143,8 @@ std::string group_file(const std::vector<plugin::GroupSpec>& groups,
     // A user's primary group must exist for lookups by gid.
     for (const auto& u : users)
         if (written.insert(u.name).second &&
-            std::none_of(groups.begin(), groups.end(), [&](const auto& g) { return g.gid == u.gid; }))
+            std::none_of(groups.begin(), groups.end(),
+                         [&](const auto& g) { return g.gid == u.gid; }))
             out << u.name << ":x:" << u.gid << ":\n";
     out << "nogroup:x:65534:\n";
     return out.str();
@@ -140,14 +154,16 @@ std::string ca_bundle(const fs::path& root) {
     const fs::path dir = root / "usr/share/ca-certificates";
     std::vector<std::string> names;
     std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
+    for (auto it = fs::recursive_directory_iterator(dir, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
         // Links are skipped: they name certificates already listed, or lead out of the root.
         if (it->is_regular_file() && !it->is_symlink() && it->path().extension() == ".crt")
             names.push_back(fs::relative(it->path(), dir).string());
     }
     if (names.empty())
-        throw Error("the image wants ca-certificates, but the rootfs has no certificates in /usr/share/ca-certificates");
+        throw Error(
+            "the image wants ca-certificates, but the rootfs has no certificates in "
+            "/usr/share/ca-certificates");
     std::sort(names.begin(), names.end());
     std::string bundle;
     for (const auto& name : names) {

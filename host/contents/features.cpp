@@ -19,10 +19,12 @@ Features Features::of(const std::vector<std::string>& wanted, bool tools, bool s
     for (const auto& w : wanted) {
         const auto& known = known_features();
         if (std::find(known.begin(), known.end(), w) == known.end())
-            throw Error("unknown image feature '" + w + "' wanted; known features: " +
-                        config::join(known, ", "));
-        if (w == "small") f.small = true;
-        else if (!f.wants(w)) f.wanted.push_back(w);
+            throw Error("unknown image feature '" + w +
+                        "' wanted; known features: " + config::join(known, ", "));
+        if (w == "small")
+            f.small = true;
+        else if (!f.wants(w))
+            f.wanted.push_back(w);
     }
     return f;
 }

@@ -41,7 +41,8 @@ std::vector<std::string> image_files(const FilesRequest& r) {
         if (fs::is_directory(fs::symlink_status(r.root / target.substr(1), ec))) {
             const std::string prefix = target == "/" ? "/" : target + "/";
             for (auto it = manifest.files.lower_bound(prefix);
-                 it != manifest.files.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
+                 it != manifest.files.end() && it->first.compare(0, prefix.size(), prefix) == 0;
+                 ++it)
                 chosen.insert(it->first);
         }
     };
@@ -65,7 +66,8 @@ std::vector<std::string> image_files(const FilesRequest& r) {
     closure.root = r.root;
     closure.triplet = r.triplet;
     closure.platform = r.platform;
-    closure.optional_sonames.insert(r.collected.allow_missing.begin(), r.collected.allow_missing.end());
+    closure.optional_sonames.insert(r.collected.allow_missing.begin(),
+                                    r.collected.allow_missing.end());
     for (const auto& path : chosen) {
         auto it = manifest.files.find(path);
         if (it == manifest.files.end() || it->second.type != 'f') continue;

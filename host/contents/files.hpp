@@ -20,7 +20,8 @@ struct FilesRequest {
 };
 
 // The manifest's paths matching a glob ('*' stays within one path component), sorted.
-std::vector<std::string> glob_manifest(const rootfs::Manifest& manifest, const std::string& pattern);
+std::vector<std::string> glob_manifest(const rootfs::Manifest& manifest,
+                                       const std::string& pattern);
 
 // Sorted, unique image paths. Throws Error when an explicitly collected path does
 // not exist or a needed library is missing.

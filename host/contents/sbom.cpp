@@ -1,8 +1,7 @@
 #include "contents/sbom.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "image/oci.hpp"
@@ -16,7 +15,8 @@ namespace {
 // SPDX identifiers allow letters, digits, '.' and '-'.
 std::string spdx_id(const std::string& kind, const std::string& name) {
     std::string id = "SPDXRef-" + kind + "-";
-    for (char c : name) id += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-') ? c : '-';
+    for (char c : name)
+        id += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-') ? c : '-';
     return id;
 }
 
@@ -35,11 +35,12 @@ std::string spdx_json(const SbomInput& in) {
                               ? rec->second.sha256
                               : sha256_hex(e.content);
         const std::string id = "SPDXRef-File-" + std::to_string(++counter);
-        files.push_back({{"SPDXID", id},
-                         {"fileName", "." + e.path},
-                         {"checksums", json::array({{{"algorithm", "SHA256"}, {"checksumValue", sha}}})},
-                         {"licenseConcluded", "NOASSERTION"},
-                         {"copyrightText", "NOASSERTION"}});
+        files.push_back(
+            {{"SPDXID", id},
+             {"fileName", "." + e.path},
+             {"checksums", json::array({{{"algorithm", "SHA256"}, {"checksumValue", sha}}})},
+             {"licenseConcluded", "NOASSERTION"},
+             {"copyrightText", "NOASSERTION"}});
         if (rec != m.files.end() && !rec->second.package.empty() && !e.source.empty()) {
             used.insert(rec->second.package);
             relationships.push_back({{"spdxElementId", spdx_id("Package", rec->second.package)},
@@ -61,9 +62,9 @@ std::string spdx_json(const SbomInput& in) {
              {"copyrightText", "NOASSERTION"},
              {"externalRefs", json::array({{{"referenceCategory", "PACKAGE-MANAGER"},
                                             {"referenceType", "purl"},
-                                            {"referenceLocator", "pkg:deb/debian/" + name + "@" +
-                                                                     p.version + "?arch=" + arch +
-                                                                     "&distro=" + in.distribution}}})}});
+                                            {"referenceLocator",
+                                             "pkg:deb/debian/" + name + "@" + p.version + "?arch=" +
+                                                 arch + "&distro=" + in.distribution}}})}});
         relationships.push_back({{"spdxElementId", "SPDXRef-DOCUMENT"},
                                  {"relationshipType", "DESCRIBES"},
                                  {"relatedSpdxElement", spdx_id("Package", name)}});
@@ -72,12 +73,15 @@ std::string spdx_json(const SbomInput& in) {
                 {"dataLicense", "CC0-1.0"},
                 {"SPDXID", "SPDXRef-DOCUMENT"},
                 {"name", in.name},
-                {"creationInfo", {{"created", image::rfc3339_utc(in.created)}, {"creators", json::array({"Tool: dmc-" DMC_VERSION})}}},
+                {"creationInfo",
+                 {{"created", image::rfc3339_utc(in.created)},
+                  {"creators", json::array({"Tool: dmc-" DMC_VERSION})}}},
                 {"packages", packages},
                 {"files", files},
                 {"relationships", relationships}};
     // The namespace must be unique per document: derive it from the content.
-    doc["documentNamespace"] = "https://spdx.org/spdxdocs/dmc/" + in.name + "-" + sha256_hex(doc.dump());
+    doc["documentNamespace"] =
+        "https://spdx.org/spdxdocs/dmc/" + in.name + "-" + sha256_hex(doc.dump());
     return doc.dump(1, ' ', false, json::error_handler_t::replace);
 }
 

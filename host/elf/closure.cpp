@@ -123,9 +123,8 @@ void parse_ld_so_conf(const fs::path& root, const std::string& image_path, int d
         if (words.empty()) continue;
         if (words.front() == "include" && words.size() > 1) {
             for (std::size_t i = 1; i < words.size(); ++i) {
-                const std::string pattern = is_absolute(words[i])
-                                                ? words[i]
-                                                : directory_of(image_path) + "/" + words[i];
+                const std::string pattern =
+                    is_absolute(words[i]) ? words[i] : directory_of(image_path) + "/" + words[i];
                 for (const std::string& file : glob_in_root(root, pattern))
                     parse_ld_so_conf(root, file, depth + 1, dirs);
             }
@@ -158,7 +157,7 @@ struct Found {
 
 // One run of the closure: caches parsed files across the programs it walks.
 class ClosureWalker {
-public:
+  public:
     explicit ClosureWalker(const ClosureRequest& request)
         : request_(request), conf_dirs_(read_ld_so_conf(request.root)) {
         if (!request_.triplet.empty()) {
@@ -184,7 +183,7 @@ public:
         }
     }
 
-private:
+  private:
     const Result<ElfInfo>& elf_at(const std::string& resolved);
     void add_chain(const std::string& image_path);
     void warn(const std::string& message);

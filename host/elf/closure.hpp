@@ -35,8 +35,8 @@ struct ClosureRequest {
     // is not an ELF file (a script) brings only itself and its symlinks.
     std::vector<std::string> roots;
     std::set<std::string> optional_sonames;  // may stay unresolved, with a warning
-    std::string triplet;   // multiarch triplet, e.g. "x86_64-linux-gnu"
-    std::string platform;  // the value of $PLATFORM, e.g. "x86_64"
+    std::string triplet;                     // multiarch triplet, e.g. "x86_64-linux-gnu"
+    std::string platform;                    // the value of $PLATFORM, e.g. "x86_64"
 };
 
 struct ClosureResult {

@@ -5,9 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <algorithm>
 #include <optional>
 
 namespace dmc {
@@ -38,7 +38,7 @@ using Problem = std::optional<std::string>;
 // Integers of the file's byte order. `fits` cannot overflow; every read is
 // preceded by a `fits` check of the header or table that holds it.
 class Bytes {
-public:
+  public:
     Bytes(std::string_view data, bool little_endian) : data_(data), little_(little_endian) {}
 
     uint64_t size() const { return data_.size(); }
@@ -63,7 +63,7 @@ public:
         return fits(offset, length) ? data_.substr(offset, length) : std::string_view();
     }
 
-private:
+  private:
     std::string_view data_;
     bool little_;
 };
@@ -93,24 +93,42 @@ struct Extent {
 std::string machine_name(uint16_t machine, int elf_class, bool little_endian) {
     const bool is64 = elf_class == 64;
     switch (machine) {
-        case 2: return "sparc";
-        case 3: return "i386";
-        case 4: return "m68k";
-        case 8: return is64 ? "mips64" : "mips";
-        case 15: return "hppa";
-        case 20: return "ppc";
-        case 21: return little_endian ? "ppc64le" : "ppc64";
-        case 22: return is64 ? "s390x" : "s390";
-        case 40: return "arm";
-        case 42: return "sh";
-        case 43: return "sparc64";
-        case 50: return "ia64";
-        case 62: return "x86_64";
-        case 183: return "aarch64";
-        case 243: return is64 ? "riscv64" : "riscv32";
-        case 258: return "loongarch64";
-        case 0x9026: return "alpha";
-        default: return "machine-" + std::to_string(machine);
+        case 2:
+            return "sparc";
+        case 3:
+            return "i386";
+        case 4:
+            return "m68k";
+        case 8:
+            return is64 ? "mips64" : "mips";
+        case 15:
+            return "hppa";
+        case 20:
+            return "ppc";
+        case 21:
+            return little_endian ? "ppc64le" : "ppc64";
+        case 22:
+            return is64 ? "s390x" : "s390";
+        case 40:
+            return "arm";
+        case 42:
+            return "sh";
+        case 43:
+            return "sparc64";
+        case 50:
+            return "ia64";
+        case 62:
+            return "x86_64";
+        case 183:
+            return "aarch64";
+        case 243:
+            return is64 ? "riscv64" : "riscv32";
+        case 258:
+            return "loongarch64";
+        case 0x9026:
+            return "alpha";
+        default:
+            return "machine-" + std::to_string(machine);
     }
 }
 
@@ -125,12 +143,12 @@ void split_path_list(std::string_view list, std::vector<std::string>& out) {
 }
 
 class Parser {
-public:
+  public:
     explicit Parser(std::string_view data) : bytes_(data, true), data_(data) {}
 
     Result<ElfInfo> parse();
 
-private:
+  private:
     Problem read_ident();
     Problem read_header();
     Problem read_segments();
@@ -163,7 +181,10 @@ Result<ElfInfo> Parser::parse() {
 
 Problem Parser::read_ident() {
     if (data_.size() < kIdentSize) return "too short for an ELF header";
-    if (data_.substr(0, 4) != std::string_view("\x7f" "ELF", 4)) return "not an ELF file";
+    if (data_.substr(0, 4) != std::string_view("\x7f"
+                                               "ELF",
+                                               4))
+        return "not an ELF file";
     const auto elf_class = static_cast<unsigned char>(data_[4]);
     const auto encoding = static_cast<unsigned char>(data_[5]);
     if (elf_class != kClass32 && elf_class != kClass64)
@@ -340,11 +361,20 @@ Problem Parser::read_dynamic() {
         if (nul == std::string_view::npos) return "unterminated string in the dynamic string table";
         const std::string_view text = rest.substr(0, nul);
         switch (ref.tag) {
-            case kDtNeeded: info_.needed.emplace_back(text); break;
-            case kDtSoname: info_.soname = std::string(text); break;
-            case kDtRpath: split_path_list(text, info_.rpath); break;
-            case kDtRunpath: split_path_list(text, info_.runpath); break;
-            default: break;
+            case kDtNeeded:
+                info_.needed.emplace_back(text);
+                break;
+            case kDtSoname:
+                info_.soname = std::string(text);
+                break;
+            case kDtRpath:
+                split_path_list(text, info_.rpath);
+                break;
+            case kDtRunpath:
+                split_path_list(text, info_.runpath);
+                break;
+            default:
+                break;
         }
     }
     return std::nullopt;
@@ -352,7 +382,7 @@ Problem Parser::read_dynamic() {
 
 // A read-only mapping of a whole file, unmapped when it goes away.
 class MappedFile {
-public:
+  public:
     MappedFile() = default;
     MappedFile(const MappedFile&) = delete;
     MappedFile& operator=(const MappedFile&) = delete;
@@ -388,7 +418,7 @@ public:
                                 : std::string_view(static_cast<const char*>(data_), size_);
     }
 
-private:
+  private:
     void* data_ = nullptr;
     std::size_t size_ = 0;
 };
@@ -413,17 +443,18 @@ bool is_elf(const std::filesystem::path& path) {
     char magic[4] = {};
     const bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
                     ::pread(fd, magic, sizeof magic, 0) == static_cast<ssize_t>(sizeof magic) &&
-                    std::memcmp(magic, "\x7f" "ELF", 4) == 0;
+                    std::memcmp(magic,
+                                "\x7f"
+                                "ELF",
+                                4) == 0;
     ::close(fd);
     return ok;
 }
 
 bool same_abi(const ElfInfo& a, const ElfInfo& b) {
-    if (a.machine != b.machine || a.elf_class != b.elf_class ||
-        a.little_endian != b.little_endian)
+    if (a.machine != b.machine || a.elf_class != b.elf_class || a.little_endian != b.little_endian)
         return false;
-    if (a.machine == kEmArm && (a.flags & kEfArmEabiMask) != 0 &&
-        (b.flags & kEfArmEabiMask) != 0) {
+    if (a.machine == kEmArm && (a.flags & kEfArmEabiMask) != 0 && (b.flags & kEfArmEabiMask) != 0) {
         const uint32_t float_abi = kEfArmAbiFloatSoft | kEfArmAbiFloatHard;
         const uint32_t fa = a.flags & float_abi, fb = b.flags & float_abi;
         if (fa != 0 && fb != 0 && fa != fb) return false;

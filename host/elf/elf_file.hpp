@@ -19,12 +19,12 @@ namespace dmc {
 struct ElfInfo {
     int elf_class = 0;  // 32 or 64
     bool little_endian = true;
-    uint16_t machine = 0;      // e_machine
-    std::string machine_name;  // "x86_64", "aarch64", "arm", "i386", ... else "machine-<n>"
-    uint16_t type = 0;         // e_type: 2 executable, 3 shared object or PIE
-    uint32_t flags = 0;        // e_flags; on ARM they tell hard- from soft-float
-    std::string interpreter;   // PT_INTERP, empty when there is none
-    std::vector<std::string> needed;    // DT_NEEDED, in file order
+    uint16_t machine = 0;             // e_machine
+    std::string machine_name;         // "x86_64", "aarch64", "arm", "i386", ... else "machine-<n>"
+    uint16_t type = 0;                // e_type: 2 executable, 3 shared object or PIE
+    uint32_t flags = 0;               // e_flags; on ARM they tell hard- from soft-float
+    std::string interpreter;          // PT_INTERP, empty when there is none
+    std::vector<std::string> needed;  // DT_NEEDED, in file order
     std::optional<std::string> soname;  // DT_SONAME
     // DT_RPATH and DT_RUNPATH split at ':', empty entries dropped, "$ORIGIN"
     // and the like left unexpanded.

@@ -1,7 +1,6 @@
 #include "image/layout_reader.hpp"
 
 #include <nlohmann/json.hpp>
-
 #include <set>
 
 #include "util/error.hpp"
@@ -65,7 +64,8 @@ Descriptor find_ref(const fs::path& layout, const std::string& ref) {
     const fs::path index_file = layout / "index.json";
     std::error_code ec;
     if (!fs::is_regular_file(index_file, ec))
-        throw Error("no image layout at " + layout.string() + " (no index.json); build the image first");
+        throw Error("no image layout at " + layout.string() +
+                    " (no index.json); build the image first");
     json index;
     try {
         index = json::parse(read_file(index_file));
@@ -87,7 +87,8 @@ std::string read_document(const fs::path& layout, const std::string& digest) {
     const fs::path file = blob_path(layout, digest);
     std::error_code ec;
     if (!fs::is_regular_file(file, ec))
-        throw Error("the layout " + layout.string() + " lacks " + digest + "; build the image again");
+        throw Error("the layout " + layout.string() + " lacks " + digest +
+                    "; build the image again");
     std::string bytes = read_file(file);
     if ("sha256:" + sha256_hex(bytes) != digest)
         throw Error("the layout " + layout.string() + " holds a corrupt " + digest +

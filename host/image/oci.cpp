@@ -162,7 +162,9 @@ bool is_index_media_type(std::string_view media_type) {
     return media_type == media_type_image_index || media_type == docker_manifest_list;
 }
 
-nlohmann::json descriptor_to_json(const Descriptor& descriptor) { return descriptor_json(descriptor); }
+nlohmann::json descriptor_to_json(const Descriptor& descriptor) {
+    return descriptor_json(descriptor);
+}
 
 Descriptor descriptor_from_json(const json& j) {
     try {
@@ -170,11 +172,12 @@ Descriptor descriptor_from_json(const json& j) {
         d.media_type = j.at("mediaType").get<std::string>();
         d.digest = j.at("digest").get<std::string>();
         d.size = j.at("size").get<std::uint64_t>();
-        if (!is_valid_digest(d.digest)) throw Error("invalid descriptor digest \"" + d.digest + "\"");
+        if (!is_valid_digest(d.digest))
+            throw Error("invalid descriptor digest \"" + d.digest + "\"");
         if (j.contains("platform")) {
             const auto& p = j.at("platform");
-            d.platform = Platform{p.at("architecture").get<std::string>(), p.at("os").get<std::string>(),
-                                  p.value("variant", "")};
+            d.platform = Platform{p.at("architecture").get<std::string>(),
+                                  p.at("os").get<std::string>(), p.value("variant", "")};
         }
         if (j.contains("annotations"))
             d.annotations = j.at("annotations").get<std::map<std::string, std::string>>();

@@ -18,20 +18,26 @@
 namespace dmc::log {
 namespace {
 
-constexpr std::array<std::string_view, 14> kNames = {
-    "NONE",    "FAIL",   "ERROR",  "OK",     "TASK",   "WARNING", "STDERR",
-    "NOTICE",  "CMD",    "INFO",   "STDOUT", "DETAIL", "ASSERT",  "ALL"};
+constexpr std::array<std::string_view, 14> kNames = {"NONE",    "FAIL",   "ERROR",  "OK",  "TASK",
+                                                     "WARNING", "STDERR", "NOTICE", "CMD", "INFO",
+                                                     "STDOUT",  "DETAIL", "ASSERT", "ALL"};
 
 const char* color_of(Level level) {
     switch (level) {
         case Level::fail:
-        case Level::error: return "\033[1;31m";
-        case Level::ok: return "\033[1;32m";
-        case Level::task: return "\033[1;34m";
+        case Level::error:
+            return "\033[1;31m";
+        case Level::ok:
+            return "\033[1;32m";
+        case Level::task:
+            return "\033[1;34m";
         case Level::warning:
-        case Level::stderr_: return "\033[1;33m";
-        case Level::notice: return "\033[1m";
-        default: return "";
+        case Level::stderr_:
+            return "\033[1;33m";
+        case Level::notice:
+            return "\033[1m";
+        default:
+            return "";
     }
 }
 
@@ -61,20 +67,27 @@ std::string level_names() {
 // is shown, the spdlog level is what other spdlog sinks and tools see.
 spdlog::level::level_enum to_spdlog(Level level) {
     switch (level) {
-        case Level::none: return spdlog::level::off;
-        case Level::fail: return spdlog::level::critical;
-        case Level::error: return spdlog::level::err;
+        case Level::none:
+            return spdlog::level::off;
+        case Level::fail:
+            return spdlog::level::critical;
+        case Level::error:
+            return spdlog::level::err;
         case Level::warning:
-        case Level::stderr_: return spdlog::level::warn;
+        case Level::stderr_:
+            return spdlog::level::warn;
         case Level::ok:
         case Level::task:
         case Level::notice:
-        case Level::info: return spdlog::level::info;
+        case Level::info:
+            return spdlog::level::info;
         case Level::cmd:
         case Level::stdout_:
-        case Level::detail: return spdlog::level::debug;
+        case Level::detail:
+            return spdlog::level::debug;
         case Level::assert_:
-        case Level::all: return spdlog::level::trace;
+        case Level::all:
+            return spdlog::level::trace;
     }
     return spdlog::level::info;
 }
@@ -109,8 +122,8 @@ void Logger::start(const Settings& settings, const std::string& command_line,
         char stamp[32];
         std::time_t now = std::time(nullptr);
         std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::gmtime(&now));
-        auto path = *settings.dir / ("dmc-" + std::string(stamp) + "-" +
-                                     std::to_string(::getpid()) + ".log");
+        auto path = *settings.dir /
+                    ("dmc-" + std::string(stamp) + "-" + std::to_string(::getpid()) + ".log");
         try {
             auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path.string(), true);
             file_ = std::make_shared<spdlog::logger>("dmc-file", sink);
@@ -139,8 +152,9 @@ void Logger::close_task_line() {
 std::string Logger::console_text(std::string_view message) const {
     std::string shown = cut_for_console(message);
     if (shown.size() != message.size())
-        shown.insert(shown.size() - 1, file_path_ ? "; the whole text is in " + file_path_->string()
-                                                  : "; set LOG_dir to keep the whole text in a log file");
+        shown.insert(shown.size() - 1, file_path_
+                                           ? "; the whole text is in " + file_path_->string()
+                                           : "; set LOG_dir to keep the whole text in a log file");
     return shown;
 }
 
@@ -151,8 +165,8 @@ void Logger::write(Level level, std::string_view raw) {
         close_task_line();
         const std::string shown = console_text(message);
         if (color_ && *color_of(level) != '\0') {
-            console_->log(to_spdlog(level), "{}{:<7}\033[0m {}", color_of(level),
-                          level_name(level), shown);
+            console_->log(to_spdlog(level), "{}{:<7}\033[0m {}", color_of(level), level_name(level),
+                          shown);
         } else {
             console_->log(to_spdlog(level), "{:<7} {}", level_name(level), shown);
         }
@@ -163,7 +177,8 @@ void Logger::write(Level level, std::string_view raw) {
 }
 
 void Logger::task_begin(int number, std::string_view name, std::string_view description) {
-    task_text_ = std::to_string(number) + " " + std::string(name) + " : " + std::string(description);
+    task_text_ =
+        std::to_string(number) + " " + std::string(name) + " : " + std::string(description);
     if (file_ && shows(settings_.file, Level::task)) {
         file_->info("==================== task {} ====================", task_text_);
     }

@@ -35,7 +35,8 @@ enum class Level : int {
     all = 13,
 };
 
-std::optional<Level> parse_level(std::string_view name);  // case-insensitive, as the original bash dmc names them
+std::optional<Level> parse_level(
+    std::string_view name);  // case-insensitive, as the original bash dmc names them
 std::string_view level_name(Level level);
 std::string level_names();  // "NONE FAIL ... ALL", for error messages
 spdlog::level::level_enum to_spdlog(Level level);
@@ -51,7 +52,7 @@ struct Settings {
 // The process-wide logger. Messages go to stderr (stdout is kept for results such
 // as `dmc -a resolve`) and to the run's log file.
 class Logger {
-public:
+  public:
     static Logger& instance();
 
     // Starts the run: opens the log file and writes the command line and settings.
@@ -68,7 +69,7 @@ public:
     std::optional<std::filesystem::path> file_path() const { return file_path_; }
     const Settings& settings() const { return settings_; }
 
-private:
+  private:
     Logger();
     void close_task_line();
     std::string console_text(std::string_view message) const;

@@ -51,7 +51,8 @@ void StallWatch::attach(CURL* h, const TransferOptions& o, const std::string& ur
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, this);
 }
 
-int StallWatch::on_progress(void* user, curl_off_t, curl_off_t dlnow, curl_off_t, curl_off_t ulnow) {
+int StallWatch::on_progress(void* user, curl_off_t, curl_off_t dlnow, curl_off_t,
+                            curl_off_t ulnow) {
     auto* w = static_cast<StallWatch*>(user);
     const curl_off_t moved = dlnow + ulnow;
     const auto now = std::chrono::steady_clock::now();
@@ -62,13 +63,16 @@ int StallWatch::on_progress(void* user, curl_off_t, curl_off_t dlnow, curl_off_t
     }
     const auto quiet = now - w->last_;
     // The notice comes after a few seconds, and well before the attempt is given up.
-    const long notice_after = std::min<long>(w->options_->stall_notice_ms, w->options_->stall_timeout_s * 500);
+    const long notice_after =
+        std::min<long>(w->options_->stall_notice_ms, w->options_->stall_timeout_s * 500);
     if (!w->noticed_ && quiet >= std::chrono::milliseconds(notice_after)) {
         w->noticed_ = true;
         try {
-            log::notice("waiting for " + redact_credentials(origin_of(w->url_)) + ": nothing received for " +
-                        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(quiet).count()) +
-                        " s (giving up after " + std::to_string(w->options_->stall_timeout_s) + " s)");
+            log::notice(
+                "waiting for " + redact_credentials(origin_of(w->url_)) +
+                ": nothing received for " +
+                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(quiet).count()) +
+                " s (giving up after " + std::to_string(w->options_->stall_timeout_s) + " s)");
         } catch (...) {
         }
     }

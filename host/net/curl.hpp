@@ -25,20 +25,22 @@ struct HeaderListDeleter {
 };
 // Request headers; append with add().
 class HeaderList {
-public:
-    void add(const std::string& header) { list_.reset(curl_slist_append(list_.release(), header.c_str())); }
+  public:
+    void add(const std::string& header) {
+        list_.reset(curl_slist_append(list_.release(), header.c_str()));
+    }
     curl_slist* get() const { return list_.get(); }
 
-private:
+  private:
     std::unique_ptr<curl_slist, HeaderListDeleter> list_;
 };
 
 struct TransferOptions {
-    std::string ca_bundle;              // an extra CA file; TLS is always verified
-    bool verify_tls = true;             // false only for the registry's scheme probe
+    std::string ca_bundle;   // an extra CA file; TLS is always verified
+    bool verify_tls = true;  // false only for the registry's scheme probe
     const char* protocols = "http,https";
-    long stall_timeout_s = 15;          // no byte (or no connection) this long: give up the attempt
-    long stall_notice_ms = 3000;        // a notice that a server keeps dmc waiting, after this
+    long stall_timeout_s = 15;    // no byte (or no connection) this long: give up the attempt
+    long stall_notice_ms = 3000;  // a notice that a server keeps dmc waiting, after this
 };
 
 // Sets what every transfer shares on a fresh (or reset) handle.
@@ -49,13 +51,13 @@ void set_common_options(CURL* h, const TransferOptions& options);
 // the end of the attempt (CURLE_ABORTED_BY_CALLBACK) when it sent nothing for
 // stall_timeout_s. One notice a URL, however many attempts.
 class StallWatch {
-public:
+  public:
     void attach(CURL* h, const TransferOptions& options, const std::string& url);
     bool stalled() const { return stalled_; }
     // Why the attempt failed, in words; a stall is named as such.
     std::string failure(CURLcode code, long status, const char* errbuf) const;
 
-private:
+  private:
     static int on_progress(void* user, curl_off_t, curl_off_t dlnow, curl_off_t, curl_off_t ulnow);
     const TransferOptions* options_ = nullptr;
     std::string url_;

@@ -26,7 +26,8 @@ using Clock = std::chrono::steady_clock;
 
 std::string seconds_since(Clock::time_point start) {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f s", std::chrono::duration<double>(Clock::now() - start).count());
+    std::snprintf(buf, sizeof buf, "%.1f s",
+                  std::chrono::duration<double>(Clock::now() - start).count());
     return buf;
 }
 
@@ -72,8 +73,10 @@ size_t write_to_file(char* data, size_t size, size_t n, void* user) {
 
 std::string human_bytes(double bytes) {
     char buf[32];
-    if (bytes >= 1e6) std::snprintf(buf, sizeof buf, "%.1f MB", bytes / 1e6);
-    else std::snprintf(buf, sizeof buf, "%.0f kB", bytes / 1e3);
+    if (bytes >= 1e6)
+        std::snprintf(buf, sizeof buf, "%.1f MB", bytes / 1e6);
+    else
+        std::snprintf(buf, sizeof buf, "%.0f kB", bytes / 1e3);
     return buf;
 }
 
@@ -199,13 +202,15 @@ void Http::fetch(const std::vector<Download>& downloads) {
                 return why;
             fs::remove(tr->part, ec);
             if (first_error.empty())
-                first_error = "cannot fetch " + d.url + ": " + why + attempts_text(tr->attempt, tr->first_started);
+                first_error = "cannot fetch " + d.url + ": " + why +
+                              attempts_text(tr->attempt, tr->first_started);
             return "";
         }
         const auto size = fs::file_size(tr->part, ec);
         bytes_ += size - tr->resumed_from;
-        if (d.size && size < *d.size) return "truncated (" + std::to_string(size) + " of " +
-                                             std::to_string(*d.size) + " bytes)";
+        if (d.size && size < *d.size)
+            return "truncated (" + std::to_string(size) + " of " + std::to_string(*d.size) +
+                   " bytes)";
         if (d.sha256) {
             const auto actual = sha256_file(tr->part);
             if (actual != *d.sha256 || (d.size && size != *d.size)) {
@@ -218,7 +223,8 @@ void Http::fetch(const std::vector<Download>& downloads) {
             }
         }
         fs::rename(tr->part, d.dest, ec);
-        if (ec && first_error.empty()) first_error = "cannot write " + d.dest.string() + ": " + ec.message();
+        if (ec && first_error.empty())
+            first_error = "cannot write " + d.dest.string() + ": " + ec.message();
         done_bytes += size;
         ++done_files;
         log::detail("fetched " + d.url);
@@ -240,7 +246,8 @@ void Http::fetch(const std::vector<Download>& downloads) {
             while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
                 if (msg->msg != CURLMSG_DONE) continue;
                 Transfer* tr = nullptr;
-                curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&tr));
+                curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+                                  reinterpret_cast<char**>(&tr));
                 const CURLcode code = msg->data.result;
                 curl_multi_remove_handle(multi, tr->handle);
                 const std::string retry = finish(tr, code);
@@ -249,7 +256,8 @@ void Http::fetch(const std::vector<Download>& downloads) {
                 active.erase(std::find(active.begin(), active.end(), tr));
                 if (!retry.empty()) {
                     const auto pause = options_.retry.pause(tr->attempt);
-                    if (!options_.retry.allows(tr->attempt, Clock::now() - tr->first_started, pause)) {
+                    if (!options_.retry.allows(tr->attempt, Clock::now() - tr->first_started,
+                                               pause)) {
                         if (first_error.empty())
                             first_error = "cannot fetch " + tr->download->url + ": " + retry +
                                           attempts_text(tr->attempt, tr->first_started);
@@ -267,13 +275,16 @@ void Http::fetch(const std::vector<Download>& downloads) {
             if (show_progress && now - last_progress > std::chrono::milliseconds(100)) {
                 last_progress = now;
                 const double secs = std::chrono::duration<double>(now - started).count();
-                std::fprintf(stderr, "\r\033[Kfetching %zu/%zu packages, %s/%s, %s/s", done_files,
-                             downloads.size(), human_bytes(static_cast<double>(done_bytes)).c_str(),
-                             human_bytes(static_cast<double>(total_bytes)).c_str(),
-                             human_bytes(secs > 0 ? static_cast<double>(done_bytes) / secs : 0).c_str());
+                std::fprintf(
+                    stderr, "\r\033[Kfetching %zu/%zu packages, %s/%s, %s/s", done_files,
+                    downloads.size(), human_bytes(static_cast<double>(done_bytes)).c_str(),
+                    human_bytes(static_cast<double>(total_bytes)).c_str(),
+                    human_bytes(secs > 0 ? static_cast<double>(done_bytes) / secs : 0).c_str());
             }
-            if (!active.empty()) curl_multi_poll(multi, nullptr, 0, 100, nullptr);
-            else if (!waiting.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            if (!active.empty())
+                curl_multi_poll(multi, nullptr, 0, 100, nullptr);
+            else if (!waiting.empty())
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
     } catch (...) {
         for (Transfer* tr : active) {
@@ -300,9 +311,11 @@ void Http::fetch(const std::vector<Download>& downloads) {
             fs::remove(part, ec);
         }
     }
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     log::info("fetched " + std::to_string(done_files) + " files, " +
-              human_bytes(static_cast<double>(done_bytes)) + " in " + std::to_string(secs).substr(0, 4) + " s");
+              human_bytes(static_cast<double>(done_bytes)) + " in " +
+              std::to_string(secs).substr(0, 4) + " s");
     if (!first_error.empty()) throw Error(first_error);
 }
 

@@ -32,11 +32,11 @@ struct Download {
     std::filesystem::path dest;
     std::optional<std::string> sha256;  // checked before the file is renamed into place
     std::optional<std::uint64_t> size;
-    std::string label;                  // for messages: the package name, say
+    std::string label;  // for messages: the package name, say
 };
 
 class Http {
-public:
+  public:
     explicit Http(HttpOptions options = {});
     ~Http();
     Http(const Http&) = delete;
@@ -54,7 +54,7 @@ public:
     std::uint64_t transfers() const { return transfers_; }
     std::uint64_t bytes() const { return bytes_; }
 
-private:
+  private:
     HttpOptions options_;
     void* share_;
     std::uint64_t transfers_ = 0;

@@ -10,7 +10,9 @@ std::chrono::milliseconds backoff(long first_ms, int attempt) {
     return std::chrono::milliseconds(std::min(first_ms << std::min(attempt, 6), 30000L));
 }
 
-std::chrono::milliseconds RetryPolicy::pause(int attempt) const { return backoff(backoff_ms, attempt); }
+std::chrono::milliseconds RetryPolicy::pause(int attempt) const {
+    return backoff(backoff_ms, attempt);
+}
 
 bool RetryPolicy::allows(int attempt, std::chrono::steady_clock::duration elapsed,
                          std::chrono::milliseconds wait) const {

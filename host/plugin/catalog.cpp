@@ -1,19 +1,18 @@
 #include "plugin/catalog.hpp"
 
-#include <boost/dll/library_info.hpp>
-#include <boost/dll/shared_library.hpp>
-#include <boost/dll/runtime_symbol_info.hpp>
-
 #include <unistd.h>
 
 #include <algorithm>
-#include <functional>
-#include <set>
-#include <cstdint>
+#include <boost/dll/library_info.hpp>
+#include <boost/dll/runtime_symbol_info.hpp>
+#include <boost/dll/shared_library.hpp>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "log/log.hpp"
 #include "util/error.hpp"
@@ -81,17 +80,21 @@ void Catalog::load_dirs(const std::vector<fs::path>& dirs, Missing missing) {
         const auto status = fs::status(dir, ec);
         if (!fs::is_directory(status)) {
             const std::string why = fs::exists(status) ? "is not a directory" : "does not exist";
-            if (missing == Missing::warn) skip("plugin directory " + dir.string() + " " + why + ", skipped");
-            else log::detail("plugin directory " + dir.string() + " " + why + ", skipped");
+            if (missing == Missing::warn)
+                skip("plugin directory " + dir.string() + " " + why + ", skipped");
+            else
+                log::detail("plugin directory " + dir.string() + " " + why + ", skipped");
             continue;
         }
         fs::path canonical = fs::weakly_canonical(dir, ec);
-        if (std::find(seen_dirs_.begin(), seen_dirs_.end(), canonical) != seen_dirs_.end()) continue;
+        if (std::find(seen_dirs_.begin(), seen_dirs_.end(), canonical) != seen_dirs_.end())
+            continue;
         seen_dirs_.push_back(canonical);
         std::vector<fs::path> files;
         fs::directory_iterator it(dir, ec);
         if (ec) {
-            skip("plugin directory " + dir.string() + " cannot be read (" + ec.message() + "), skipped");
+            skip("plugin directory " + dir.string() + " cannot be read (" + ec.message() +
+                 "), skipped");
             continue;
         }
         for (const auto& entry : it)
@@ -124,8 +127,8 @@ bool Catalog::load_file(const fs::path& file) {
         boost::dll::library_info info(file, /*throw_if_not_native=*/true);
         auto symbols = info.symbols();
         if (std::find(symbols.begin(), symbols.end(), DMC_PLUGIN_ENTRY_SYMBOL) == symbols.end()) {
-            refuse(file, std::string("not a dmc plugin (no ") + DMC_PLUGIN_ENTRY_SYMBOL +
-                             " symbol)");
+            refuse(file,
+                   std::string("not a dmc plugin (no ") + DMC_PLUGIN_ENTRY_SYMBOL + " symbol)");
             return false;
         }
     } catch (const std::exception& e) {
@@ -159,13 +162,14 @@ bool Catalog::load_file(const fs::path& file) {
     // the plugin wrote them, and fields appended after this host are ignored.
     if (plugin->struct_size < DMC_PLUGIN_SIZE_V1) {
         refuse(file, "its plugin description is truncated (" + std::to_string(plugin->struct_size) +
-                         " bytes, ABI " + std::to_string(DMC_PLUGIN_ABI_VERSION) + " needs at least " +
-                         std::to_string(DMC_PLUGIN_SIZE_V1) + ")");
+                         " bytes, ABI " + std::to_string(DMC_PLUGIN_ABI_VERSION) +
+                         " needs at least " + std::to_string(DMC_PLUGIN_SIZE_V1) + ")");
         return false;
     }
     dmc_plugin known{};
     std::memcpy(&known, plugin, std::min<std::size_t>(plugin->struct_size, sizeof known));
-    known.struct_size = static_cast<std::uint32_t>(std::min<std::size_t>(plugin->struct_size, sizeof known));
+    known.struct_size =
+        static_cast<std::uint32_t>(std::min<std::size_t>(plugin->struct_size, sizeof known));
     plugin = &known;
     const std::string name = text_or_empty(plugin->name);
     if (auto why = unsafe_name(name)) {
@@ -178,11 +182,14 @@ bool Catalog::load_file(const fs::path& file) {
         for (auto p = plugin->builds_on; *p != nullptr; ++p) builds_on.emplace_back(*p);
     const std::string group = text_or_empty(plugin->group);
     std::optional<std::string> bad;
-    if (!group.empty() && unsafe_name(group)) bad = "its group " + quote_value(group) + " is not a valid name";
+    if (!group.empty() && unsafe_name(group))
+        bad = "its group " + quote_value(group) + " is not a valid name";
     for (const auto& base : builds_on)
-        if (unsafe_name(base)) bad = "it builds on " + quote_value(base) + ", which is not a valid template name";
+        if (unsafe_name(base))
+            bad = "it builds on " + quote_value(base) + ", which is not a valid template name";
     for (const char* text : {plugin->version, plugin->description})
-        if (control_character(text_or_empty(text))) bad = "its version or description holds a control character";
+        if (control_character(text_or_empty(text)))
+            bad = "its version or description holds a control character";
     std::optional<std::vector<Option>> options;
     if (DMC_HAS_FIELD(plugin, dmc_plugin, options) && plugin->options != nullptr) {
         options.emplace();
@@ -194,7 +201,8 @@ bool Catalog::load_file(const fs::path& file) {
             Option option{o->name, text_or_empty(o->default_value), text_or_empty(o->description)};
             if (unsafe_name(option.name) || control_character(option.default_value) ||
                 control_character(option.description))
-                bad = "its option " + quote_value(option.name) + " has an invalid name, default or description";
+                bad = "its option " + quote_value(option.name) +
+                      " has an invalid name, default or description";
             options->push_back(std::move(option));
         }
     }

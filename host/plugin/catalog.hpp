@@ -41,7 +41,7 @@ struct Refusal {
 };
 
 class Catalog {
-public:
+  public:
     // Loads every regular *.so file of each directory in order. Whatever cannot be
     // read (a missing directory when `missing` says warn, a FIFO, a symlink loop, an
     // unreadable file) is skipped with a warning naming it. For a name found twice
@@ -59,7 +59,7 @@ public:
     // the templates whose hooks make its image. Throws Error for a missing one or a cycle.
     std::vector<const Template*> composition(const std::string& name) const;
 
-private:
+  private:
     void refuse(const std::filesystem::path& file, std::string reason);
     void skip(std::string message);
     std::vector<Template> templates_;

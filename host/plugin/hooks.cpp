@@ -23,11 +23,16 @@ struct Call {
 // The SDK's levels onto the host's; anything else (an older plugin's number) is info.
 log::Level level_of_plugin(int level) {
     switch (level) {
-        case DMC_LOG_ERROR: return log::Level::error;
-        case DMC_LOG_WARNING: return log::Level::warning;
-        case DMC_LOG_NOTICE: return log::Level::notice;
-        case DMC_LOG_DETAIL: return log::Level::detail;
-        default: return log::Level::info;
+        case DMC_LOG_ERROR:
+            return log::Level::error;
+        case DMC_LOG_WARNING:
+            return log::Level::warning;
+        case DMC_LOG_NOTICE:
+            return log::Level::notice;
+        case DMC_LOG_DETAIL:
+            return log::Level::detail;
+        default:
+            return log::Level::info;
     }
 }
 

@@ -16,8 +16,8 @@
 
 #include "log/log.hpp"
 #include "util/error.hpp"
-#include "util/text.hpp"
 #include "util/fs.hpp"
+#include "util/text.hpp"
 
 extern char** environ;
 

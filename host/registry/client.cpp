@@ -198,7 +198,8 @@ Reply Client::perform(const Request& request, const std::string& authorization,
         net::StallWatch stall;
         stall.attach(h, transfer, url);
         curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);  // followed below, without credentials elsewhere
+        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION,
+                         0L);  // followed below, without credentials elsewhere
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
         curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
@@ -269,9 +270,11 @@ Reply Client::send_with_retries(const Request& request, const std::string& autho
             const std::string after = reply.header("retry-after");
             if (!after.empty() && after.find_first_not_of("0123456789") == std::string::npos &&
                 after.size() < 4)
-                delay = std::max(delay, std::chrono::milliseconds(std::min(std::stol(after) * 1000, 60000L)));
+                delay = std::max(
+                    delay, std::chrono::milliseconds(std::min(std::stol(after) * 1000, 60000L)));
         }
-        if (!options_.retry.allows(attempt, std::chrono::steady_clock::now() - started, delay)) return reply;
+        if (!options_.retry.allows(attempt, std::chrono::steady_clock::now() - started, delay))
+            return reply;
         log_line(
             log::Level::info,
             "retrying " + request.method + " " +
@@ -462,10 +465,11 @@ void Client::ping() {
                     "); if it serves plain HTTP, add it to insecure_registries "
                     "(DMC_INSECURE_REGISTRIES)");
     if (reply.curl_code != 0)
-        throw Error("cannot reach registry " + r.host + " at " + base_ + ": " + reply.error +
-                    (transient(reply)
-                         ? " (gave up after " + std::to_string(options_.retry.retries + 1) + " attempts)"
-                         : ""));
+        throw Error(
+            "cannot reach registry " + r.host + " at " + base_ + ": " + reply.error +
+            (transient(reply)
+                 ? " (gave up after " + std::to_string(options_.retry.retries + 1) + " attempts)"
+                 : ""));
     if (reply.status == 401) {
         learn(reply);
         std::lock_guard lock(mutex_);

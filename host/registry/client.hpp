@@ -55,7 +55,7 @@ struct Reply {
     long status = 0;
     std::map<std::string, std::string> headers;  // lower-cased names; repeats joined by ", "
     std::string body;
-    std::string url;  // the URL that answered, after redirects
+    std::string url;       // the URL that answered, after redirects
     bool stalled = false;  // given up: nothing moved for stall_timeout_s
     std::string header(const std::string& name) const;
     bool ok() const { return curl_code == 0 && status >= 200 && status < 300; }
@@ -120,9 +120,9 @@ class Client {
     std::string base_;  // scheme://endpoint
     std::atomic<std::uint64_t> requests_{0};
 
-    std::mutex mutex_;                    // guards what follows
+    std::mutex mutex_;                      // guards what follows
     std::vector<net::EasyHandle> handles_;  // idle curl handles, for connection reuse
-    std::optional<Challenge> challenge_;  // how the registry wants to be authenticated
+    std::optional<Challenge> challenge_;    // how the registry wants to be authenticated
     struct CachedToken {
         std::string token;
         std::chrono::steady_clock::time_point expires;

@@ -288,7 +288,8 @@ std::vector<std::string> default_tags(const fs::path& layout, const std::string&
     std::vector<std::string> tags{tag};
     const std::string version_tag =
         tag_of_version(image::config_label(layout, layout_ref, "org.opencontainers.image.version"));
-    if (!version_tag.empty() && valid_tag(version_tag) && version_tag != tag) tags.push_back(version_tag);
+    if (!version_tag.empty() && valid_tag(version_tag) && version_tag != tag)
+        tags.push_back(version_tag);
     return tags;
 }
 

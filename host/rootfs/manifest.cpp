@@ -14,8 +14,9 @@ void Manifest::save(const std::filesystem::path& file) const {
     json& files_json = j["files"];
     files_json = json::object();
     for (const auto& [path, r] : files) {
-        json e = {{"p", r.package}, {"t", std::string(1, r.type)}, {"m", r.mode},
-                  {"u", r.uid},     {"g", r.gid},                  {"s", r.size}};
+        json e = {{"p", r.package}, {"t", std::string(1, r.type)},
+                  {"m", r.mode},    {"u", r.uid},
+                  {"g", r.gid},     {"s", r.size}};
         if (!r.sha256.empty()) e["h"] = r.sha256;
         if (!r.link.empty()) e["l"] = r.link;
         files_json[path] = e;
@@ -23,7 +24,7 @@ void Manifest::save(const std::filesystem::path& file) const {
     json& pkgs = j["packages"];
     pkgs = json::object();
     for (const auto& [name, p] : packages)
-        pkgs[name] = {{"version", p.version}, {"arch", p.arch}, {"control", p.control},
+        pkgs[name] = {{"version", p.version}, {"arch", p.arch},           {"control", p.control},
                       {"md5sums", p.md5sums}, {"conffiles", p.conffiles}, {"mtime", p.mtime}};
     write_file_atomic(file, j.dump(-1, ' ', false, json::error_handler_t::replace));
 }
@@ -55,7 +56,8 @@ Manifest Manifest::load(const std::filesystem::path& file) {
             m.packages.emplace(name, std::move(r));
         }
     } catch (const json::exception& e) {
-        throw Error(file.string() + " is damaged (" + e.what() + "); remove the rootfs and build again");
+        throw Error(file.string() + " is damaged (" + e.what() +
+                    "); remove the rootfs and build again");
     }
     return m;
 }

@@ -49,7 +49,8 @@ std::vector<std::string> split(const std::string& path) {
 // The components of an entry name ("./usr/bin/x" -> usr, bin, x); refuses absolute
 // names and "..".
 std::vector<std::string> entry_components(const std::string& name, const std::string& what) {
-    if (!name.empty() && name[0] == '/') throw Error(what + ": absolute path '" + name + "' refused");
+    if (!name.empty() && name[0] == '/')
+        throw Error(what + ": absolute path '" + name + "' refused");
     auto parts = split(name);
     for (const auto& p : parts)
         if (p == "..") throw Error(what + ": path '" + name + "' with '..' refused");
@@ -144,7 +145,8 @@ void read_control(struct archive* inner, PackageRecord& record, const std::strin
         if (sink == nullptr) continue;
         char buf[16384];
         la_ssize_t n;
-        while ((n = archive_read_data(inner, buf, sizeof buf)) > 0) sink->append(buf, static_cast<size_t>(n));
+        while ((n = archive_read_data(inner, buf, sizeof buf)) > 0)
+            sink->append(buf, static_cast<size_t>(n));
         if (n < 0) throw Error(what + ": corrupt control member: " + why(inner));
     }
     if (rc != ARCHIVE_EOF) throw Error(what + ": corrupt control member: " + why(inner));
@@ -154,12 +156,14 @@ void write_regular(struct archive* inner, const fs::path& disk, const std::strin
                    FileRecord& record) {
     struct stat st;
     if (::lstat(disk.c_str(), &st) == 0) {
-        if (S_ISDIR(st.st_mode)) throw Error(what + ": a file would replace the directory " + disk.filename().string());
+        if (S_ISDIR(st.st_mode))
+            throw Error(what + ": a file would replace the directory " + disk.filename().string());
         ::unlink(disk.c_str());  // replace a file or symlink, never write through it
     }
     int fd = ::open(disk.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                     (record.mode & 0777) | 0600);
-    if (fd < 0) throw Error(what + ": cannot create " + disk.string() + ": " + std::strerror(errno));
+    if (fd < 0)
+        throw Error(what + ": cannot create " + disk.string() + ": " + std::strerror(errno));
     Sha256 hash;
     std::uint64_t size = 0;
     char buf[1 << 16];
@@ -208,19 +212,23 @@ void read_data(struct archive* inner, const fs::path& root, const std::string& p
 
         if (const char* hardlink = archive_entry_hardlink(e)) {
             auto target_parts = entry_components(hardlink, what);
-            if (target_parts.empty()) throw Error(what + ": hard link '" + name + "' to the root refused");
+            if (target_parts.empty())
+                throw Error(what + ": hard link '" + name + "' to the root refused");
             const std::string target_leaf = target_parts.back();
             target_parts.pop_back();
-            const std::string target = join_image(resolve_dir(root, target_parts, what), target_leaf);
+            const std::string target =
+                join_image(resolve_dir(root, target_parts, what), target_leaf);
             // Only a regular file of the root may be linked: a link to a symlink would
             // later be read through it, possibly out of the root.
             struct stat target_st;
-            if (::lstat((root / target.substr(1)).c_str(), &target_st) != 0 || !S_ISREG(target_st.st_mode))
+            if (::lstat((root / target.substr(1)).c_str(), &target_st) != 0 ||
+                !S_ISREG(target_st.st_mode))
                 throw Error(what + ": hard link '" + name + "' to " + target +
                             ", which is not a regular file of the package, refused");
             ::unlink(disk.c_str());
             if (::link((root / target.substr(1)).c_str(), disk.c_str()) != 0)
-                throw Error(what + ": cannot link " + image + " to " + target + ": " + std::strerror(errno));
+                throw Error(what + ": cannot link " + image + " to " + target + ": " +
+                            std::strerror(errno));
             record.type = 'h';
             record.link = target;
             if (auto it = manifest.files.find(target); it != manifest.files.end()) {
@@ -235,9 +243,11 @@ void read_data(struct archive* inner, const fs::path& root, const std::string& p
                 struct stat st;
                 if (::lstat(disk.c_str(), &st) != 0) {
                     if (::mkdir(disk.c_str(), 0755) != 0)
-                        throw Error(what + ": cannot create " + image + ": " + std::strerror(errno));
+                        throw Error(what + ": cannot create " + image + ": " +
+                                    std::strerror(errno));
                 } else if (S_ISLNK(st.st_mode)) {
-                    resolve_dir(root, split(image), what);  // a link to a directory stays, if it stays inside
+                    resolve_dir(root, split(image),
+                                what);  // a link to a directory stays, if it stays inside
                     continue;
                 }
                 record.type = 'd';
@@ -248,7 +258,8 @@ void read_data(struct archive* inner, const fs::path& root, const std::string& p
                 struct stat st;
                 if (::lstat(disk.c_str(), &st) == 0) {
                     if (S_ISDIR(st.st_mode)) {
-                        if (!fs::is_empty(disk)) continue;  // keep a populated directory, as dpkg does
+                        if (!fs::is_empty(disk))
+                            continue;  // keep a populated directory, as dpkg does
                         ::rmdir(disk.c_str());
                     } else {
                         ::unlink(disk.c_str());
@@ -258,7 +269,8 @@ void read_data(struct archive* inner, const fs::path& root, const std::string& p
                 record.link = archive_entry_symlink(e);
                 record.mode = 0777;
                 if (::symlink(record.link.c_str(), disk.c_str()) != 0)
-                    throw Error(what + ": cannot create link " + image + ": " + std::strerror(errno));
+                    throw Error(what + ": cannot create link " + image + ": " +
+                                std::strerror(errno));
                 manifest.files[image] = record;
                 break;
             }
@@ -304,8 +316,7 @@ void unpack_deb(const fs::path& deb, const fs::path& root, const std::string& pa
             saw_data = true;
         }
     }
-    if (rc != ARCHIVE_EOF)
-        throw Error(what + ": corrupt .deb (" + why(outer.get()) + ")");
+    if (rc != ARCHIVE_EOF) throw Error(what + ": corrupt .deb (" + why(outer.get()) + ")");
     if (!saw_data || !saw_control)
         throw Error(what + ": not a complete .deb (no " + (saw_data ? "control" : "data") +
                     " member); the file is truncated or damaged");

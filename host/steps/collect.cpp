@@ -25,8 +25,8 @@ void collect(Context& context, const tasks::Task& task) {
     const fs::path rootfs = context.rootfs_dir(task.template_name, task.arch);
     const auto manifest = rootfs::Manifest::load(rootfs / "manifest.json");
     const auto& arch = arch::arch_info(task.arch);
-    contents::FilesRequest request{rootfs / "root", &manifest, result, arch.triplet, arch.elf_machine,
-                                   task.template_name};
+    contents::FilesRequest request{rootfs / "root", &manifest,        result,
+                                   arch.triplet,    arch.elf_machine, task.template_name};
     auto files = contents::image_files(request);
     save_files(dir, files);
     log::info(task.template_name + " " + task.arch + ": " + std::to_string(files.size()) +

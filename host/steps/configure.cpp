@@ -20,11 +20,15 @@ void configure(Context& context, const tasks::Task& task) {
         if (!real || !fs::is_regular_file(root / real->substr(1), ec)) return std::nullopt;
         return read_file(root / real->substr(1));
     };
-    const auto manifest = rootfs::Manifest::load(context.rootfs_dir(task.template_name, task.arch) / "manifest.json");
-    auto lister = [&manifest](const std::string& pattern) { return contents::glob_manifest(manifest, pattern); };
+    const auto manifest =
+        rootfs::Manifest::load(context.rootfs_dir(task.template_name, task.arch) / "manifest.json");
+    auto lister = [&manifest](const std::string& pattern) {
+        return contents::glob_manifest(manifest, pattern);
+    };
     for (const auto* t : context.catalog.composition(task.template_name)) {
         const auto inherited_ports = result.image.ports.size();
-        plugin::run_configure(*t, context.hook_settings(*t, task.arch, task.template_name), reader, result, lister);
+        plugin::run_configure(*t, context.hook_settings(*t, task.arch, task.template_name), reader,
+                              result, lister);
         // The ports an image publishes are those of the template on top: adminer
         // serves 8080, while php-fpm's 9000 stays inside the image.
         auto& ports = result.image.ports;

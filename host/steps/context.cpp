@@ -6,8 +6,8 @@ namespace fs = std::filesystem;
 
 namespace dmc::steps {
 
-Context::Context(const config::Settings& s, const plugin::Catalog& c,
-                 std::vector<std::string> args, std::vector<std::string> tmpls)
+Context::Context(const config::Settings& s, const plugin::Catalog& c, std::vector<std::string> args,
+                 std::vector<std::string> tmpls)
     : settings(s), catalog(c), arguments(std::move(args)), templates(std::move(tmpls)) {}
 
 fs::path Context::work_dir(const std::string& tmpl, const std::string& arch) const {

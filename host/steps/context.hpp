@@ -18,7 +18,7 @@
 namespace dmc::steps {
 
 class Context {
-public:
+  public:
     Context(const config::Settings& settings, const plugin::Catalog& catalog,
             std::vector<std::string> arguments = {}, std::vector<std::string> templates = {});
 
@@ -37,7 +37,7 @@ public:
                                        const std::string& image) const;
     apt::Archive& archive();
 
-private:
+  private:
     std::unique_ptr<net::Http> http_;
     std::unique_ptr<apt::Archive> archive_;
 };

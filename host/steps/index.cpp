@@ -1,7 +1,6 @@
 // The index step: the image index over the archs, and the layout's tags.
-#include <nlohmann/json.hpp>
-
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "image/oci.hpp"
 #include "steps/steps.hpp"
@@ -23,7 +22,8 @@ void index(Context& context, const tasks::Task& task) {
         if (!fs::exists(file, ec))
             throw Error("no " + task.template_name + " image for " + arch + " yet; run " +
                         task.template_name + "." + arch + ".pack first (see -l)");
-        manifests.push_back(image::descriptor_from_json(json::parse(read_file(file)).at("manifest")));
+        manifests.push_back(
+            image::descriptor_from_json(json::parse(read_file(file)).at("manifest")));
     }
     const fs::path layout = child_path(settings.image_dir, task.template_name);
     auto index = image::write_image_index(layout, manifests);

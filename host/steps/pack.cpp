@@ -1,8 +1,7 @@
 // The pack step: one deterministic layer, the image config and manifest of one
 // arch, with its docker archive and SBOM next to the OCI layout.
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "arch/arch.hpp"
 #include "contents/assemble.hpp"
@@ -51,8 +50,6 @@ std::string pack_key(const image::LayerSpec& spec, const rootfs::Manifest& manif
     return h.hex();
 }
 
-
-
 // The image's one date: SOURCE_DATE_EPOCH, else the newest file date among the
 // packages in the image. Never the clock.
 std::int64_t epoch_of(const config::Settings& settings, const rootfs::Manifest& manifest,
@@ -85,7 +82,8 @@ void pack(Context& context, const tasks::Task& task) {
     image::LayerSpec spec;
     spec.entries = assembly.entries;
     spec.mtime = epoch_of(settings, manifest, assembly.packages);
-    spec.compression = settings.compression == "zstd" ? image::Compression::zstd : image::Compression::gzip;
+    spec.compression =
+        settings.compression == "zstd" ? image::Compression::zstd : image::Compression::gzip;
 
     const auto& arch = arch::arch_info(task.arch);
     const plugin::Template* tmpl = context.catalog.find(task.template_name);
@@ -98,7 +96,8 @@ void pack(Context& context, const tasks::Task& task) {
     if (img.cmd) config.cmd = *img.cmd;
     bool has_path = false;
     for (const auto& [k, v] : img.env) has_path = has_path || k == "PATH";
-    if (!has_path) config.env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    if (!has_path)
+        config.env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
     for (const auto& [k, v] : img.env) config.env.push_back(k + "=" + v);
     config.user = img.user;
     config.working_dir = img.workdir;
@@ -113,7 +112,8 @@ void pack(Context& context, const tasks::Task& task) {
     for (const auto& name : prepared.packages) {
         auto it = manifest.packages.find(name);
         if (it == manifest.packages.end()) continue;
-        if (versions.empty()) config.labels["org.opencontainers.image.version"] = it->second.version;
+        if (versions.empty())
+            config.labels["org.opencontainers.image.version"] = it->second.version;
         versions += (versions.empty() ? "" : " ") + name + "=" + it->second.version;
     }
     if (!versions.empty()) config.labels["org.opencontainers.image.base.packages"] = versions;
@@ -130,7 +130,8 @@ void pack(Context& context, const tasks::Task& task) {
     if (fs::exists(dir / "pack.json", ec)) {
         auto previous = json::parse(read_file(dir / "pack.json"));
         auto desc = image::descriptor_from_json(previous.at("manifest"));
-        if (previous.value("key", "") == key && fs::exists(image::blob_path(layout, desc.digest), ec) &&
+        if (previous.value("key", "") == key &&
+            fs::exists(image::blob_path(layout, desc.digest), ec) &&
             fs::exists(docker_archive, ec) && fs::exists(sbom_file, ec)) {
             log::notice(name + ": " + desc.digest + ", unchanged");
             return;
@@ -139,17 +140,20 @@ void pack(Context& context, const tasks::Task& task) {
 
     auto layer = image::write_layer(spec, dir / "layer.tar");
     auto manifest_desc = image::write_image(layout, config, {layer});
-    image::write_docker_archive(docker_archive, config, {layer},
-                                {"dmc/" + task.template_name + ":" + settings.tag + "-" + task.arch});
-    contents::SbomInput sbom{name, std::string("debian-") + settings.dist, task.arch, spec.mtime, &manifest,
-                   &assembly.entries};
+    image::write_docker_archive(
+        docker_archive, config, {layer},
+        {"dmc/" + task.template_name + ":" + settings.tag + "-" + task.arch});
+    contents::SbomInput sbom{name,      std::string("debian-") + settings.dist,
+                             task.arch, spec.mtime,
+                             &manifest, &assembly.entries};
     write_file_atomic(sbom_file, contents::spdx_json(sbom));
-    write_file_atomic(dir / "pack.json", json{{"key", key},
-                                              {"manifest", image::descriptor_to_json(manifest_desc)},
-                                              {"tar_size", layer.tar_size},
-                                              {"size", layer.size},
-                                              {"packages", assembly.packages.size()}}
-                                             .dump(1));
+    write_file_atomic(dir / "pack.json",
+                      json{{"key", key},
+                           {"manifest", image::descriptor_to_json(manifest_desc)},
+                           {"tar_size", layer.tar_size},
+                           {"size", layer.size},
+                           {"packages", assembly.packages.size()}}
+                          .dump(1));
     log::notice(name + ": " + manifest_desc.digest + ", layer " + std::to_string(layer.size) +
                 " bytes (" + std::to_string(layer.tar_size) + " uncompressed), " +
                 std::to_string(assembly.packages.size()) + " packages");

@@ -18,7 +18,8 @@ namespace fs = std::filesystem;
 
 namespace dmc::steps {
 
-std::map<std::string, std::string> parse_lock_file(const std::string& text, const std::string& origin) {
+std::map<std::string, std::string> parse_lock_file(const std::string& text,
+                                                   const std::string& origin) {
     std::map<std::string, std::string> pins;
     std::istringstream in(text);
     std::string line;
@@ -31,8 +32,8 @@ std::map<std::string, std::string> parse_lock_file(const std::string& text, cons
         std::string name, version, extra;
         if (!(words >> name)) continue;
         if (!(words >> version) || (words >> extra))
-            throw Error(origin + ":" + std::to_string(number) +
-                        ": expected 'name version', got '" + line + "'");
+            throw Error(origin + ":" + std::to_string(number) + ": expected 'name version', got '" +
+                        line + "'");
         pins[name] = version;
     }
     return pins;

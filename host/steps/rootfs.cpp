@@ -17,7 +17,8 @@ namespace dmc::steps {
 
 void rootfs(Context& context, const tasks::Task& task) {
     auto refs = resolve_template(context, task.template_name, task.arch, false);
-    log::info(task.template_name + " " + task.arch + ": " + std::to_string(refs.size()) + " packages");
+    log::info(task.template_name + " " + task.arch + ": " + std::to_string(refs.size()) +
+              " packages");
     auto debs = context.archive().fetch(refs);
 
     // Unpack again only when the package set changed.

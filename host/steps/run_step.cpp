@@ -1,5 +1,4 @@
 #include "steps/steps.hpp"
-
 #include "util/error.hpp"
 
 namespace dmc::steps {
@@ -13,18 +12,29 @@ void remove(Context&, const tasks::Task& task) {
 void run_step(Context& context, const tasks::Task& task) {
     using tasks::Step;
     switch (task.step) {
-        case Step::dirs: return make_dirs(context, task);
+        case Step::dirs:
+            return make_dirs(context, task);
         case Step::setup:
-        case Step::update: return refresh_indexes(context, task);
-        case Step::resolve: return resolve(context, task);
-        case Step::prepare: return prepare(context, task);
-        case Step::rootfs: return rootfs(context, task);
-        case Step::collect: return collect(context, task);
-        case Step::configure: return configure(context, task);
-        case Step::pack: return pack(context, task);
-        case Step::index: return index(context, task);
-        case Step::push: return push(context, task);
-        case Step::remove: return remove(context, task);
+        case Step::update:
+            return refresh_indexes(context, task);
+        case Step::resolve:
+            return resolve(context, task);
+        case Step::prepare:
+            return prepare(context, task);
+        case Step::rootfs:
+            return rootfs(context, task);
+        case Step::collect:
+            return collect(context, task);
+        case Step::configure:
+            return configure(context, task);
+        case Step::pack:
+            return pack(context, task);
+        case Step::index:
+            return index(context, task);
+        case Step::push:
+            return push(context, task);
+        case Step::remove:
+            return remove(context, task);
     }
     throw Error("task " + task.name + " has no step");
 }

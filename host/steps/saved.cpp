@@ -41,9 +41,14 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(GroupSpec, name, gid)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UserSpec, name, uid, gid, home, shell)
 
 void to_json(json& j, const ImageSettings& s) {
-    j = json{{"entrypoint", s.entrypoint}, {"env", s.env},         {"user", s.user},
-             {"workdir", s.workdir},       {"ports", s.ports},     {"volumes", s.volumes},
-             {"labels", s.labels},         {"stop_signal", s.stop_signal}};
+    j = json{{"entrypoint", s.entrypoint},
+             {"env", s.env},
+             {"user", s.user},
+             {"workdir", s.workdir},
+             {"ports", s.ports},
+             {"volumes", s.volumes},
+             {"labels", s.labels},
+             {"stop_signal", s.stop_signal}};
     if (s.cmd) j["cmd"] = *s.cmd;
 }
 void from_json(const json& j, ImageSettings& s) {
@@ -92,11 +97,15 @@ T load(const fs::path& file, const char* step) {
 
 }  // namespace
 
-void save_prepare(const fs::path& dir, const plugin::PrepareResult& r) { save(dir / "prepare.json", r); }
+void save_prepare(const fs::path& dir, const plugin::PrepareResult& r) {
+    save(dir / "prepare.json", r);
+}
 plugin::PrepareResult load_prepare(const fs::path& dir) {
     return load<plugin::PrepareResult>(dir / "prepare.json", "prepare");
 }
-void save_collect(const fs::path& dir, const plugin::CollectResult& r) { save(dir / "collect.json", r); }
+void save_collect(const fs::path& dir, const plugin::CollectResult& r) {
+    save(dir / "collect.json", r);
+}
 plugin::CollectResult load_collect(const fs::path& dir) {
     return load<plugin::CollectResult>(dir / "collect.json", "collect");
 }

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <filesystem>
-
 #include <optional>
 
 #include "apt/archive.hpp"
@@ -25,6 +24,7 @@ struct Resolution {
     std::vector<apt::PackageRef> packages;
 };
 void save_resolution(const std::filesystem::path& dir, const Resolution& r);
-std::optional<Resolution> load_resolution(const std::filesystem::path& dir);  // nullopt: none or damaged
+std::optional<Resolution> load_resolution(
+    const std::filesystem::path& dir);  // nullopt: none or damaged
 
 }  // namespace dmc::steps

@@ -21,17 +21,19 @@ void make_dirs(Context& context, const tasks::Task&) {
     }
     auto& archive = context.archive();
     for (const auto& m : archive.mirrors())
-        log::notice("mirror " + m.url + " suites " +
-                    config::join(m.suites.empty() ? std::vector<std::string>{"{dist}"} : m.suites, " ") +
-                    " components " + config::join(m.components, " ") + ", keyring " +
-                    archive.keyring_of(m));
+        log::notice(
+            "mirror " + m.url + " suites " +
+            config::join(m.suites.empty() ? std::vector<std::string>{"{dist}"} : m.suites, " ") +
+            " components " + config::join(m.components, " ") + ", keyring " +
+            archive.keyring_of(m));
 }
 
 namespace {
 
 // "name old -> new" on stdout for every package whose version changed.
 void report_changes(const std::string& tmpl, const std::string& arch,
-                    const std::vector<apt::PackageRef>& old, const std::vector<apt::PackageRef>& now) {
+                    const std::vector<apt::PackageRef>& old,
+                    const std::vector<apt::PackageRef>& now) {
     std::map<std::string, std::string> old_versions, new_versions;
     for (const auto& r : old) old_versions[r.name] = r.version;
     for (const auto& r : now) new_versions[r.name] = r.version;
@@ -42,7 +44,8 @@ void report_changes(const std::string& tmpl, const std::string& arch,
             std::cout << tmpl << " " << arch << ": " << name << " (new) -> " << version << "\n";
             changed = true;
         } else if (it->second != version) {
-            std::cout << tmpl << " " << arch << ": " << name << " " << it->second << " -> " << version << "\n";
+            std::cout << tmpl << " " << arch << ": " << name << " " << it->second << " -> "
+                      << version << "\n";
             changed = true;
         }
     }
@@ -63,13 +66,16 @@ void refresh_indexes(Context& context, const tasks::Task& task) {
     std::map<std::string, std::vector<apt::PackageRef>> before;
     if (update)
         for (const auto& t : context.templates)
-            if (auto saved = load_resolution(context.work_dir(t, arch))) before[t] = saved->packages;
+            if (auto saved = load_resolution(context.work_dir(t, arch)))
+                before[t] = saved->packages;
     auto files = context.archive().indexes(arch, true);
     for (const auto& f : files)
         log::info("index " + f.mirror + " " + f.suite + " " + f.component + " " + arch +
                   " verified: " + f.path.string());
-    log::notice(std::to_string(files.size()) + " verified indexes for " + context.settings.dist + " " + arch);
-    for (const auto& [t, old] : before) report_changes(t, arch, old, resolve_template(context, t, arch, false));
+    log::notice(std::to_string(files.size()) + " verified indexes for " + context.settings.dist +
+                " " + arch);
+    for (const auto& [t, old] : before)
+        report_changes(t, arch, old, resolve_template(context, t, arch, false));
 }
 
 }  // namespace dmc::steps

@@ -24,7 +24,7 @@ void configure(Context& context, const tasks::Task& task);
 void pack(Context& context, const tasks::Task& task);
 void index(Context& context, const tasks::Task& task);
 void push(Context& context, const tasks::Task& task);
-void remove(Context& context, const tasks::Task& task);           // run_step.cpp
+void remove(Context& context, const tasks::Task& task);  // run_step.cpp
 
 // The packages of a template for an arch, resolved from its saved prepare output
 // against the (refreshed) indexes; the answer is kept while its inputs stay the same.
@@ -32,6 +32,7 @@ std::vector<apt::PackageRef> resolve_template(Context& context, const std::strin
                                               const std::string& arch, bool refresh);
 
 // A lock file: "name version" (or "name=version") per line; '#' comments.
-std::map<std::string, std::string> parse_lock_file(const std::string& text, const std::string& origin);
+std::map<std::string, std::string> parse_lock_file(const std::string& text,
+                                                   const std::string& origin);
 
 }  // namespace dmc::steps

@@ -28,21 +28,25 @@ std::vector<Task> plan(const PlanRequest& r) {
     std::vector<Task> out;
     auto add = [&](std::string name, std::string description, std::string tmpl, std::string arch,
                    Step step) {
-        out.push_back({std::move(name), std::move(description), std::move(tmpl), std::move(arch),
-                       std::move(step)});
+        out.push_back(
+            {std::move(name), std::move(description), std::move(tmpl), std::move(arch), step});
     };
     if (r.activity == "setup" || r.activity == "update") {
         const bool setup = r.activity == "setup";
-        if (setup) add("setup.dirs", "Create the cache, rootfs, build and image directories", "", "", Step::dirs);
+        if (setup)
+            add("setup.dirs", "Create the cache, rootfs, build and image directories", "", "",
+                Step::dirs);
         for (const auto& arch : r.archs)
-            add(r.activity + "." + arch, (setup ? "Fetch and verify the " : "Refresh the ") +
-                                             r.dist + " indexes for " + arch,
+            add(r.activity + "." + arch,
+                (setup ? "Fetch and verify the " : "Refresh the ") + r.dist + " indexes for " +
+                    arch,
                 "", arch, setup ? Step::setup : Step::update);
         return out;
     }
     if (r.activity == "resolve") {
         for (const auto& arch : r.archs)
-            add("resolve." + arch, "Resolve the package closure for " + arch, "", arch, Step::resolve);
+            add("resolve." + arch, "Resolve the package closure for " + arch, "", arch,
+                Step::resolve);
         return out;
     }
     for (const auto& t : r.templates) {
@@ -53,11 +57,18 @@ std::vector<Task> plan(const PlanRequest& r) {
         if (r.activity == "create") {
             for (const auto& arch : r.archs) {
                 const std::string base = t + "." + arch + ".";
-                add(base + "prepare", "Declare the packages of " + t + " for " + arch, t, arch, Step::prepare);
-                add(base + "rootfs", "Resolve, fetch and unpack the packages of " + t + " for " + arch, t, arch, Step::rootfs);
-                add(base + "collect", "Collect the files of " + t + " and their libraries for " + arch, t, arch, Step::collect);
-                add(base + "configure", "Configure the " + t + " image for " + arch, t, arch, Step::configure);
-                add(base + "pack", "Pack the " + t + " layer and image for " + arch, t, arch, Step::pack);
+                add(base + "prepare", "Declare the packages of " + t + " for " + arch, t, arch,
+                    Step::prepare);
+                add(base + "rootfs",
+                    "Resolve, fetch and unpack the packages of " + t + " for " + arch, t, arch,
+                    Step::rootfs);
+                add(base + "collect",
+                    "Collect the files of " + t + " and their libraries for " + arch, t, arch,
+                    Step::collect);
+                add(base + "configure", "Configure the " + t + " image for " + arch, t, arch,
+                    Step::configure);
+                add(base + "pack", "Pack the " + t + " layer and image for " + arch, t, arch,
+                    Step::pack);
             }
             add(t + ".index", "Write the " + t + " image index and archives", t, "", Step::index);
         }
@@ -83,7 +94,8 @@ std::size_t find_task(const std::vector<Task>& tasks, const std::string& ref) {
     throw UsageError("there is no task named '" + ref + "'; list them with -l");
 }
 
-std::vector<std::size_t> task_range(const std::vector<Task>& tasks, const std::optional<std::string>& begin,
+std::vector<std::size_t> task_range(const std::vector<Task>& tasks,
+                                    const std::optional<std::string>& begin,
                                     const std::optional<std::string>& end,
                                     const std::optional<std::string>& only) {
     if (only) return {find_task(tasks, *only)};

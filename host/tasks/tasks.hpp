@@ -18,7 +18,20 @@ const std::vector<Activity>& activities();
 bool is_activity(const std::string& name);
 
 // What a task runs: one step of the build (host/steps, a file each).
-enum class Step { dirs, setup, update, resolve, prepare, rootfs, collect, configure, pack, index, push, remove };
+enum class Step {
+    dirs,
+    setup,
+    update,
+    resolve,
+    prepare,
+    rootfs,
+    collect,
+    configure,
+    pack,
+    index,
+    push,
+    remove
+};
 
 struct Task {
     std::string name;         // unique, e.g. "nginx.amd64.collect"
@@ -43,7 +56,8 @@ std::vector<Task> plan(const PlanRequest& request);
 std::size_t find_task(const std::vector<Task>& tasks, const std::string& ref);
 
 // The indices of the tasks that -b/-e or -o name: the range to run.
-std::vector<std::size_t> task_range(const std::vector<Task>& tasks, const std::optional<std::string>& begin,
+std::vector<std::size_t> task_range(const std::vector<Task>& tasks,
+                                    const std::optional<std::string>& begin,
                                     const std::optional<std::string>& end,
                                     const std::optional<std::string>& only);
 

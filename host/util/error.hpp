@@ -23,7 +23,7 @@ struct UsageError : Error {
 // A value or the reason there is none.
 template <class T>
 class Result {
-public:
+  public:
     Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit on purpose
     static Result failure(std::string why) { return Result(Failure{std::move(why)}); }
 
@@ -43,7 +43,7 @@ public:
     const T* operator->() const { return &value(); }
     const std::string& error() const { return std::get<1>(v_).why; }
 
-private:
+  private:
     struct Failure {
         std::string why;
     };

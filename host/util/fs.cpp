@@ -28,7 +28,8 @@ std::optional<std::string> unusable_directory(const fs::path& dir) {
                 return existing ? "it is not a directory"
                                 : "it cannot be created: " + at.string() + " is not a directory";
             if (::access(at.c_str(), W_OK | X_OK) != 0)
-                return (existing ? "it is not writable: " : "it cannot be created in " + at.string() + ": ") +
+                return (existing ? "it is not writable: "
+                                 : "it cannot be created in " + at.string() + ": ") +
                        std::string(std::strerror(errno));
             return std::nullopt;
         }

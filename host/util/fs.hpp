@@ -25,27 +25,27 @@ std::filesystem::path temp_sibling(const std::filesystem::path& path);
 // An exclusive advisory lock (flock) on a file, held while the object lives:
 // how concurrent dmc processes share the cache.
 class FileLock {
-public:
+  public:
     explicit FileLock(const std::filesystem::path& path);
     ~FileLock();
     FileLock(const FileLock&) = delete;
     FileLock& operator=(const FileLock&) = delete;
 
-private:
+  private:
     int fd_;
 };
 
 // A fresh private directory under the system's temporary directory, removed
 // with its content when the object dies.
 class TempDir {
-public:
+  public:
     explicit TempDir(std::string_view prefix = "dmc");
     ~TempDir();
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
     const std::filesystem::path& path() const { return path_; }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 

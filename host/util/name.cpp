@@ -41,28 +41,36 @@ std::optional<std::string> unsafe_name(std::string_view value) {
 std::string quote_value(std::string_view value) {
     std::string out = "'";
     for (unsigned char c : value) {
-        if (c == '\n') out += "\\n";
-        else if (c == '\t') out += "\\t";
+        if (c == '\n')
+            out += "\\n";
+        else if (c == '\t')
+            out += "\\t";
         else if (c < 0x20 || c == 0x7f) {
             char buf[8];
             std::snprintf(buf, sizeof buf, "\\x%02x", c);
             out += buf;
-        } else out += static_cast<char>(c);
+        } else
+            out += static_cast<char>(c);
     }
     return out + "'";
 }
 
 void check_name(std::string_view what, std::string_view value) {
     if (auto why = unsafe_name(value))
-        throw UsageError(std::string(what) + " " + quote_value(value) + " is not a valid name: " + *why);
+        throw UsageError(std::string(what) + " " + quote_value(value) +
+                         " is not a valid name: " + *why);
 }
 
 std::filesystem::path child_path(const std::filesystem::path& dir, std::string_view name) {
     std::optional<std::string> why;
-    if (name.empty() || name == "." || name == "..") why = "it is not a file name";
-    else if (name.find('/') != std::string_view::npos) why = "it contains '/'";
-    else if (name.size() > 255) why = "it is longer than 255 characters";
-    else why = control_character(name);
+    if (name.empty() || name == "." || name == "..")
+        why = "it is not a file name";
+    else if (name.find('/') != std::string_view::npos)
+        why = "it contains '/'";
+    else if (name.size() > 255)
+        why = "it is longer than 255 characters";
+    else
+        why = control_character(name);
     if (why)
         throw Error("refusing to make a path under " + dir.string() + " from " + quote_value(name) +
                     ": " + *why);

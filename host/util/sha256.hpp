@@ -10,7 +10,7 @@ namespace dmc {
 
 // Incremental SHA-256 (OpenSSL).
 class Sha256 {
-public:
+  public:
     Sha256();
     ~Sha256();
     Sha256(const Sha256&) = delete;
@@ -20,7 +20,7 @@ public:
     void update(std::string_view data) { update(data.data(), data.size()); }
     std::string hex();  // finishes the digest
 
-private:
+  private:
     void* ctx_;
 };
 

@@ -7,7 +7,6 @@
 //   - `run IMAGE nginx` or `run IMAGE php-fpm` execs just that server, for two
 //     containers of one Kubernetes pod sharing the loopback interface.
 #include <dmc/sdk.hpp>
-
 #include <stdexcept>
 
 #include "template_files.hpp"
@@ -17,14 +16,14 @@ namespace {
 // The PHP version of the php template this image builds on: its option, which the
 // host hands to every template of the image with php's default filled in.
 std::string php_version(const dmc::sdk::Context& c) {
-    const std::string v = c.option_of("php", "version").value_or("");
+    std::string v = c.option_of("php", "version").value_or("");
     if (v.empty() || v.find_first_not_of("0123456789.") != std::string::npos)
         throw std::runtime_error("the php template gives no PHP version ('" + v + "')");
     return v;
 }
 
 class Adminer : public dmc::sdk::Template {
-public:
+  public:
     void prepare(dmc::sdk::Prepare& p) override { p.package("adminer"); }
 
     void collect(dmc::sdk::Collect& c) override {
@@ -35,8 +34,9 @@ public:
     void configure(dmc::sdk::Configure& c) override {
         const std::string v = php_version(c);
         c.file("/etc/nginx/sites-available/default", dmc_files::site_conf);
-        c.file("/usr/local/lib/dmc/supervisor.php",
-               dmc::sdk::substitute(std::string(dmc_files::supervisor_php), {{"@PHP_VERSION@", v}}));
+        c.file(
+            "/usr/local/lib/dmc/supervisor.php",
+            dmc::sdk::substitute(std::string(dmc_files::supervisor_php), {{"@PHP_VERSION@", v}}));
         c.entrypoint({"/usr/bin/php" + v, "/usr/local/lib/dmc/supervisor.php"});
         c.cmd({"all"});
         c.run_as("www-data");

@@ -37,7 +37,6 @@
 // variables are ignored. Not supported: *_PASSWORD_HASH, the time zone tables
 // (the image has no zoneinfo), /docker-entrypoint-initdb.d, automatic upgrades.
 #include <dmc/sdk.hpp>
-
 #include <stdexcept>
 #include <string>
 
@@ -68,7 +67,7 @@ std::string upgrade_version(const dmc::sdk::Configure& c) {
 }
 
 class Mariadb : public dmc::sdk::Template {
-public:
+  public:
     void prepare(dmc::sdk::Prepare& p) override {
         p.package("mariadb-server");
         p.package("busybox-static");  // the entrypoint's sh, see above
@@ -101,9 +100,9 @@ public:
         c.dir("/usr/local/bin");
         // entrypoint.sh runs under busybox sh; there are no applet links, so every
         // tool is "$BB tool".
-        const std::string script =
-            dmc::sdk::substitute(std::string(dmc_files::entrypoint_sh),
-                                 {{"@UID@", std::to_string(kMysql)}, {"@VERSION@", upgrade_version(c)}});
+        const std::string script = dmc::sdk::substitute(
+            std::string(dmc_files::entrypoint_sh),
+            {{"@UID@", std::to_string(kMysql)}, {"@VERSION@", upgrade_version(c)}});
         c.file(kEntrypoint, script, 0755);
         c.dir("/var/lib/mysql", 0750, kMysql, kMysql);
         c.dir("/run/mysqld", 0755, kMysql, kMysql);

@@ -1,6 +1,5 @@
 // nginx from Debian, serving the default site as an unprivileged user.
 #include <dmc/sdk.hpp>
-
 #include <stdexcept>
 
 #include "template_files.hpp"
@@ -8,7 +7,7 @@
 namespace {
 
 class Nginx : public dmc::sdk::Template {
-public:
+  public:
     void prepare(dmc::sdk::Prepare& p) override { p.package("nginx"); }
 
     void collect(dmc::sdk::Collect& c) override {

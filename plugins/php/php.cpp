@@ -1,7 +1,6 @@
 // php-fpm from Debian, serving FastCGI on port 9000 as www-data, with the
 // extensions a typical PHP web application needs.
 #include <dmc/sdk.hpp>
-
 #include <stdexcept>
 
 namespace {
@@ -18,7 +17,8 @@ std::string fpm_conf(const std::string& v) {
            "error_log = /proc/self/fd/2\n"
            "log_limit = 8192\n"
            "daemonize = no\n"
-           "include = /etc/php/" + v + "/fpm/pool.d/*.conf\n";
+           "include = /etc/php/" +
+           v + "/fpm/pool.d/*.conf\n";
 }
 
 // No user/group: the master already runs as www-data (the image's user). In an
@@ -45,7 +45,7 @@ constexpr dmc::sdk::Option kOptions[] = {
 
 std::string php_version(const dmc::sdk::Context& c) {
     // An older host hands no defaults: the declared one, then.
-    const std::string v = c.option("version").value_or(kOptions[0].default_value);
+    std::string v = c.option("version").value_or(kOptions[0].default_value);
     if (v.empty() || v.find_first_not_of("0123456789.") != std::string::npos)
         throw std::runtime_error("option templates.php.version='" + v +
                                  "' is not a PHP version such as 8.4");
@@ -63,7 +63,7 @@ std::string priority_of(const std::string& ini) {
 }
 
 class Php : public dmc::sdk::Template {
-public:
+  public:
     static constexpr const dmc::sdk::Option* options = kOptions;
 
     void prepare(dmc::sdk::Prepare& p) override {

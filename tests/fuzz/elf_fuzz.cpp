@@ -42,9 +42,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
 
 #include <algorithm>
 #include <cstdlib>
-#include <iterator>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <random>
 #include <sstream>
 #include <string>
@@ -53,13 +53,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
 namespace {
 
 // Values that make offsets, sizes and counts interesting at the edges.
-constexpr uint64_t kInterestingValues[] = {
-    0,          1,          0x7f,       0x80,       0xff,       0xfffe,
-    0xffff,     0x10000,    0x7fffffff, 0x80000000, 0xffffffff, 0x100000000ull,
-    0x7fffffffffffffffull,  0x8000000000000000ull,  0xffffffffffffffffull};
+constexpr uint64_t kInterestingValues[] = {0,
+                                           1,
+                                           0x7f,
+                                           0x80,
+                                           0xff,
+                                           0xfffe,
+                                           0xffff,
+                                           0x10000,
+                                           0x7fffffff,
+                                           0x80000000,
+                                           0xffffffff,
+                                           0x100000000ull,
+                                           0x7fffffffffffffffull,
+                                           0x8000000000000000ull,
+                                           0xffffffffffffffffull};
 
 class Mutator {
-public:
+  public:
     explicit Mutator(uint64_t seed) : random_(seed) {}
 
     uint64_t below(uint64_t n) { return n == 0 ? 0 : random_() % n; }
@@ -117,7 +128,7 @@ public:
         }
     }
 
-private:
+  private:
     std::mt19937_64 random_;
 };
 
@@ -161,8 +172,8 @@ int main(int argc, char** argv) {
         mutator.mutate(input);
         parsed += parse_one(input);
     }
-    std::cout << "dmc_elf_fuzz: " << runs << " mutated inputs from " << seeds.size()
-              << " seeds, " << parsed << " parsed, the rest rejected, no crash\n";
+    std::cout << "dmc_elf_fuzz: " << runs << " mutated inputs from " << seeds.size() << " seeds, "
+              << parsed << " parsed, the rest rejected, no crash\n";
     return 0;
 }
 

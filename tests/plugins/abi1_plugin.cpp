@@ -25,12 +25,21 @@ int prepare(const dmc_prepare_ctx* ctx) {
 int collect(const dmc_collect_ctx*) { return 0; }
 int configure(const dmc_configure_ctx*) { return 0; }
 
-const dmc_plugin_as_first_released kPlugin = {
-    1, sizeof(dmc_plugin_as_first_released), "old-abi", "0.1", "built against ABI 1 as first released",
-    "app", nullptr, prepare, collect, configure, nullptr};
+const dmc_plugin_as_first_released kPlugin = {1,
+                                              sizeof(dmc_plugin_as_first_released),
+                                              "old-abi",
+                                              "0.1",
+                                              "built against ABI 1 as first released",
+                                              "app",
+                                              nullptr,
+                                              prepare,
+                                              collect,
+                                              configure,
+                                              nullptr};
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) const dmc_plugin_as_first_released* dmc_plugin_entry() {
+extern "C" __attribute__((visibility("default"))) const dmc_plugin_as_first_released*
+dmc_plugin_entry() {
     return &kPlugin;
 }

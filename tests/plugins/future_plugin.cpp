@@ -28,6 +28,7 @@ const dmc_plugin_from_the_future kPlugin = {
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) const dmc_plugin_from_the_future* dmc_plugin_entry() {
+extern "C" __attribute__((visibility("default"))) const dmc_plugin_from_the_future*
+dmc_plugin_entry() {
     return &kPlugin;
 }

@@ -1,7 +1,6 @@
 // An external template that joins the app group and builds on nginx. Its hooks
 // log, read settings and throw, so the tests see both sides of the boundary.
 #include <dmc/sdk.hpp>
-
 #include <stdexcept>
 
 namespace {

@@ -4,7 +4,7 @@
 namespace {
 
 class Example : public dmc::sdk::Template {
-public:
+  public:
     void prepare(dmc::sdk::Prepare& p) override {
         p.log(dmc::sdk::Level::notice, "example prepare hook ran for " + p.arch());
         p.package("hello");

@@ -1,8 +1,7 @@
-#include "app/templates.hpp"
-#include "arch/arch.hpp"
-
 #include <gtest/gtest.h>
 
+#include "app/templates.hpp"
+#include "arch/arch.hpp"
 #include "util/error.hpp"
 
 namespace dmc::app {
@@ -23,7 +22,8 @@ const plugin::Catalog& registry() {
 TEST(Selection, GroupsInTheOrderGiven) {
     EXPECT_EQ(choose_templates(registry(), {}, {"core", "base", "app"}),
               (Strings{"nginx", "php", "mariadb", "adminer", "hello"}));
-    EXPECT_EQ(choose_templates(registry(), {}, {"base", "core"}), (Strings{"mariadb", "nginx", "php"}));
+    EXPECT_EQ(choose_templates(registry(), {}, {"base", "core"}),
+              (Strings{"mariadb", "nginx", "php"}));
 }
 
 TEST(Selection, ATemplateComesAfterThoseItBuildsOn) {
@@ -43,8 +43,9 @@ TEST(Selection, UnknownNamesListTheValidOnes) {
         choose_templates(registry(), {"apache"}, {});
         FAIL();
     } catch (const UsageError& e) {
-        EXPECT_STREQ(e.what(),
-                     "unknown template 'apache'; valid templates: adminer, hello, mariadb, nginx, php");
+        EXPECT_STREQ(
+            e.what(),
+            "unknown template 'apache'; valid templates: adminer, hello, mariadb, nginx, php");
     }
     try {
         choose_templates(registry(), {}, {"db"});
@@ -70,7 +71,8 @@ TEST(Selection, Archs) {
         arch::check_archs({"amd64", "sparc"});
         FAIL();
     } catch (const UsageError& e) {
-        EXPECT_NE(std::string(e.what()).find("unknown architecture 'sparc'; valid architectures: amd64, arm64"),
+        EXPECT_NE(std::string(e.what()).find(
+                      "unknown architecture 'sparc'; valid architectures: amd64, arm64"),
                   std::string::npos);
     }
 }

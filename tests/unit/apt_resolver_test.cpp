@@ -310,27 +310,28 @@ TEST(AptResolver, NeedsANativeArchitecture) {
 
 // A chain deeper than the resolver's limit is reported as the limit, naming where it
 // started, not as a false "not installable" with every package of the chain.
-TEST(AptResolver, AChainDeeperThanTheLimitIsReportedAsTheLimit) {
+// top -> p0 -> p1 -> ... -> p<depth>, each package there.
+PackageIndex chain_of(int depth) {
     std::string text = stanza("top", "1", "Depends: p0");
-    for (int i = 0; i < 6000; ++i)
+    for (int i = 0; i < depth; ++i)
         text += stanza("p" + std::to_string(i), "1", "Depends: p" + std::to_string(i + 1));
-    text += stanza("p6000", "1");
+    text += stanza("p" + std::to_string(depth), "1");
     PackageIndex index;
     index.add(text, "http://mirror.example/debian", "main", "amd64");
-    const std::string e = error_of(index, request({"top"}));
-    EXPECT_NE(e.find("the dependencies of top form a chain deeper than 3000 packages, the resolver's limit"),
-              std::string::npos)
+    return index;
+}
+
+TEST(AptResolver, AChainDeeperThanTheLimitIsReportedAsTheLimit) {
+    const std::string e = error_of(chain_of(6000), request({"top"}));
+    EXPECT_NE(
+        e.find(
+            "the dependencies of top form a chain deeper than 3000 packages, the resolver's limit"),
+        std::string::npos)
         << e.substr(0, 300);
     EXPECT_EQ(e.find("not installable"), std::string::npos);
     EXPECT_LT(e.size(), 400u);
     // Under the limit, the same shape resolves.
-    std::string shallow = stanza("top", "1", "Depends: p0");
-    for (int i = 0; i < 100; ++i)
-        shallow += stanza("p" + std::to_string(i), "1", "Depends: p" + std::to_string(i + 1));
-    shallow += stanza("p100", "1");
-    PackageIndex ok;
-    ok.add(shallow, "http://mirror.example/debian", "main", "amd64");
-    EXPECT_EQ(resolve(ok, request({"top"})).packages.size(), 102u);
+    EXPECT_EQ(resolve(chain_of(100), request({"top"})).packages.size(), 102u);
 }
 
 }  // namespace

@@ -1,9 +1,8 @@
-#include "apt/sources.hpp"
-
 #include <gtest/gtest.h>
 
 #include <fstream>
 
+#include "apt/sources.hpp"
 #include "util/fs.hpp"
 
 namespace dmc::apt {
@@ -17,13 +16,15 @@ TEST(Sources, Deb822AndOneLineSourcesBecomeMirrorsForAnyDist) {
     std::ofstream(dir.path() / "sources.list")
         << "# comment\ndeb http://one.example/debian bookworm main contrib\n"
            "deb-src http://one.example/debian bookworm main\n"
-           "deb [arch=amd64 signed-by=/k/one.gpg] http://one.example/debian bookworm-updates main contrib\n"
+           "deb [arch=amd64 signed-by=/k/one.gpg] http://one.example/debian bookworm-updates main "
+           "contrib\n"
            "deb http://one.example/debian bookworm-backports main\n";
     std::ofstream(dir.path() / "sources.list.d/debian.sources")
         << "Types: deb\nURIs: http://sec.example/debian-security/\nSuites: bookworm-security\n"
            "Components: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n"
            "Types: deb\nURIs: http://off.example/\nSuites: x\nEnabled: no\n";
-    std::ofstream(dir.path() / "sources.list.d/other.list.disabled") << "deb http://no.example/ x main\n";
+    std::ofstream(dir.path() / "sources.list.d/other.list.disabled")
+        << "deb http://no.example/ x main\n";
     auto mirrors = host_sources(dir.path());
     ASSERT_EQ(mirrors.size(), 2u);
     EXPECT_EQ(mirrors[0].url, "http://one.example/debian");
@@ -32,7 +33,8 @@ TEST(Sources, Deb822AndOneLineSourcesBecomeMirrorsForAnyDist) {
     EXPECT_EQ(mirrors[1].url, "http://sec.example/debian-security");
     EXPECT_EQ(mirrors[1].suites, std::vector<std::string>{"{dist}-security"});
     EXPECT_EQ(mirrors[1].keyring, "/usr/share/keyrings/debian-archive-keyring.gpg");
-    EXPECT_EQ(suites_for(mirrors[0], "trixie"), (std::vector<std::string>{"trixie", "trixie-updates"}));
+    EXPECT_EQ(suites_for(mirrors[0], "trixie"),
+              (std::vector<std::string>{"trixie", "trixie-updates"}));
 }
 
 TEST(Sources, NoSourcesNoMirrors) {

@@ -15,9 +15,14 @@ namespace {
 using Strings = std::vector<std::string>;
 
 TEST(Cli, EveryShortOptionOfTheSeed) {
-    auto o = parse(Strings{"-A", "amd64", "-D", "bookworm", "-M", "http://m/debian", "-H",
-                           "reg:5000/ns", "-T", "-X", "-t", "nginx,php", "-g", "core,base", "-a",
-                           "create", "-l", "-b", "2", "-e", "nginx.amd64.pack", "-N", "web"});
+    auto o = parse(Strings{"-A",       "amd64",       "-D",
+                           "bookworm", "-M",          "http://m/debian",
+                           "-H",       "reg:5000/ns", "-T",
+                           "-X",       "-t",          "nginx,php",
+                           "-g",       "core,base",   "-a",
+                           "create",   "-l",          "-b",
+                           "2",        "-e",          "nginx.amd64.pack",
+                           "-N",       "web"});
     EXPECT_EQ(*o.archs, Strings{"amd64"});
     EXPECT_EQ(*o.dist, "bookworm");
     EXPECT_EQ(*o.mirror, "http://m/debian");
@@ -34,17 +39,45 @@ TEST(Cli, EveryShortOptionOfTheSeed) {
 }
 
 TEST(Cli, EveryLongOption) {
-    auto o = parse(Strings{"--archs", "arm64,amd64", "--dist", "trixie", "--mirror", "http://x",
-                           "--host", "r", "--tools", "--delete", "--templates", "mariadb",
-                           "--groups", "app", "--activity", "load", "--list", "--only", "3",
-                           "--namespace", "n", "--config", "/c.yaml", "--plugin-dir", "/a",
-                           "--plugin-dir", "/b", "--imagedir", "/img", "--small",
-                           "--allow-unsigned", "--version", "--help"});
+    auto o = parse(Strings{"--archs",
+                           "arm64,amd64",
+                           "--dist",
+                           "trixie",
+                           "--mirror",
+                           "http://x",
+                           "--host",
+                           "r",
+                           "--tools",
+                           "--delete",
+                           "--templates",
+                           "mariadb",
+                           "--groups",
+                           "app",
+                           "--activity",
+                           "load",
+                           "--list",
+                           "--only",
+                           "3",
+                           "--namespace",
+                           "n",
+                           "--config",
+                           "/c.yaml",
+                           "--plugin-dir",
+                           "/a",
+                           "--plugin-dir",
+                           "/b",
+                           "--imagedir",
+                           "/img",
+                           "--small",
+                           "--allow-unsigned",
+                           "--version",
+                           "--help"});
     EXPECT_EQ(*o.archs, (Strings{"arm64", "amd64"}));
     EXPECT_EQ(*o.dist, "trixie");
     EXPECT_EQ(*o.mirror, "http://x");
     EXPECT_EQ(*o.host, "r");
-    EXPECT_TRUE(o.tools && o.remove && o.list && o.small && o.allow_unsigned && o.version && o.help);
+    EXPECT_TRUE(o.tools && o.remove && o.list && o.small && o.allow_unsigned && o.version &&
+                o.help);
     EXPECT_EQ(*o.templates, Strings{"mariadb"});
     EXPECT_EQ(*o.groups, Strings{"app"});
     EXPECT_EQ(*o.activity, "load");
@@ -81,8 +114,8 @@ TEST(Cli, UnknownOptionIsAUsageError) {
         EXPECT_NE(std::string(e.what()).find("frobnicate"), std::string::npos);
         EXPECT_EQ(e.code, 2);
     }
-    EXPECT_THROW(parse(Strings{"-A"}), UsageError);             // missing value
-    EXPECT_THROW(parse(Strings{"-A", ","}), UsageError);        // empty list
+    EXPECT_THROW(parse(Strings{"-A"}), UsageError);       // missing value
+    EXPECT_THROW(parse(Strings{"-A", ","}), UsageError);  // empty list
     EXPECT_THROW(parse(Strings{"-o", "1", "-b", "2"}), UsageError);
 }
 
@@ -110,12 +143,13 @@ TEST(Cli, PrecedenceCommandLineOverEnvironmentOverFileOverDefaults) {
     std::ofstream(file) << "dist: bookworm\narchs: [arm64]\nnamespace: fromfile\n"
                            "registry: file.example:5000\nimagedir: /from/file\n";
     g_env = {{"DMC_DIST", "sid"}, {"DMC_NAMESPACE", "fromenv"}, {"IMAGEDIR", "/from/env"}};
-    auto s = effective_settings(parse(Strings{"--config", file.string(), "-D", "trixie"}), fake_env);
-    EXPECT_EQ(s.dist, "trixie");                     // command line beats env and file
-    EXPECT_EQ(s.ns, "fromenv");                      // env beats file
-    EXPECT_EQ(s.image_dir, "/from/env");             // env beats file
-    EXPECT_EQ(s.archs, Strings{"arm64"});            // file beats defaults
-    EXPECT_EQ(s.registry, "file.example:5000");      // file only
+    auto s =
+        effective_settings(parse(Strings{"--config", file.string(), "-D", "trixie"}), fake_env);
+    EXPECT_EQ(s.dist, "trixie");                 // command line beats env and file
+    EXPECT_EQ(s.ns, "fromenv");                  // env beats file
+    EXPECT_EQ(s.image_dir, "/from/env");         // env beats file
+    EXPECT_EQ(s.archs, Strings{"arm64"});        // file beats defaults
+    EXPECT_EQ(s.registry, "file.example:5000");  // file only
     auto cli = effective_settings(
         parse(Strings{"--config", file.string(), "-N", "cli", "--imagedir", "/cli"}), fake_env);
     EXPECT_EQ(cli.ns, "cli");
@@ -137,8 +171,8 @@ TEST(Cli, PluginDirOrder) {
     auto file = dir.path() / "c.yaml";
     std::ofstream(file) << "plugin_dirs: [/from/file]\n";
     g_env = {{"DMC_PLUGIN_PATH", "/env/a:/env/b"}};
-    auto s = effective_settings(
-        parse(Strings{"--config", file.string(), "--plugin-dir", "/cli"}), fake_env);
+    auto s = effective_settings(parse(Strings{"--config", file.string(), "--plugin-dir", "/cli"}),
+                                fake_env);
     ASSERT_EQ(s.plugin_dirs.size(), 4u);
     EXPECT_EQ(s.plugin_dirs[0], "/cli");
     EXPECT_EQ(s.plugin_dirs[1], "/env/a");
@@ -150,7 +184,8 @@ TEST(Cli, PluginDirOrder) {
 TEST(Cli, HelpHasTheSeedLayout) {
     auto text = help_text({{"nginx", "web"}}, {{"core", "c"}}, {{"create", "Create"}});
     EXPECT_EQ(text.rfind("dmc: Debian Micro Container images creator\n", 0), 0u);
-    EXPECT_NE(text.find("-A|--archs ARCHS         : Architectures to build for"), std::string::npos);
+    EXPECT_NE(text.find("-A|--archs ARCHS         : Architectures to build for"),
+              std::string::npos);
     EXPECT_NE(text.find("(DEFAULT: amd64,arm64)"), std::string::npos);
     EXPECT_NE(text.find("Available values for TMPTS"), std::string::npos);
     EXPECT_NE(text.find("nginx                    : web"), std::string::npos);

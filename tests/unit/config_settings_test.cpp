@@ -1,10 +1,9 @@
-#include "config/settings.hpp"
-
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <map>
 
+#include "config/settings.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
 
@@ -130,10 +129,10 @@ std::optional<std::string> fake_env(const char* name) {
 }
 
 TEST(Settings, EnvironmentVariables) {
-    g_env = {{"DMC_ARCHS", "arm64"},        {"DMC_DIST", "sid"},    {"DMC_MIRROR", "http://m"},
-             {"DMC_HOST", "r:1"},           {"DMC_NAMESPACE", "n"}, {"DMC_TOOLS", "1"},
-             {"DMC_ROOTFSDIR", "/rf"},      {"DMC_CACHEDIR", "/c"}, {"IMAGEDIR", "/img"},
-             {"OUT_level", "NONE"},         {"LOG_level", "DETAIL"}, {"LOG_dir", "/logs"},
+    g_env = {{"DMC_ARCHS", "arm64"},     {"DMC_DIST", "sid"},     {"DMC_MIRROR", "http://m"},
+             {"DMC_HOST", "r:1"},        {"DMC_NAMESPACE", "n"},  {"DMC_TOOLS", "1"},
+             {"DMC_ROOTFSDIR", "/rf"},   {"DMC_CACHEDIR", "/c"},  {"IMAGEDIR", "/img"},
+             {"OUT_level", "NONE"},      {"LOG_level", "DETAIL"}, {"LOG_dir", "/logs"},
              {"SOURCE_DATE_EPOCH", "42"}};
     Settings s = defaults();
     apply_environment(s, fake_env);
@@ -181,7 +180,8 @@ registry_chunk_size: 1048576
 registry_retries: 2
 registry_user: me
 registry_password_file: /pw
-)", "dmc.yaml");
+)",
+               "dmc.yaml");
     EXPECT_EQ(s.insecure_registries, (std::vector<std::string>{"reg.lan:5000", "other"}));
     EXPECT_EQ(s.registry_ca, "/ca.pem");
     EXPECT_EQ(s.registry_chunk_size, 1048576);
@@ -193,9 +193,9 @@ registry_password_file: /pw
     // The password has no config key: it stays out of files that get shared.
     EXPECT_NE(error_of("registry_password: x").find("unknown key"), std::string::npos);
 
-    g_env = {{"DMC_INSECURE_REGISTRIES", "a,b"}, {"DMC_REGISTRY_CA", "/e.pem"},
-             {"DMC_REGISTRY_CHUNK_SIZE", "5"},   {"DMC_REGISTRY_RETRIES", "0"},
-             {"DMC_REGISTRY_USER", "u"},         {"DMC_REGISTRY_PASSWORD", "secret"},
+    g_env = {{"DMC_INSECURE_REGISTRIES", "a,b"},  {"DMC_REGISTRY_CA", "/e.pem"},
+             {"DMC_REGISTRY_CHUNK_SIZE", "5"},    {"DMC_REGISTRY_RETRIES", "0"},
+             {"DMC_REGISTRY_USER", "u"},          {"DMC_REGISTRY_PASSWORD", "secret"},
              {"DMC_REGISTRY_PASSWORD_FILE", "/f"}};
     apply_environment(s, fake_env);
     EXPECT_EQ(s.insecure_registries, (std::vector<std::string>{"a", "b"}));
@@ -205,7 +205,8 @@ registry_password_file: /pw
     EXPECT_EQ(s.registry_user, "u");
     EXPECT_EQ(s.registry_password, "secret");
     EXPECT_EQ(s.registry_password_file, "/f");
-    for (const auto& [key, value] : s.describe()) EXPECT_EQ(value.find("secret"), std::string::npos) << key;
+    for (const auto& [key, value] : s.describe())
+        EXPECT_EQ(value.find("secret"), std::string::npos) << key;
     g_env = {{"DMC_REGISTRY_CHUNK_SIZE", "big"}};
     EXPECT_THROW(apply_environment(s, fake_env), UsageError);
     g_env = {{"DMC_REGISTRY_RETRIES", "-1"}};
@@ -217,7 +218,8 @@ registry_password_file: /pw
 TEST(Settings, NumbersAreParsedStrictlyFromEverySource) {
     for (const std::string bad : {"1e9", "3abc", "-1", "21", " 3", "0x3", ""}) {
         if (!bad.empty()) {
-            EXPECT_NE(error_of("retries: '" + bad + "'\n").find("key 'retries' must be a number between 0 and 20"),
+            EXPECT_NE(error_of("retries: '" + bad + "'\n")
+                          .find("key 'retries' must be a number between 0 and 20"),
                       std::string::npos)
                 << bad;
         }
@@ -232,7 +234,8 @@ TEST(Settings, NumbersAreParsedStrictlyFromEverySource) {
             apply_environment(s, fake_env);
             ADD_FAILURE() << "DMC_RETRIES=" << bad << " was accepted";
         } catch (const UsageError& e) {
-            EXPECT_NE(std::string(e.what()).find("must be a number between 0 and 20"), std::string::npos)
+            EXPECT_NE(std::string(e.what()).find("must be a number between 0 and 20"),
+                      std::string::npos)
                 << e.what();
         }
     }
@@ -241,7 +244,8 @@ TEST(Settings, NumbersAreParsedStrictlyFromEverySource) {
         g_env = {{"SOURCE_DATE_EPOCH", bad}};
         Settings s = defaults();
         EXPECT_THROW(apply_environment(s, fake_env), UsageError) << bad;
-        EXPECT_NE(error_of("source_date_epoch: " + bad + "\n").find("source_date_epoch"), std::string::npos);
+        EXPECT_NE(error_of("source_date_epoch: " + bad + "\n").find("source_date_epoch"),
+                  std::string::npos);
     }
     g_env = {{"DMC_RETRIES", "7"}, {"DMC_RETRY_TIME", "5"}, {"DMC_STALL_TIMEOUT", "2"}};
     Settings s = defaults();
@@ -270,9 +274,11 @@ TEST(Settings, ListsDropRepeatsWhateverTheSource) {
 
 TEST(Settings, AKeyGivenTwiceNamesBothLines) {
     auto e = error_of("dist: trixie\narchs: [amd64]\ndist: sid\n");
-    EXPECT_NE(e.find("dmc.yaml:3: key 'dist' is given twice (lines 1 and 3)"), std::string::npos) << e;
+    EXPECT_NE(e.find("dmc.yaml:3: key 'dist' is given twice (lines 1 and 3)"), std::string::npos)
+        << e;
     auto nested = error_of("log:\n  out_level: TASK\n  out_level: INFO\n");
-    EXPECT_NE(nested.find("'log.out_level' is given twice (lines 2 and 3)"), std::string::npos) << nested;
+    EXPECT_NE(nested.find("'log.out_level' is given twice (lines 2 and 3)"), std::string::npos)
+        << nested;
     auto mirror = error_of("mirrors:\n  - url: http://a\n    url: http://b\n");
     EXPECT_NE(mirror.find("'mirrors.url' is given twice"), std::string::npos) << mirror;
 }
@@ -280,13 +286,15 @@ TEST(Settings, AKeyGivenTwiceNamesBothLines) {
 // Values that become path components are single safe names, wherever they come from.
 TEST(Settings, NamesThatWouldEscapeTheirDirectoryAreRefused) {
     for (const std::string bad : {"/tmp/elsewhere", "../../x", "a/b", ".hidden", "..", "x y"}) {
-        EXPECT_NE(error_of("dist: '" + bad + "'\n").find("key 'dist' must be a suite name"), std::string::npos)
+        EXPECT_NE(error_of("dist: '" + bad + "'\n").find("key 'dist' must be a suite name"),
+                  std::string::npos)
             << bad;
         Settings s = defaults();
         EXPECT_THROW(apply_option(s, "dist", bad), UsageError) << bad;
         g_env = {{"DMC_DIST", bad}};
         EXPECT_THROW(apply_environment(s, fake_env), UsageError) << bad;
-        EXPECT_NE(error_of("archs: [amd64, '" + bad + "']\n").find("an architecture name"), std::string::npos);
+        EXPECT_NE(error_of("archs: [amd64, '" + bad + "']\n").find("an architecture name"),
+                  std::string::npos);
     }
     g_env.clear();
     EXPECT_NE(error_of("tag: ../x\n").find("key 'tag' must be an image tag"), std::string::npos);
@@ -310,13 +318,15 @@ TEST(Settings, ControlCharactersAreRefusedInEveryValue) {
     g_env = {{"LOG_dir", "/var/log\x1b[2J"}};
     EXPECT_THROW(apply_environment(s, fake_env), UsageError);
     g_env.clear();
-    EXPECT_NE(error_of("keyring: \"/k\\x07.gpg\"\n").find("without control characters"), std::string::npos);
+    EXPECT_NE(error_of("keyring: \"/k\\x07.gpg\"\n").find("without control characters"),
+              std::string::npos);
 }
 
 TEST(Settings, MirrorsOfSchemesDmcDoesNotFetchAreRefusedAtOnce) {
     EXPECT_NE(error_of("mirror: ftp://ftp.example/debian\n").find("dmc does not fetch ftp://"),
               std::string::npos);
-    EXPECT_NE(error_of("mirrors:\n  - url: rsync://x/debian\n").find("rsync://"), std::string::npos);
+    EXPECT_NE(error_of("mirrors:\n  - url: rsync://x/debian\n").find("rsync://"),
+              std::string::npos);
     Settings s = defaults();
     EXPECT_THROW(apply_option(s, "mirrors", "ftp://x/debian"), UsageError);
     EXPECT_THROW(apply_option(s, "mirrors", "mirror.example/debian"), UsageError);
@@ -331,8 +341,8 @@ TEST(Settings, TheLogShowsEverySettingThatChangesTheImage) {
     Settings s = defaults();
     std::map<std::string, std::string> shown;
     for (const auto& [k, v] : s.describe()) shown[k] = v;
-    for (const char* key : {"tag", "compression", "small", "lock_file", "source_date_epoch", "tools",
-                            "dist", "archs", "mirrors", "retry_time", "stall_timeout"})
+    for (const char* key : {"tag", "compression", "small", "lock_file", "source_date_epoch",
+                            "tools", "dist", "archs", "mirrors", "retry_time", "stall_timeout"})
         EXPECT_EQ(shown.count(key), 1u) << key;
     EXPECT_EQ(default_text("dist"), "trixie");
     for (const auto& info : setting_infos())

@@ -1,9 +1,8 @@
-#include "contents/assemble.hpp"
-
 #include <gtest/gtest.h>
 
 #include <fstream>
 
+#include "contents/assemble.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
 
@@ -34,7 +33,8 @@ struct Fixture {
     Assembly run(std::vector<std::string> selection, bool tools = false, bool small = false,
                  std::vector<std::string> features = {}) {
         fs::create_directories(root);
-        AssemblyInput in{root, &manifest, std::move(selection), &configure, Features::of(features, tools, small)};
+        AssemblyInput in{root, &manifest, std::move(selection), &configure,
+                         Features::of(features, tools, small)};
         return assemble(in);
     }
 };
@@ -62,7 +62,8 @@ TEST(Assemble, MinimalBase) {
     f.configure.groups.push_back({"www-data", 33});
     auto a = f.run({});
     ASSERT_NE(find(a, "/etc/passwd"), nullptr);
-    EXPECT_NE(find(a, "/etc/passwd")->content.find("www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin"),
+    EXPECT_NE(find(a, "/etc/passwd")
+                  ->content.find("www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin"),
               std::string::npos);
     EXPECT_NE(find(a, "/etc/passwd")->content.find("nobody:x:65534:65534"), std::string::npos);
     EXPECT_NE(find(a, "/etc/group")->content.find("www-data:x:33:"), std::string::npos);
@@ -142,9 +143,11 @@ TEST(Assemble, CaBundleAsUpdateCaCertificatesBuildsIt) {
 }
 
 TEST(Assemble, PasswdAndGroupFiles) {
-    EXPECT_EQ(passwd_file({}), "root:x:0:0:root:/root:/usr/sbin/nologin\n"
-                               "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
-    EXPECT_EQ(group_file({}, {{"app", 900, 900, "", ""}}), "root:x:0:\napp:x:900:\nnogroup:x:65534:\n");
+    EXPECT_EQ(passwd_file({}),
+              "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+              "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
+    EXPECT_EQ(group_file({}, {{"app", 900, 900, "", ""}}),
+              "root:x:0:\napp:x:900:\nnogroup:x:65534:\n");
 }
 
 TEST(Assemble, AUserDeclaredByTwoTemplatesIsWrittenOnce) {

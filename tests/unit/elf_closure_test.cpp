@@ -1,11 +1,10 @@
-#include "elf/closure.hpp"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 
+#include "elf/closure.hpp"
 #include "elf/elf_file.hpp"
 #include "elf_fixture.hpp"
 #include "util/error.hpp"
@@ -30,7 +29,7 @@ bool contains(const Paths& paths, const std::string& path) {
 // A Debian-like merged-/usr root with a loader and a libc, in which each test
 // adds its programs and libraries.
 class ClosureTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         link("/bin", "usr/bin");
         link("/lib", "usr/lib");
@@ -89,12 +88,12 @@ TEST_F(ClosureTest, ProgramLibrariesInterpreterAndEverySymlinkOnTheWay) {
     link(std::string(kLibDir) + "/libfoo.so.1", "libfoo.so.1.2.3");
 
     const ClosureResult result = closure({"/bin/app"});
-    EXPECT_EQ(result.paths, (Paths{"/bin", "/lib", "/lib64", "/usr/bin/app",
-                                   "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
-                                   "/usr/lib/x86_64-linux-gnu/libc.so.6",
-                                   "/usr/lib/x86_64-linux-gnu/libfoo.so.1",
-                                   "/usr/lib/x86_64-linux-gnu/libfoo.so.1.2.3",
-                                   "/usr/lib64/ld-linux-x86-64.so.2"}));
+    EXPECT_EQ(
+        result.paths,
+        (Paths{"/bin", "/lib", "/lib64", "/usr/bin/app",
+               "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+               "/usr/lib/x86_64-linux-gnu/libc.so.6", "/usr/lib/x86_64-linux-gnu/libfoo.so.1",
+               "/usr/lib/x86_64-linux-gnu/libfoo.so.1.2.3", "/usr/lib64/ld-linux-x86-64.so.2"}));
     EXPECT_TRUE(result.warnings.empty());
 }
 
@@ -234,8 +233,7 @@ TEST_F(ClosureTest, ForeignArchitectureProgramsGetTheirOwnLibraries) {
     app.needed = {"libc.so.6"};
     app.rpath = "/usr/lib/x86_64-linux-gnu";  // holds an amd64 libc.so.6, passed over
     elf("/usr/bin/app", app);
-    library("/usr/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1", "ld-linux-aarch64.so.1", {},
-            arm64);
+    library("/usr/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1", "ld-linux-aarch64.so.1", {}, arm64);
     link("/usr/lib/ld-linux-aarch64.so.1", "aarch64-linux-gnu/ld-linux-aarch64.so.1");
     library("/usr/lib/aarch64-linux-gnu/libc.so.6", "libc.so.6", {"ld-linux-aarch64.so.1"}, arm64);
     ClosureRequest req{root(), {"/usr/bin/app"}, {}, "aarch64-linux-gnu", "aarch64"};

@@ -26,7 +26,7 @@ struct ElfSpec {
     std::string interpreter;  // PT_INTERP when not empty
     std::vector<std::string> needed;
     std::optional<std::string> soname;
-    std::string rpath, runpath;  // DT_RPATH / DT_RUNPATH when not empty, ':'-separated
+    std::string rpath, runpath;   // DT_RPATH / DT_RUNPATH when not empty, ':'-separated
     bool dynamic = true;          // a dynamic section at all
     bool program_dynamic = true;  // PT_DYNAMIC points at it (else only SHT_DYNAMIC does)
     bool section_headers = false;
@@ -35,12 +35,12 @@ struct ElfSpec {
 
 // Byte offsets of the parts of a synthesized file, for tests that corrupt them.
 struct ElfLayout {
-    std::size_t phoff = 0, interp = 0, dynstr = 0, dynstr_size = 0, dynamic = 0,
-                dynamic_size = 0, shoff = 0, size = 0;
+    std::size_t phoff = 0, interp = 0, dynstr = 0, dynstr_size = 0, dynamic = 0, dynamic_size = 0,
+                shoff = 0, size = 0;
 };
 
 class ElfWriter {
-public:
+  public:
     explicit ElfWriter(const ElfSpec& spec) : spec_(spec) {}
 
     std::string build(ElfLayout* layout_out = nullptr) {
@@ -83,7 +83,9 @@ public:
         out_.assign(layout.size, '\0');
         const uint64_t base = 0x10000;
         // e_ident
-        out_.replace(0, 4, "\x7f" "ELF");
+        out_.replace(0, 4,
+                     "\x7f"
+                     "ELF");
         out_[4] = static_cast<char>(is64 ? 2 : 1);
         out_[5] = static_cast<char>(spec_.little_endian ? 1 : 2);
         out_[6] = 1;
@@ -91,8 +93,8 @@ public:
         put(16, spec_.type, 2);
         put(18, spec_.machine, 2);
         put(20, 1, 4);
-        put(24, base, word);                   // e_entry
-        put(24 + word, layout.phoff, word);    // e_phoff
+        put(24, base, word);                     // e_entry
+        put(24 + word, layout.phoff, word);      // e_phoff
         put(24 + 2 * word, layout.shoff, word);  // e_shoff
         const std::size_t flags_at = 24 + 3 * word;
         put(flags_at, spec_.flags, 4);
@@ -171,7 +173,7 @@ public:
         }
     }
 
-private:
+  private:
     static std::size_t align(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
 
     void put(std::size_t offset, uint64_t value, std::size_t width) {

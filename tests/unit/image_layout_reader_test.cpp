@@ -1,10 +1,9 @@
-#include "image/layout_reader.hpp"
-
 #include <gtest/gtest.h>
 
 #include <fstream>
 
 #include "image/layer.hpp"
+#include "image/layout_reader.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
 
@@ -49,7 +48,8 @@ TEST(ImageLayoutReader, ReadsWhatTheWriterWrote) {
     EXPECT_EQ(content.documents.back().digest, l.index.digest);
     EXPECT_EQ(content.blobs.size(), 4u);  // two configs, two layers
     for (const auto& b : content.blobs) EXPECT_EQ(fs::file_size(b.path), b.size) << b.digest;
-    EXPECT_EQ(config_label(l.dir, "latest", "org.opencontainers.image.version"), "1.26.3-3+deb13u1");
+    EXPECT_EQ(config_label(l.dir, "latest", "org.opencontainers.image.version"),
+              "1.26.3-3+deb13u1");
     EXPECT_EQ(config_label(l.dir, "latest-amd64", "no.such.label"), "");
 }
 
@@ -59,8 +59,9 @@ TEST(ImageLayoutReader, MissingRefsAndDamagedBlobsAreNamed) {
         find_ref(l.dir, "v2");
         FAIL();
     } catch (const dmc::Error& e) {
-        EXPECT_NE(std::string(e.what()).find("has no image named 'v2' (it has: latest, latest-amd64)"),
-                  std::string::npos)
+        EXPECT_NE(
+            std::string(e.what()).find("has no image named 'v2' (it has: latest, latest-amd64)"),
+            std::string::npos)
             << e.what();
     }
     std::ofstream(blob_path(l.dir, l.amd64.digest), std::ios::app) << " ";
@@ -68,7 +69,8 @@ TEST(ImageLayoutReader, MissingRefsAndDamagedBlobsAreNamed) {
         read_content(l.dir, "latest");
         FAIL();
     } catch (const dmc::Error& e) {
-        EXPECT_NE(std::string(e.what()).find("holds a corrupt " + l.amd64.digest), std::string::npos)
+        EXPECT_NE(std::string(e.what()).find("holds a corrupt " + l.amd64.digest),
+                  std::string::npos)
             << e.what();
     }
     EXPECT_THROW(find_ref(l.temp.path() / "nothing", "latest"), dmc::Error);

@@ -12,8 +12,8 @@ namespace dmc::log {
 namespace {
 
 TEST(Log, SeedLevelNamesInOrder) {
-    const char* names[] = {"NONE",   "FAIL",    "ERROR", "OK",     "TASK",   "WARNING", "STDERR",
-                           "NOTICE", "CMD",     "INFO",  "STDOUT", "DETAIL", "ASSERT",  "ALL"};
+    const char* names[] = {"NONE",   "FAIL", "ERROR", "OK",     "TASK",   "WARNING", "STDERR",
+                           "NOTICE", "CMD",  "INFO",  "STDOUT", "DETAIL", "ASSERT",  "ALL"};
     for (int i = 0; i < 14; ++i) {
         auto level = parse_level(names[i]);
         ASSERT_TRUE(level) << names[i];
@@ -73,7 +73,8 @@ TEST(Log, LogFileHasHeaderTasksAndExitStatus) {
     EXPECT_NE(text.find("an error shows"), std::string::npos);
     EXPECT_EQ(text.find("hidden"), std::string::npos);
     EXPECT_NE(text.find("OK      1 nginx.amd64.prepare"), std::string::npos);
-    EXPECT_NE(text.find("FAIL    2 nginx.amd64.rootfs : Unpack: mirror unreachable"), std::string::npos);
+    EXPECT_NE(text.find("FAIL    2 nginx.amd64.rootfs : Unpack: mirror unreachable"),
+              std::string::npos);
     EXPECT_NE(text.find("exit status 1"), std::string::npos);
     EXPECT_LT(text.find("task 1"), text.find("task 2"));
     logger.start(Settings{}, "", {});  // back to no file for the other tests
@@ -90,7 +91,8 @@ TEST(Redact, UserInformationOfUrlsNeverReachesALog) {
               "cannot fetch https://***@mirror.example/debian/dists: 404");
     EXPECT_EQ(redact_credentials("-M http://u@h -H https://a:b@r:5000/ns x"),
               "-M http://***@h -H https://***@r:5000/ns x");
-    EXPECT_EQ(redact_credentials("http://plain.example/path@v1 no creds"), "http://plain.example/path@v1 no creds");
+    EXPECT_EQ(redact_credentials("http://plain.example/path@v1 no creds"),
+              "http://plain.example/path@v1 no creds");
     EXPECT_EQ(redact_credentials("no url here"), "no url here");
 }
 
@@ -101,7 +103,8 @@ TEST(Redact, TheLogFileHasNoCredentials) {
     settings.file = log::Level::all;
     settings.dir = dir.path();
     auto& logger = log::Logger::instance();
-    logger.start(settings, "dmc -M https://user:topsecret@m.example/debian", {{"mirrors", "https://user:topsecret@m.example/debian"}});
+    logger.start(settings, "dmc -M https://user:topsecret@m.example/debian",
+                 {{"mirrors", "https://user:topsecret@m.example/debian"}});
     logger.write(log::Level::error, "cannot fetch https://user:topsecret@m.example/debian/x");
     logger.task_begin(1, "t", "d");
     logger.task_end(false, "https://user:topsecret@m.example failed");

@@ -1,5 +1,3 @@
-#include "net/http.hpp"
-
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -9,6 +7,7 @@
 #include <chrono>
 #include <fstream>
 
+#include "net/http.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
 #include "util/sha256.hpp"
@@ -21,7 +20,7 @@ namespace {
 // A server on 127.0.0.1 that accepts connections (the kernel completes them) and
 // never says a word.
 class SilentServer {
-public:
+  public:
     SilentServer() {
         fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in addr{};
@@ -38,7 +37,7 @@ public:
         return "http://127.0.0.1:" + std::to_string(port_) + path;
     }
 
-private:
+  private:
     int fd_ = -1;
     int port_ = 0;
 };
@@ -91,7 +90,8 @@ TEST(NetHttp, AWrongDigestKeepsNothing) {
         http.fetch({d});
         FAIL() << "a wrong digest was accepted";
     } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("pkg: SHA256 mismatch"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("pkg: SHA256 mismatch"), std::string::npos)
+            << e.what();
     }
     EXPECT_FALSE(fs::exists(d.dest));
     EXPECT_FALSE(fs::exists(fs::path(d.dest.string() + ".part")));

@@ -1,7 +1,7 @@
-#include "net/retry.hpp"
-
 #include <curl/curl.h>
 #include <gtest/gtest.h>
+
+#include "net/retry.hpp"
 
 namespace dmc::net {
 namespace {
@@ -13,8 +13,8 @@ TEST(NetRetry, BoundedByCountAndByTime) {
     RetryPolicy p{.retries = 3, .backoff_ms = 500, .retry_time_s = 10};
     EXPECT_TRUE(p.allows(0, seconds(0), p.pause(0)));
     EXPECT_TRUE(p.allows(2, seconds(1), p.pause(2)));
-    EXPECT_FALSE(p.allows(3, seconds(0), p.pause(3)));                 // the count
-    EXPECT_FALSE(p.allows(0, milliseconds(9600), p.pause(0)));         // the time, with the pause
+    EXPECT_FALSE(p.allows(3, seconds(0), p.pause(3)));          // the count
+    EXPECT_FALSE(p.allows(0, milliseconds(9600), p.pause(0)));  // the time, with the pause
     EXPECT_TRUE(p.allows(0, milliseconds(9400), p.pause(0)));
 }
 

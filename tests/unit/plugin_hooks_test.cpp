@@ -1,7 +1,6 @@
-#include "plugin/hooks.hpp"
-
 #include <gtest/gtest.h>
 
+#include "plugin/hooks.hpp"
 #include "util/error.hpp"
 
 namespace dmc::plugin {
@@ -88,8 +87,9 @@ TEST(Hooks, BuiltinPhpRefusesABadVersionOption) {
         run_prepare(*reg.find("php"), {{"option.version", "8.4; rm"}}, r);
         FAIL() << "no error";
     } catch (const Error& e) {
-        EXPECT_STREQ(e.what(), "template php: prepare failed: option templates.php.version='8.4; rm' "
-                               "is not a PHP version such as 8.4");
+        EXPECT_STREQ(e.what(),
+                     "template php: prepare failed: option templates.php.version='8.4; rm' "
+                     "is not a PHP version such as 8.4");
     }
     PrepareResult ok;
     run_prepare(*reg.find("php"), {{"option.version", "8.2"}}, ok);
@@ -107,14 +107,16 @@ TEST(Hooks, BuiltinPhpKeepsPhpFpmOnLoopbackInsideAnotherImage) {
     };
     auto pool_of = [&](const std::string& image) {
         ConfigureResult r;
-        run_configure(*reg.find("php"), {{"template", "php"}, {"image_template", image}}, reader, r, lister);
+        run_configure(*reg.find("php"), {{"template", "php"}, {"image_template", image}}, reader, r,
+                      lister);
         for (const auto& f : r.files)
             if (f.path == "/etc/php/8.4/fpm/pool.d/www.conf") return f.data;
         return std::string();
     };
     EXPECT_NE(pool_of("php").find("\nlisten = 9000\n"), std::string::npos);
-    EXPECT_NE(pool_of("adminer").find("\nlisten = 127.0.0.1:9000\nlisten.allowed_clients = 127.0.0.1\n"),
-              std::string::npos);
+    EXPECT_NE(
+        pool_of("adminer").find("\nlisten = 127.0.0.1:9000\nlisten.allowed_clients = 127.0.0.1\n"),
+        std::string::npos);
 }
 
 TEST(Hooks, BuiltinNginxReadsTheRootfs) {
@@ -135,12 +137,15 @@ TEST(Hooks, BuiltinNginxReadsTheRootfs) {
     EXPECT_EQ(r.groups[0].gid, 33u);
     bool page = false;
     for (const auto& f : r.files)
-        if (f.path == "/var/www/html/index.nginx-debian.html" && f.data == "<h1>Welcome</h1>") page = true;
+        if (f.path == "/var/www/html/index.nginx-debian.html" && f.data == "<h1>Welcome</h1>")
+            page = true;
     EXPECT_TRUE(page);
     EXPECT_EQ(r.image.user, "www-data");
     EXPECT_EQ(r.image.ports, std::vector<std::string>{"8080/tcp"});
     ConfigureResult none;
-    EXPECT_THROW(run_configure(*reg.find("nginx"), {}, [](const std::string&) { return std::optional<std::string>(); }, none),
+    EXPECT_THROW(run_configure(
+                     *reg.find("nginx"), {},
+                     [](const std::string&) { return std::optional<std::string>(); }, none),
                  Error);
 }
 

@@ -1,11 +1,10 @@
-#include "rootfs/path.hpp"
-
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
 
+#include "rootfs/path.hpp"
 #include "util/fs.hpp"
 
 namespace fs = std::filesystem;
@@ -14,7 +13,7 @@ namespace dmc {
 namespace {
 
 class RootfsPathTest : public ::testing::Test {
-protected:
+  protected:
     void file(const std::string& image_path, const std::string& content = "x") {
         const fs::path host = root() / image_path.substr(1);
         fs::create_directories(host.parent_path());
@@ -123,8 +122,7 @@ TEST_F(RootfsPathTest, LinkLoopsAndLongChainsFail) {
     // 40 links are allowed, as in Linux; 41 are not.
     file("/chain/target");
     link("/chain/l0", "target");
-    for (int i = 1; i <= 40; ++i)
-        link("/chain/l" + std::to_string(i), "l" + std::to_string(i - 1));
+    for (int i = 1; i <= 40; ++i) link("/chain/l" + std::to_string(i), "l" + std::to_string(i - 1));
     EXPECT_EQ(resolve_in_root(root(), "/chain/l39"), "/chain/target");
     EXPECT_EQ(resolve_in_root(root(), "/chain/l40"), std::nullopt);
 }

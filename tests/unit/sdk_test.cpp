@@ -1,8 +1,8 @@
 // The SDK's side of a growing boundary: a template built against this SDK, run by a
 // host that wrote smaller context structs, never calls a field the host did not know.
-#include <dmc/sdk.hpp>
-
 #include <gtest/gtest.h>
+
+#include <dmc/sdk.hpp>
 
 namespace {
 
@@ -38,7 +38,7 @@ TEST(Sdk, AFieldTheHostDidNotWriteIsNeverCalled) {
 
 TEST(Sdk, FrozenSizesCoverTheFieldsOfTheFirstRelease) {
     EXPECT_EQ(DMC_PLUGIN_SIZE_V1, offsetof(dmc_plugin, deploy) + sizeof(void*));
-    EXPECT_LT(DMC_PLUGIN_SIZE_V1, sizeof(dmc_plugin));  // options was appended
+    EXPECT_LT(DMC_PLUGIN_SIZE_V1, sizeof(dmc_plugin));                // options was appended
     EXPECT_LT(DMC_CONFIGURE_CTX_SIZE_V1, sizeof(dmc_configure_ctx));  // glob was appended
     EXPECT_EQ(DMC_HOST_SIZE_V1, sizeof(dmc_host));
 }

@@ -10,7 +10,9 @@ namespace dmc::tasks {
 namespace {
 
 std::vector<Task> create_plan() {
-    return plan({.activity = "create", .templates = {"nginx", "php"}, .archs = {"amd64", "arm64"},
+    return plan({.activity = "create",
+                 .templates = {"nginx", "php"},
+                 .archs = {"amd64", "arm64"},
                  .dist = "trixie"});
 }
 
@@ -30,7 +32,8 @@ TEST(Tasks, CreatePlanIsOrderedByTemplateThenArch) {
 TEST(Tasks, PushOnlyWithARegistryAndForLoad) {
     auto no_push = create_plan();
     for (const auto& t : no_push) EXPECT_NE(t.step, Step::push);
-    auto push = plan({.activity = "create", .templates = {"nginx"}, .archs = {"amd64"}, .push = true});
+    auto push =
+        plan({.activity = "create", .templates = {"nginx"}, .archs = {"amd64"}, .push = true});
     EXPECT_EQ(push.back().name, "nginx.push");
     auto load = plan({.activity = "load", .templates = {"nginx", "php"}, .archs = {"amd64"}});
     ASSERT_EQ(load.size(), 2u);
@@ -38,7 +41,8 @@ TEST(Tasks, PushOnlyWithARegistryAndForLoad) {
 }
 
 TEST(Tasks, DeleteSetupUpdateResolve) {
-    auto del = plan({.activity = "create", .templates = {"nginx"}, .archs = {"amd64"}, .remove = true});
+    auto del =
+        plan({.activity = "create", .templates = {"nginx"}, .archs = {"amd64"}, .remove = true});
     ASSERT_EQ(del.size(), 1u);
     EXPECT_EQ(del[0].step, Step::remove);
     auto setup = plan({.activity = "setup", .archs = {"amd64", "arm64"}, .dist = "trixie"});
@@ -55,7 +59,8 @@ TEST(Tasks, SelectByNumberAndByName) {
     auto tasks = create_plan();
     EXPECT_EQ(find_task(tasks, "1"), 0u);
     EXPECT_EQ(find_task(tasks, "nginx.arm64.collect"), 7u);
-    auto range = task_range(tasks, std::string("3"), std::string("nginx.arm64.prepare"), std::nullopt);
+    auto range =
+        task_range(tasks, std::string("3"), std::string("nginx.arm64.prepare"), std::nullopt);
     EXPECT_EQ(range, (std::vector<std::size_t>{2, 3, 4, 5}));
     auto from = task_range(tasks, std::string("php.index"), std::nullopt, std::nullopt);
     EXPECT_EQ(from, (std::vector<std::size_t>{21}));
@@ -87,24 +92,26 @@ TEST(Tasks, ListFormat) {
 TEST(Tasks, RunStopsAtTheFirstFailureAndResumes) {
     auto tasks = create_plan();
     std::vector<std::string> ran;
-    auto failed = run(tasks, task_range(tasks, std::nullopt, std::nullopt, std::nullopt),
-                      [&](const Task& t) {
-                          ran.push_back(t.name);
-                          if (t.name == "nginx.amd64.collect") throw Error("boom");
-                      });
+    auto failed =
+        run(tasks, task_range(tasks, std::nullopt, std::nullopt, std::nullopt), [&](const Task& t) {
+            ran.push_back(t.name);
+            if (t.name == "nginx.amd64.collect") throw Error("boom");
+        });
     ASSERT_TRUE(failed);
     EXPECT_EQ(*failed, 2u);
     EXPECT_EQ(ran.size(), 3u);
     ran.clear();
-    auto resumed = run(tasks, task_range(tasks, std::to_string(*failed + 1), std::nullopt, std::nullopt),
-                       [&](const Task& t) { ran.push_back(t.name); });
+    auto resumed =
+        run(tasks, task_range(tasks, std::to_string(*failed + 1), std::nullopt, std::nullopt),
+            [&](const Task& t) { ran.push_back(t.name); });
     EXPECT_FALSE(resumed);
     EXPECT_EQ(ran.front(), "nginx.amd64.collect");
     EXPECT_EQ(ran.size(), tasks.size() - 2);
 }
 
 TEST(Tasks, Activities) {
-    for (const char* a : {"setup", "update", "create", "load", "resolve"}) EXPECT_TRUE(is_activity(a));
+    for (const char* a : {"setup", "update", "create", "load", "resolve"})
+        EXPECT_TRUE(is_activity(a));
     EXPECT_FALSE(is_activity("destroy"));
 }
 

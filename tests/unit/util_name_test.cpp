@@ -1,8 +1,7 @@
-#include "util/name.hpp"
-
 #include <gtest/gtest.h>
 
 #include "util/error.hpp"
+#include "util/name.hpp"
 
 namespace dmc {
 namespace {
@@ -10,8 +9,8 @@ namespace {
 TEST(UtilName, SafeNamesAreSinglePathComponents) {
     for (const char* good : {"trixie", "bookworm-security", "amd64", "hello_2", "1.0+b1", "x~y"})
         EXPECT_FALSE(unsafe_name(good)) << good;
-    for (const char* bad : {"", ".", "..", "../x", "/abs", "a/b", ".hidden", "-flag", "a b", "tri\nxie",
-                            "a\x7f"})
+    for (const char* bad :
+         {"", ".", "..", "../x", "/abs", "a/b", ".hidden", "-flag", "a b", "tri\nxie", "a\x7f"})
         EXPECT_TRUE(unsafe_name(bad)) << bad;
     EXPECT_TRUE(unsafe_name(std::string(65, 'a')));
     EXPECT_THROW(check_name("dist", "../x"), UsageError);

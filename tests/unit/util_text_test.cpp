@@ -1,13 +1,11 @@
-#include "util/text.hpp"
-
 #include <gtest/gtest.h>
+
+#include "util/text.hpp"
 
 namespace dmc {
 namespace {
 
-TEST(UtilText, ShortTextIsNotCut) {
-    EXPECT_EQ(cut_for_console("one\ntwo"), "one\ntwo");
-}
+TEST(UtilText, ShortTextIsNotCut) { EXPECT_EQ(cut_for_console("one\ntwo"), "one\ntwo"); }
 
 TEST(UtilText, LongLinesAndManyLinesAreCutAndSaySo) {
     const std::string line(1000, 'x');

@@ -87,8 +87,8 @@ typedef struct dmc_collect_ctx {
     uint32_t struct_size;
     const dmc_host* host;
     void* opaque;
-    void (*add_path)(void* opaque, const char* path);     /* a file, or a whole tree */
-    void (*add_glob)(void* opaque, const char* pattern);  /* every match; none is fine */
+    void (*add_path)(void* opaque, const char* path);    /* a file, or a whole tree */
+    void (*add_glob)(void* opaque, const char* pattern); /* every match; none is fine */
     /* Modules the program dlopen()s (nginx modules, PHP extensions, NSS modules). */
     void (*add_dlopened)(void* opaque, const char* pattern);
     /* A soname that may stay unresolved without failing the build. */
@@ -103,16 +103,16 @@ typedef struct dmc_configure_ctx {
     uint32_t struct_size;
     const dmc_host* host;
     void* opaque;
-    void (*write_file)(void* opaque, const char* path, const char* data, size_t size,
-                       uint32_t mode, uint32_t uid, uint32_t gid);
+    void (*write_file)(void* opaque, const char* path, const char* data, size_t size, uint32_t mode,
+                       uint32_t uid, uint32_t gid);
     /* A file of the rootfs, NULL when it does not exist; valid until the hook returns. */
     const char* (*read_file)(void* opaque, const char* path, size_t* size);
     void (*make_dir)(void* opaque, const char* path, uint32_t mode, uint32_t uid, uint32_t gid);
     void (*make_symlink)(void* opaque, const char* target, const char* path);
     void (*remove)(void* opaque, const char* path);
     void (*add_group)(void* opaque, const char* name, uint32_t gid);
-    void (*add_user)(void* opaque, const char* name, uint32_t uid, uint32_t gid,
-                     const char* home, const char* shell);
+    void (*add_user)(void* opaque, const char* name, uint32_t uid, uint32_t gid, const char* home,
+                     const char* shell);
     void (*set_entrypoint)(void* opaque, const char* const* argv, size_t argc);
     void (*set_cmd)(void* opaque, const char* const* argv, size_t argc);
     void (*set_env)(void* opaque, const char* name, const char* value);
@@ -148,11 +148,11 @@ typedef struct dmc_option {
 typedef struct dmc_plugin {
     uint32_t abi_version;
     uint32_t struct_size;
-    const char* name;        /* the template name, unique among loaded plugins */
+    const char* name; /* the template name, unique among loaded plugins */
     const char* version;
     const char* description; /* one line */
     const char* group;
-    const char* const* builds_on; /* NULL-terminated template names, or NULL */
+    const char* const* builds_on;               /* NULL-terminated template names, or NULL */
     int (*prepare)(const dmc_prepare_ctx*);     /* required */
     int (*collect)(const dmc_collect_ctx*);     /* required */
     int (*configure)(const dmc_configure_ctx*); /* required */

@@ -20,9 +20,9 @@
 #include <initializer_list>
 #include <optional>
 #include <stdexcept>
-#include <utility>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace dmc::sdk {
@@ -37,7 +37,7 @@ enum class Level : int {
 
 // Services common to every hook: logging and the build's settings.
 class Context {
-public:
+  public:
     explicit Context(const dmc_host* host) : host_(host) {}
 
     void log(Level level, const std::string& message) const {
@@ -67,12 +67,12 @@ public:
         return setting("option." + tmpl + "." + name);
     }
 
-private:
+  private:
     const dmc_host* host_;
 };
 
 class Prepare : public Context {
-public:
+  public:
     explicit Prepare(const dmc_prepare_ctx* ctx) : Context(ctx->host), ctx_(ctx) {}
     void package(const std::string& name) { ctx_->add_package(ctx_->opaque, name.c_str()); }
     void packages(std::initializer_list<const char*> names) {
@@ -81,18 +81,16 @@ public:
     void exclude(const std::string& name) { ctx_->exclude_package(ctx_->opaque, name.c_str()); }
     void want(const std::string& feature) { ctx_->want(ctx_->opaque, feature.c_str()); }
 
-private:
+  private:
     const dmc_prepare_ctx* ctx_;
 };
 
 class Collect : public Context {
-public:
+  public:
     explicit Collect(const dmc_collect_ctx* ctx) : Context(ctx->host), ctx_(ctx) {}
     void path(const std::string& p) { ctx_->add_path(ctx_->opaque, p.c_str()); }
     void glob(const std::string& pattern) { ctx_->add_glob(ctx_->opaque, pattern.c_str()); }
-    void dlopened(const std::string& pattern) {
-        ctx_->add_dlopened(ctx_->opaque, pattern.c_str());
-    }
+    void dlopened(const std::string& pattern) { ctx_->add_dlopened(ctx_->opaque, pattern.c_str()); }
     void allow_missing(const std::string& soname) {
         ctx_->allow_missing(ctx_->opaque, soname.c_str());
     }
@@ -100,15 +98,16 @@ public:
         ctx_->add_package_files(ctx_->opaque, package.c_str());
     }
 
-private:
+  private:
     const dmc_collect_ctx* ctx_;
 };
 
 // `text` with every placeholder replaced: substitute(script, {{"@UID@", "999"}}).
-inline std::string substitute(std::string text,
-                              std::initializer_list<std::pair<std::string_view, std::string_view>> values) {
+inline std::string substitute(
+    std::string text, std::initializer_list<std::pair<std::string_view, std::string_view>> values) {
     for (const auto& [from, to] : values)
-        for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size()))
+        for (auto pos = text.find(from); pos != std::string::npos;
+             pos = text.find(from, pos + to.size()))
             text.replace(pos, from.size(), to);
     return text;
 }
@@ -121,14 +120,15 @@ struct User {
 };
 
 class Configure : public Context {
-public:
+  public:
     explicit Configure(const dmc_configure_ctx* ctx) : Context(ctx->host), ctx_(ctx) {}
 
     // A file of the packages copied to another path of the image. Throws, naming
     // the file, when the packages do not ship it.
     void copy(const std::string& from, const std::string& to, std::uint32_t mode = 0644) {
         auto data = read(from);
-        if (!data) throw std::runtime_error("the packages ship no " + from + " (wanted for " + to + ")");
+        if (!data)
+            throw std::runtime_error("the packages ship no " + from + " (wanted for " + to + ")");
         file(to, *data, mode);
     }
 
@@ -138,7 +138,8 @@ public:
     User system_user(const std::string& name) {
         const std::string master = "/usr/share/base-passwd/passwd.master";
         auto passwd = read(master);
-        if (!passwd) throw std::runtime_error("the rootfs has no " + master + " (package base-passwd)");
+        if (!passwd)
+            throw std::runtime_error("the rootfs has no " + master + " (package base-passwd)");
         std::string_view rest = *passwd;
         while (!rest.empty()) {
             const auto end = rest.find('\n');
@@ -147,7 +148,8 @@ public:
             std::vector<std::string> fields;
             for (std::size_t at = 0;;) {
                 const auto colon = line.find(':', at);
-                fields.emplace_back(line.substr(at, colon == std::string_view::npos ? colon : colon - at));
+                fields.emplace_back(
+                    line.substr(at, colon == std::string_view::npos ? colon : colon - at));
                 if (colon == std::string_view::npos) break;
                 at = colon + 1;
             }
@@ -216,7 +218,7 @@ public:
         return out;
     }
 
-private:
+  private:
     using ArgvSetter = void (*)(void*, const char* const*, std::size_t);
     void set_argv(ArgvSetter setter, const std::vector<std::string>& argv) {
         std::vector<const char*> raw;
@@ -228,12 +230,12 @@ private:
 };
 
 class Deploy : public Context {
-public:
+  public:
     explicit Deploy(const dmc_deploy_ctx* ctx) : Context(ctx->host), ctx_(ctx) {}
     std::string image() const { return setting("image").value_or(""); }
     void object(const std::string& yaml) { ctx_->add_object(ctx_->opaque, yaml.c_str()); }
 
-private:
+  private:
     const dmc_deploy_ctx* ctx_;
 };
 
@@ -248,7 +250,7 @@ using Option = dmc_option;
 //   static constexpr dmc::sdk::Option options[] = {
 //       {"version", "8.4", "the PHP version to install"}, {}};
 class Template {
-public:
+  public:
     virtual ~Template() = default;
     virtual void prepare(Prepare&) = 0;
     virtual void collect(Collect&) = 0;
@@ -311,11 +313,10 @@ dmc_plugin make_plugin(const char* name, const char* version, const char* group,
 
 // Registers CLASS as the template NAME. The optional trailing arguments name the
 // templates it builds on: their collect and configure results come first.
-#define DMC_TEMPLATE(CLASS, NAME, VERSION, GROUP, DESCRIPTION, ...)                         \
-    extern "C" __attribute__((visibility("default"))) const dmc_plugin* dmc_plugin_entry(    \
-        void) {                                                                              \
-        static const char* const builds_on[] = {__VA_ARGS__ __VA_OPT__(, ) nullptr};         \
-        static const dmc_plugin plugin = ::dmc::sdk::detail::make_plugin<CLASS>(             \
-            NAME, VERSION, GROUP, DESCRIPTION, builds_on);                                   \
-        return &plugin;                                                                      \
+#define DMC_TEMPLATE(CLASS, NAME, VERSION, GROUP, DESCRIPTION, ...)                               \
+    extern "C" __attribute__((visibility("default"))) const dmc_plugin* dmc_plugin_entry(void) {  \
+        static const char* const builds_on[] = {__VA_ARGS__ __VA_OPT__(, ) nullptr};              \
+        static const dmc_plugin plugin =                                                          \
+            ::dmc::sdk::detail::make_plugin<CLASS>(NAME, VERSION, GROUP, DESCRIPTION, builds_on); \
+        return &plugin;                                                                           \
     }

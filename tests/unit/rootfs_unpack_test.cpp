@@ -1,0 +1,143 @@
+// Unpacking .debs made here with libarchive (ar around tar members, as dpkg-deb
+// lays them out): what lands in the root and the manifest, and what is refused.
+#include <archive.h>
+#include <archive_entry.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "rootfs/unpack.hpp"
+#include "util/error.hpp"
+#include "util/fs.hpp"
+
+namespace fs = std::filesystem;
+
+namespace dmc::rootfs {
+namespace {
+
+struct Entry {
+    std::string path;
+    char type = 'f';  // f, d, l (symlink), h (hard link)
+    std::string content_or_target;
+    unsigned mode = 0644;
+    int uid = 0;
+};
+
+std::string tar_of(const std::vector<Entry>& entries) {
+    std::string out;
+    archive* a = archive_write_new();
+    archive_write_set_format_pax_restricted(a);
+    archive_write_open(
+        a, &out, nullptr,
+        [](archive*, void* user, const void* buf, size_t n) -> la_ssize_t {
+            static_cast<std::string*>(user)->append(static_cast<const char*>(buf), n);
+            return static_cast<la_ssize_t>(n);
+        },
+        nullptr);
+    for (const auto& e : entries) {
+        archive_entry* ae = archive_entry_new();
+        archive_entry_set_pathname(ae, e.path.c_str());
+        archive_entry_set_uid(ae, e.uid);
+        archive_entry_set_mtime(ae, 1700000000, 0);
+        if (e.type == 'f') {
+            archive_entry_set_filetype(ae, AE_IFREG);
+            archive_entry_set_perm(ae, e.mode);
+            archive_entry_set_size(ae, static_cast<la_int64_t>(e.content_or_target.size()));
+        } else if (e.type == 'd') {
+            archive_entry_set_filetype(ae, AE_IFDIR);
+            archive_entry_set_perm(ae, 0755);
+        } else if (e.type == 'l') {
+            archive_entry_set_filetype(ae, AE_IFLNK);
+            archive_entry_set_perm(ae, 0777);
+            archive_entry_set_symlink(ae, e.content_or_target.c_str());
+        } else {
+            archive_entry_set_filetype(ae, AE_IFREG);
+            archive_entry_set_hardlink(ae, e.content_or_target.c_str());
+        }
+        archive_write_header(a, ae);
+        if (e.type == 'f')
+            archive_write_data(a, e.content_or_target.data(), e.content_or_target.size());
+        archive_entry_free(ae);
+    }
+    archive_write_close(a);
+    archive_write_free(a);
+    return out;
+}
+
+fs::path deb_of(const fs::path& dir, const std::string& name, const std::vector<Entry>& data) {
+    const std::vector<std::pair<std::string, std::string>> members = {
+        {"debian-binary", "2.0\n"},
+        {"control.tar", tar_of({{"./control", 'f',
+                                 "Package: " + name + "\nVersion: 1.0-1\nArchitecture: amd64\n"}})},
+        {"data.tar", tar_of(data)},
+    };
+    const fs::path file = dir / (name + ".deb");
+    archive* a = archive_write_new();
+    archive_write_set_format_ar_svr4(a);
+    archive_write_open_filename(a, file.c_str());
+    for (const auto& [member, bytes] : members) {
+        archive_entry* ae = archive_entry_new();
+        archive_entry_set_pathname(ae, member.c_str());
+        archive_entry_set_filetype(ae, AE_IFREG);
+        archive_entry_set_perm(ae, 0644);
+        archive_entry_set_size(ae, static_cast<la_int64_t>(bytes.size()));
+        archive_write_header(a, ae);
+        archive_write_data(a, bytes.data(), bytes.size());
+        archive_entry_free(ae);
+    }
+    archive_write_close(a);
+    archive_write_free(a);
+    return file;
+}
+
+class UnpackTest : public ::testing::Test {
+  protected:
+    TempDir temp;
+    fs::path root = temp.path() / "root";
+    Manifest manifest;
+    void SetUp() override { fs::create_directories(root); }
+    void unpack(const std::string& name, const std::vector<Entry>& data) {
+        unpack_deb(deb_of(temp.path(), name, data), root, name, manifest);
+    }
+};
+
+TEST_F(UnpackTest, FilesLandInTheRootWithTheirRecords) {
+    unpack("hello", {{"./usr/", 'd'},
+                     {"./usr/bin/", 'd'},
+                     {"./usr/bin/hello", 'f', "#!/bin/sh\n", 04755, 0},
+                     {"./usr/bin/hi", 'l', "hello"},
+                     {"./usr/bin/hello.again", 'h', "./usr/bin/hello"}});
+    EXPECT_EQ(read_file(root / "usr/bin/hello"), "#!/bin/sh\n");
+    const auto& hello = manifest.files.at("/usr/bin/hello");
+    EXPECT_EQ(hello.package, "hello");
+    EXPECT_EQ(hello.mode, 04755u);  // recorded, whatever the unpacking user may do
+    EXPECT_EQ(hello.size, 10u);
+    EXPECT_EQ(manifest.files.at("/usr/bin/hi").link, "hello");
+    EXPECT_EQ(manifest.files.at("/usr/bin/hello.again").type, 'h');
+    EXPECT_EQ(manifest.packages.at("hello").version, "1.0-1");
+}
+
+TEST_F(UnpackTest, EntriesThatLeaveTheRootAreRefused) {
+    fs::create_directories(temp.path() / "outside");
+    EXPECT_THROW(unpack("dotdot", {{"./../outside/evil", 'f', "x"}}), Error);
+    EXPECT_THROW(unpack("absolute", {{"/etc/evil", 'f', "x"}}), Error);
+    // A symlink leading out, then a file written through it.
+    EXPECT_THROW(unpack("through", {{"./escape", 'l', "../outside"}, {"./escape/evil", 'f', "x"}}),
+                 Error);
+    EXPECT_THROW(unpack("hardlink", {{"./etc-passwd", 'h', "../outside/evil"}}), Error);
+    EXPECT_FALSE(fs::exists(temp.path() / "outside" / "evil"));
+    EXPECT_FALSE(fs::exists("/etc/evil"));
+}
+
+TEST_F(UnpackTest, ACorruptPackageNamesIt) {
+    std::ofstream(temp.path() / "broken.deb") << "!<arch>\nnot really";
+    try {
+        unpack_deb(temp.path() / "broken.deb", root, "broken", manifest);
+        FAIL() << "a corrupt .deb was unpacked";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("broken"), std::string::npos) << e.what();
+    }
+}
+
+}  // namespace
+}  // namespace dmc::rootfs

@@ -1,0 +1,73 @@
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "util/error.hpp"
+#include "util/fs.hpp"
+
+namespace fs = std::filesystem;
+
+namespace dmc {
+namespace {
+
+TEST(UtilFs, AtomicWritesReplaceWholeAndLeaveNothingBehind) {
+    TempDir dir;
+    const fs::path file = dir.path() / "sub" / "state.json";
+    fs::create_directories(file.parent_path());
+    write_file_atomic(file, "first");
+    write_file_atomic(file, "second, longer");
+    EXPECT_EQ(read_file(file), "second, longer");
+    std::size_t entries = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(file.parent_path())) ++entries;
+    EXPECT_EQ(entries, 1u) << "a temporary file was left next to the destination";
+    EXPECT_NE(temp_sibling(file), temp_sibling(file));
+    EXPECT_EQ(temp_sibling(file).parent_path(), file.parent_path());
+    write_file_atomic(dir.path() / "made" / "on" / "the-way", "x");  // parents are created
+    EXPECT_EQ(read_file(dir.path() / "made" / "on" / "the-way"), "x");
+    EXPECT_THROW(write_file_atomic(file / "under-a-file", "x"), std::exception);
+    EXPECT_EQ(read_file(file), "second, longer");
+    EXPECT_THROW(read_file(dir.path() / "missing"), Error);
+}
+
+TEST(UtilFs, AFileLockExcludesOthersUntilItDies) {
+    TempDir dir;
+    const fs::path lock_file = dir.path() / ".lock";
+    auto try_lock = [&] {
+        const int fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        const bool got = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+        ::close(fd);
+        return got;
+    };
+    {
+        FileLock lock(lock_file);
+        EXPECT_FALSE(try_lock()) << "a second holder got the lock";
+    }
+    EXPECT_TRUE(try_lock()) << "the lock outlived its object";
+}
+
+TEST(UtilFs, UnusableDirectoriesSayWhy) {
+    TempDir dir;
+    EXPECT_FALSE(unusable_directory(dir.path()));
+    EXPECT_FALSE(unusable_directory(dir.path() / "new" / "deeper"));  // can be created
+    std::ofstream(dir.path() / "file") << "x";
+    EXPECT_EQ(unusable_directory(dir.path() / "file"), "it is not a directory");
+    EXPECT_EQ(unusable_directory(dir.path() / "file" / "sub"),
+              "it cannot be created: " + (dir.path() / "file").string() + " is not a directory");
+}
+
+TEST(UtilFs, TempDirIsRemovedWithItsContent) {
+    fs::path kept;
+    {
+        TempDir dir;
+        kept = dir.path();
+        std::ofstream(kept / "x") << "x";
+        EXPECT_TRUE(fs::is_directory(kept));
+    }
+    EXPECT_FALSE(fs::exists(kept));
+}
+
+}  // namespace
+}  // namespace dmc
