@@ -8,7 +8,8 @@
 namespace dmc::contents {
 
 const std::vector<std::string>& known_features() {
-    static const std::vector<std::string> features = {"ca-certificates", "small", "tzdata"};
+    static const std::vector<std::string> features = {"ca-certificates", "small", "system-users",
+                                                      "tzdata"};
     return features;
 }
 
@@ -34,10 +35,11 @@ bool Features::wants(const std::string& feature) const {
 }
 
 std::vector<std::string> Features::packages() const {
-    std::vector<std::string> out = wanted;  // ca-certificates and tzdata are packages
+    std::vector<std::string> out;
+    for (const auto& w : wanted)  // ca-certificates and tzdata are packages of that name
+        out.push_back(w == "system-users" ? "base-passwd" : w);
     if (tools) out.push_back("busybox-static");
     out.push_back("base-files");
-    out.push_back("base-passwd");
     return out;
 }
 

@@ -17,9 +17,9 @@ struct Features {
     static Features of(const std::vector<std::string>& wanted, bool tools, bool small);
     bool wants(const std::string& feature) const;
 
-    // Packages to resolve besides the template's own: the features', base-files, which
-    // names the distribution (/etc/os-release) for the image and for scanners, and
-    // base-passwd, whose fixed ids the templates' system users take.
+    // Packages to resolve besides the template's own: the features' (base-passwd for
+    // system-users, whose fixed ids Configure::system_user() reads), and base-files,
+    // which names the distribution (/etc/os-release) for the image and for scanners.
     std::vector<std::string> packages() const;
     // Paths to collect besides the template's own.
     std::vector<std::string> collected_paths() const;

@@ -8,7 +8,10 @@ namespace {
 
 class Nginx : public dmc::sdk::Template {
   public:
-    void prepare(dmc::sdk::Prepare& p) override { p.package("nginx"); }
+    void prepare(dmc::sdk::Prepare& p) override {
+        p.package("nginx");
+        p.want("system-users");  // www-data
+    }
 
     void collect(dmc::sdk::Collect& c) override {
         c.path("/usr/sbin/nginx");

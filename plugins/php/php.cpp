@@ -73,6 +73,7 @@ class Php : public dmc::sdk::Template {
         for (const char* ext : kExtensionPackages) p.package("php" + v + "-" + ext);
         p.want("tzdata");           // PHP's date functions use the system zoneinfo
         p.want("ca-certificates");  // for curl and openssl streams
+        p.want("system-users");     // www-data
     }
 
     void collect(dmc::sdk::Collect& c) override {

@@ -76,7 +76,8 @@ typedef struct dmc_prepare_ctx {
     void (*add_package)(void* opaque, const char* name);
     /* The package and whatever only it pulled in are left out of the closure. */
     void (*exclude_package)(void* opaque, const char* name);
-    /* Optional content of the base image: "ca-certificates", "tzdata", "small". */
+    /* Optional content of the base image: "ca-certificates", "tzdata", "small", and
+     * "system-users" (base-passwd in the rootfs, for Configure::system_user()). */
     void (*want)(void* opaque, const char* feature);
 } dmc_prepare_ctx;
 #define DMC_PREPARE_CTX_SIZE_V1 DMC_SIZE_UP_TO(dmc_prepare_ctx, want)

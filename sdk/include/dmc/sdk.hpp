@@ -133,13 +133,15 @@ class Configure : public Context {
     }
 
     // A system user and its group with the fixed ids Debian gives them in
-    // base-passwd (www-data is 33:33), added to the image. Throws when base-passwd
-    // does not know the name: such users (mysql, say) get ids from the template.
+    // base-passwd (www-data is 33:33), added to the image; prepare must
+    // want("system-users"). Throws when base-passwd does not know the name: such
+    // users (mysql, say) get ids from the template.
     User system_user(const std::string& name) {
         const std::string master = "/usr/share/base-passwd/passwd.master";
         auto passwd = read(master);
         if (!passwd)
-            throw std::runtime_error("the rootfs has no " + master + " (package base-passwd)");
+            throw std::runtime_error("the rootfs has no " + master +
+                                     "; want(\"system-users\") in prepare to have base-passwd");
         std::string_view rest = *passwd;
         while (!rest.empty()) {
             const auto end = rest.find('\n');
