@@ -90,6 +90,16 @@ std::vector<std::string> argv_of(const char* const* argv, std::size_t argc) {
     return out;
 }
 
+// A hook's context: its size as this host writes it, the host's services, the call.
+template <class Ctx, class Call>
+Ctx context_for(Call& call, const dmc_host& host) {
+    Ctx ctx{};
+    ctx.struct_size = sizeof ctx;
+    ctx.host = &host;
+    ctx.opaque = &call;
+    return ctx;
+}
+
 template <class Call>
 void finish(const Call& call, int rc, const char* hook) {
     if (rc != 0 || !call.failure.empty()) {
@@ -104,10 +114,7 @@ void run_prepare(const Template& t, const HookSettings& settings, PrepareResult&
     using C = Call<PrepareResult>;
     C call{t, settings, into, {}, {}};
     dmc_host host = make_host(call);
-    dmc_prepare_ctx ctx{};
-    ctx.struct_size = sizeof ctx;
-    ctx.host = &host;
-    ctx.opaque = &call;
+    auto ctx = context_for<dmc_prepare_ctx>(call, host);
     ctx.add_package = [](void* o, const char* name) {
         guarded<C>(o, [&](C& c) { c.result.packages.push_back(str(name)); });
     };
@@ -124,10 +131,7 @@ void run_collect(const Template& t, const HookSettings& settings, CollectResult&
     using C = Call<CollectResult>;
     C call{t, settings, into, {}, {}};
     dmc_host host = make_host(call);
-    dmc_collect_ctx ctx{};
-    ctx.struct_size = sizeof ctx;
-    ctx.host = &host;
-    ctx.opaque = &call;
+    auto ctx = context_for<dmc_collect_ctx>(call, host);
     ctx.add_path = [](void* o, const char* p) {
         guarded<C>(o, [&](C& c) { c.result.paths.push_back(str(p)); });
     };
@@ -158,10 +162,7 @@ void run_configure(const Template& t, const HookSettings& settings, const Rootfs
     using C = ConfigureCall;
     C call{{t, settings, into, {}, {}}, reader, lister};
     dmc_host host = make_host(call);
-    dmc_configure_ctx ctx{};
-    ctx.struct_size = sizeof ctx;
-    ctx.host = &host;
-    ctx.opaque = &call;
+    auto ctx = context_for<dmc_configure_ctx>(call, host);
     ctx.write_file = [](void* o, const char* path, const char* data, size_t size, uint32_t mode,
                         uint32_t uid, uint32_t gid) {
         guarded<C>(o, [&](C& c) {
@@ -252,10 +253,7 @@ void run_deploy(const Template& t, const HookSettings& settings, DeployResult& i
     using C = Call<DeployResult>;
     C call{t, settings, into, {}, {}};
     dmc_host host = make_host(call);
-    dmc_deploy_ctx ctx{};
-    ctx.struct_size = sizeof ctx;
-    ctx.host = &host;
-    ctx.opaque = &call;
+    auto ctx = context_for<dmc_deploy_ctx>(call, host);
     ctx.add_object = [](void* o, const char* yaml) {
         guarded<C>(o, [&](C& c) { c.result.objects.push_back(str(yaml)); });
     };

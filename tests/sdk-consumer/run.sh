@@ -40,7 +40,22 @@ grep -q 'example.amd64.prepare' <<<"$tasks" || fail "no tasks for the example"
 
 out=$(DMC_BUILDDIR="$work/state" "$installed" --plugin-dir "$work/build" -t example -A amd64 \
     -b example.amd64.prepare -e example.amd64.prepare 2>&1) || { echo "$out"; fail "the prepare task failed"; }
-grep -q 'example prepare hook ran for amd64' <<<"$out" || { echo "$out"; fail "the prepare hook did not run"; }
+grep -q 'example prepare hook ran for amd64: hello from the example' <<<"$out" \
+    || { echo "$out"; fail "the prepare hook did not run with its option's default"; }
+# The configuration file next to the source is embedded byte for byte.
+python3 - "$work/build/dmc-template-example-files/template_files.hpp" \
+    "$DMC_SOURCE_DIR/tests/sdk-consumer/example.conf" <<'PY' || fail "example.conf was not embedded as it is"
+import re, sys
+header = open(sys.argv[1]).read()
+body = re.search(r"example_conf_bytes\[\] = \{(.*?)0\};", header).group(1)
+embedded = bytes(int(h, 16) for h in re.findall(r"'\\x([0-9a-f]{2})'", body))
+sys.exit(0 if embedded == open(sys.argv[2], "rb").read() else 1)
+PY
+# The options it declares are checked: a misspelt one stops dmc, naming it.
+printf 'templates:\n  example:\n    greting: x\n' >"$work/typo.yaml"
+out=$("$installed" --config "$work/typo.yaml" --plugin-dir "$work/build" -l 2>&1) && fail "a misspelt option was accepted"
+grep -q "typo.yaml:3: the template example has no option 'greting' (its options: greeting)" <<<"$out" \
+    || { echo "$out"; fail "the misspelt option was not named"; }
 grep -q '"hello"' "$work/state/trixie/amd64/example/prepare.json" || fail "the hook's packages were not kept"
 # The plugin was loaded from DMC_PLUGIN_PATH as well.
 DMC_PLUGIN_PATH="$work/build" "$installed" -h | grep -q '^example ' || fail "DMC_PLUGIN_PATH is not searched"
