@@ -9,6 +9,7 @@
 #include "cli/cli.hpp"
 #include "log/log.hpp"
 #include "plugin/catalog.hpp"
+#include "registry/reference.hpp"
 #include "steps/steps.hpp"
 #include "tasks/tasks.hpp"
 #include "util/error.hpp"
@@ -133,6 +134,8 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
         throw UsageError("unknown activity '" + activity + "'; valid activities: " + valid);
     }
     arch::check_archs(settings.archs);
+    // The registry and its namespace become repository names: checked before any task.
+    if (!settings.registry.empty()) registry::parse_registry(settings.registry);
     if (activity == "resolve" && options.arguments.empty())
         throw UsageError("resolve needs package names: dmc -a resolve [-D DIST] [-A ARCH] PKG...");
     if (activity != "resolve" && !options.arguments.empty())
