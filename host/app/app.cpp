@@ -134,8 +134,15 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
         throw UsageError("unknown activity '" + activity + "'; valid activities: " + valid);
     }
     arch::check_archs(settings.archs);
-    // The registry and its namespace become repository names: checked before any task.
-    if (!settings.registry.empty()) registry::parse_registry(settings.registry);
+    // The registry and its namespace become repository names: checked before any
+    // task, and failing the run as the push would have (exit 1).
+    if (!settings.registry.empty()) {
+        try {
+            registry::parse_registry(settings.registry);
+        } catch (const UsageError& e) {
+            throw Error(e.what());
+        }
+    }
     if (activity == "resolve" && options.arguments.empty())
         throw UsageError("resolve needs package names: dmc -a resolve [-D DIST] [-A ARCH] PKG...");
     if (activity != "resolve" && !options.arguments.empty())

@@ -20,6 +20,13 @@ EasyHandle make_easy() {
     return h;
 }
 
+MultiHandle make_multi() {
+    ensure_curl_global();
+    MultiHandle m(curl_multi_init());
+    if (!m) throw Error("cannot initialise libcurl");
+    return m;
+}
+
 void set_common_options(CURL* h, const TransferOptions& o) {
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "dmc/" DMC_VERSION);

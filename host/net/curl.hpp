@@ -20,6 +20,12 @@ struct EasyDeleter {
 using EasyHandle = std::unique_ptr<CURL, EasyDeleter>;
 EasyHandle make_easy();  // throws Error when libcurl cannot make one
 
+struct MultiDeleter {
+    void operator()(CURLM* m) const { curl_multi_cleanup(m); }
+};
+using MultiHandle = std::unique_ptr<CURLM, MultiDeleter>;
+MultiHandle make_multi();  // throws Error when libcurl cannot make one
+
 struct HeaderListDeleter {
     void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };

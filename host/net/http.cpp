@@ -48,16 +48,20 @@ size_t append_to_string(char* data, size_t size, size_t n, void* user) {
     return size * n;
 }
 
-// One file transfer in flight.
+struct FileCloser {
+    void operator()(FILE* f) const { std::fclose(f); }
+};
+
+// One file transfer in flight; its handle and file are released with it.
 struct Transfer {
     const Download* download = nullptr;
     fs::path part;
-    FILE* file = nullptr;
+    std::unique_ptr<FILE, FileCloser> file;
     std::uint64_t resumed_from = 0;
     int attempt = 0;
     std::chrono::steady_clock::time_point not_before{};
     std::chrono::steady_clock::time_point first_started{};  // of the first attempt
-    CURL* handle = nullptr;
+    EasyHandle handle;
     StallWatch stall;
 };
 
@@ -66,9 +70,9 @@ size_t write_to_file(char* data, size_t size, size_t n, void* user) {
     // The body of an error answer (a 500 page, say) is not part of the file: kept in
     // the .part file, the next attempt would resume after it.
     long status = 0;
-    curl_easy_getinfo(t->handle, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(t->handle.get(), CURLINFO_RESPONSE_CODE, &status);
     if (status >= 300) return size * n;
-    return std::fwrite(data, size, n, t->file) * size;
+    return std::fwrite(data, size, n, t->file.get()) * size;
 }
 
 std::string human_bytes(double bytes) {
@@ -133,7 +137,8 @@ std::optional<std::string> Http::get(const std::string& url) {
 
 void Http::fetch(const std::vector<Download>& downloads) {
     if (downloads.empty()) return;
-    CURLM* multi = curl_multi_init();
+    MultiHandle multi_handle = make_multi();
+    CURLM* multi = multi_handle.get();
     curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(options_.parallel));
     curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(options_.parallel));
 
@@ -141,6 +146,15 @@ void Http::fetch(const std::vector<Download>& downloads) {
     for (const auto& d : downloads) waiting.push_back(Transfer{&d});
     std::vector<Transfer*> active;
     std::deque<Transfer> running_storage;  // stable addresses for curl's user pointers
+    // However fetch ends, the transfers in flight leave the multi handle before their
+    // own handles go (with running_storage) and the multi handle itself (last).
+    struct Detach {
+        CURLM* multi;
+        std::vector<Transfer*>& active;
+        ~Detach() {
+            for (Transfer* tr : active) curl_multi_remove_handle(multi, tr->handle.get());
+        }
+    } detach{multi, active};
     std::string first_error;
     std::uint64_t total_bytes = 0, done_bytes = 0;
     for (const auto& d : downloads) total_bytes += d.size.value_or(0);
@@ -158,31 +172,30 @@ void Http::fetch(const std::vector<Download>& downloads) {
         std::error_code ec;
         tr->resumed_from = fs::exists(tr->part, ec) ? fs::file_size(tr->part, ec) : 0;
         if (ec) tr->resumed_from = 0;
-        tr->file = std::fopen(tr->part.c_str(), tr->resumed_from ? "ab" : "wb");
-        if (tr->file == nullptr)
+        tr->file.reset(std::fopen(tr->part.c_str(), tr->resumed_from ? "ab" : "wb"));
+        if (!tr->file)
             throw Error("cannot write " + tr->part.string() + ": " + std::strerror(errno));
-        tr->handle = curl_easy_init();
-        if (tr->handle == nullptr) throw Error("cannot initialise libcurl");
+        tr->handle = make_easy();
+        CURL* h = tr->handle.get();
         if (tr->first_started == Clock::time_point{}) tr->first_started = Clock::now();
-        configure_handle(tr->handle, options_, share_);
-        tr->stall.attach(tr->handle, options_.transfer, tr->download->url);
-        curl_easy_setopt(tr->handle, CURLOPT_URL, tr->download->url.c_str());
-        curl_easy_setopt(tr->handle, CURLOPT_WRITEFUNCTION, write_to_file);
-        curl_easy_setopt(tr->handle, CURLOPT_WRITEDATA, tr);
-        curl_easy_setopt(tr->handle, CURLOPT_PRIVATE, tr);
+        configure_handle(h, options_, share_);
+        tr->stall.attach(h, options_.transfer, tr->download->url);
+        curl_easy_setopt(h, CURLOPT_URL, tr->download->url.c_str());
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_to_file);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, tr);
+        curl_easy_setopt(h, CURLOPT_PRIVATE, tr);
         if (tr->resumed_from)
-            curl_easy_setopt(tr->handle, CURLOPT_RESUME_FROM_LARGE,
+            curl_easy_setopt(h, CURLOPT_RESUME_FROM_LARGE,
                              static_cast<curl_off_t>(tr->resumed_from));
-        curl_multi_add_handle(multi, tr->handle);
+        curl_multi_add_handle(multi, h);
         active.push_back(tr);
     };
 
     // Finishes one transfer; returns a reason to retry, or "" when done (or failed for good).
     auto finish = [&](Transfer* tr, CURLcode code) -> std::string {
         long status = 0;
-        curl_easy_getinfo(tr->handle, CURLINFO_RESPONSE_CODE, &status);
-        std::fclose(tr->file);
-        tr->file = nullptr;
+        curl_easy_getinfo(tr->handle.get(), CURLINFO_RESPONSE_CODE, &status);
+        tr->file.reset();
         ++transfers_;
         const auto& d = *tr->download;
         std::error_code ec;
@@ -231,76 +244,60 @@ void Http::fetch(const std::vector<Download>& downloads) {
         return "";
     };
 
-    try {
-        while ((!waiting.empty() || !active.empty()) && first_error.empty()) {
-            const auto now = std::chrono::steady_clock::now();
-            while (static_cast<int>(active.size()) < options_.parallel && !waiting.empty() &&
-                   waiting.front().not_before <= now) {
-                Transfer t = std::move(waiting.front());
-                waiting.pop_front();
-                start(std::move(t));
-            }
-            int still = 0;
-            curl_multi_perform(multi, &still);
-            int queued = 0;
-            while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
-                if (msg->msg != CURLMSG_DONE) continue;
-                Transfer* tr = nullptr;
-                curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-                                  reinterpret_cast<char**>(&tr));
-                const CURLcode code = msg->data.result;
-                curl_multi_remove_handle(multi, tr->handle);
-                const std::string retry = finish(tr, code);
-                curl_easy_cleanup(tr->handle);
-                tr->handle = nullptr;
-                active.erase(std::find(active.begin(), active.end(), tr));
-                if (!retry.empty()) {
-                    const auto pause = options_.retry.pause(tr->attempt);
-                    if (!options_.retry.allows(tr->attempt, Clock::now() - tr->first_started,
-                                               pause)) {
-                        if (first_error.empty())
-                            first_error = "cannot fetch " + tr->download->url + ": " + retry +
-                                          attempts_text(tr->attempt, tr->first_started);
-                    } else {
-                        log::detail("retrying " + tr->download->url + ": " + retry);
-                        Transfer again{tr->download};
-                        again.attempt = tr->attempt + 1;
-                        again.first_started = tr->first_started;
-                        again.stall = tr->stall;  // one notice a file
-                        again.not_before = Clock::now() + pause;
-                        waiting.push_back(std::move(again));
-                    }
+    while ((!waiting.empty() || !active.empty()) && first_error.empty()) {
+        const auto now = std::chrono::steady_clock::now();
+        while (static_cast<int>(active.size()) < options_.parallel && !waiting.empty() &&
+               waiting.front().not_before <= now) {
+            Transfer t = std::move(waiting.front());
+            waiting.pop_front();
+            start(std::move(t));
+        }
+        int still = 0;
+        curl_multi_perform(multi, &still);
+        int queued = 0;
+        while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
+            if (msg->msg != CURLMSG_DONE) continue;
+            Transfer* tr = nullptr;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&tr));
+            const CURLcode code = msg->data.result;
+            curl_multi_remove_handle(multi, tr->handle.get());
+            active.erase(std::find(active.begin(), active.end(), tr));
+            const std::string retry = finish(tr, code);
+            tr->handle.reset();
+            if (!retry.empty()) {
+                const auto pause = options_.retry.pause(tr->attempt);
+                if (!options_.retry.allows(tr->attempt, Clock::now() - tr->first_started, pause)) {
+                    if (first_error.empty())
+                        first_error = "cannot fetch " + tr->download->url + ": " + retry +
+                                      attempts_text(tr->attempt, tr->first_started);
+                } else {
+                    log::detail("retrying " + tr->download->url + ": " + retry);
+                    Transfer again{tr->download};
+                    again.attempt = tr->attempt + 1;
+                    again.first_started = tr->first_started;
+                    again.stall = tr->stall;  // one notice a file
+                    again.not_before = Clock::now() + pause;
+                    waiting.push_back(std::move(again));
                 }
             }
-            if (show_progress && now - last_progress > std::chrono::milliseconds(100)) {
-                last_progress = now;
-                const double secs = std::chrono::duration<double>(now - started).count();
-                std::fprintf(
-                    stderr, "\r\033[Kfetching %zu/%zu packages, %s/%s, %s/s", done_files,
-                    downloads.size(), human_bytes(static_cast<double>(done_bytes)).c_str(),
-                    human_bytes(static_cast<double>(total_bytes)).c_str(),
-                    human_bytes(secs > 0 ? static_cast<double>(done_bytes) / secs : 0).c_str());
-            }
-            if (!active.empty())
-                curl_multi_poll(multi, nullptr, 0, 100, nullptr);
-            else if (!waiting.empty())
-                std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
-    } catch (...) {
-        for (Transfer* tr : active) {
-            curl_multi_remove_handle(multi, tr->handle);
-            curl_easy_cleanup(tr->handle);
-            if (tr->file) std::fclose(tr->file);
+        if (show_progress && now - last_progress > std::chrono::milliseconds(100)) {
+            last_progress = now;
+            const double secs = std::chrono::duration<double>(now - started).count();
+            std::fprintf(
+                stderr, "\r\033[Kfetching %zu/%zu packages, %s/%s, %s/s", done_files,
+                downloads.size(), human_bytes(static_cast<double>(done_bytes)).c_str(),
+                human_bytes(static_cast<double>(total_bytes)).c_str(),
+                human_bytes(secs > 0 ? static_cast<double>(done_bytes) / secs : 0).c_str());
         }
-        curl_multi_cleanup(multi);
-        throw;
+        if (!active.empty())
+            curl_multi_poll(multi, nullptr, 0, 100, nullptr);
+        else if (!waiting.empty())
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    for (Transfer* tr : active) {
-        curl_multi_remove_handle(multi, tr->handle);
-        curl_easy_cleanup(tr->handle);
-        if (tr->file) std::fclose(tr->file);
-    }
-    curl_multi_cleanup(multi);
+    for (Transfer* tr : active) curl_multi_remove_handle(multi, tr->handle.get());
+    active.clear();
+    running_storage.clear();  // every handle and file closed before the .part files go
     if (show_progress) std::fprintf(stderr, "\r\033[K");
     if (!first_error.empty()) {
         // Leave no partial file behind: what was not had whole is fetched afresh next time.

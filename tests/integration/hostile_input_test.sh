@@ -41,7 +41,7 @@ expect_fail 1 "tmpl.yaml:3: key 'templates.../nginx' is not a template name" -- 
 expect_fail 2 "option -D='tri\\\\nxie' must be a value without control characters" -- "$DMC" -D "$(printf 'tri\nxie')" -l
 expect_fail 2 "DMC_NAMESPACE='a\\\\x1b\[2Jb' must be" -- env DMC_NAMESPACE="$(printf 'a\033[2Jb')" "$DMC" -l
 # The registry's namespace becomes repository names: checked before any task runs.
-expect_fail 2 "registry '127.0.0.1:5000/../team' has a namespace that is not a valid repository path" \
+expect_fail 1 "registry '127.0.0.1:5000/../team' has a namespace that is not a valid repository path" \
     -- "$DMC" -H 127.0.0.1:5000/../team -t nginx -A amd64 -l
 # A plugin's template name is checked the same way.
 out=$("$DMC" --plugin-dir "$DMC_TEST_PLUGINS/hostile" -t nginx -A amd64 -l 2>&1)
