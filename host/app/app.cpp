@@ -85,13 +85,33 @@ Error filesystem_failure(const std::filesystem::filesystem_error& e,
     if (auto colon = text.find(": "), bracket = text.rfind(" [");
         colon != std::string::npos && bracket != std::string::npos && bracket > colon)
         what = text.substr(colon + 2, bracket - colon - 2);
-    for (const auto& [setting, dir] : config::directories(settings)) {
-        const std::string base = dir.lexically_normal().string();
-        if (!path.empty() && path.rfind(base, 0) == 0)
-            return Error(path + ": " + what + "; it is under " + setting.key + " " + dir.string() +
-                         ": check " + config::setting_name(setting) +
-                         " and the space and rights there");
+    // The innermost setting's directory holding the path, compared component by
+    // component (rootfsdir may sit inside cachedir; /x/dmc does not hold /x/dmc-old).
+    const config::DirectorySetting* owner = nullptr;
+    std::size_t owner_depth = 0;
+    const auto target = e.path1().lexically_normal();
+    const auto dirs = config::directories(settings);
+    for (const auto& d : dirs) {
+        const auto base = d.dir.lexically_normal();
+        std::size_t depth = 0;
+        auto t = target.begin();
+        bool inside = true;
+        for (auto b = base.begin(); b != base.end(); ++b, ++t, ++depth) {
+            if (b->empty()) continue;  // a trailing separator
+            if (t == target.end() || *t != *b) {
+                inside = false;
+                break;
+            }
+        }
+        if (inside && depth > owner_depth) {
+            owner = &d;
+            owner_depth = depth;
+        }
     }
+    if (!path.empty() && owner != nullptr)
+        return Error(path + ": " + what + "; it is under " + owner->setting.key + " " +
+                     owner->dir.string() + ": check " + config::setting_name(owner->setting) +
+                     " and the space and rights there");
     return Error(path.empty() ? what : path + ": " + what);
 }
 

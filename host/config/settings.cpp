@@ -469,17 +469,22 @@ const std::vector<Row>& table() {
                             bad_node(origin, options, where, "is not a template name: " + *why);
                         if (!options.IsMap())
                             bad_node(origin, options, where, "must be a mapping of options");
-                        for_each_entry(options, where, origin,
-                                       [&](const std::string& option, const YAML::Node&,
-                                           const YAML::Node& value) {
-                                           const std::string key = where + "." + option;
-                                           Input one = file_input(origin, key, value);
-                                           if (!value.IsScalar())
-                                               bad_node(origin, value, key, "must be a string");
-                                           s.template_options[name][option] = text_value(one);
-                                           s.template_option_origins[name + "." + option] =
-                                               origin + ":" + std::to_string(value.Mark().line + 1);
-                                       });
+                        for_each_entry(
+                            options, where, origin,
+                            [&](const std::string& option, const YAML::Node&,
+                                const YAML::Node& value) {
+                                const std::string key = where + "." + option;
+                                Input one = file_input(origin, key, value);
+                                if (!value.IsScalar())
+                                    bad_node(origin, value, key, "must be a string");
+                                if (unsafe_name(option) || option.find('.') != std::string::npos)
+                                    bad_node(origin, value, key,
+                                             "is not an option name (letters, "
+                                             "digits and _ + ~ -)");
+                                s.template_options[name][option] = text_value(one);
+                                s.template_option_origins[name + "." + option] =
+                                    origin + ":" + std::to_string(value.Mark().line + 1);
+                            });
                     });
             };
             row.show = [](const S& s) {

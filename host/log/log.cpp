@@ -151,15 +151,20 @@ void Logger::close_task_line() {
 // A console line stays readable; the log file keeps the whole text.
 std::string Logger::console_text(std::string_view message) const {
     std::string shown = cut_for_console(message);
-    if (shown.size() != message.size())
+    if (shown != message)
         shown.insert(shown.size() - 1, file_path_
                                            ? "; the whole text is in " + file_path_->string()
                                            : "; set LOG_dir to keep the whole text in a log file");
     return shown;
 }
 
+// What reaches a console or a log file: credentials redacted, and no control
+// character but line breaks, whoever wrote the text (a plugin, a server, a user).
+std::string printable(std::string_view raw) { return escape_controls(redact_credentials(raw)); }
+
 void Logger::write(Level level, std::string_view raw) {
-    const std::string redacted = redact_credentials(raw);
+    std::lock_guard lock(mutex_);  // downloads and uploads log from their threads
+    const std::string redacted = printable(raw);
     const std::string_view message = redacted;
     if (shows(settings_.console, level)) {
         close_task_line();
@@ -177,6 +182,7 @@ void Logger::write(Level level, std::string_view raw) {
 }
 
 void Logger::task_begin(int number, std::string_view name, std::string_view description) {
+    std::lock_guard lock(mutex_);
     task_text_ =
         std::to_string(number) + " " + std::string(name) + " : " + std::string(description);
     if (file_ && shows(settings_.file, Level::task)) {
@@ -196,7 +202,8 @@ void Logger::task_begin(int number, std::string_view name, std::string_view desc
 }
 
 void Logger::task_end(bool ok, std::string_view raw_why) {
-    const std::string redacted = redact_credentials(raw_why);
+    std::lock_guard lock(mutex_);
+    const std::string redacted = printable(raw_why);
     const std::string_view why = redacted;
     Level level = ok ? Level::ok : Level::fail;
     if (file_ && shows(settings_.file, level)) {
@@ -223,6 +230,7 @@ void Logger::task_end(bool ok, std::string_view raw_why) {
 }
 
 void Logger::finish(int exit_status) {
+    std::lock_guard lock(mutex_);
     close_task_line();
     if (file_) {
         file_->info("dmc finished with exit status {}", exit_status);

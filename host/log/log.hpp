@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -82,6 +83,7 @@ class Logger {
     std::shared_ptr<spdlog::logger> console_;
     std::shared_ptr<spdlog::logger> file_;
     std::optional<std::filesystem::path> file_path_;
+    std::recursive_mutex mutex_;  // task_end writes through write()
 };
 
 template <class... Parts>

@@ -16,7 +16,8 @@ std::chrono::milliseconds RetryPolicy::pause(int attempt) const {
 
 bool RetryPolicy::allows(int attempt, std::chrono::steady_clock::duration elapsed,
                          std::chrono::milliseconds wait) const {
-    return attempt < retries && elapsed + wait < std::chrono::seconds(retry_time_s);
+    return attempt < retries &&
+           (retry_time_s == 0 || elapsed + wait < std::chrono::seconds(retry_time_s));
 }
 
 bool transient_status(long status) {

@@ -10,7 +10,7 @@ namespace dmc::net {
 struct RetryPolicy {
     int retries = 4;         // extra attempts after a transient failure
     long backoff_ms = 500;   // the first pause; doubles each attempt, up to 30 s
-    long retry_time_s = 60;  // no new attempt this long after the first one
+    long retry_time_s = 60;  // no new attempt this long after the first one; 0: no bound
 
     // Another attempt after attempt `attempt` (0: the first) failed for a transient
     // reason, `elapsed` after the first one began, with `pause` to wait before it.

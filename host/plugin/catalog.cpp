@@ -143,7 +143,14 @@ bool Catalog::load_file(const fs::path& file) {
         refuse(file, std::string("cannot be loaded: ") + e.what());
         return false;
     }
-    auto entry = library.get<const dmc_plugin*()>(DMC_PLUGIN_ENTRY_SYMBOL);
+    std::function<const dmc_plugin*()> entry;
+    try {
+        entry = library.get<const dmc_plugin*()>(DMC_PLUGIN_ENTRY_SYMBOL);
+    } catch (const std::exception& e) {
+        refuse(file,
+               std::string("its ") + DMC_PLUGIN_ENTRY_SYMBOL + " cannot be called: " + e.what());
+        return false;
+    }
     const dmc_plugin* plugin = entry();
     // From here on the library stays loaded, even when refused: its entry already ran.
     loaded_libraries().push_back(library);
@@ -199,8 +206,8 @@ bool Catalog::load_file(const fs::path& file) {
                 break;
             }
             Option option{o->name, text_or_empty(o->default_value), text_or_empty(o->description)};
-            if (unsafe_name(option.name) || control_character(option.default_value) ||
-                control_character(option.description))
+            if (unsafe_name(option.name) || option.name.find('.') != std::string::npos ||
+                control_character(option.default_value) || control_character(option.description))
                 bad = "its option " + quote_value(option.name) +
                       " has an invalid name, default or description";
             options->push_back(std::move(option));

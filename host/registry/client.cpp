@@ -95,9 +95,7 @@ bool redirect(long status) {
 }  // namespace
 
 void log_line(log::Level level, const std::string& message) {
-    static std::mutex mutex;
-    std::lock_guard lock(mutex);
-    log::Logger::instance().write(level, message);
+    log::Logger::instance().write(level, message);  // the logger takes one writer at a time
 }
 
 std::string Reply::header(const std::string& name) const {

@@ -28,8 +28,10 @@ struct ClientOptions {
     std::vector<std::string> insecure;       // registries allowed plain HTTP
     std::string ca_bundle;                   // extra CA file; TLS is always verified
     std::optional<Credentials> credentials;  // nullopt: anonymous
-    net::RetryPolicy retry;                  // the archive's rule, with Retry-After on top
-    long stall_timeout_s = 60;               // an upload or answer without progress this long fails
+    // The archive's rule, with Retry-After on top and no bound in time: an upload may
+    // rightly take long, and a registry may ask for a minute's pause.
+    net::RetryPolicy retry{.retry_time_s = 0};
+    long stall_timeout_s = 60;  // an upload or answer without progress this long fails
 };
 
 // A request body: in memory, or `length` bytes of `file` from `offset`.
@@ -61,8 +63,7 @@ struct Reply {
     bool ok() const { return curl_code == 0 && status >= 200 && status < 300; }
 };
 
-// Writes a log line from any thread: uploads run in parallel, and the logger
-// expects one writer at a time.
+// Writes a log line from any thread (uploads run in parallel).
 void log_line(log::Level level, const std::string& message);
 
 // Whether a failure is worth another attempt: 429, 5xx, connection resets and

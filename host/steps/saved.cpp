@@ -106,9 +106,6 @@ plugin::PrepareResult load_prepare(const fs::path& dir) {
 void save_collect(const fs::path& dir, const plugin::CollectResult& r) {
     save(dir / "collect.json", r);
 }
-plugin::CollectResult load_collect(const fs::path& dir) {
-    return load<plugin::CollectResult>(dir / "collect.json", "collect");
-}
 void save_configure(const fs::path& dir, const plugin::ConfigureResult& r) {
     save(dir / "configure.json", r);
 }

@@ -20,6 +20,11 @@ std::string redact_credentials(std::string_view text);
 std::string cut_for_console(std::string_view text, std::size_t max_width = 400,
                             std::size_t max_lines = 20);
 
+// The text with every control character but '\n' shown as \t or \xNN, so that
+// nothing from outside (a server's message, a plugin's log line) can move a cursor
+// or fake a log line.
+std::string escape_controls(std::string_view text);
+
 // Whitespace-separated words.
 std::vector<std::string> words(std::string_view text);
 

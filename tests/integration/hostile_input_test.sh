@@ -43,6 +43,10 @@ expect_fail 2 "DMC_NAMESPACE='a\\\\x1b\[2Jb' must be" -- env DMC_NAMESPACE="$(pr
 # The registry's namespace becomes repository names: checked before any task runs.
 expect_fail 1 "registry '127.0.0.1:5000/../team' has a namespace that is not a valid repository path" \
     -- "$DMC" -H 127.0.0.1:5000/../team -t nginx -A amd64 -l
+# Whatever is echoed back reaches the terminal escaped: no raw escape sequence.
+err=$("$DMC" -t "$(printf 'ng\033[2Jinx')" -l 2>&1) && fail "an unknown template was accepted"
+grep -q "unknown template 'ng\\\\x1b\[2Jinx'" <<<"$err" || fail "the template name was not shown escaped: $err"
+if grep -q "$(printf '\033')" <<<"$err"; then fail "an escape character reached the console"; fi
 # A plugin's template name is checked the same way.
 out=$("$DMC" --plugin-dir "$DMC_TEST_PLUGINS/hostile" -t nginx -A amd64 -l 2>&1)
 grep -q "escaping_name.so refused: its template name '../escaped' is not valid" <<<"$out" || fail "plugin name: $out"
@@ -188,4 +192,9 @@ touch "$work/b/trixie"
 err=$(DMC_BUILDDIR=$work/b "$DMC" -t nginx -A amd64 -o 1 2>&1) && fail "a file in the build directory was ignored"
 grep -q "filesystem error" <<<"$err" && fail "a raw library message reached the user: $err"
 grep -q "it is under builddir $work/b: check builddir (DMC_BUILDDIR)" <<<"$err" || fail "the setting is not named: $err"
+# The innermost setting is named: the build directory inside the cache directory.
+mkdir -p "$work/c/build"
+touch "$work/c/build/trixie"
+err=$(DMC_CACHEDIR=$work/c "$DMC" -t nginx -A amd64 -o 1 2>&1) && fail "a file in the build directory was ignored"
+grep -q "it is under builddir $work/c/build: check builddir" <<<"$err" || fail "not the innermost setting: $err"
 pass "filesystem errors name the setting and what to do"

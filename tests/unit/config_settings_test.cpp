@@ -305,6 +305,15 @@ TEST(Settings, NamesThatWouldEscapeTheirDirectoryAreRefused) {
     EXPECT_EQ(s.dist, "trixie-backports");
 }
 
+TEST(Settings, TemplateOptionNamesAreNamesWithoutDots) {
+    EXPECT_NE(
+        error_of("templates:\n  adminer:\n    php.version: '8.2'\n").find("is not an option name"),
+        std::string::npos);
+    Settings s = defaults();
+    apply_yaml(s, "templates:\n  php:\n    version: '8.2'\n", "dmc.yaml");
+    EXPECT_EQ(s.template_options["php"]["version"], "8.2");
+}
+
 TEST(Settings, ControlCharactersAreRefusedInEveryValue) {
     Settings s = defaults();
     try {

@@ -18,6 +18,12 @@ TEST(NetRetry, BoundedByCountAndByTime) {
     EXPECT_TRUE(p.allows(0, milliseconds(9400), p.pause(0)));
 }
 
+TEST(NetRetry, NoTimeBoundWhereTheTimeIsZero) {
+    RetryPolicy registry{.retries = 4, .backoff_ms = 500, .retry_time_s = 0};
+    EXPECT_TRUE(registry.allows(1, std::chrono::minutes(30), milliseconds(60000)));
+    EXPECT_FALSE(registry.allows(4, seconds(0), registry.pause(4)));
+}
+
 TEST(NetRetry, PausesDoubleUpToThirtySeconds) {
     EXPECT_EQ(backoff(500, 0), milliseconds(500));
     EXPECT_EQ(backoff(500, 3), milliseconds(4000));

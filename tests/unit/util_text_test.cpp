@@ -21,5 +21,10 @@ TEST(UtilText, LongLinesAndManyLinesAreCutAndSaySo) {
     EXPECT_NE(lines.find("10 more lines"), std::string::npos) << lines;
 }
 
+TEST(UtilText, ControlCharactersAreShownNotSent) {
+    EXPECT_EQ(escape_controls("a\x1b[2Jb\tc\nd\r"), "a\\x1b[2Jb\\tc\nd\\x0d");
+    EXPECT_EQ(escape_controls("plain caf\xc3\xa9"), "plain caf\xc3\xa9");  // UTF-8 stays
+}
+
 }  // namespace
 }  // namespace dmc

@@ -106,8 +106,8 @@ class Collect : public Context {
 inline std::string substitute(
     std::string text, std::initializer_list<std::pair<std::string_view, std::string_view>> values) {
     for (const auto& [from, to] : values)
-        for (auto pos = text.find(from); pos != std::string::npos;
-             pos = text.find(from, pos + to.size()))
+        for (auto pos = from.empty() ? std::string::npos : text.find(from);
+             pos != std::string::npos; pos = text.find(from, pos + to.size()))
             text.replace(pos, from.size(), to);
     return text;
 }
