@@ -7,6 +7,7 @@
 #include "app/templates.hpp"
 #include "arch/arch.hpp"
 #include "cli/cli.hpp"
+#include "kube/kubeconfig.hpp"
 #include "log/log.hpp"
 #include "plugin/catalog.hpp"
 #include "registry/reference.hpp"
@@ -175,7 +176,17 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
     request.dist = settings.dist;
     request.remove = options.remove;
     request.push = !settings.registry.empty();
-    if (activity == "create" || activity == "load" || activity == "update")
+    if (options.print && activity != "create" && activity != "deploy")
+        throw UsageError("--print goes with the activities deploy and create");
+    if (options.print && options.remove)
+        throw UsageError("--print writes manifests; it cannot be combined with -X");
+    // create deploys at the end, as the original dmc did, when there is a cluster.
+    request.deploy =
+        options.print.has_value() ||
+        kube::cluster_configured(
+            kube::request_from_environment(settings.kubeconfig, settings.kube_context));
+    if (activity == "create" || activity == "load" || activity == "update" ||
+        activity == "deploy")
         request.templates =
             choose_templates(catalog, options.templates.value_or(std::vector<std::string>{}),
                              options.groups.value_or(std::vector<std::string>{}));
@@ -193,6 +204,14 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
                         "; build one first, e.g. dmc -t nginx");
         request.templates = built;
     }
+    if (activity == "deploy" && !options.templates && !options.groups) {
+        // Without a selection, deploy takes the templates that make Kubernetes objects.
+        std::vector<std::string> deployable;
+        for (const auto& t : request.templates)
+            if (const auto* found = catalog.find(t); found && found->plugin.deploy != nullptr)
+                deployable.push_back(t);
+        request.templates = deployable;
+    }
     const auto task_list = tasks::plan(request);
     if (options.list) {
         tasks::print(std::cout, task_list);
@@ -202,6 +221,7 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
     check_directories(settings, activity);
 
     steps::Context context(settings, catalog, options.arguments, request.templates);
+    context.print_to = options.print.value_or("");
     auto failed = tasks::run(task_list, range, [&](const tasks::Task& task) {
         try {
             steps::run_step(context, task);

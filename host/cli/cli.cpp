@@ -33,6 +33,10 @@ const OptionDoc kOptionDocs[] = {
     {"-b|--begin MIN", "Begin at that task (number or name)", nullptr},
     {"-e|--end MAX", "End at that task (number or name)", nullptr},
     {"-o|--only ONLY", "Only run this step (number or name)", nullptr},
+    {"--kubeconfig FILE", "Deploy with this kubeconfig", "KUBECONFIG, ~/.kube/config"},
+    {"--context NAME", "Deploy to this kubeconfig context", "its current-context"},
+    {"--print [DIR]", "Print the Kubernetes manifests (one file each in DIR) instead", nullptr},
+    {"--force-conflicts", "Take over fields that other field managers own", nullptr},
     {"--config FILE", "Read this config file", "~/.config/dmc/dmc.yaml, /etc/dmc/dmc.yaml"},
     {"--plugin-dir DIR", "Load templates from DIR too (repeatable)", nullptr},
     {"--imagedir DIR", "Where the OCI layouts are written", "[imagedir]"},
@@ -51,7 +55,10 @@ po::options_description describe_options() {
         "groups,g", po::value<std::string>())("activity,a", po::value<std::string>())(
         "list,l", po::bool_switch())("begin,b", po::value<std::string>())(
         "end,e", po::value<std::string>())("only,o", po::value<std::string>())(
-        "config", po::value<std::string>())("plugin-dir",
+        "config", po::value<std::string>())("kubeconfig", po::value<std::string>())(
+        "context", po::value<std::string>())(
+        "print", po::value<std::string>()->implicit_value("-"))(
+        "force-conflicts", po::bool_switch())("plugin-dir",
                                             po::value<std::vector<std::string>>()->composing())(
         "imagedir", po::value<std::string>())("small", po::bool_switch())(
         "allow-unsigned", po::bool_switch())("version", po::bool_switch())(
@@ -104,6 +111,10 @@ Options parse(const std::vector<std::string>& args) {
     text("end", o.end);
     text("only", o.only);
     text("config", o.config);
+    text("kubeconfig", o.kubeconfig);
+    text("context", o.context);
+    text("print", o.print);
+    o.force_conflicts = vm["force-conflicts"].as<bool>();
     if (vm.count("plugin-dir")) o.plugin_dirs = vm["plugin-dir"].as<std::vector<std::string>>();
     text("imagedir", o.imagedir);
     o.small = vm["small"].as<bool>();
@@ -148,6 +159,9 @@ config::Settings effective_settings(const Options& o, config::Getenv getenv) {
     if (o.small) s.small = true;
     if (o.allow_unsigned) s.allow_unsigned = true;
     if (o.imagedir) config::apply_option(s, "imagedir", *o.imagedir);
+    if (o.kubeconfig) config::apply_option(s, "kubeconfig", *o.kubeconfig);
+    if (o.context) config::apply_option(s, "context", *o.context);
+    if (o.force_conflicts) s.force_conflicts = true;
     // Each --plugin-dir goes before the others, so the first given is searched first.
     for (auto it = o.plugin_dirs.rbegin(); it != o.plugin_dirs.rend(); ++it)
         config::apply_option(s, "plugin_dirs", *it);

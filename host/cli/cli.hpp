@@ -29,6 +29,9 @@ struct Options {
     std::optional<std::string> imagedir;   // --imagedir
     bool small = false;                    // --small
     bool allow_unsigned = false;           // --allow-unsigned
+    std::optional<std::string> kubeconfig, context;  // --kubeconfig, --context
+    std::optional<std::string> print;      // --print: "-" for stdout, else a directory
+    bool force_conflicts = false;          // --force-conflicts
     std::vector<std::string> arguments;    // what follows the activity
 };
 

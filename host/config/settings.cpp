@@ -363,8 +363,30 @@ const std::vector<Row>& table() {
              &S::registry_password_file);
         add(
             {"namespace", {"DMC_NAMESPACE"}, "-N", "Kubernetes namespace"},
-            [](S& s, const Input& in) { s.ns = name_value(in, "a namespace name"); },
-            [](const S& s) { return s.ns; });
+            [](S& s, const Input& in) {
+                // A DNS-1123 label, as Kubernetes wants it; empty leaves it to the context.
+                s.ns = text_value(in);
+                const bool label = s.ns.size() <= 63 &&
+                                   s.ns.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") ==
+                                       std::string::npos &&
+                                   (s.ns.empty() || (s.ns.front() != '-' && s.ns.back() != '-'));
+                if (!label)
+                    in.refuse("a namespace name (lower-case letters, digits and '-', at most 63)",
+                              s.ns);
+            },
+            [](const S& s) {
+                return s.ns.empty() ? std::string("(the context's, else default)") : s.ns;
+            });
+        path({"kubeconfig", {"DMC_KUBECONFIG"}, "--kubeconfig", "kubeconfig file"},
+             &S::kubeconfig);
+        text({"context", {"DMC_CONTEXT"}, "--context", "kubeconfig context"}, &S::kube_context);
+        integer({"rollout_timeout",
+                 {"DMC_ROLLOUT_TIMEOUT"},
+                 "",
+                 "seconds to wait for a deployment to roll out"},
+                &S::rollout_timeout, 1, 86400, " s");
+        flag({"force_conflicts", {}, "--force-conflicts", "take over fields other managers own"},
+             &S::force_conflicts);
         flag({"tools", {"DMC_TOOLS"}, "-T", "debugging tools in the image"}, &S::tools);
         flag({"small", {}, "--small", "small images"}, &S::small);
         add(

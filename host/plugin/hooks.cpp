@@ -257,6 +257,14 @@ void run_deploy(const Template& t, const HookSettings& settings, DeployResult& i
     ctx.add_object = [](void* o, const char* yaml) {
         guarded<C>(o, [&](C& c) { c.result.objects.push_back(str(yaml)); });
     };
+    ctx.add_generated_secret = [](void* o, const char* name, const char* const* keys,
+                                  std::size_t count) {
+        guarded<C>(o, [&](C& c) {
+            GeneratedSecret secret{str(name), {}};
+            for (std::size_t i = 0; i < count; ++i) secret.keys.push_back(str(keys[i]));
+            c.result.secrets.push_back(std::move(secret));
+        });
+    };
     finish(call, t.plugin.deploy(&ctx), "deploy");
 }
 

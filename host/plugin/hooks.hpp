@@ -74,8 +74,15 @@ struct ConfigureResult {
     ImageSettings image;
 };
 
+// A Secret of random values that deploy creates when it does not exist yet.
+struct GeneratedSecret {
+    std::string name;
+    std::vector<std::string> keys;
+};
+
 struct DeployResult {
-    std::vector<std::string> objects;
+    std::vector<std::string> objects;  // JSON or YAML text each, in the order given
+    std::vector<GeneratedSecret> secrets;
 };
 
 // Reads a file of the rootfs for the configure hook; nullopt when it does not exist.

@@ -1,12 +1,5 @@
 #include "registry/auth.hpp"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -16,10 +9,10 @@
 
 #include "log/log.hpp"
 #include "util/error.hpp"
+#include "util/base64.hpp"
 #include "util/fs.hpp"
+#include "util/process.hpp"
 #include "util/text.hpp"
-
-extern char** environ;
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -41,91 +34,6 @@ std::string first_line(std::string text) {
     text = text.substr(0, text.find('\n'));
     while (!text.empty() && (text.back() == '\r' || text.back() == ' ')) text.pop_back();
     return text;
-}
-
-// The executable `name` in the colon-separated `path`, or "".
-std::string find_executable(const std::string& name, const std::string& path) {
-    std::size_t start = 0;
-    while (start <= path.size()) {
-        auto colon = path.find(':', start);
-        if (colon == std::string::npos) colon = path.size();
-        const std::string dir = path.substr(start, colon - start);
-        const fs::path candidate = fs::path(dir.empty() ? "." : dir) / name;
-        if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
-        start = colon + 1;
-    }
-    return "";
-}
-
-struct HelperRun {
-    int status = -1;
-    std::string out;
-};
-
-// Runs `program get`, writes `input`, collects stdout and stderr (merged) for up
-// to a minute: helpers may ask a keyring daemon, never the terminal.
-HelperRun run_helper(const std::string& program, const std::string& input) {
-    int in[2], out[2];
-    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0)
-        throw Error(std::string("cannot run ") + program + ": " + std::strerror(errno));
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 2);
-    std::string arg0 = program, arg1 = "get";
-    char* argv[] = {arg0.data(), arg1.data(), nullptr};
-    pid_t pid = 0;
-    const int rc = ::posix_spawn(&pid, program.c_str(), &actions, nullptr, argv, environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(in[0]);
-    ::close(out[1]);
-    if (rc != 0) {
-        ::close(in[1]);
-        ::close(out[0]);
-        throw Error("cannot run " + program + ": " + std::strerror(rc));
-    }
-    // The input is one short line: it fits in the pipe buffer.
-    struct sigaction ignore {
-    }, old{};
-    ignore.sa_handler = SIG_IGN;
-    ::sigaction(SIGPIPE, &ignore, &old);
-    [[maybe_unused]] auto written = ::write(in[1], input.data(), input.size());
-    ::close(in[1]);
-    ::sigaction(SIGPIPE, &old, nullptr);
-
-    HelperRun result;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    char buf[4096];
-    bool timed_out = false;
-    while (true) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) {
-            timed_out = true;
-            break;
-        }
-        pollfd p{out[0], POLLIN, 0};
-        const int n = ::poll(&p, 1, static_cast<int>(left.count()));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            timed_out = n == 0;
-            break;
-        }
-        const ssize_t got = ::read(out[0], buf, sizeof buf);
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) break;
-        result.out.append(buf, static_cast<std::size_t>(got));
-        if (result.out.size() > (1 << 20)) break;
-    }
-    ::close(out[0]);
-    if (timed_out) ::kill(pid, SIGKILL);
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (timed_out) throw Error(program + " did not answer within 60 s; check the credential store");
-    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return result;
 }
 
 Credentials from_user_secret(std::string user, std::string secret, std::string source) {
@@ -230,60 +138,6 @@ Token parse_token_response(std::string_view body) {
     return t;
 }
 
-std::string base64_encode(std::string_view data) {
-    static const char* chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    std::size_t i = 0;
-    for (; i + 2 < data.size(); i += 3) {
-        const unsigned v = (static_cast<unsigned char>(data[i]) << 16) |
-                           (static_cast<unsigned char>(data[i + 1]) << 8) |
-                           static_cast<unsigned char>(data[i + 2]);
-        out += chars[(v >> 18) & 63];
-        out += chars[(v >> 12) & 63];
-        out += chars[(v >> 6) & 63];
-        out += chars[v & 63];
-    }
-    if (i < data.size()) {
-        unsigned v = static_cast<unsigned char>(data[i]) << 16;
-        if (i + 1 < data.size()) v |= static_cast<unsigned char>(data[i + 1]) << 8;
-        out += chars[(v >> 18) & 63];
-        out += chars[(v >> 12) & 63];
-        out += i + 1 < data.size() ? chars[(v >> 6) & 63] : '=';
-        out += '=';
-    }
-    return out;
-}
-
-std::optional<std::string> base64_decode(std::string_view text) {
-    std::string out;
-    unsigned acc = 0;
-    int bits = 0;
-    for (char c : text) {
-        int v;
-        if (c >= 'A' && c <= 'Z')
-            v = c - 'A';
-        else if (c >= 'a' && c <= 'z')
-            v = c - 'a' + 26;
-        else if (c >= '0' && c <= '9')
-            v = c - '0' + 52;
-        else if (c == '+' || c == '-')
-            v = 62;
-        else if (c == '/' || c == '_')
-            v = 63;
-        else if (c == '=' || c == '\n' || c == '\r')
-            continue;
-        else
-            return std::nullopt;
-        acc = (acc << 6) | static_cast<unsigned>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out += static_cast<char>((acc >> bits) & 0xff);
-        }
-    }
-    return out;
-}
-
 std::string basic_authorization(const Credentials& c) {
     return "Basic " + base64_encode(c.username + ":" + c.password);
 }
@@ -311,16 +165,17 @@ std::optional<Credentials> helper_credentials(const std::string& helper, const s
         throw Error("the credential helper " + name +
                     " named in Docker's config.json is not in "
                     "PATH; install it or remove it from config.json");
-    const auto run = run_helper(program, server + "\n");
+    // Helpers may ask a keyring daemon, never the terminal: stdin is the server's name.
+    const auto run = run_process({.argv = {program, "get"}, .input = server + "\n"});
     if (run.status != 0) {
         // The helper protocol's "not found" answer: no credentials, not an error.
-        if (run.out.find("credentials not found") != std::string::npos) return std::nullopt;
+        if (run.output.find("credentials not found") != std::string::npos) return std::nullopt;
         throw Error(name + " get failed (exit " + std::to_string(run.status) +
-                    "): " + first_line(run.out));
+                    "): " + first_line(run.output));
     }
     json j;
     try {
-        j = json::parse(run.out);
+        j = json::parse(run.output);
     } catch (const json::exception&) {
         throw Error(name + " get did not answer with JSON; check the helper");
     }

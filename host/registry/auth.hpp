@@ -48,9 +48,6 @@ struct Token {
 // Throws Error when the body has no token.
 Token parse_token_response(std::string_view body);
 
-std::string base64_encode(std::string_view data);
-std::optional<std::string> base64_decode(std::string_view text);
-
 // "Basic <base64(user:password)>".
 std::string basic_authorization(const Credentials& credentials);
 

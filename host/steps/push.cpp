@@ -7,6 +7,7 @@
 
 #include "steps/steps.hpp"
 #include "util/error.hpp"
+#include "util/fs.hpp"
 #include "util/name.hpp"
 
 namespace fs = std::filesystem;
@@ -37,10 +38,23 @@ void push(Context& context, const tasks::Task& task) {
     options.mount_cache = settings.cache_dir / "registry-blobs.json";
 
     const auto tags = registry::default_tags(layout, settings.tag, settings.tag);
-    for (const auto& ref :
-         registry::push_layout(options, layout, settings.tag, task.template_name, tags))
-        std::cout << ref << "\n";
+    const auto refs =
+        registry::push_layout(options, layout, settings.tag, task.template_name, tags);
+    for (const auto& ref : refs) std::cout << ref << "\n";
     std::cout.flush();
+    // deploy names the image by digest: "host/repo:tag@sha256:..." without the tag.
+    if (!refs.empty()) {
+        std::string image = refs.front();
+        const auto at = image.find('@');
+        const auto colon = image.rfind(':', at);
+        if (at != std::string::npos && colon != std::string::npos &&
+            colon > image.rfind('/', at))
+            image.erase(colon, at - colon);
+        const fs::path record = pushed_record(context, task.template_name);
+        fs::create_directories(record.parent_path());
+        write_file_atomic(record,
+                          nlohmann::json{{"registry", settings.registry}, {"image", image}}.dump());
+    }
 }
 
 }  // namespace dmc::steps

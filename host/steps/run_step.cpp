@@ -3,12 +3,6 @@
 
 namespace dmc::steps {
 
-void remove(Context&, const tasks::Task& task) {
-    throw Error("removing " + task.template_name +
-                " from Kubernetes (-X) is not available in this version of dmc; "
-                "delete its objects with kubectl");
-}
-
 void run_step(Context& context, const tasks::Task& task) {
     using tasks::Step;
     switch (task.step) {
@@ -33,6 +27,8 @@ void run_step(Context& context, const tasks::Task& task) {
             return index(context, task);
         case Step::push:
             return push(context, task);
+        case Step::deploy:
+            return deploy(context, task);
         case Step::remove:
             return remove(context, task);
     }

@@ -2,7 +2,9 @@
 // takes the run's context and its task; run_step dispatches on the task's step.
 #pragma once
 
+#include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -24,7 +26,19 @@ void configure(Context& context, const tasks::Task& task);
 void pack(Context& context, const tasks::Task& task);
 void index(Context& context, const tasks::Task& task);
 void push(Context& context, const tasks::Task& task);
-void remove(Context& context, const tasks::Task& task);  // run_step.cpp
+void deploy(Context& context, const tasks::Task& task);
+void remove(Context& context, const tasks::Task& task);  // delete.cpp
+
+// What the deploy hook of `tmpl` describes, parsed and checked. For a deletion the
+// image need not have been pushed, as only the kinds and names count.
+struct DeployObjects {
+    std::vector<nlohmann::ordered_json> objects;
+    std::vector<plugin::GeneratedSecret> secrets;
+};
+DeployObjects deploy_objects(Context& context, const std::string& tmpl, bool for_delete);
+// <builddir>/<dist>/images/<template>/pushed.json: the registry and the image digest
+// of the last push, which deploy names.
+std::filesystem::path pushed_record(const Context& context, const std::string& tmpl);
 
 // The packages of a template for an arch, resolved from its saved prepare output
 // against the (refreshed) indexes; the answer is kept while its inputs stay the same.

@@ -13,6 +13,7 @@ const std::vector<Activity>& activities() {
         {"setup", "Set up the build environment: directories, mirrors, signed indexes"},
         {"create", "Create the container images"},
         {"load", "Push built images to the registry"},
+        {"deploy", "Deploy the pushed images to Kubernetes (or print the manifests)"},
         {"resolve", "Print the package closure of the given packages"},
     };
     return list;
@@ -74,6 +75,8 @@ std::vector<Task> plan(const PlanRequest& r) {
         }
         if (r.activity == "load" || (r.activity == "create" && r.push))
             add(t + ".push", "Push " + t + " to the registry", t, "", Step::push);
+        if (r.activity == "deploy" || (r.activity == "create" && r.push && r.deploy))
+            add(t + ".deploy", "Deploy " + t + " to kubernetes", t, "", Step::deploy);
     }
     return out;
 }

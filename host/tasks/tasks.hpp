@@ -13,7 +13,7 @@ namespace dmc::tasks {
 struct Activity {
     std::string name, description;
 };
-// setup, update, create, load, resolve; deletion is create/deploy with -X.
+// setup, update, create, load, deploy, resolve; deletion is create/deploy with -X.
 const std::vector<Activity>& activities();
 bool is_activity(const std::string& name);
 
@@ -30,6 +30,7 @@ enum class Step {
     pack,
     index,
     push,
+    deploy,
     remove
 };
 
@@ -48,6 +49,7 @@ struct PlanRequest {
     std::string dist;
     bool remove = false;  // -X
     bool push = false;    // a registry is set
+    bool deploy = false;  // create ends with deploy: a cluster (or --print) is there
 };
 
 std::vector<Task> plan(const PlanRequest& request);

@@ -44,6 +44,33 @@ class Adminer : public dmc::sdk::Template {
         c.expose("8080/tcp");
         c.stop_signal("SIGTERM");
     }
+
+    // One pod, a container per role of the image: nginx and php-fpm share the pod's
+    // loopback interface, so each can be probed, restarted and sized on its own.
+    void deploy(dmc::sdk::Deploy& d) override {
+        namespace kube = dmc::sdk::kube;
+        const std::string name = d.template_name();
+        d.config_map(name + "-config", "web-ui", {{"site.conf", std::string(dmc_files::site_conf)}});
+        kube::Container web;
+        web.name = "nginx";
+        web.args = {"nginx"};
+        web.ports = {{"http", 8080}};
+        web.readiness = kube::Probe::http("/", "http");
+        web.cpu = "50m";
+        web.memory = "32Mi";
+        web.writable = {"/tmp", "/var/lib/nginx"};
+        web.config_files = {{name + "-config", "site.conf", "/etc/nginx/sites-available/default"}};
+        kube::Container fpm;
+        fpm.name = "php-fpm";
+        fpm.args = {"php-fpm"};
+        fpm.ports = {{"fastcgi", 9000}};
+        fpm.readiness = kube::Probe::tcp("fastcgi");
+        fpm.cpu = "100m";
+        fpm.memory = "64Mi";
+        fpm.writable = {"/tmp", "/run/php", "/var/lib/php/sessions"};
+        d.deployment(name, "web-ui", {web, fpm});
+        d.service(name, "web-ui", {{"http", 8080}});
+    }
 };
 
 }  // namespace

@@ -66,8 +66,17 @@ std::string upgrade_version(const dmc::sdk::Configure& c) {
         "cannot find the version mariadb-install-db writes to mariadb_upgrade_info");
 }
 
+// The options of its Kubernetes objects; the host fills in their defaults.
+constexpr dmc::sdk::Option kOptions[] = {
+    {"database", "app", "the database made on the first start (MARIADB_DATABASE)"},
+    {"user", "app", "the user made on the first start, owning the database (MARIADB_USER)"},
+    {"storage", "1Gi", "the size of the data volume each pod claims"},
+    {}};
+
 class Mariadb : public dmc::sdk::Template {
   public:
+    static constexpr const dmc::sdk::Option* options = kOptions;
+
     void prepare(dmc::sdk::Prepare& p) override {
         p.package("mariadb-server");
         p.package("busybox-static");  // the entrypoint's sh, see above
@@ -111,6 +120,34 @@ class Mariadb : public dmc::sdk::Template {
         c.cmd({"mariadbd"});
         c.run_as("mysql");
         c.expose("3306/tcp");
+    }
+
+    // A StatefulSet with a volume claim for the data, its passwords in a Secret that
+    // dmc makes once with random values, the server's settings in a ConfigMap, and a
+    // Service. The image has no mariadb-admin, so the probes are TCP.
+    void deploy(dmc::sdk::Deploy& d) override {
+        namespace kube = dmc::sdk::kube;
+        const std::string name = d.template_name();
+        const std::string secret = name + "-credentials";
+        d.generated_secret(secret, {"root-password", "password"});
+        d.config_map(name + "-config", "database", {{"my.cnf", std::string(dmc_files::my_cnf)}});
+        kube::Container c;
+        c.name = "mariadb";
+        c.ports = {{"mysql", 3306}};
+        c.env = {{"MARIADB_DATABASE", d.option("database").value_or("app")},
+                 {"MARIADB_USER", d.option("user").value_or("app")}};
+        c.secret_env = {{"MARIADB_ROOT_PASSWORD", secret, "root-password"},
+                        {"MARIADB_PASSWORD", secret, "password"}};
+        c.readiness = kube::Probe::tcp("mysql");
+        c.liveness = kube::Probe::tcp("mysql");
+        c.liveness.initial_delay_seconds = 30;  // the first start initialises the data
+        c.cpu = "250m";
+        c.memory = "256Mi";
+        c.writable = {"/tmp", "/run/mysqld"};
+        c.config_files = {{name + "-config", "my.cnf", "/etc/mysql/my.cnf"}};
+        c.claims = {{"data", "/var/lib/mysql"}};
+        d.stateful_set(name, "database", {c}, "data", d.option("storage").value_or("1Gi"));
+        d.service(name, "database", {{"mysql", 3306}});
     }
 };
 

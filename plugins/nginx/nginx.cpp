@@ -41,6 +41,25 @@ class Nginx : public dmc::sdk::Template {
         c.expose("8080/tcp");
         c.stop_signal("SIGQUIT");
     }
+
+    // A Deployment and a Service; the site's configuration in a ConfigMap, so that
+    // it can be changed without a new image.
+    void deploy(dmc::sdk::Deploy& d) override {
+        namespace kube = dmc::sdk::kube;
+        const std::string name = d.template_name();
+        d.config_map(name + "-config", "web-server",
+                     {{"default.conf", std::string(dmc_files::default_site_conf)}});
+        kube::Container c;
+        c.name = "nginx";
+        c.ports = {{"http", 8080}};
+        c.readiness = kube::Probe::http("/", "http");
+        c.cpu = "50m";
+        c.memory = "32Mi";
+        c.writable = {"/tmp", "/var/lib/nginx"};  // the pid file and the temp paths
+        c.config_files = {{name + "-config", "default.conf", "/etc/nginx/sites-available/default"}};
+        d.deployment(name, "web-server", {c});
+        d.service(name, "web-server", {{"http", 8080}});
+    }
 };
 
 }  // namespace

@@ -121,6 +121,30 @@ class Php : public dmc::sdk::Template {
         c.expose("9000/tcp");
         c.stop_signal("SIGQUIT");
     }
+
+    // A Deployment of php-fpm and a Service for FastCGI on 9000; the PHP settings
+    // users tune (php.ini overrides) in a ConfigMap.
+    void deploy(dmc::sdk::Deploy& d) override {
+        namespace kube = dmc::sdk::kube;
+        const std::string v = php_version(d);
+        const std::string name = d.template_name();
+        d.config_map(name + "-config", "application-server",
+                     {{"zz-dmc.ini", "; PHP settings of this deployment, read after php.ini\n"
+                                     "memory_limit = 128M\n"
+                                     "upload_max_filesize = 8M\n"
+                                     "post_max_size = 8M\n"}});
+        kube::Container c;
+        c.name = "php-fpm";
+        c.ports = {{"fastcgi", 9000}};
+        c.readiness = kube::Probe::tcp("fastcgi");
+        c.cpu = "100m";
+        c.memory = "64Mi";
+        c.writable = {"/tmp", "/run/php", "/var/lib/php/sessions"};
+        c.config_files = {
+            {name + "-config", "zz-dmc.ini", "/etc/php/" + v + "/fpm/conf.d/99-dmc.ini"}};
+        d.deployment(name, "application-server", {c});
+        d.service(name, "application-server", {{"fastcgi", 9000}});
+    }
 };
 
 }  // namespace

@@ -129,12 +129,21 @@ typedef struct dmc_configure_ctx {
 } dmc_configure_ctx;
 #define DMC_CONFIGURE_CTX_SIZE_V1 DMC_SIZE_UP_TO(dmc_configure_ctx, set_stop_signal)
 
-/* deploy: Kubernetes objects for the built image (setting "image" holds its reference). */
+/* deploy: Kubernetes objects for the built image. Its settings add:
+ *   image          the pushed image as registry/repo@sha256:... (never a tag)
+ *   image_version  the version of the image's main package
+ *   uid, gid       the numbers of the image's user, for runAsUser and runAsGroup
+ * The host sets each object's namespace and applies them in the order given. */
 typedef struct dmc_deploy_ctx {
     uint32_t struct_size;
     const dmc_host* host;
     void* opaque;
+    /* One object as JSON (or YAML) text, with apiVersion, kind and metadata.name. */
     void (*add_object)(void* opaque, const char* yaml);
+    /* Appended: a Secret NAME holding a random value under each of KEYS, created only
+     * when it does not exist yet: never overwritten, never printed, never logged. */
+    void (*add_generated_secret)(void* opaque, const char* name, const char* const* keys,
+                                 size_t count);
 } dmc_deploy_ctx;
 #define DMC_DEPLOY_CTX_SIZE_V1 DMC_SIZE_UP_TO(dmc_deploy_ctx, add_object)
 

@@ -13,11 +13,14 @@
 #pragma once
 
 #include <dmc/abi.h>
+#include <dmc/kube.hpp>
 
+#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <initializer_list>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -231,13 +234,144 @@ class Configure : public Context {
     const dmc_configure_ctx* ctx_;
 };
 
+// The deploy hook: the objects that run the image in Kubernetes. The builders give
+// each object dmc's labels and each pod the image's user and a locked-down
+// securityContext; object() takes anything else as it is.
 class Deploy : public Context {
   public:
     explicit Deploy(const dmc_deploy_ctx* ctx) : Context(ctx->host), ctx_(ctx) {}
+    // registry/repo@sha256:..., the image as pushed.
     std::string image() const { return setting("image").value_or(""); }
-    void object(const std::string& yaml) { ctx_->add_object(ctx_->opaque, yaml.c_str()); }
+    std::string version() const { return setting("image_version").value_or(""); }
+    kube::RunAs run_as() const {
+        kube::RunAs user;
+        user.uid = number("uid", user.uid);
+        user.gid = number("gid", user.gid);
+        return user;
+    }
+
+    // The app.kubernetes.io labels of every object of this deployment, which is
+    // the instance named after the template.
+    kube::Value labels(const std::string& component) const {
+        kube::Value v = selector(template_name());
+        if (!version().empty()) v["app.kubernetes.io/version"] = label_value(version());
+        v["app.kubernetes.io/component"] = component;
+        v["app.kubernetes.io/part-of"] = setting("image_template").value_or(template_name());
+        v["app.kubernetes.io/managed-by"] = "dmc";
+        return v;
+    }
+    // The labels that pick the pods of the workload `name` (the template's name for
+    // its main one): they never change.
+    kube::Value selector(const std::string& name) const {
+        kube::Value v = kube::Value::object();
+        v["app.kubernetes.io/name"] = name;
+        v["app.kubernetes.io/instance"] = template_name();
+        return v;
+    }
+    kube::Value object_of(const std::string& api_version, const std::string& kind,
+                          const std::string& name, const std::string& component) const {
+        kube::Value v = kube::Value::object();
+        v["apiVersion"] = api_version;
+        v["kind"] = kind;
+        v["metadata"]["name"] = name;
+        v["metadata"]["labels"] = labels(component);
+        return v;
+    }
+
+    void object(const kube::Value& v) { object(v.dump()); }
+    void object(const std::string& json) { ctx_->add_object(ctx_->opaque, json.c_str()); }
+
+    void deployment(const std::string& name, const std::string& component,
+                    const std::vector<kube::Container>& containers, int replicas = 1) {
+        kube::Value v = object_of("apps/v1", "Deployment", name, component);
+        v["spec"]["replicas"] = replicas;
+        v["spec"]["revisionHistoryLimit"] = 3;
+        v["spec"]["selector"]["matchLabels"] = selector(name);
+        v["spec"]["template"] = pod_template(name, component, containers);
+        object(v);
+    }
+    // One replica with a volume of its own: a claim `claim` of `size` per pod,
+    // mounted where a container lists it in `claims`.
+    void stateful_set(const std::string& name, const std::string& component,
+                      const std::vector<kube::Container>& containers, const std::string& claim,
+                      const std::string& size) {
+        kube::Value v = object_of("apps/v1", "StatefulSet", name, component);
+        v["spec"]["replicas"] = 1;
+        v["spec"]["serviceName"] = name;
+        v["spec"]["selector"]["matchLabels"] = selector(name);
+        v["spec"]["template"] = pod_template(name, component, containers);
+        kube::Value& pvc = v["spec"]["volumeClaimTemplates"].push(kube::Value::object());
+        pvc["metadata"]["name"] = claim;
+        pvc["metadata"]["labels"] = selector(name);
+        pvc["spec"]["accessModes"] = kube::Value::list("ReadWriteOnce");
+        pvc["spec"]["resources"]["requests"]["storage"] = size;
+        object(v);
+    }
+    // A ClusterIP Service in front of the instance's pods: {port name, port}; each
+    // forwards to the container port of the same name.
+    void service(const std::string& name, const std::string& component,
+                 const std::vector<std::pair<std::string, int>>& ports) {
+        kube::Value v = object_of("v1", "Service", name, component);
+        v["spec"]["type"] = "ClusterIP";
+        v["spec"]["selector"] = selector(name);
+        for (const auto& [port_name, port] : ports) {
+            kube::Value& p = v["spec"]["ports"].push(kube::Value::object());
+            p["name"] = port_name;
+            p["port"] = port;
+            p["targetPort"] = port_name;
+            p["protocol"] = "TCP";
+        }
+        object(v);
+    }
+    void config_map(const std::string& name, const std::string& component,
+                    const std::map<std::string, std::string>& data) {
+        kube::Value v = object_of("v1", "ConfigMap", name, component);
+        for (const auto& [key, text] : data) v["data"][key] = text;
+        object(v);
+    }
+    // A Secret of random values under `keys`, made by the host only when missing.
+    void generated_secret(const std::string& name, const std::vector<std::string>& keys) {
+        if (!DMC_HAS_FIELD(ctx_, dmc_deploy_ctx, add_generated_secret))
+            throw std::runtime_error("this dmc cannot create the Secret " + name +
+                                     "; upgrade dmc");
+        std::vector<const char*> raw;
+        for (const auto& k : keys) raw.push_back(k.c_str());
+        ctx_->add_generated_secret(ctx_->opaque, name.c_str(), raw.data(), raw.size());
+    }
+
+    kube::Value pod_template(const std::string& name, const std::string& component,
+                             const std::vector<kube::Container>& containers) const {
+        kube::Value t = kube::Value::object();
+        kube::Value pod_labels = labels(component);
+        pod_labels["app.kubernetes.io/name"] = name;  // the selector's, when a template has
+                                                      // several workloads
+        t["metadata"]["labels"] = std::move(pod_labels);
+        t["spec"] = kube::pod_spec(containers, image(), run_as());
+        return t;
+    }
+
+    // A label value: at most 63 of [A-Za-z0-9._-], so "1:2.3+b1" becomes "2.3_b1".
+    static std::string label_value(std::string text) {
+        if (auto colon = text.find(':'); colon != std::string::npos) text.erase(0, colon + 1);
+        for (auto& c : text)
+            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_')
+                c = '_';
+        text = text.substr(0, 63);
+        while (!text.empty() && !std::isalnum(static_cast<unsigned char>(text.back())))
+            text.pop_back();
+        return text;
+    }
 
   private:
+    std::uint32_t number(const char* key, std::uint32_t fallback) const {
+        auto text = setting(key);
+        if (!text || text->empty()) return fallback;
+        try {
+            return static_cast<std::uint32_t>(std::stoul(*text));
+        } catch (const std::exception&) {
+            return fallback;
+        }
+    }
     const dmc_deploy_ctx* ctx_;
 };
 

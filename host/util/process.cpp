@@ -1,0 +1,124 @@
+#include "util/process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <map>
+
+#include "util/error.hpp"
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+
+namespace dmc {
+
+std::string find_executable(const std::string& name, const std::string& path) {
+    if (name.find('/') != std::string::npos)
+        return ::access(name.c_str(), X_OK) == 0 ? name : std::string();
+    std::size_t start = 0;
+    while (start <= path.size()) {
+        auto colon = path.find(':', start);
+        if (colon == std::string::npos) colon = path.size();
+        const std::string dir = path.substr(start, colon - start);
+        const fs::path candidate = fs::path(dir.empty() ? "." : dir) / name;
+        if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+        start = colon + 1;
+    }
+    return "";
+}
+
+ProcessRun run_process(const ProcessRequest& request) {
+    const std::string& program = request.argv.at(0);
+    int in[2] = {-1, -1}, out[2] = {-1, -1};
+    if ((request.input && ::pipe2(in, O_CLOEXEC) != 0) || ::pipe2(out, O_CLOEXEC) != 0)
+        throw Error("cannot run " + program + ": " + std::strerror(errno));
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    if (request.input) posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    if (request.stderr_to_output) posix_spawn_file_actions_adddup2(&actions, out[1], 2);
+
+    std::vector<std::string> args = request.argv;
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    // The environment with the request's variables on top, each name once.
+    std::map<std::string, std::string> vars;
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+        const std::string entry = *e;
+        vars[entry.substr(0, entry.find('='))] = entry;
+    }
+    for (const auto& entry : request.env) vars[entry.substr(0, entry.find('='))] = entry;
+    std::vector<std::string> env_strings;
+    for (auto& [name, entry] : vars) env_strings.push_back(entry);
+    std::vector<char*> envp;
+    for (auto& e : env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
+
+    pid_t pid = 0;
+    const int rc =
+        ::posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    if (request.input) ::close(in[0]);
+    ::close(out[1]);
+    if (rc != 0) {
+        if (request.input) ::close(in[1]);
+        ::close(out[0]);
+        throw Error("cannot run " + program + ": " + std::strerror(rc));
+    }
+    if (request.input) {
+        // The input is short (a line, a small document): it fits in the pipe buffer.
+        struct sigaction ignore {
+        }, old{};
+        ignore.sa_handler = SIG_IGN;
+        ::sigaction(SIGPIPE, &ignore, &old);
+        [[maybe_unused]] auto written = ::write(in[1], request.input->data(), request.input->size());
+        ::close(in[1]);
+        ::sigaction(SIGPIPE, &old, nullptr);
+    }
+
+    ProcessRun result;
+    const auto deadline = std::chrono::steady_clock::now() + request.timeout;
+    char buf[4096];
+    bool timed_out = false;
+    while (true) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            timed_out = true;
+            break;
+        }
+        pollfd p{out[0], POLLIN, 0};
+        const int n = ::poll(&p, 1, static_cast<int>(left.count()));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            timed_out = n == 0;
+            break;
+        }
+        const ssize_t got = ::read(out[0], buf, sizeof buf);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        result.output.append(buf, static_cast<std::size_t>(got));
+        if (result.output.size() > (1 << 20)) break;
+    }
+    ::close(out[0]);
+    if (timed_out) ::kill(pid, SIGKILL);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (timed_out)
+        throw Error(program + " did not finish within " +
+                    std::to_string(request.timeout.count()) + " s");
+    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return result;
+}
+
+}  // namespace dmc

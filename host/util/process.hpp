@@ -1,0 +1,32 @@
+// Running a helper program (a credential helper, an exec credential plugin) and
+// collecting what it prints, with a time limit.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dmc {
+
+struct ProcessRequest {
+    std::vector<std::string> argv;         // argv[0] is the program's path
+    std::vector<std::string> env;          // "NAME=value" set on top of dmc's environment
+    std::optional<std::string> input;      // written to stdin; nullopt: stdin is dmc's own
+    bool stderr_to_output = true;          // false: stderr stays dmc's (the user's terminal)
+    std::chrono::seconds timeout{60};
+};
+
+struct ProcessRun {
+    int status = -1;  // the exit status, or 128 + the signal
+    std::string output;
+};
+
+// Throws Error when the program cannot be started or outlives the timeout (it is killed).
+ProcessRun run_process(const ProcessRequest& request);
+
+// The executable `name` in the colon-separated `path`, or "". A name with a slash is
+// taken as it is.
+std::string find_executable(const std::string& name, const std::string& path);
+
+}  // namespace dmc
