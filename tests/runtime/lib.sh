@@ -101,3 +101,17 @@ stop_image() {
 }
 
 container_status() { runc state "$1" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])' 2>/dev/null || echo gone; }
+
+# run_pod_container MANIFEST_DIR WORKLOAD CONTAINER LAYOUT REF ID NETNS [pod_bundle.py options]:
+# runs one container of a printed Deployment or StatefulSet as Kubernetes would,
+# under its securityContext (tests/runtime/pod_bundle.py), detached, logging to $work/ID.log.
+run_pod_container() {
+    local manifests=$1 workload=$2 container=$3 layout=$4 ref=$5 id=$6 ns=$7; shift 7
+    local bundle=$work/bundle-$id
+    rm -rf "$bundle"
+    umoci unpack --image "$layout:$ref" "$bundle" >/dev/null || fail "umoci unpack $layout:$ref"
+    python3 "$DMC_SOURCE_DIR/tests/runtime/pod_bundle.py" "$manifests" "$workload" "$container" \
+        "$layout" "$ref" "$bundle" "$ns" "$@" >/dev/null || fail "pod_bundle.py $workload/$container"
+    runc run -d --bundle "$bundle" "$id" >>"$work/$id.log" 2>&1 </dev/null || { cat "$work/$id.log"; fail "runc run $id"; }
+    _containers+=("$id")
+}
