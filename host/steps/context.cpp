@@ -29,6 +29,17 @@ plugin::HookSettings Context::hook_settings(const plugin::Template& t, const std
         {"mode", settings.small ? "small" : "micro"},
         {"namespace", settings.ns},
     };
+    // What a template that packs dmc itself (plugins/dmc) takes: this program, the
+    // plugins it loaded and the machine's archive sources.
+    std::error_code ec;
+    s["dmc_executable"] = fs::read_symlink("/proc/self/exe", ec).string();
+    std::string plugins, sources;
+    for (const auto& loaded : catalog.templates()) plugins += loaded.file.string() + "\n";
+    s["dmc_plugins"] = plugins;
+    for (const auto& entry : fs::directory_iterator("/etc/apt/sources.list.d", ec))
+        if (entry.path().extension() == ".list" || entry.path().extension() == ".sources")
+            sources += entry.path().string() + "\n";
+    s["host_apt_sources"] = sources;
     for (const auto& [k, v] : t.effective_options(settings.template_options)) s["option." + k] = v;
     // The options of every template of the image, so that one can build on another's.
     for (const auto* member : catalog.composition(image))

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Turns one container of a Deployment or StatefulSet that dmc printed into the
-runc bundle of an image unpacked by umoci, the way a kubelet would run it:
+runc bundle of an image unpacked by umoci (a CronJob's too, and init
+containers), the way a kubelet would run it:
 the user and group of its securityContext (and fsGroup as a supplementary
 group), a read-only root filesystem, no capabilities, no new privileges, its
 command and args over the image's entrypoint and cmd, its env (secretKeyRef
@@ -9,6 +10,7 @@ each ConfigMap key it mounts, and a host directory for each claim (--claim).
 
 pod_bundle.py MANIFEST_DIR WORKLOAD CONTAINER LAYOUT REF BUNDLE NETNS
               [--secret NAME/KEY=VALUE] [--claim NAME=DIR] [--bind SRC:DST]
+              [--host-network]
 """
 import argparse
 import glob
@@ -24,16 +26,22 @@ for a in ("manifests", "workload", "container", "layout", "ref", "bundle", "netn
 p.add_argument("--secret", action="append", default=[])
 p.add_argument("--claim", action="append", default=[])
 p.add_argument("--bind", action="append", default=[])
+p.add_argument("--arg", action="append", default=None, help="args instead of the container's")
+p.add_argument("--host-network", action="store_true",
+               help="share the test machine's network (and its resolv.conf, as kubelet gives one)")
 args = p.parse_args()
 
 objects = []
 for f in sorted(glob.glob(os.path.join(args.manifests, "*.yaml"))):
     objects += [o for o in yaml.safe_load_all(open(f)) if o]
 by_kind = {(o["kind"], o["metadata"]["name"]): o for o in objects}
-workload = next(o for o in objects if o["kind"] in ("Deployment", "StatefulSet")
+workload = next(o for o in objects if o["kind"] in ("Deployment", "StatefulSet", "CronJob")
                 and o["metadata"]["name"] == args.workload)
-pod = workload["spec"]["template"]["spec"]
-container = next(c for c in pod["containers"] if c["name"] == args.container)
+template = workload["spec"]["jobTemplate"]["spec"]["template"] if workload["kind"] == "CronJob" \
+    else workload["spec"]["template"]
+pod = template["spec"]
+container = next(c for c in pod.get("initContainers", []) + pod["containers"]
+                 if c["name"] == args.container)
 sc = dict(pod.get("securityContext", {}))
 sc.update(container.get("securityContext", {}))
 assert sc.get("runAsNonRoot") and sc.get("runAsUser", 0) != 0, "the pod may run as root"
@@ -45,6 +53,8 @@ index = json.load(open(os.path.join(args.layout, "index.json")))
 desc = next(m for m in index["manifests"]
             if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == args.ref)
 config = blob(blob(desc["digest"])["config"]["digest"])["config"]
+if args.arg is not None:
+    container = dict(container, args=args.arg)
 argv = container.get("command") or config.get("Entrypoint") or []
 argv = argv + (container.get("args") if "args" in container or "command" in container
                else config.get("Cmd") or [])
@@ -94,6 +104,13 @@ for m in container.get("volumeMounts", []):
         os.chmod(src, 0o644)
         c["mounts"].append({"destination": m["mountPath"], "type": "bind", "source": src,
                             "options": ["bind", "ro"]})
+    elif v is not None and "secret" in v:
+        src = os.path.join(os.path.abspath(args.bundle), "secret-" + m["name"] + "-" + m["subPath"])
+        with open(src, "w") as f:
+            f.write(secrets[v["secret"]["secretName"] + "/" + m["subPath"]])
+        os.chmod(src, 0o644)
+        c["mounts"].append({"destination": m["mountPath"], "type": "bind", "source": src,
+                            "options": ["bind", "ro"]})
     elif m["name"] in claims:
         # A claim as kubelet hands it over with fsGroup: group-owned and group-writable.
         d = claims[m["name"]]
@@ -108,8 +125,13 @@ for m in container.get("volumeMounts", []):
 for b in args.bind:
     src, dst = b.split(":", 1)
     c["mounts"].append({"destination": dst, "type": "bind", "source": src, "options": ["rbind", "ro"]})
-for n in c["linux"]["namespaces"]:
-    if n["type"] == "network":
-        n["path"] = "/var/run/netns/" + args.netns
+if args.host_network:
+    c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"]
+    c["mounts"].append({"destination": "/etc/resolv.conf", "type": "bind",
+                        "source": "/etc/resolv.conf", "options": ["bind", "ro"]})
+else:
+    for n in c["linux"]["namespaces"]:
+        if n["type"] == "network":
+            n["path"] = "/var/run/netns/" + args.netns
 json.dump(c, open(path, "w"))
 print(" ".join(argv))

@@ -63,7 +63,10 @@ typedef struct dmc_host {
      *                   templates.<template>.NAME, else the default it declared
      *   option.T.NAME   the same for the template T of the image being built (this
      *                   one, or one it builds on or that builds on it)
-     *   image           in deploy: the pushed image as registry/repo@sha256:... */
+     *   dmc_executable  the running dmc program's path; dmc_plugins the plugin files
+     *                   it loaded, and host_apt_sources the archive source files of
+     *                   its machine, newline-separated: for a template packing dmc
+     *   and in deploy the keys that dmc_deploy_ctx names. */
     const char* (*setting)(void* opaque, const char* key);
 } dmc_host;
 #define DMC_HOST_SIZE_V1 DMC_SIZE_UP_TO(dmc_host, setting)

@@ -208,8 +208,12 @@ struct Container {
     // Where the service writes: an emptyDir each, the root filesystem staying read-only.
     std::vector<std::string> writable;
     std::vector<ConfigFile> config_files;
-    // A PersistentVolumeClaim mounted at a path: {claim name, path}.
+    // A claim of the StatefulSet's volumeClaimTemplates mounted at a path: {claim, path}.
     std::vector<std::pair<std::string, std::string>> claims;
+    // A PersistentVolumeClaim of its own mounted at a path: {claim name, path}.
+    std::vector<std::pair<std::string, std::string>> existing_claims;
+    // A key of a Secret mounted as a file (one the user makes: credentials).
+    std::vector<ConfigFile> secret_files;  // config_map names the Secret here
 };
 
 // A volume name for a path: "/var/lib/nginx" -> "var-lib-nginx".
@@ -260,12 +264,12 @@ inline Value container_security_context(const RunAs& user) {
 // The pod template's spec for the containers: their volumes follow from what each
 // mounts, so a writable path or a config file is declared once, in the container.
 inline Value pod_spec(const std::vector<Container>& containers, const std::string& image,
-                      const RunAs& user) {
+                      const RunAs& user, const std::vector<Container>& init_containers = {}) {
     Value spec = Value::object();
     spec["automountServiceAccountToken"] = false;
     spec["enableServiceLinks"] = false;
     spec["securityContext"] = pod_security_context(user);
-    Value& list = spec["containers"] = Value::array();
+    Value mains = Value::array(), inits = Value::array();
     Value volumes = Value::array();
     std::vector<std::string> declared;
     auto declare = [&](const std::string& name, Value source) {
@@ -274,8 +278,10 @@ inline Value pod_spec(const std::vector<Container>& containers, const std::strin
         declared.push_back(name);
         volumes.push(std::move(source));
     };
-    for (const auto& c : containers) {
-        Value& out = list.push(Value::object());
+    for (std::size_t index = 0; index < init_containers.size() + containers.size(); ++index) {
+        const bool init = index < init_containers.size();
+        const Container& c = init ? init_containers[index] : containers[index - init_containers.size()];
+        Value& out = (init ? inits : mains).push(Value::object());
         out["name"] = c.name;
         out["image"] = image;
         out["imagePullPolicy"] = "IfNotPresent";
@@ -301,9 +307,11 @@ inline Value pod_spec(const std::vector<Container>& containers, const std::strin
         out["resources"]["requests"]["cpu"] = c.cpu;
         out["resources"]["requests"]["memory"] = c.memory;
         if (!c.memory_limit.empty()) out["resources"]["limits"]["memory"] = c.memory_limit;
-        if (c.readiness.kind != Probe::Kind::none) out["readinessProbe"] = c.readiness.to_value(0);
+        // Init containers run to completion: Kubernetes takes no probes for them.
+        if (c.readiness.kind != Probe::Kind::none && !init)
+            out["readinessProbe"] = c.readiness.to_value(0);
         const Probe& live = c.liveness.kind != Probe::Kind::none ? c.liveness : c.readiness;
-        if (live.kind != Probe::Kind::none)
+        if (live.kind != Probe::Kind::none && !init)
             out["livenessProbe"] = live.to_value(live.initial_delay_seconds > 0
                                                      ? live.initial_delay_seconds
                                                      : 10);
@@ -330,12 +338,35 @@ inline Value pod_spec(const std::vector<Container>& containers, const std::strin
             v["configMap"]["name"] = f.config_map;
             declare(name, std::move(v));
         }
+        for (const auto& f : c.secret_files) {
+            const std::string name = volume_name("secret-", f.config_map);
+            Value& m = out["volumeMounts"].push(Value::object());
+            m["name"] = name;
+            m["mountPath"] = f.path;
+            m["subPath"] = f.key;
+            m["readOnly"] = true;
+            Value v = Value::object();
+            v["name"] = name;
+            v["secret"]["secretName"] = f.config_map;
+            declare(name, std::move(v));
+        }
         for (const auto& [claim, path] : c.claims) {
             Value& m = out["volumeMounts"].push(Value::object());
             m["name"] = claim;
             m["mountPath"] = path;
         }
+        for (const auto& [claim, path] : c.existing_claims) {
+            Value& m = out["volumeMounts"].push(Value::object());
+            m["name"] = claim;
+            m["mountPath"] = path;
+            Value v = Value::object();
+            v["name"] = claim;
+            v["persistentVolumeClaim"]["claimName"] = claim;
+            declare(claim, std::move(v));
+        }
     }
+    if (!inits.empty()) spec["initContainers"] = std::move(inits);
+    spec["containers"] = std::move(mains);
     if (!volumes.empty()) spec["volumes"] = std::move(volumes);
     return spec;
 }
