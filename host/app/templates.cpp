@@ -70,8 +70,11 @@ std::vector<std::string> choose_templates(const plugin::Catalog& catalog,
         add(t);
     }
     if (templates.empty() && groups.empty()) {
-        for (const auto& g : group_list) add_group(g.name);
-        for (const auto& name : all) add(name);
+        // Every image, but not the tools (the dmc image): they are built when named.
+        for (const auto& g : group_list)
+            if (g.name != kToolsGroup) add_group(g.name);
+        for (const auto& name : all)
+            if (catalog.find(name)->group != kToolsGroup) add(name);
     }
 
     // Stable topological order: each template after the selected ones it builds on.

@@ -14,7 +14,10 @@ struct Group {
 // The groups of the loaded templates: the original bash dmc's core, base and app first.
 std::vector<Group> groups_of(const std::vector<plugin::Template>& templates);
 
-// The templates named by -t and -g (all when neither is given), ordered by the
+// The group of templates that are no service image of their own (plugins/dmc).
+inline constexpr const char* kToolsGroup = "tools";
+
+// The templates named by -t and -g (all but the tools when neither is given), ordered by the
 // request and then so that a template comes after those it builds on. Unknown names
 // throw UsageError listing the valid values.
 std::vector<std::string> choose_templates(const plugin::Catalog& catalog,

@@ -23,9 +23,9 @@ order=$(grep -oE '[a-z]+\.index' <<<"$list" | tr '\n' ' ')
 grep -qE '^  1 nginx.amd64.prepare +: ' <<<"$list" || fail "list format: $list"
 pass "list in group order"
 
-expect_fail 2 "^FAIL +unknown template 'apache'; valid templates: adminer, mariadb, nginx, php$" -- "$DMC" -t apache -l
+expect_fail 2 "^FAIL +unknown template 'apache'; valid templates: adminer, dmc, mariadb, nginx, php$" -- "$DMC" -t apache -l
 expect_fail 2 "unknown group 'db'; valid groups: core, base, app" -- "$DMC" -g db -l
-expect_fail 2 "unknown activity 'destroy'; valid activities: update, setup, create, load, resolve" -- "$DMC" destroy
+expect_fail 2 "unknown activity 'destroy'; valid activities: update, setup, create, load, deploy, resolve" -- "$DMC" destroy
 expect_fail 2 "unknown architecture 'sparc'; valid architectures: amd64, arm64" -- "$DMC" -A sparc -l
 expect_fail 2 "unrecognised option '--bogus'" -- "$DMC" --bogus
 expect_fail 2 "there is no task 99" -- "$DMC" -t nginx -A amd64 -o 99

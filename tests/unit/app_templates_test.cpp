@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "app/templates.hpp"
 #include "arch/arch.hpp"
 #include "util/error.hpp"
@@ -34,8 +36,12 @@ TEST(Selection, ATemplateComesAfterThoseItBuildsOn) {
     EXPECT_EQ(choose_templates(registry(), {"adminer"}, {}), Strings{"adminer"});
 }
 
-TEST(Selection, AllTemplatesByDefault) {
-    EXPECT_EQ(choose_templates(registry(), {}, {}).size(), 5u);
+TEST(Selection, AllTemplatesButTheToolsByDefault) {
+    const auto all = choose_templates(registry(), {}, {});
+    EXPECT_EQ(all.size(), 5u);
+    EXPECT_EQ(std::count(all.begin(), all.end(), "dmc"), 0);
+    EXPECT_EQ(choose_templates(registry(), {}, {"tools"}), Strings{"dmc"});
+    EXPECT_EQ(choose_templates(registry(), {"dmc"}, {}), Strings{"dmc"});
 }
 
 TEST(Selection, UnknownNamesListTheValidOnes) {
@@ -45,13 +51,13 @@ TEST(Selection, UnknownNamesListTheValidOnes) {
     } catch (const UsageError& e) {
         EXPECT_STREQ(
             e.what(),
-            "unknown template 'apache'; valid templates: adminer, hello, mariadb, nginx, php");
+            "unknown template 'apache'; valid templates: adminer, dmc, hello, mariadb, nginx, php");
     }
     try {
         choose_templates(registry(), {}, {"db"});
         FAIL();
     } catch (const UsageError& e) {
-        EXPECT_STREQ(e.what(), "unknown group 'db'; valid groups: core, base, app");
+        EXPECT_STREQ(e.what(), "unknown group 'db'; valid groups: core, base, app, tools");
     }
 }
 
