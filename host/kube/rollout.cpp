@@ -70,8 +70,8 @@ std::string failing_condition(const json& o) {
 // A pod of the workload that is not ready, what it waits for and its last event.
 std::string unready_pod(ApiClient& client, const json& o, const std::string& ns) {
     std::string selector;
-    for (const auto& [k, v] :
-         o.value(json::json_pointer("/spec/selector/matchLabels"), json::object()).items())
+    const json labels = o.value(json::json_pointer("/spec/selector/matchLabels"), json::object());
+    for (const auto& [k, v] : labels.items())
         selector += (selector.empty() ? "" : ",") + k + "=" + v.get<std::string>();
     if (selector.empty()) return "";
     const auto pods = client.request(
@@ -103,19 +103,30 @@ std::string unready_pod(ApiClient& client, const json& o, const std::string& ns)
         if (events.status == 200) {
             try {
                 const json e = json::parse(events.body);
+                const json items = e.value("items", json::array());
+                // The newest event; the kubelet's "Error: <reason>" repeats the waiting
+                // reason, so an event that says more (the pull's own error) comes first.
                 const json* last = nullptr;
-                std::string last_time;
-                for (const auto& ev : e.value("items", json::array())) {
-                    std::string when = ev.value("lastTimestamp", json()).is_string()
-                                           ? ev["lastTimestamp"].get<std::string>()
-                                           : ev.value("eventTime", json()).is_string()
-                                                 ? ev["eventTime"].get<std::string>()
-                                                 : "";
+                const json* telling = nullptr;
+                std::string last_time, telling_time;
+                for (const auto& ev : items) {
+                    const json t = ev.value("lastTimestamp", json());
+                    const json t2 = ev.value("eventTime", json());
+                    const std::string when = t.is_string() ? t.get<std::string>()
+                                             : t2.is_string() ? t2.get<std::string>()
+                                                              : std::string();
                     if (last == nullptr || when >= last_time) {
                         last = &ev;
                         last_time = when;
                     }
+                    if (ev.value("message", "").rfind("Error: ", 0) != 0 &&
+                        ev.value("type", "") == "Warning" &&
+                        (telling == nullptr || when >= telling_time)) {
+                        telling = &ev;
+                        telling_time = when;
+                    }
                 }
+                if (telling != nullptr) last = telling;
                 if (last != nullptr)
                     out += "; last event: " + last->value("reason", "") + ": " +
                            last->value("message", "");
