@@ -131,10 +131,12 @@ kube_ctl POST /_test/reset >/dev/null
 kube_ctl POST /_test/faults '[{"method": "PATCH", "path": "/configmaps/", "status": 503, "count": 2}]' >/dev/null
 deploy -t nginx --kubeconfig "$work/kc-cert" >/dev/null 2>&1 || fail "two 503s were not retried"
 kube_reqs 'sum(1 for x in r if x["method"] == "PATCH" and "/configmaps/" in x["path"]) == 3' || fail "not three attempts"
+kube_ctl POST /_test/faults '[{"method": "PATCH", "path": "/deployments/", "status": 422, "count": 1}]' >/dev/null
+expect_fail 1 'applying Deployment nginx in namespace default: 422 .*invalid.*fix the template' -- deploy -t nginx --kubeconfig "$work/kc-cert"
 kube_ctl POST /_test/faults '[{"method": "PATCH", "path": "/services/", "status": 500, "count": 50}]' >/dev/null
 DMC_RETRIES=1 expect_fail 1 'applying Service nginx in namespace default: 500 .*try again later' -- deploy -t nginx --kubeconfig "$work/kc-cert"
 kube_ctl DELETE /_test/faults >/dev/null
-pass "401, 403, a missing namespace and 5xx are one line with what to do; 503 is retried"
+pass "401, 403, a missing namespace, 422 and 5xx are one line with what to do; 503 is retried"
 
 # 8. Every credential type, as the server saw it.
 kube_ctl POST /_test/reset >/dev/null
@@ -186,6 +188,24 @@ kubeconfig "$work/kc-insecure" token "insecure-skip-tls-verify: true"
 deploy -t nginx --kubeconfig "$work/kc-insecure" 2>"$work/err" >/dev/null || fail "insecure-skip-tls-verify"
 grep -q 'skips TLS verification' "$work/err" || fail "no warning for insecure-skip-tls-verify"
 pass "tls-server-name, a CA file, an unknown CA refused, insecure-skip-tls-verify with a warning"
+
+# proxy-url: every request goes through the proxy's tunnel.
+python3 "$DMC_SOURCE_DIR/tests/kube/connect_proxy.py" --port-file "$work/proxy.port" --log "$work/proxy.log" &
+_kube_pids+=($!)
+for i in $(seq 1 50); do [ -s "$work/proxy.port" ] && break; sleep 0.1; done
+kubeconfig "$work/kc-proxy" token "certificate-authority-data: $(b64 "$KUBE_PKI/ca.pem")" "proxy-url: http://127.0.0.1:$(cat "$work/proxy.port")"
+deploy -t nginx --kubeconfig "$work/kc-proxy" >/dev/null 2>"$work/err" || { cat "$work/err"; fail "deploy through proxy-url"; }
+grep -qx "CONNECT 127.0.0.1:$KUBE_PORT" "$work/proxy.log" || fail "the requests did not go through proxy-url"
+pass "proxy-url tunnels the requests"
+
+# create deploys at the end when a cluster is configured, as the original tool did.
+kube_ctl POST /_test/reset >/dev/null
+KUBECONFIG=$work/kc-cert "$DMC" -t nginx -A amd64 -H "$registry" -N web >"$work/out" 2>"$work/err" \
+    || { tail "$work/err"; fail "create with a cluster"; }
+grep -q 'nginx.deploy' "$work/err" && grep -qx 'nginx deployed to web' "$work/out" || fail "create did not deploy: $(cat "$work/out")"
+kube_reqs 'any(x["method"] == "PATCH" and x["path"] == "/apis/apps/v1/namespaces/web/deployments/nginx" for x in r)' \
+    || fail "create did not apply the Deployment"
+pass "create builds, pushes and deploys when a cluster is configured"
 
 # KUBECONFIG merged, --context, and a missing context.
 kubeconfig "$work/kc-a" token

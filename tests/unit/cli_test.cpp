@@ -88,6 +88,26 @@ TEST(Cli, EveryLongOption) {
     EXPECT_EQ(*o.imagedir, "/img");
 }
 
+TEST(Cli, KubernetesOptions) {
+    auto o = parse(Strings{"-a", "deploy", "--kubeconfig", "/k", "--context", "prod",
+                           "--force-conflicts", "--print", "out"});
+    EXPECT_EQ(*o.kubeconfig, "/k");
+    EXPECT_EQ(*o.context, "prod");
+    EXPECT_TRUE(o.force_conflicts);
+    EXPECT_EQ(*o.print, "out");
+    EXPECT_TRUE(o.arguments.empty());
+    EXPECT_EQ(*parse(Strings{"-a", "deploy", "--print"}).print, "-");  // stdout
+    EXPECT_EQ(*parse(Strings{"--print=dir", "deploy"}).print, "dir");
+    EXPECT_FALSE(parse(Strings{"deploy"}).print.has_value());
+    const auto s = effective_settings(o, [](const char*) -> std::optional<std::string> {
+        return std::nullopt;
+    });
+    EXPECT_EQ(s.kubeconfig, "/k");
+    EXPECT_EQ(s.kube_context, "prod");
+    EXPECT_TRUE(s.force_conflicts);
+    EXPECT_EQ(s.ns, "");  // the context's, else default
+}
+
 TEST(Cli, ActivityAsPositionalArgument) {
     auto o = parse(Strings{"setup"});
     EXPECT_EQ(*o.activity, "setup");

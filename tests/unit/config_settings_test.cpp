@@ -44,6 +44,10 @@ keyring: /usr/share/keyrings/x.gpg
 allow_unsigned: true
 registry: reg.local:5000/team
 namespace: web
+kubeconfig: /kube/config
+context: prod
+rollout_timeout: 60
+force_conflicts: true
 tools: true
 small: true
 tag: v1
@@ -75,6 +79,10 @@ templates:
     EXPECT_TRUE(s.allow_unsigned);
     EXPECT_EQ(s.registry, "reg.local:5000/team");
     EXPECT_EQ(s.ns, "web");
+    EXPECT_EQ(s.kubeconfig, "/kube/config");
+    EXPECT_EQ(s.kube_context, "prod");
+    EXPECT_EQ(s.rollout_timeout, 60);
+    EXPECT_TRUE(s.force_conflicts);
     EXPECT_TRUE(s.tools);
     EXPECT_TRUE(s.small);
     EXPECT_EQ(s.tag, "v1");
@@ -88,6 +96,21 @@ templates:
     EXPECT_EQ(s.log.file, log::Level::all);
     EXPECT_EQ(*s.log.dir, "/var/log/dmc");
     EXPECT_EQ(s.template_options["php"]["version"], "8.2");
+}
+
+TEST(Settings, NamespaceIsADns1123LabelOrEmpty) {
+    Settings s = defaults();
+    apply_yaml(s, "namespace: team-1\n", "x.yaml");
+    EXPECT_EQ(s.ns, "team-1");
+    apply_yaml(s, "namespace: \"\"\n", "x.yaml");
+    EXPECT_EQ(s.ns, "");
+    for (const char* bad : {"Team", "a_b", "-a", "a-", "../x"}) {
+        Settings t = defaults();
+        EXPECT_THROW(apply_yaml(t, std::string("namespace: \"") + bad + "\"\n", "x.yaml"), Error)
+            << bad;
+    }
+    Settings t = defaults();
+    EXPECT_THROW(apply_yaml(t, "rollout_timeout: 0\n", "x.yaml"), Error);
 }
 
 TEST(Settings, UnknownKeyNamesTheKeyAndLine) {

@@ -55,6 +55,32 @@ TEST(Tasks, DeleteSetupUpdateResolve) {
     EXPECT_EQ(resolve[0].name, "resolve.amd64");
 }
 
+TEST(Tasks, DeployAfterThePushOrAlone) {
+    // create deploys at the end only when it pushes and a cluster is there.
+    auto without_cluster =
+        plan({.activity = "create", .templates = {"nginx"}, .archs = {"amd64"}, .push = true});
+    for (const auto& t : without_cluster) EXPECT_NE(t.step, Step::deploy);
+    auto with_cluster = plan({.activity = "create",
+                              .templates = {"nginx"},
+                              .archs = {"amd64"},
+                              .push = true,
+                              .deploy = true});
+    ASSERT_GE(with_cluster.size(), 2u);
+    EXPECT_EQ(with_cluster[with_cluster.size() - 2].name, "nginx.push");
+    EXPECT_EQ(with_cluster.back().name, "nginx.deploy");
+    EXPECT_EQ(with_cluster.back().step, Step::deploy);
+    auto unpushed = plan(
+        {.activity = "create", .templates = {"nginx"}, .archs = {"amd64"}, .deploy = true});
+    for (const auto& t : unpushed) EXPECT_NE(t.step, Step::deploy);
+    auto deploy = plan({.activity = "deploy", .templates = {"mariadb", "adminer"}});
+    ASSERT_EQ(deploy.size(), 2u);
+    EXPECT_EQ(deploy[1].name, "adminer.deploy");
+    auto remove = plan({.activity = "deploy", .templates = {"nginx"}, .remove = true});
+    ASSERT_EQ(remove.size(), 1u);
+    EXPECT_EQ(remove[0].step, Step::remove);
+    EXPECT_TRUE(is_activity("deploy"));
+}
+
 TEST(Tasks, SelectByNumberAndByName) {
     auto tasks = create_plan();
     EXPECT_EQ(find_task(tasks, "1"), 0u);
