@@ -182,11 +182,9 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
         throw UsageError("--print writes manifests; it cannot be combined with -X");
     // create deploys at the end, as the original dmc did, when there is a cluster.
     request.deploy =
-        options.print.has_value() ||
-        kube::cluster_configured(
-            kube::request_from_environment(settings.kubeconfig, settings.kube_context));
-    if (activity == "create" || activity == "load" || activity == "update" ||
-        activity == "deploy")
+        options.print.has_value() || kube::cluster_configured(kube::request_from_environment(
+                                         settings.kubeconfig, settings.kube_context));
+    if (activity == "create" || activity == "load" || activity == "update" || activity == "deploy")
         request.templates =
             choose_templates(catalog, options.templates.value_or(std::vector<std::string>{}),
                              options.groups.value_or(std::vector<std::string>{}));

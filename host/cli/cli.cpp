@@ -56,10 +56,10 @@ po::options_description describe_options() {
         "list,l", po::bool_switch())("begin,b", po::value<std::string>())(
         "end,e", po::value<std::string>())("only,o", po::value<std::string>())(
         "config", po::value<std::string>())("kubeconfig", po::value<std::string>())(
-        "context", po::value<std::string>())(
-        "print", po::value<std::string>()->implicit_value("-"))(
+        "context", po::value<std::string>())("print",
+                                             po::value<std::string>()->implicit_value("-"))(
         "force-conflicts", po::bool_switch())("plugin-dir",
-                                            po::value<std::vector<std::string>>()->composing())(
+                                              po::value<std::vector<std::string>>()->composing())(
         "imagedir", po::value<std::string>())("small", po::bool_switch())(
         "allow-unsigned", po::bool_switch())("version", po::bool_switch())(
         "help,h", po::bool_switch())("positional", po::value<std::vector<std::string>>());

@@ -23,16 +23,16 @@ struct Options {
     std::optional<std::string> begin, end, only;        // -b -e -o: a number or a task name
     bool help = false;                                  // -h
     bool version = false;
-    std::optional<std::string> config;     // --config
-    std::optional<std::string> ns;         // -N
-    std::vector<std::string> plugin_dirs;  // --plugin-dir, repeatable
-    std::optional<std::string> imagedir;   // --imagedir
-    bool small = false;                    // --small
-    bool allow_unsigned = false;           // --allow-unsigned
+    std::optional<std::string> config;               // --config
+    std::optional<std::string> ns;                   // -N
+    std::vector<std::string> plugin_dirs;            // --plugin-dir, repeatable
+    std::optional<std::string> imagedir;             // --imagedir
+    bool small = false;                              // --small
+    bool allow_unsigned = false;                     // --allow-unsigned
     std::optional<std::string> kubeconfig, context;  // --kubeconfig, --context
-    std::optional<std::string> print;      // --print: "-" for stdout, else a directory
-    bool force_conflicts = false;          // --force-conflicts
-    std::vector<std::string> arguments;    // what follows the activity
+    std::optional<std::string> print;                // --print: "-" for stdout, else a directory
+    bool force_conflicts = false;                    // --force-conflicts
+    std::vector<std::string> arguments;              // what follows the activity
 };
 
 // Throws UsageError naming the offending option.

@@ -366,10 +366,11 @@ const std::vector<Row>& table() {
             [](S& s, const Input& in) {
                 // A DNS-1123 label, as Kubernetes wants it; empty leaves it to the context.
                 s.ns = text_value(in);
-                const bool label = s.ns.size() <= 63 &&
-                                   s.ns.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") ==
-                                       std::string::npos &&
-                                   (s.ns.empty() || (s.ns.front() != '-' && s.ns.back() != '-'));
+                const bool label =
+                    s.ns.size() <= 63 &&
+                    s.ns.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") ==
+                        std::string::npos &&
+                    (s.ns.empty() || (s.ns.front() != '-' && s.ns.back() != '-'));
                 if (!label)
                     in.refuse("a namespace name (lower-case letters, digits and '-', at most 63)",
                               s.ns);
@@ -377,8 +378,7 @@ const std::vector<Row>& table() {
             [](const S& s) {
                 return s.ns.empty() ? std::string("(the context's, else default)") : s.ns;
             });
-        path({"kubeconfig", {"DMC_KUBECONFIG"}, "--kubeconfig", "kubeconfig file"},
-             &S::kubeconfig);
+        path({"kubeconfig", {"DMC_KUBECONFIG"}, "--kubeconfig", "kubeconfig file"}, &S::kubeconfig);
         text({"context", {"DMC_CONTEXT"}, "--context", "kubeconfig context"}, &S::kube_context);
         integer({"rollout_timeout",
                  {"DMC_ROLLOUT_TIMEOUT"},

@@ -47,13 +47,13 @@ struct Settings {
     std::string registry_password;  // DMC_REGISTRY_PASSWORD only
     std::filesystem::path registry_password_file;
     // Kubernetes (host/kube): see conf/dmc.yaml.
-    std::string ns;                      // empty: the kubeconfig context's, else "default"
-    std::filesystem::path kubeconfig;    // empty: KUBECONFIG, else ~/.kube/config
-    std::string kube_context;            // empty: the current context
-    int rollout_timeout = 300;           // seconds
-    bool force_conflicts = false;        // server-side apply takes over others' fields
-    bool tools = false;          // -T
-    bool small = false;          // build "small" images: the whole package closure
+    std::string ns;                    // empty: the kubeconfig context's, else "default"
+    std::filesystem::path kubeconfig;  // empty: KUBECONFIG, else ~/.kube/config
+    std::string kube_context;          // empty: the current context
+    int rollout_timeout = 300;         // seconds
+    bool force_conflicts = false;      // server-side apply takes over others' fields
+    bool tools = false;                // -T
+    bool small = false;                // build "small" images: the whole package closure
     std::filesystem::path source_dir, rootfs_dir, build_dir, image_dir, cache_dir;
     std::vector<std::filesystem::path> plugin_dirs;
     std::string tag = "latest";

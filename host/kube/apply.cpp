@@ -22,13 +22,12 @@ json apply_object(ApiClient& client, json object, const std::string& ns, bool fo
                                      object.at("kind").get<std::string>());
     const std::string name = object["metadata"]["name"].get<std::string>();
     if (r.namespaced) object["metadata"]["namespace"] = ns;
-    const std::string path =
-        r.path(ns, name) + "?fieldManager=dmc" + (force ? "&force=true" : "");
+    const std::string path = r.path(ns, name) + "?fieldManager=dmc" + (force ? "&force=true" : "");
     const auto response =
         client.request("PATCH", path, object.dump(), "application/apply-patch+yaml");
     if (response.status != 200 && response.status != 201)
-        throw Error(describe_failure(response, "applying " + object_name(object) +
-                                                   in_namespace(r, ns),
+        throw Error(describe_failure(response,
+                                     "applying " + object_name(object) + in_namespace(r, ns),
                                      client.access(), ns));
     try {
         return json::parse(response.body);
@@ -69,8 +68,8 @@ bool create_secret_once(ApiClient& client, const std::string& name,
                    {"type", "Opaque"},
                    {"data", json::object()}};
     for (const auto& key : keys) secret["data"][key] = base64_encode(random_secret_value());
-    const auto created = client.request("POST", r.path(ns) + "?fieldManager=dmc", secret.dump(),
-                                        "application/json");
+    const auto created =
+        client.request("POST", r.path(ns) + "?fieldManager=dmc", secret.dump(), "application/json");
     if (created.status == 201 || created.status == 200) return true;
     // Made by someone else in the meantime: theirs stays.
     if (created.status == 409 && status_reason(created) == "AlreadyExists") return false;

@@ -40,9 +40,7 @@ std::size_t collect_retry_after(char* data, std::size_t size, std::size_t n, voi
 
 struct Blob {
     std::string data;
-    curl_blob blob() {
-        return curl_blob{data.data(), data.size(), CURL_BLOB_COPY};
-    }
+    curl_blob blob() { return curl_blob{data.data(), data.size(), CURL_BLOB_COPY}; }
 };
 
 // host and port of an https URL: "https://h:6443/x" -> {"h", "6443"}.
@@ -99,27 +97,28 @@ ApiResponse ApiClient::request(const std::string& method, const std::string& pat
             --attempt;
             continue;
         }
-        const bool transient = r.curl_code != 0 ? net::transient_code(r.curl_code)
-                                                : net::transient_status(r.status);
+        const bool transient =
+            r.curl_code != 0 ? net::transient_code(r.curl_code) : net::transient_status(r.status);
         auto pause = retry_.pause(attempt);
         if (r.curl_code == 0 && !r.retry_after.empty() && r.retry_after.size() < 4 &&
             r.retry_after.find_first_not_of("0123456789") == std::string::npos)
             pause = std::max(pause, std::chrono::milliseconds(std::stol(r.retry_after) * 1000));
-        if (!transient || !retry_.allows(attempt, std::chrono::steady_clock::now() - started, pause)) {
+        if (!transient ||
+            !retry_.allows(attempt, std::chrono::steady_clock::now() - started, pause)) {
             if (r.curl_code == 0) return r;
-            std::string hint = "check the server of context " + access_.context + " in " +
-                               access_.source;
+            std::string hint =
+                "check the server of context " + access_.context + " in " + access_.source;
             if (r.curl_code == CURLE_PEER_FAILED_VERIFICATION ||
                 r.curl_code == CURLE_SSL_CACERT_BADFILE || r.curl_code == CURLE_SSL_CERTPROBLEM)
-                hint = "check the cluster's certificate-authority (and tls-server-name) and the "
-                       "client certificate in " +
-                       access_.source;
+                hint =
+                    "check the cluster's certificate-authority (and tls-server-name) and the "
+                    "client certificate in " +
+                    access_.source;
             throw Error("cannot reach the Kubernetes API at " + access_.server + ": " + r.error +
                         "; " + hint);
         }
-        log::info(method + " " + path + ": " +
-                  (r.curl_code != 0 ? r.error : status_message(r)) + "; trying again in " +
-                  std::to_string(pause.count()) + " ms");
+        log::info(method + " " + path + ": " + (r.curl_code != 0 ? r.error : status_message(r)) +
+                  "; trying again in " + std::to_string(pause.count()) + " ms");
         std::this_thread::sleep_for(pause);
     }
 }
@@ -161,7 +160,8 @@ ApiResponse ApiClient::attempt(const std::string& method, const std::string& pat
         }
         std::unique_ptr<curl_slist, net::HeaderListDeleter> connect_guard(connect_list);
         curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-        if (!access_.proxy_url.empty()) curl_easy_setopt(h, CURLOPT_PROXY, access_.proxy_url.c_str());
+        if (!access_.proxy_url.empty())
+            curl_easy_setopt(h, CURLOPT_PROXY, access_.proxy_url.c_str());
 
         net::HeaderList headers;
         headers.add("Accept: application/json");
@@ -280,8 +280,9 @@ std::string describe_failure(const ApiResponse& r, const std::string& what,
                 hint = "the cluster does not serve this kind; check the cluster's version";
             break;
         case 409:
-            hint = "another field manager owns these fields: change them with it, or take them "
-                   "over with --force-conflicts";
+            hint =
+                "another field manager owns these fields: change them with it, or take them "
+                "over with --force-conflicts";
             break;
         case 422: {
             std::string causes;

@@ -37,8 +37,8 @@ class ApiClient {
     const ClusterAccess& access() const { return access_; }
 
   private:
-    ApiResponse attempt(const std::string& method, const std::string& path,
-                        const std::string& body, const std::string& content_type);
+    ApiResponse attempt(const std::string& method, const std::string& path, const std::string& body,
+                        const std::string& content_type);
     ClusterAccess access_;
     net::RetryPolicy retry_;
     std::unique_ptr<ExecPlugin> exec_;

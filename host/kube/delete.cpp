@@ -15,8 +15,8 @@ bool delete_object(ApiClient& client, const json& object, const std::string& ns,
                                      object.at("kind").get<std::string>());
     const std::string name = object.at("metadata").at("name").get<std::string>();
     const std::string path = r.path(ns, name);
-    const std::string what = "deleting " + object_name(object) +
-                             (r.namespaced ? " in namespace " + ns : std::string());
+    const std::string what =
+        "deleting " + object_name(object) + (r.namespaced ? " in namespace " + ns : std::string());
     const json options = {
         {"kind", "DeleteOptions"}, {"apiVersion", "v1"}, {"propagationPolicy", "Foreground"}};
     const auto response = client.request("DELETE", path, options.dump(), "application/json");

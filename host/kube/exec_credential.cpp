@@ -18,8 +18,8 @@ namespace dmc::kube {
 std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::string& text) {
     std::tm tm{};
     int consumed = 0;
-    if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
-                    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6)
+    if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6)
         return std::nullopt;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
@@ -66,8 +66,9 @@ ExecCredential parse_exec_credential(const std::string& text, const std::string&
     if (c.token.empty() && c.client_certificate_data.empty())
         throw Error("the exec credential plugin gave neither a token nor a client certificate");
     if (c.client_certificate_data.empty() != c.client_key_data.empty())
-        throw Error("the exec credential plugin gave a client certificate without its key, or "
-                    "a key without its certificate");
+        throw Error(
+            "the exec credential plugin gave a client certificate without its key, or "
+            "a key without its certificate");
     if (const std::string when = status.value("expirationTimestamp", ""); !when.empty()) {
         c.expires = parse_rfc3339(when);
         if (!c.expires)
@@ -102,12 +103,13 @@ const ExecCredential& ExecPlugin::credential() {
         if (insecure_) cluster["insecure-skip-tls-verify"] = true;
         request["spec"]["cluster"] = cluster;
     }
-    const std::string program = find_executable(
-        config_.command, std::getenv("PATH") != nullptr ? std::getenv("PATH") : "");
+    const std::string program =
+        find_executable(config_.command, std::getenv("PATH") != nullptr ? std::getenv("PATH") : "");
     if (program.empty())
         throw Error("the exec credential plugin '" + config_.command + "' was not found" +
-                    (config_.install_hint.empty() ? std::string("; install it or fix the kubeconfig")
-                                                  : "; " + config_.install_hint));
+                    (config_.install_hint.empty()
+                         ? std::string("; install it or fix the kubeconfig")
+                         : "; " + config_.install_hint));
     ProcessRequest run;
     run.argv.push_back(program);
     run.argv.insert(run.argv.end(), config_.args.begin(), config_.args.end());

@@ -73,7 +73,8 @@ void merge_file(Merged& merged, const fs::path& file) {
         take("clusters", "cluster", merged.clusters);
         take("users", "user", merged.users);
         take("contexts", "context", merged.contexts);
-        if (merged.current_context.empty()) merged.current_context = scalar(root, "current-context");
+        if (merged.current_context.empty())
+            merged.current_context = scalar(root, "current-context");
     } catch (const YAML::Exception& e) {
         throw Error("kubeconfig " + file.string() + ": " + e.msg);
     }
@@ -122,17 +123,17 @@ UserCredentials user_of(const Entry& e) {
         if (x["args"] && x["args"].IsSequence())
             for (const auto& a : x["args"]) c.args.push_back(a.as<std::string>());
         if (x["env"] && x["env"].IsSequence())
-            for (const auto& v : x["env"]) c.env.emplace_back(scalar(v, "name"), scalar(v, "value"));
+            for (const auto& v : x["env"])
+                c.env.emplace_back(scalar(v, "name"), scalar(v, "value"));
         if (c.command.empty())
             throw Error("kubeconfig " + e.file.string() + ": the exec plugin has no command");
         if (c.api_version != "client.authentication.k8s.io/v1" &&
             c.api_version != "client.authentication.k8s.io/v1beta1")
             throw Error("kubeconfig " + e.file.string() + ": the exec plugin's apiVersion '" +
-                        c.api_version +
-                        "' is not client.authentication.k8s.io/v1 or v1beta1");
+                        c.api_version + "' is not client.authentication.k8s.io/v1 or v1beta1");
         if (c.interactive_mode.empty())
-            c.interactive_mode = c.api_version == "client.authentication.k8s.io/v1" ? ""
-                                                                                   : "IfAvailable";
+            c.interactive_mode =
+                c.api_version == "client.authentication.k8s.io/v1" ? "" : "IfAvailable";
         if (c.api_version == "client.authentication.k8s.io/v1" && c.interactive_mode.empty())
             throw Error("kubeconfig " + e.file.string() +
                         ": the exec plugin needs interactiveMode (Never, IfAvailable or Always) "
@@ -242,8 +243,8 @@ ClusterAccess load_access(const KubeconfigRequest& r) {
     if (ctx == m.contexts.end()) {
         std::string known;
         for (const auto& [n, e] : m.contexts) known += (known.empty() ? "" : ", ") + n;
-        throw Error("kubeconfig " + source + " has no context '" + name + "' (contexts: " +
-                    (known.empty() ? std::string("none") : known) + ")");
+        throw Error("kubeconfig " + source + " has no context '" + name +
+                    "' (contexts: " + (known.empty() ? std::string("none") : known) + ")");
     }
     ClusterAccess a;
     a.context = name;
@@ -260,8 +261,8 @@ ClusterAccess load_access(const KubeconfigRequest& r) {
     if (a.server.empty())
         throw Error("kubeconfig " + c.file.string() + ": the cluster '" + cluster_name +
                     "' has no server");
-    a.ca_data = decoded(scalar(c.node, "certificate-authority-data"),
-                        "certificate-authority-data", c);
+    a.ca_data =
+        decoded(scalar(c.node, "certificate-authority-data"), "certificate-authority-data", c);
     a.ca_file = relative_to(c.file, scalar(c.node, "certificate-authority"));
     a.insecure_skip_tls_verify = truth(scalar(c.node, "insecure-skip-tls-verify"));
     a.tls_server_name = scalar(c.node, "tls-server-name");

@@ -33,7 +33,7 @@ struct UserCredentials {
 };
 
 struct ClusterAccess {
-    std::string server;  // https://host:port[/path]
+    std::string server;   // https://host:port[/path]
     std::string ca_data;  // PEM
     std::filesystem::path ca_file;
     bool insecure_skip_tls_verify = false;
@@ -46,8 +46,8 @@ struct ClusterAccess {
 };
 
 struct KubeconfigRequest {
-    std::filesystem::path kubeconfig;  // --kubeconfig / the setting; empty: KUBECONFIG
-    std::string context;               // --context; empty: the current context
+    std::filesystem::path kubeconfig;           // --kubeconfig / the setting; empty: KUBECONFIG
+    std::string context;                        // --context; empty: the current context
     std::optional<std::string> kubeconfig_env;  // $KUBECONFIG
     std::filesystem::path home;                 // for ~/.kube/config
     // Inside a pod: KUBERNETES_SERVICE_HOST and _PORT, and the account's files.
@@ -56,8 +56,7 @@ struct KubeconfigRequest {
 };
 
 // The request with KUBECONFIG, HOME and the in-cluster variables of this process.
-KubeconfigRequest request_from_environment(std::filesystem::path kubeconfig,
-                                           std::string context);
+KubeconfigRequest request_from_environment(std::filesystem::path kubeconfig, std::string context);
 
 // The kubeconfig files that apply, in kubectl's order; empty when there are none.
 std::vector<std::filesystem::path> kubeconfig_files(const KubeconfigRequest& request);

@@ -13,7 +13,7 @@ namespace {
 
 // YAML's core schema, for the plain scalars of a YAML object.
 json scalar_of(const YAML::Node& node) {
-    const std::string text = node.Scalar();
+    const std::string& text = node.Scalar();
     if (node.Tag() == "!") return text;  // quoted
     if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL")
         return nullptr;
@@ -115,7 +115,10 @@ void write_member(std::string& out, const std::string& key, const json& v, int l
         out += " ";
         write_block(out, v.get_ref<const std::string&>(), level + 1);
     } else {
-        out += " " + (v.is_object() ? std::string("{}") : v.is_array() ? "[]" : scalar_text(v)) +
+        out += " " +
+               (v.is_object()  ? std::string("{}")
+                : v.is_array() ? "[]"
+                               : scalar_text(v)) +
                "\n";
     }
 }
@@ -140,8 +143,9 @@ void write(std::string& out, const json& v, int level) {
                 write_block(out, item.get_ref<const std::string&>(), level + 1);
             } else {
                 out += "- " +
-                       (item.is_object() ? std::string("{}")
-                                         : item.is_array() ? "[]" : scalar_text(item)) +
+                       (item.is_object()  ? std::string("{}")
+                        : item.is_array() ? "[]"
+                                          : scalar_text(item)) +
                        "\n";
             }
         }
@@ -153,7 +157,8 @@ void write(std::string& out, const json& v, int level) {
 }  // namespace
 
 bool valid_object_name(const std::string& name) {
-    static const std::regex dns1123("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+    static const std::regex dns1123(
+        "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
     return !name.empty() && name.size() <= 253 && std::regex_match(name, dns1123);
 }
 

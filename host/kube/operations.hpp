@@ -15,8 +15,8 @@ namespace dmc::kube {
 // Server-side apply as the field manager "dmc"; force takes over fields another
 // manager owns. Returns the object as the server has it; throws Error with the
 // server's words (a conflict names the fields and their manager).
-nlohmann::ordered_json apply_object(ApiClient& client, nlohmann::ordered_json object, const std::string& ns,
-                            bool force);
+nlohmann::ordered_json apply_object(ApiClient& client, nlohmann::ordered_json object,
+                                    const std::string& ns, bool force);
 
 // Creates the Secret `name` with a random value under each key unless it exists;
 // an existing one is never changed. Returns whether it was created.

@@ -37,8 +37,8 @@ std::string Resource::qualified() const {
 }
 
 std::string Resource::path(const std::string& ns, const std::string& name) const {
-    std::string out = api_version.find('/') == std::string::npos ? "/api/" + api_version
-                                                                 : "/apis/" + api_version;
+    std::string out =
+        api_version.find('/') == std::string::npos ? "/api/" + api_version : "/apis/" + api_version;
     if (namespaced) out += "/namespaces/" + ns;
     out += "/" + plural;
     if (!name.empty()) out += "/" + name;
@@ -49,7 +49,8 @@ const Resource& resource_for(const std::string& api_version, const std::string& 
     for (const auto& r : table())
         if (r.api_version == api_version && r.kind == kind) return r;
     std::string known;
-    for (const auto& r : table()) known += (known.empty() ? "" : ", ") + r.api_version + " " + r.kind;
+    for (const auto& r : table())
+        known += (known.empty() ? "" : ", ") + r.api_version + " " + r.kind;
     throw Error("dmc cannot apply " + api_version + " " + kind + " (it applies " + known + ")");
 }
 

@@ -23,7 +23,7 @@ std::string text(const json& o, const char* pointer) {
 
 struct State {
     bool done = false;
-    bool failed = false;  // the workload itself says it will not get there
+    bool failed = false;   // the workload itself says it will not get there
     std::string progress;  // "1 of 2 updated, 0 ready"
 };
 
@@ -74,8 +74,8 @@ std::string unready_pod(ApiClient& client, const json& o, const std::string& ns)
     for (const auto& [k, v] : labels.items())
         selector += (selector.empty() ? "" : ",") + k + "=" + v.get<std::string>();
     if (selector.empty()) return "";
-    const auto pods = client.request(
-        "GET", resource_for("v1", "Pod").path(ns) + "?labelSelector=" + selector);
+    const auto pods =
+        client.request("GET", resource_for("v1", "Pod").path(ns) + "?labelSelector=" + selector);
     if (pods.status != 200) return "";
     json list;
     try {
@@ -94,12 +94,12 @@ std::string unready_pod(ApiClient& client, const json& o, const std::string& ns)
              pod.value(json::json_pointer("/status/containerStatuses"), json::array())) {
             const json waiting = cs.value(json::json_pointer("/state/waiting"), json());
             if (waiting.is_object())
-                out += ", container " + cs.value("name", "") + " waiting: " +
-                       waiting.value("reason", "");
+                out += ", container " + cs.value("name", "") +
+                       " waiting: " + waiting.value("reason", "");
         }
-        const auto events = client.request(
-            "GET", resource_for("v1", "Event").path(ns) +
-                       "?fieldSelector=involvedObject.name%3D" + name);
+        const auto events =
+            client.request("GET", resource_for("v1", "Event").path(ns) +
+                                      "?fieldSelector=involvedObject.name%3D" + name);
         if (events.status == 200) {
             try {
                 const json e = json::parse(events.body);
@@ -112,7 +112,7 @@ std::string unready_pod(ApiClient& client, const json& o, const std::string& ns)
                 for (const auto& ev : items) {
                     const json t = ev.value("lastTimestamp", json());
                     const json t2 = ev.value("eventTime", json());
-                    const std::string when = t.is_string() ? t.get<std::string>()
+                    const std::string when = t.is_string()    ? t.get<std::string>()
                                              : t2.is_string() ? t2.get<std::string>()
                                                               : std::string();
                     if (last == nullptr || when >= last_time) {

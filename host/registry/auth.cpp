@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "log/log.hpp"
-#include "util/error.hpp"
 #include "util/base64.hpp"
+#include "util/error.hpp"
 #include "util/fs.hpp"
 #include "util/process.hpp"
 #include "util/text.hpp"

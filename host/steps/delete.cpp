@@ -38,7 +38,8 @@ void remove(Context& context, const tasks::Task& task) {
     for (const auto& s : objects.secrets)
         log::notice("the Secret " + s.name + " in namespace " + ns +
                     " is kept, with the passwords of the data that stays; delete it with "
-                    "kubectl delete secret " + s.name + " -n " + ns);
+                    "kubectl delete secret " +
+                    s.name + " -n " + ns);
     std::cout << tmpl << " deleted from " << ns << " (" << deleted << " objects)\n";
     std::cout.flush();
 }

@@ -84,9 +84,9 @@ std::string namespace_for(const Context& context, const kube::ClusterAccess* acc
 }  // namespace
 
 fs::path pushed_record(const Context& context, const std::string& tmpl) {
-    return child_path(child_path(child_path(context.settings.build_dir, context.settings.dist),
-                                 "images"),
-                      tmpl) /
+    return child_path(
+               child_path(child_path(context.settings.build_dir, context.settings.dist), "images"),
+               tmpl) /
            "pushed.json";
 }
 
@@ -112,9 +112,10 @@ DeployObjects deploy_objects(Context& context, const std::string& tmpl, bool for
                         settings.registry);
         hook["image"] = pushed.value("image", "");
     } else if (!for_delete) {
-        throw Error(tmpl + " has not been pushed to a registry, and a cluster needs an image "
-                    "it can pull by digest; push it first: dmc -a load -t " + tmpl +
-                    " -H REGISTRY");
+        throw Error(tmpl +
+                    " has not been pushed to a registry, and a cluster needs an image "
+                    "it can pull by digest; push it first: dmc -a load -t " +
+                    tmpl + " -H REGISTRY");
     }
     if (!for_delete) {
         const auto cfg = load_configure(context.work_dir(tmpl, arch));

@@ -47,8 +47,7 @@ void push(Context& context, const tasks::Task& task) {
         std::string image = refs.front();
         const auto at = image.find('@');
         const auto colon = image.rfind(':', at);
-        if (at != std::string::npos && colon != std::string::npos &&
-            colon > image.rfind('/', at))
+        if (at != std::string::npos && colon != std::string::npos && colon > image.rfind('/', at))
             image.erase(colon, at - colon);
         const fs::path record = pushed_record(context, task.template_name);
         fs::create_directories(record.parent_path());

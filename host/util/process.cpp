@@ -80,7 +80,8 @@ ProcessRun run_process(const ProcessRequest& request) {
         }, old{};
         ignore.sa_handler = SIG_IGN;
         ::sigaction(SIGPIPE, &ignore, &old);
-        [[maybe_unused]] auto written = ::write(in[1], request.input->data(), request.input->size());
+        [[maybe_unused]] auto written =
+            ::write(in[1], request.input->data(), request.input->size());
         ::close(in[1]);
         ::sigaction(SIGPIPE, &old, nullptr);
     }
@@ -115,8 +116,8 @@ ProcessRun run_process(const ProcessRequest& request) {
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (timed_out)
-        throw Error(program + " did not finish within " +
-                    std::to_string(request.timeout.count()) + " s");
+        throw Error(program + " did not finish within " + std::to_string(request.timeout.count()) +
+                    " s");
     result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return result;
 }

@@ -10,10 +10,10 @@
 namespace dmc {
 
 struct ProcessRequest {
-    std::vector<std::string> argv;         // argv[0] is the program's path
-    std::vector<std::string> env;          // "NAME=value" set on top of dmc's environment
-    std::optional<std::string> input;      // written to stdin; nullopt: stdin is dmc's own
-    bool stderr_to_output = true;          // false: stderr stays dmc's (the user's terminal)
+    std::vector<std::string> argv;     // argv[0] is the program's path
+    std::vector<std::string> env;      // "NAME=value" set on top of dmc's environment
+    std::optional<std::string> input;  // written to stdin; nullopt: stdin is dmc's own
+    bool stderr_to_output = true;      // false: stderr stays dmc's (the user's terminal)
     std::chrono::seconds timeout{60};
 };
 

@@ -50,7 +50,8 @@ class Adminer : public dmc::sdk::Template {
     void deploy(dmc::sdk::Deploy& d) override {
         namespace kube = dmc::sdk::kube;
         const std::string name = d.template_name();
-        d.config_map(name + "-config", "web-ui", {{"site.conf", std::string(dmc_files::site_conf)}});
+        d.config_map(name + "-config", "web-ui",
+                     {{"site.conf", std::string(dmc_files::site_conf)}});
         kube::Container web;
         web.name = "nginx";
         web.args = {"nginx"};

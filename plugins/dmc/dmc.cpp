@@ -8,7 +8,6 @@
 // of the machine that built it. dmc is linked against that machine's libraries,
 // so the image is built from the same Debian release (-D bookworm on bookworm).
 #include <dmc/sdk.hpp>
-
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -73,13 +72,12 @@ class Dmc : public dmc::sdk::Template {
                     "debian-archive-keyring"});
         for (const char* name :
              t64 ? std::initializer_list<const char*>{"libboost-program-options1.83.0",
-                                                      "libspdlog1.15", "libfmt10",
-                                                      "libyaml-cpp0.8", "libssl3t64",
-                                                      "libcurl4t64", "libarchive13t64"}
+                                                      "libspdlog1.15", "libfmt10", "libyaml-cpp0.8",
+                                                      "libssl3t64", "libcurl4t64",
+                                                      "libarchive13t64"}
                  : std::initializer_list<const char*>{"libboost-program-options1.74.0",
-                                                      "libspdlog1.10", "libfmt9",
-                                                      "libyaml-cpp0.7", "libssl3", "libcurl4",
-                                                      "libarchive13"})
+                                                      "libspdlog1.10", "libfmt9", "libyaml-cpp0.7",
+                                                      "libssl3", "libcurl4", "libarchive13"})
             p.package(name);
         p.want("ca-certificates");
     }
@@ -87,10 +85,9 @@ class Dmc : public dmc::sdk::Template {
     void collect(dmc::sdk::Collect& c) override {
         // The sonames dmc needs (readelf -d): each brings its own libraries along.
         for (const char* lib :
-             {"libboost_program_options.so.*", "libspdlog.so.*", "libfmt.so.*",
-              "libyaml-cpp.so.*", "libcrypto.so.3", "libcurl.so.4", "libarchive.so.13",
-              "libz.so.1", "libzstd.so.1", "libstdc++.so.6", "libm.so.6", "libgcc_s.so.1",
-              "libc.so.6"})
+             {"libboost_program_options.so.*", "libspdlog.so.*", "libfmt.so.*", "libyaml-cpp.so.*",
+              "libcrypto.so.3", "libcurl.so.4", "libarchive.so.13", "libz.so.1", "libzstd.so.1",
+              "libstdc++.so.6", "libm.so.6", "libgcc_s.so.1", "libc.so.6"})
             c.glob(std::string("/usr/lib/*-linux-gnu/") + lib);
         c.path("/usr/bin/gpgv");
         c.path("/usr/share/keyrings");
@@ -151,8 +148,8 @@ class Dmc : public dmc::sdk::Template {
 
         d.object(d.object_of("v1", "ServiceAccount", name, "builder"));
         kube::Value role = d.object_of("rbac.authorization.k8s.io/v1", "Role", name, "builder");
-        auto rule = [&](const std::string& group, std::vector<std::string> resources,
-                        std::vector<std::string> verbs) {
+        auto rule = [&](const std::string& group, const std::vector<std::string>& resources,
+                        const std::vector<std::string>& verbs) {
             kube::Value& r = role["rules"].push(kube::Value::object());
             r["apiGroups"] = kube::Value::list(group);
             r["resources"] = kube::Value::strings(resources);

@@ -129,10 +129,11 @@ class Php : public dmc::sdk::Template {
         const std::string v = php_version(d);
         const std::string name = d.template_name();
         d.config_map(name + "-config", "application-server",
-                     {{"zz-dmc.ini", "; PHP settings of this deployment, read after php.ini\n"
-                                     "memory_limit = 128M\n"
-                                     "upload_max_filesize = 8M\n"
-                                     "post_max_size = 8M\n"}});
+                     {{"zz-dmc.ini",
+                       "; PHP settings of this deployment, read after php.ini\n"
+                       "memory_limit = 128M\n"
+                       "upload_max_filesize = 8M\n"
+                       "post_max_size = 8M\n"}});
         kube::Container c;
         c.name = "php-fpm";
         c.ports = {{"fastcgi", 9000}};

@@ -99,9 +99,8 @@ TEST(Cli, KubernetesOptions) {
     EXPECT_EQ(*parse(Strings{"-a", "deploy", "--print"}).print, "-");  // stdout
     EXPECT_EQ(*parse(Strings{"--print=dir", "deploy"}).print, "dir");
     EXPECT_FALSE(parse(Strings{"deploy"}).print.has_value());
-    const auto s = effective_settings(o, [](const char*) -> std::optional<std::string> {
-        return std::nullopt;
-    });
+    const auto s = effective_settings(
+        o, [](const char*) -> std::optional<std::string> { return std::nullopt; });
     EXPECT_EQ(s.kubeconfig, "/k");
     EXPECT_EQ(s.kube_context, "prod");
     EXPECT_TRUE(s.force_conflicts);

@@ -1,7 +1,6 @@
-#include "kube/client.hpp"
-
 #include <gtest/gtest.h>
 
+#include "kube/client.hpp"
 #include "util/error.hpp"
 
 using namespace dmc::kube;
@@ -37,11 +36,12 @@ TEST(KubeClient, FailuresSayWhatToDo) {
                   .find("kubectl create namespace web"),
               std::string::npos);
     EXPECT_NE(line(status(403, "Forbidden", "forbidden")).find("Role"), std::string::npos);
-    EXPECT_NE(line(status(409, "Conflict", "Apply failed with 1 conflict"))
-                  .find("--force-conflicts"),
-              std::string::npos);
-    const auto invalid = line(status(422, "Invalid", "Deployment.apps \\\"nginx\\\" is invalid",
-                                     R"({"causes":[{"field":"spec.replicas","message":"must be >= 0"}]})"));
+    EXPECT_NE(
+        line(status(409, "Conflict", "Apply failed with 1 conflict")).find("--force-conflicts"),
+        std::string::npos);
+    const auto invalid =
+        line(status(422, "Invalid", "Deployment.apps \\\"nginx\\\" is invalid",
+                    R"({"causes":[{"field":"spec.replicas","message":"must be >= 0"}]})"));
     EXPECT_NE(invalid.find("(spec.replicas: must be >= 0)"), std::string::npos) << invalid;
     EXPECT_NE(line(status(503, "ServiceUnavailable", "busy")).find("try again later"),
               std::string::npos);

@@ -1,10 +1,9 @@
-#include "kube/exec_credential.hpp"
-
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <fstream>
 
+#include "kube/exec_credential.hpp"
 #include "util/error.hpp"
 
 namespace fs = std::filesystem;
@@ -32,11 +31,29 @@ TEST(KubeExecCredential, ParsesTokenCertificateAndExpiry) {
 
 TEST(KubeExecCredential, RefusesWhatIsNotAnExecCredential) {
     EXPECT_THROW(parse_exec_credential("not json", kV1), dmc::Error);
-    EXPECT_THROW(parse_exec_credential(R"({"kind":"Other","apiVersion":"client.authentication.k8s.io/v1"})", kV1), dmc::Error);
-    EXPECT_THROW(parse_exec_credential(R"({"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","status":{"token":"t"}})", kV1), dmc::Error);
-    EXPECT_THROW(parse_exec_credential(R"({"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{}})", kV1), dmc::Error);
-    EXPECT_THROW(parse_exec_credential(R"({"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{"clientCertificateData":"C"}})", kV1), dmc::Error);
-    EXPECT_THROW(parse_exec_credential(R"({"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{"token":"t","expirationTimestamp":"tomorrow"}})", kV1), dmc::Error);
+    EXPECT_THROW(parse_exec_credential(
+                     R"({"kind":"Other","apiVersion":"client.authentication.k8s.io/v1"})", kV1),
+                 dmc::Error);
+    EXPECT_THROW(
+        parse_exec_credential(
+            R"({"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","status":{"token":"t"}})",
+            kV1),
+        dmc::Error);
+    EXPECT_THROW(
+        parse_exec_credential(
+            R"({"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{}})",
+            kV1),
+        dmc::Error);
+    EXPECT_THROW(
+        parse_exec_credential(
+            R"({"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{"clientCertificateData":"C"}})",
+            kV1),
+        dmc::Error);
+    EXPECT_THROW(
+        parse_exec_credential(
+            R"({"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{"token":"t","expirationTimestamp":"tomorrow"}})",
+            kV1),
+        dmc::Error);
 }
 
 TEST(KubeExecCredential, Rfc3339WithFractionsAndOffsets) {
@@ -54,11 +71,18 @@ TEST(KubeExecCredential, Rfc3339WithFractionsAndOffsets) {
 fs::path plugin(const fs::path& dir, const std::string& expiry) {
     fs::create_directories(dir);
     const fs::path script = dir / "credential";
-    std::ofstream(script) << "#!/bin/sh\n"
-                             "echo run >> '" + (dir / "runs").string() + "'\n"
-                             "printf '%s' \"$KUBERNETES_EXEC_INFO\" > '" + (dir / "info").string() + "'\n"
-                             "echo '{\"kind\":\"ExecCredential\",\"apiVersion\":\"client.authentication.k8s.io/v1\","
-                             "\"status\":{\"token\":\"tok-'$1'\"" + (expiry.empty() ? "" : ",\"expirationTimestamp\":\"" + expiry + "\"") + "}}'\n";
+    std::ofstream(script)
+        << "#!/bin/sh\n"
+           "echo run >> '" +
+               (dir / "runs").string() +
+               "'\n"
+               "printf '%s' \"$KUBERNETES_EXEC_INFO\" > '" +
+               (dir / "info").string() +
+               "'\n"
+               "echo "
+               "'{\"kind\":\"ExecCredential\",\"apiVersion\":\"client.authentication.k8s.io/v1\","
+               "\"status\":{\"token\":\"tok-'$1'\"" +
+               (expiry.empty() ? "" : ",\"expirationTimestamp\":\"" + expiry + "\"") + "}}'\n";
     ::chmod(script.c_str(), 0755);
     return script;
 }

@@ -1,9 +1,8 @@
-#include "kube/kubeconfig.hpp"
-
 #include <gtest/gtest.h>
 
 #include <fstream>
 
+#include "kube/kubeconfig.hpp"
 #include "util/base64.hpp"
 #include "util/error.hpp"
 
@@ -76,9 +75,9 @@ TEST_F(Kubeconfig, MergesKubeconfigFilesTheFirstToSetAValueWinning) {
     r.kubeconfig_env = a.string() + ":" + (dir / "missing").string() + ":" + b.string();
     ASSERT_EQ(kubeconfig_files(r).size(), 2u);  // a missing file is skipped
     const auto access = load_access(r);
-    EXPECT_EQ(access.context, "dev");  // the first current-context
+    EXPECT_EQ(access.context, "dev");                      // the first current-context
     EXPECT_EQ(access.server, "https://one.example:6443");  // not the second file's "one"
-    EXPECT_EQ(access.ca_file, dir / "a" / "ca.pem");     // relative to its own file
+    EXPECT_EQ(access.ca_file, dir / "a" / "ca.pem");       // relative to its own file
     EXPECT_EQ(access.tls_server_name, "kubernetes.test");
     EXPECT_EQ(access.ns, "web");
     EXPECT_EQ(access.user.token, "first-token");
@@ -113,7 +112,8 @@ clusters:
 - name: k
   cluster:
     server: https://127.0.0.1:1
-    certificate-authority-data: )") + dmc::base64_encode(cert) + R"(
+    certificate-authority-data: )") + dmc::base64_encode(cert) +
+                                          R"(
 contexts:
 - {name: c, context: {cluster: k, user: u}}
 - {name: e, context: {cluster: k, user: x}}
@@ -121,8 +121,10 @@ contexts:
 users:
 - name: u
   user:
-    client-certificate-data: )" + dmc::base64_encode(cert) + R"(
-    client-key-data: )" + dmc::base64_encode("KEY") + R"(
+    client-certificate-data: )" + dmc::base64_encode(cert) +
+                                          R"(
+    client-key-data: )" + dmc::base64_encode("KEY") +
+                                          R"(
 - name: files
   user:
     client-certificate: certs/client.pem

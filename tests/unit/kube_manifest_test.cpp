@@ -1,8 +1,7 @@
-#include "kube/manifest.hpp"
-
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include "kube/manifest.hpp"
 #include "util/error.hpp"
 
 using namespace dmc::kube;
@@ -30,16 +29,21 @@ TEST(KubeManifest, YamlReadsBackAsTheSameObject) {
 }
 
 TEST(KubeManifest, ObjectsNeedKindVersionAndAValidName) {
-    EXPECT_NO_THROW(parse_object(R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"a-b.c"}})", "t"));
+    EXPECT_NO_THROW(
+        parse_object(R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"a-b.c"}})", "t"));
     EXPECT_THROW(parse_object(R"({"kind":"Service","metadata":{"name":"a"}})", "t"), dmc::Error);
     EXPECT_THROW(parse_object(R"({"apiVersion":"v1","metadata":{"name":"a"}})", "t"), dmc::Error);
-    EXPECT_THROW(parse_object(R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"Web_1"}})", "t"),
-                 dmc::Error);
+    EXPECT_THROW(
+        parse_object(R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"Web_1"}})", "t"),
+        dmc::Error);
     EXPECT_THROW(parse_object(R"({"apiVersion":"v1","kind":"Service"})", "t"), dmc::Error);
     EXPECT_THROW(parse_object("[1, 2]", "t"), dmc::Error);
     EXPECT_THROW(parse_object("a: [unclosed", "t"), dmc::Error);
     // YAML from a plugin is read with YAML's core schema.
-    const json y = parse_object("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports:\n  - port: 80\n    name: \"80\"\n", "t");
+    const json y = parse_object(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports:\n  - port: 80\n    "
+        "name: \"80\"\n",
+        "t");
     EXPECT_EQ(y["spec"]["ports"][0]["port"], 80);
     EXPECT_EQ(y["spec"]["ports"][0]["name"], "80");
 }

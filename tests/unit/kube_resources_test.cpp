@@ -1,7 +1,6 @@
-#include "kube/resources.hpp"
-
 #include <gtest/gtest.h>
 
+#include "kube/resources.hpp"
 #include "util/error.hpp"
 
 using namespace dmc::kube;

@@ -69,8 +69,8 @@ TEST(Tasks, DeployAfterThePushOrAlone) {
     EXPECT_EQ(with_cluster[with_cluster.size() - 2].name, "nginx.push");
     EXPECT_EQ(with_cluster.back().name, "nginx.deploy");
     EXPECT_EQ(with_cluster.back().step, Step::deploy);
-    auto unpushed = plan(
-        {.activity = "create", .templates = {"nginx"}, .archs = {"amd64"}, .deploy = true});
+    auto unpushed =
+        plan({.activity = "create", .templates = {"nginx"}, .archs = {"amd64"}, .deploy = true});
     for (const auto& t : unpushed) EXPECT_NE(t.step, Step::deploy);
     auto deploy = plan({.activity = "deploy", .templates = {"mariadb", "adminer"}});
     ASSERT_EQ(deploy.size(), 2u);

@@ -1,6 +1,6 @@
-#include "util/base64.hpp"
-
 #include <gtest/gtest.h>
+
+#include "util/base64.hpp"
 
 using dmc::base64_decode;
 using dmc::base64_encode;

@@ -142,10 +142,10 @@ class Value {
 struct Probe {
     enum class Kind { none, http, tcp, exec };
     Kind kind = Kind::none;
-    std::string path;                // http
-    std::string port;                // http, tcp: a port name of the container
-    std::vector<std::string> argv;   // exec: only where the image has the binary
-    int initial_delay_seconds = 0;   // liveness waits this long after the start
+    std::string path;               // http
+    std::string port;               // http, tcp: a port name of the container
+    std::vector<std::string> argv;  // exec: only where the image has the binary
+    int initial_delay_seconds = 0;  // liveness waits this long after the start
     int period_seconds = 10;
 
     static Probe http(std::string path, std::string port) {
@@ -198,7 +198,7 @@ struct SecretEnv {
 
 struct Container {
     std::string name;
-    std::vector<std::string> command, args;  // empty: the image's entrypoint and cmd
+    std::vector<std::string> command, args;          // empty: the image's entrypoint and cmd
     std::vector<std::pair<std::string, int>> ports;  // {"http", 8080}
     std::vector<std::pair<std::string, std::string>> env;
     std::vector<SecretEnv> secret_env;
@@ -280,7 +280,8 @@ inline Value pod_spec(const std::vector<Container>& containers, const std::strin
     };
     for (std::size_t index = 0; index < init_containers.size() + containers.size(); ++index) {
         const bool init = index < init_containers.size();
-        const Container& c = init ? init_containers[index] : containers[index - init_containers.size()];
+        const Container& c =
+            init ? init_containers[index] : containers[index - init_containers.size()];
         Value& out = (init ? inits : mains).push(Value::object());
         out["name"] = c.name;
         out["image"] = image;
@@ -312,9 +313,8 @@ inline Value pod_spec(const std::vector<Container>& containers, const std::strin
             out["readinessProbe"] = c.readiness.to_value(0);
         const Probe& live = c.liveness.kind != Probe::Kind::none ? c.liveness : c.readiness;
         if (live.kind != Probe::Kind::none && !init)
-            out["livenessProbe"] = live.to_value(live.initial_delay_seconds > 0
-                                                     ? live.initial_delay_seconds
-                                                     : 10);
+            out["livenessProbe"] =
+                live.to_value(live.initial_delay_seconds > 0 ? live.initial_delay_seconds : 10);
         out["securityContext"] = container_security_context(user);
         for (const auto& path : c.writable) {
             const std::string name = volume_name("tmp-", path);

@@ -13,11 +13,11 @@
 #pragma once
 
 #include <dmc/abi.h>
-#include <dmc/kube.hpp>
 
 #include <cctype>
 #include <cstddef>
 #include <cstdint>
+#include <dmc/kube.hpp>
 #include <exception>
 #include <initializer_list>
 #include <map>
@@ -332,8 +332,7 @@ class Deploy : public Context {
     // A Secret of random values under `keys`, made by the host only when missing.
     void generated_secret(const std::string& name, const std::vector<std::string>& keys) {
         if (!DMC_HAS_FIELD(ctx_, dmc_deploy_ctx, add_generated_secret))
-            throw std::runtime_error("this dmc cannot create the Secret " + name +
-                                     "; upgrade dmc");
+            throw std::runtime_error("this dmc cannot create the Secret " + name + "; upgrade dmc");
         std::vector<const char*> raw;
         for (const auto& k : keys) raw.push_back(k.c_str());
         ctx_->add_generated_secret(ctx_->opaque, name.c_str(), raw.data(), raw.size());
