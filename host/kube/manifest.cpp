@@ -71,6 +71,13 @@ std::string scalar_text(const json& v) {
     return v.dump();
 }
 
+// A value on the line of its key or dash: a scalar, or an empty mapping or list.
+std::string inline_text(const json& v) {
+    if (v.is_object()) return "{}";
+    if (v.is_array()) return "[]";
+    return scalar_text(v);
+}
+
 bool block_string(const json& v) {
     if (!v.is_string()) return false;
     const auto& s = v.get_ref<const std::string&>();
@@ -115,11 +122,7 @@ void write_member(std::string& out, const std::string& key, const json& v, int l
         out += " ";
         write_block(out, v.get_ref<const std::string&>(), level + 1);
     } else {
-        out += " " +
-               (v.is_object()  ? std::string("{}")
-                : v.is_array() ? "[]"
-                               : scalar_text(v)) +
-               "\n";
+        out += " " + inline_text(v) + "\n";
     }
 }
 
@@ -142,11 +145,7 @@ void write(std::string& out, const json& v, int level) {
                 out += "- ";
                 write_block(out, item.get_ref<const std::string&>(), level + 1);
             } else {
-                out += "- " +
-                       (item.is_object()  ? std::string("{}")
-                        : item.is_array() ? "[]"
-                                          : scalar_text(item)) +
-                       "\n";
+                out += "- " + inline_text(item) + "\n";
             }
         }
     } else {

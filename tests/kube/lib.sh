@@ -120,3 +120,16 @@ fetch_kubectl() {
         || { tail "$work/kubectl-fetch.log"; fail "fetching kubectl from the archive"; }
     [ -x "$KUBECTL" ] || fail "no kubectl in $root"
 }
+
+# validate_manifests OUT FILE|DIR...: checks manifests against the Kubernetes schema
+# with npm's kubernetes-models (installed once per build tree); its report in OUT.
+validate_manifests() {
+    local out=$1; shift
+    local npm_dir=$DMC_BINARY_DIR/test-npm
+    if [ ! -d "$npm_dir/node_modules/kubernetes-models" ] || [ ! -d "$npm_dir/node_modules/yaml" ]; then
+        mkdir -p "$npm_dir"
+        npm install --prefix "$npm_dir" --no-audit --no-fund --silent kubernetes-models@4.5.1 yaml@2 \
+            >/dev/null || fail "npm install kubernetes-models"
+    fi
+    NODE_PATH=$npm_dir/node_modules node "$DMC_SOURCE_DIR/tests/kube/validate_manifests.js" "$@" >"$out" 2>&1
+}

@@ -9,14 +9,10 @@
 set -euo pipefail
 . "$DMC_SOURCE_DIR/tests/lib.sh"
 . "$DMC_SOURCE_DIR/tests/runtime/lib.sh"
+. "$DMC_SOURCE_DIR/tests/kube/lib.sh"
 need_root
-start_work
-. "$DMC_SOURCE_DIR/tests/registry/lib.sh"
-trap 'cleanup_containers; cleanup_registry; rm -rf "$work"' EXIT
-unset KUBECONFIG DMC_KUBECONFIG DMC_CONTEXT DMC_NAMESPACE || true
-start_registry reg
+start_work_with_registry
 registry=127.0.0.1:$REG_PORT/team
-export IMAGEDIR=$work/images
 codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
 
 expect_fail 1 "build the dmc image with -D $codename" -- "$DMC" -t dmc -A amd64 -D "$([ "$codename" = trixie ] && echo bookworm || echo trixie)"
@@ -35,14 +31,7 @@ grep -q 'secretName: dmc-registry' "$cron" || fail "no registry credentials from
 digest=sha256:$(skopeo inspect --tls-verify=false --raw "docker://$registry/dmc:latest" | sha256sum | cut -d' ' -f1)
 grep -q "image: $registry/dmc@$digest" "$cron" || fail "the CronJob does not name the pushed digest"
 
-npm_dir=$DMC_BINARY_DIR/test-npm
-if [ ! -d "$npm_dir/node_modules/kubernetes-models" ] || [ ! -d "$npm_dir/node_modules/yaml" ]; then
-    mkdir -p "$npm_dir"
-    npm install --prefix "$npm_dir" --no-audit --no-fund --silent kubernetes-models@4.5.1 yaml@2 \
-        >/dev/null || fail "npm install kubernetes-models"
-fi
-NODE_PATH=$npm_dir/node_modules node "$DMC_SOURCE_DIR/tests/kube/validate_manifests.js" "$work/manifests" \
-    >"$work/validate.out" 2>&1 || { cat "$work/validate.out"; fail "the dmc manifests do not validate"; }
+validate_manifests "$work/validate.out" "$work/manifests" || { cat "$work/validate.out"; fail "the dmc manifests do not validate"; }
 pass "the dmc image is pushed; its CronJob, claim, ServiceAccount, Role and binding validate: $(tail -1 "$work/validate.out")"
 
 # The Role allows what dmc applies, and nothing to delete.

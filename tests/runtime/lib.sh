@@ -14,6 +14,17 @@ start_work() {
     export HOME=$work/home DMC_BUILDDIR=$work/build
 }
 
+# start_work_with_registry: start_work, and a docker-registry on 127.0.0.1 (REG_PORT)
+# for images that are pushed before they are deployed; no cluster is configured.
+start_work_with_registry() {
+    start_work
+    . "$DMC_SOURCE_DIR/tests/registry/lib.sh"
+    trap 'cleanup_containers; cleanup_registry; rm -rf "$work"' EXIT
+    unset KUBECONFIG DMC_KUBECONFIG DMC_CONTEXT DMC_NAMESPACE || true
+    start_registry reg
+    export IMAGEDIR=$work/images
+}
+
 need_root() { [ "$(id -u)" = 0 ] || { echo "SKIP: runtime tests need root for runc"; exit 77; }; }
 
 _containers=()

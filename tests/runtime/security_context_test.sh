@@ -10,14 +10,10 @@
 set -euo pipefail
 . "$DMC_SOURCE_DIR/tests/lib.sh"
 . "$DMC_SOURCE_DIR/tests/runtime/lib.sh"
+. "$DMC_SOURCE_DIR/tests/kube/lib.sh"
 need_root
-start_work
-. "$DMC_SOURCE_DIR/tests/registry/lib.sh"
-trap 'cleanup_containers; cleanup_registry; rm -rf "$work"' EXIT
-unset KUBECONFIG DMC_KUBECONFIG DMC_CONTEXT DMC_NAMESPACE || true
-start_registry reg
+start_work_with_registry
 registry=127.0.0.1:$REG_PORT
-export IMAGEDIR=$work/images
 templates=nginx,php,mariadb,adminer
 
 "$DMC" -t "$templates" -A amd64 -H "$registry" >"$work/build.out" 2>"$work/build.err" \
@@ -35,19 +31,11 @@ grep -q '^kind: Secret' "$work/all.yaml" && fail "the generated Secret was print
 pass "--print writes $(ls "$work/manifests" | wc -l) manifests, one file each with DIR, and no Secret value"
 
 # Validated by kubernetes-models, installed once per build tree.
-npm_dir=$DMC_BINARY_DIR/test-npm
-if [ ! -d "$npm_dir/node_modules/kubernetes-models" ] || [ ! -d "$npm_dir/node_modules/yaml" ]; then
-    mkdir -p "$npm_dir"
-    npm install --prefix "$npm_dir" --no-audit --no-fund --silent kubernetes-models@4.5.1 yaml@2 \
-        >/dev/null || fail "npm install kubernetes-models"
-fi
-NODE_PATH=$npm_dir/node_modules node "$DMC_SOURCE_DIR/tests/kube/validate_manifests.js" \
-    "$work/manifests" "$work/all.yaml" >"$work/validate.out" 2>&1 || { cat "$work/validate.out"; fail "manifests do not validate"; }
+validate_manifests "$work/validate.out" "$work/manifests" "$work/all.yaml" || { cat "$work/validate.out"; fail "manifests do not validate"; }
 pass "$(tail -1 "$work/validate.out") against the Kubernetes schema (kubernetes-models)"
 # The same check refuses a broken object, so it is no rubber stamp.
 sed 's/containerPort: 8080/containerPort: "8080"/' "$work/manifests/02-deployment-nginx.yaml" >"$work/broken.yaml"
-NODE_PATH=$npm_dir/node_modules node "$DMC_SOURCE_DIR/tests/kube/validate_manifests.js" "$work/broken.yaml" \
-    >/dev/null 2>&1 && fail "the validator accepted a string port"
+validate_manifests /dev/null "$work/broken.yaml" && fail "the validator accepted a string port"
 
 for t in nginx php mariadb adminer; do
     digest=sha256:$(skopeo inspect --tls-verify=false --raw "docker://$registry/$t:latest" | sha256sum | cut -d' ' -f1)

@@ -326,8 +326,10 @@ inline Value pod_spec(const std::vector<Container>& containers, const std::strin
             v["emptyDir"] = Value::object();
             declare(name, std::move(v));
         }
-        for (const auto& f : c.config_files) {
-            const std::string name = volume_name("", f.config_map);
+        // A key of a ConfigMap or a Secret, mounted read-only as one file.
+        auto mount_key = [&](const ConfigFile& f, const std::string& prefix, const char* kind,
+                             const char* name_field) {
+            const std::string name = volume_name(prefix, f.config_map);
             Value& m = out["volumeMounts"].push(Value::object());
             m["name"] = name;
             m["mountPath"] = f.path;
@@ -335,21 +337,11 @@ inline Value pod_spec(const std::vector<Container>& containers, const std::strin
             m["readOnly"] = true;
             Value v = Value::object();
             v["name"] = name;
-            v["configMap"]["name"] = f.config_map;
+            v[kind][name_field] = f.config_map;
             declare(name, std::move(v));
-        }
-        for (const auto& f : c.secret_files) {
-            const std::string name = volume_name("secret-", f.config_map);
-            Value& m = out["volumeMounts"].push(Value::object());
-            m["name"] = name;
-            m["mountPath"] = f.path;
-            m["subPath"] = f.key;
-            m["readOnly"] = true;
-            Value v = Value::object();
-            v["name"] = name;
-            v["secret"]["secretName"] = f.config_map;
-            declare(name, std::move(v));
-        }
+        };
+        for (const auto& f : c.config_files) mount_key(f, "", "configMap", "name");
+        for (const auto& f : c.secret_files) mount_key(f, "secret-", "secret", "secretName");
         for (const auto& [claim, path] : c.claims) {
             Value& m = out["volumeMounts"].push(Value::object());
             m["name"] = claim;
