@@ -1,4 +1,8 @@
 # Small helpers for the script tests.
+
+# No cluster of the machine's (a kubeconfig, or the pod the tests may run in) may
+# receive a deploy: tests that deploy name their own test server.
+unset KUBECONFIG DMC_KUBECONFIG DMC_CONTEXT DMC_NAMESPACE KUBERNETES_SERVICE_HOST KUBERNETES_SERVICE_PORT || true
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }
 # expect_fail CODE PATTERN -- CMD...: CMD must exit with CODE and print PATTERN on one stderr line.

@@ -13,7 +13,7 @@ export DMC_CACHEDIR=${DMC_TEST_CACHE:-$DMC_BINARY_DIR/test-cache}
 . "$DMC_SOURCE_DIR/tests/registry/lib.sh"
 . "$DMC_SOURCE_DIR/tests/kube/lib.sh"
 trap 'cleanup_kube; cleanup_registry; rm -rf "$work"' EXIT
-unset KUBECONFIG DMC_KUBECONFIG DMC_CONTEXT DMC_NAMESPACE DMC_ROLLOUT_TIMEOUT OUT_level LOG_level || true
+unset DMC_ROLLOUT_TIMEOUT OUT_level LOG_level || true
 export IMAGEDIR=$work/images DMC_BUILDDIR=$work/build LOG_dir=$work/logs LOG_level=ALL
 mkdir -p "$LOG_dir"
 

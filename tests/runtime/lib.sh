@@ -20,7 +20,6 @@ start_work_with_registry() {
     start_work
     . "$DMC_SOURCE_DIR/tests/registry/lib.sh"
     trap 'cleanup_containers; cleanup_registry; rm -rf "$work"' EXIT
-    unset KUBECONFIG DMC_KUBECONFIG DMC_CONTEXT DMC_NAMESPACE || true
     start_registry reg
     export IMAGEDIR=$work/images
 }
