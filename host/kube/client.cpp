@@ -62,7 +62,7 @@ bool loopback_host(const std::string& host) {
 }  // namespace
 
 ApiClient::ApiClient(ClusterAccess access, net::RetryPolicy retry)
-    : access_(std::move(access)), retry_(retry), curl_(net::make_easy().release()) {
+    : access_(std::move(access)), retry_(retry), curl_(net::make_easy()) {
     if (access_.user.exec) exec_ = std::make_unique<ExecPlugin>(*access_.user.exec, access_);
     const bool https = access_.server.rfind("https://", 0) == 0;
     if (!https && access_.server.rfind("http://", 0) != 0)
@@ -81,8 +81,6 @@ ApiClient::ApiClient(ClusterAccess access, net::RetryPolicy retry)
                      " skips TLS verification (insecure-skip-tls-verify): the API server is "
                      "not authenticated");
 }
-
-ApiClient::~ApiClient() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
 
 ApiResponse ApiClient::request(const std::string& method, const std::string& path,
                                const std::string& body, const std::string& content_type) {
@@ -125,7 +123,7 @@ ApiResponse ApiClient::request(const std::string& method, const std::string& pat
 
 ApiResponse ApiClient::attempt(const std::string& method, const std::string& path,
                                const std::string& body, const std::string& content_type) {
-    auto* h = static_cast<CURL*>(curl_);
+    CURL* h = curl_.get();
     {
         curl_easy_reset(h);
         net::TransferOptions transfer;

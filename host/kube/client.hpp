@@ -10,6 +10,7 @@
 
 #include "kube/exec_credential.hpp"
 #include "kube/kubeconfig.hpp"
+#include "net/curl.hpp"
 #include "net/retry.hpp"
 
 namespace dmc::kube {
@@ -25,7 +26,6 @@ struct ApiResponse {
 class ApiClient {
   public:
     ApiClient(ClusterAccess access, net::RetryPolicy retry);
-    ~ApiClient();
     ApiClient(const ApiClient&) = delete;
     ApiClient& operator=(const ApiClient&) = delete;
 
@@ -42,7 +42,7 @@ class ApiClient {
     ClusterAccess access_;
     net::RetryPolicy retry_;
     std::unique_ptr<ExecPlugin> exec_;
-    void* curl_;  // one handle: its connection is kept between requests
+    net::EasyHandle curl_;  // one handle: its connection is kept between requests
 };
 
 // The server's Status message of a failed request, else "HTTP <status>".

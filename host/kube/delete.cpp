@@ -26,6 +26,7 @@ bool delete_object(ApiClient& client, const json& object, const std::string& ns,
         throw Error(describe_failure(response, what, client.access(), ns));
     // Foreground: the object stays, marked, until what it owns is gone.
     const auto deadline = std::chrono::steady_clock::now() + timeout;
+    int looks = 0;
     while (true) {
         const auto now = client.request("GET", path);
         if (now.status == 404) return true;
@@ -34,7 +35,7 @@ bool delete_object(ApiClient& client, const json& object, const std::string& ns,
             throw Error(what + ": still there after " + std::to_string(timeout.count()) +
                         " s (a finalizer may hold it); see kubectl describe " + r.qualified() +
                         " " + name + " -n " + ns);
-        std::this_thread::sleep_for(poll);
+        std::this_thread::sleep_for(pause_before_look(++looks, poll));
     }
 }
 

@@ -3,6 +3,7 @@
 // delete.cpp (deleting, and waiting until the objects are gone).
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -39,5 +40,11 @@ void wait_for_rollout(ApiClient& client, const std::vector<nlohmann::ordered_jso
 bool delete_object(ApiClient& client, const nlohmann::ordered_json& object, const std::string& ns,
                    std::chrono::seconds timeout,
                    std::chrono::milliseconds poll = std::chrono::milliseconds(500));
+
+// The pause before look number `look` (1, 2, ...) at something the cluster is doing:
+// quick looks first, as a rollout or a deletion is often done at once, then `poll`.
+inline std::chrono::milliseconds pause_before_look(int look, std::chrono::milliseconds poll) {
+    return std::min(poll, std::chrono::milliseconds(125L << std::min(std::max(look, 1) - 1, 4)));
+}
 
 }  // namespace dmc::kube

@@ -149,6 +149,7 @@ void wait_for_rollout(ApiClient& client, const std::vector<json>& objects, const
         const Resource& r = resource_for(object.value("apiVersion", ""), kind);
         const std::string name = object.at("metadata").at("name").get<std::string>();
         std::string shown;
+        int looks = 0;
         json now;
         while (true) {
             const auto response = client.request("GET", r.path(ns, name));
@@ -180,7 +181,7 @@ void wait_for_rollout(ApiClient& client, const std::vector<json>& objects, const
                             " (" + s.progress + ")" + (why.empty() ? "" : ": " + why) +
                             (pod.empty() ? "" : "; " + pod));
             }
-            std::this_thread::sleep_for(poll);
+            std::this_thread::sleep_for(pause_before_look(++looks, poll));
         }
     }
 }
