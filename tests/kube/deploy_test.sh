@@ -72,7 +72,12 @@ expect_fail 1 'conflict with "ops".*\.spec\.replicas.*--force-conflicts' -- depl
 deploy -t nginx --kubeconfig "$work/kc-cert" --force-conflicts >/dev/null 2>&1 || fail "--force-conflicts"
 kube_reqs 'r[-1]["method"] == "GET" and any(x["method"] == "PATCH" and x["query"].get("force") == ["true"] for x in r)' || fail "no forced apply"
 [ "$(k get deployment nginx -o 'jsonpath={.spec.replicas}')" = 1 ] || fail "the forced apply did not take replicas back"
-pass "a conflict names the field and its manager; --force-conflicts takes it over"
+k delete configmap nginx-config --wait >/dev/null || fail "kubectl delete of dmc's ConfigMap"
+k get configmap nginx-config >/dev/null 2>&1 && fail "kubectl still sees the deleted ConfigMap"
+deploy -t nginx --kubeconfig "$work/kc-cert" >/dev/null 2>&1 || fail "deploy after kubectl delete"
+[ "$(k get configmap nginx-config -o 'jsonpath={.metadata.labels.app\.kubernetes\.io/managed-by}')" = dmc ] \
+    || fail "deploy did not make the ConfigMap kubectl deleted again"
+pass "a conflict names the field and its manager; --force-conflicts takes it over; what kubectl deletes, deploy makes again"
 
 # 4. mariadb: a StatefulSet and a Secret of random passwords made once, never shown.
 kubeconfig "$work/kc-token" token
@@ -93,6 +98,7 @@ kube_object statefulsets web mariadb 'o["spec"]["volumeClaimTemplates"][0]["meta
 pass "mariadb: a StatefulSet with a claim; its Secret is made once, kept, never printed or logged"
 
 # 5. -X deletes with Foreground propagation and waits; twice is no error; the Secret stays.
+kube_ctl POST /_test/reset >/dev/null
 out=$(deploy -t mariadb --kubeconfig "$work/kc-token" -N web -X 2>"$work/err") || { cat "$work/err"; fail "-X mariadb"; }
 kube_reqs '[x["path"].rsplit("/", 2)[-2] for x in r if x["method"] == "DELETE"] == ["services", "statefulsets", "configmaps"]' \
     || fail "not the three deletions in reverse order"
