@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 
 #include "app/templates.hpp"
 #include "arch/arch.hpp"
@@ -217,6 +218,18 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
     }
     const auto range = tasks::task_range(task_list, options.begin, options.end, options.only);
     check_directories(settings, activity);
+
+    // One run at a time on a cache: a second one waits, or with --no-wait refuses.
+    const auto lock_path = settings.cache_dir / "run.lock";
+    auto run_lock = std::make_unique<FileLock>(lock_path, FileLock::Wait::no);
+    if (!run_lock->held()) {
+        if (options.no_wait)
+            throw Error("another dmc is running on the cache " + settings.cache_dir.string() +
+                        "; wait until it ends, or leave out --no-wait to wait for it");
+        log::notice("another dmc is running on the cache " + settings.cache_dir.string() +
+                    "; waiting until it ends");
+        run_lock = std::make_unique<FileLock>(lock_path);
+    }
 
     steps::Context context(settings, catalog, options.arguments, request.templates);
     context.print_to = options.print.value_or("");

@@ -37,6 +37,7 @@ const OptionDoc kOptionDocs[] = {
     {"--context NAME", "Deploy to this kubeconfig context", "its current-context"},
     {"--print [DIR]", "Print the Kubernetes manifests (one file each in DIR) instead", nullptr},
     {"--force-conflicts", "Take over fields that other field managers own", nullptr},
+    {"--no-wait", "Fail instead of waiting for another dmc on the same cache", nullptr},
     {"--config FILE", "Read this config file", "~/.config/dmc/dmc.yaml, /etc/dmc/dmc.yaml"},
     {"--plugin-dir DIR", "Load templates from DIR too (repeatable)", nullptr},
     {"--imagedir DIR", "Where the OCI layouts are written", "[imagedir]"},
@@ -58,7 +59,7 @@ po::options_description describe_options() {
         "config", po::value<std::string>())("kubeconfig", po::value<std::string>())(
         "context", po::value<std::string>())("print",
                                              po::value<std::string>()->implicit_value("-"))(
-        "force-conflicts", po::bool_switch())("plugin-dir",
+        "force-conflicts", po::bool_switch())("no-wait", po::bool_switch())("plugin-dir",
                                               po::value<std::vector<std::string>>()->composing())(
         "imagedir", po::value<std::string>())("small", po::bool_switch())(
         "allow-unsigned", po::bool_switch())("version", po::bool_switch())(
@@ -115,6 +116,7 @@ Options parse(const std::vector<std::string>& args) {
     text("context", o.context);
     text("print", o.print);
     o.force_conflicts = vm["force-conflicts"].as<bool>();
+    o.no_wait = vm["no-wait"].as<bool>();
     if (vm.count("plugin-dir")) o.plugin_dirs = vm["plugin-dir"].as<std::vector<std::string>>();
     text("imagedir", o.imagedir);
     o.small = vm["small"].as<bool>();

@@ -32,6 +32,7 @@ struct Options {
     std::optional<std::string> kubeconfig, context;  // --kubeconfig, --context
     std::optional<std::string> print;                // --print: "-" for stdout, else a directory
     bool force_conflicts = false;                    // --force-conflicts
+    bool no_wait = false;                            // --no-wait
     std::vector<std::string> arguments;              // what follows the activity
 };
 

@@ -474,6 +474,10 @@ const std::vector<Row>& table() {
             {"log.log_dir", {"LOG_dir"}, "", "log file directory"},
             [](S& s, const Input& in) { s.log.dir = path_value(in); },
             [](const S& s) { return s.log.dir ? s.log.dir->string() : std::string("(none)"); });
+        add(
+            {"log.keep", {"LOG_keep"}, "", "log files kept in log_dir (0: all)"},
+            [](S& s, const Input& in) { s.log.keep = static_cast<int>(integer_value(in, 0, 100000)); },
+            [](const S& s) { return std::to_string(s.log.keep); });
         {
             Row row;
             row.info = {"templates", {}, "", "options of the templates' hooks"};

@@ -110,6 +110,22 @@ Logger::Logger() {
     color_ = tty_;
 }
 
+// Keeps the newest `keep` run logs of the directory (their names sort by start time).
+void remove_old_logs(const std::filesystem::path& dir, int keep) {
+    if (keep <= 0) return;
+    std::vector<std::filesystem::path> logs;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind("dmc-", 0) == 0 && entry.path().extension() == ".log" &&
+            entry.is_regular_file(ec))
+            logs.push_back(entry.path());
+    }
+    std::sort(logs.begin(), logs.end());
+    for (std::size_t i = 0; i + static_cast<std::size_t>(keep) < logs.size(); ++i)
+        std::filesystem::remove(logs[i], ec);
+}
+
 void Logger::start(const Settings& settings, const std::string& command_line,
                    const std::vector<std::pair<std::string, std::string>>& effective) {
     settings_ = settings;
@@ -135,6 +151,7 @@ void Logger::start(const Settings& settings, const std::string& command_line,
         file_->set_level(spdlog::level::trace);
         file_->flush_on(spdlog::level::trace);
         file_path_ = path;
+        remove_old_logs(*settings.dir, settings.keep);
         file_->info("dmc {} started: {}", DMC_VERSION, redact_credentials(command_line));
         for (const auto& [key, value] : effective)
             file_->info("  {} = {}", key, redact_credentials(value));
@@ -179,6 +196,19 @@ void Logger::write(Level level, std::string_view raw) {
     }
     if (file_ && shows(settings_.file, level))
         file_->log(to_spdlog(level), "{:<7} {}", level_name(level), message);
+}
+
+void Logger::result(std::string_view line) {
+    std::lock_guard lock(mutex_);
+    if (settings_.console != Level::none) {
+        if (tty_) close_task_line();
+        std::fwrite(line.data(), 1, line.size(), stdout);
+        std::fputc('\n', stdout);
+        std::fflush(stdout);
+    }
+    if (file_ && shows(settings_.file, Level::stdout_))
+        file_->log(to_spdlog(Level::stdout_), "{:<7} {}", level_name(Level::stdout_),
+                   printable(line));
 }
 
 void Logger::task_begin(int number, std::string_view name, std::string_view description) {

@@ -48,6 +48,7 @@ struct Settings {
     Level file = Level::info;
     std::optional<std::filesystem::path> dir;  // no log file when unset
     std::optional<bool> color;                 // default: only when stderr is a terminal
+    int keep = 30;  // log files kept in dir, the run's own included; 0: all
 };
 
 // The process-wide logger. Messages go to stderr (stdout is kept for results such
@@ -60,6 +61,9 @@ class Logger {
     void start(const Settings& settings, const std::string& command_line,
                const std::vector<std::pair<std::string, std::string>>& effective);
     void write(Level level, std::string_view message);
+    // A result line for stdout (a digest, a pushed reference, a change): shown unless
+    // the console is NONE, and kept in the log file as STDOUT.
+    void result(std::string_view line);
 
     void task_begin(int number, std::string_view name, std::string_view description);
     void task_end(bool ok, std::string_view why = {});
@@ -97,5 +101,6 @@ inline void warning(std::string_view m) { Logger::instance().write(Level::warnin
 inline void notice(std::string_view m) { Logger::instance().write(Level::notice, m); }
 inline void info(std::string_view m) { Logger::instance().write(Level::info, m); }
 inline void detail(std::string_view m) { Logger::instance().write(Level::detail, m); }
+inline void result(std::string_view line) { Logger::instance().result(line); }
 
 }  // namespace dmc::log

@@ -2,8 +2,6 @@
 // reverse order, each with propagationPolicy Foreground, waiting until it is gone.
 // Deleting what is not there is no error. A generated Secret stays: the volumes
 // that Kubernetes keeps after a StatefulSet still need its passwords.
-#include <iostream>
-
 #include "kube/manifest.hpp"
 #include "kube/operations.hpp"
 #include "log/log.hpp"
@@ -40,8 +38,7 @@ void remove(Context& context, const tasks::Task& task) {
                     " is kept, with the passwords of the data that stays; delete it with "
                     "kubectl delete secret " +
                     s.name + " -n " + ns);
-    std::cout << tmpl << " deleted from " << ns << " (" << deleted << " objects)\n";
-    std::cout.flush();
+    log::result(tmpl + " deleted from " + ns + " (" + std::to_string(deleted) + " objects)");
 }
 
 }  // namespace dmc::steps

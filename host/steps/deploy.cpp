@@ -205,8 +205,7 @@ void deploy(Context& context, const tasks::Task& task) {
     }
     kube::wait_for_rollout(client, objects.objects, ns,
                            std::chrono::seconds(settings.rollout_timeout));
-    std::cout << tmpl << " deployed to " << ns << "\n";
-    std::cout.flush();
+    log::result(tmpl + " deployed to " + ns);
 }
 
 }  // namespace dmc::steps

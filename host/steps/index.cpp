@@ -1,8 +1,8 @@
 // The index step: the image index over the archs, and the layout's tags.
-#include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "image/oci.hpp"
+#include "log/log.hpp"
 #include "steps/steps.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
@@ -33,9 +33,8 @@ void index(Context& context, const tasks::Task& task) {
     for (std::size_t i = 0; i < manifests.size(); ++i)
         refs[settings.tag + "-" + settings.archs[i]] = manifests[i];
     image::write_layout_index(layout, refs);
-    std::cout << task.template_name << " " << layout.string() << ":" << settings.tag << " "
-              << index.digest << "\n";
-    std::cout.flush();
+    log::result(task.template_name + " " + layout.string() + ":" + settings.tag + " " +
+                index.digest);
 }
 
 }  // namespace dmc::steps

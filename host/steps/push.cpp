@@ -3,8 +3,7 @@
 // main package's version; the pushed references are printed on stdout.
 #include "registry/push.hpp"
 
-#include <iostream>
-
+#include "log/log.hpp"
 #include "steps/steps.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
@@ -40,8 +39,7 @@ void push(Context& context, const tasks::Task& task) {
     const auto tags = registry::default_tags(layout, settings.tag, settings.tag);
     const auto refs =
         registry::push_layout(options, layout, settings.tag, task.template_name, tags);
-    for (const auto& ref : refs) std::cout << ref << "\n";
-    std::cout.flush();
+    for (const auto& ref : refs) log::result(ref);
     // deploy names the image by digest: "host/repo:tag@sha256:..." without the tag.
     if (!refs.empty()) {
         std::string image = refs.front();

@@ -2,7 +2,6 @@
 // its prepare output, the features' packages and the lock file's pins against the
 // verified indexes, with the answer kept while its inputs stay the same.
 #include <algorithm>
-#include <iostream>
 #include <sstream>
 
 #include "apt/resolver.hpp"
@@ -48,8 +47,8 @@ void resolve(Context& context, const tasks::Task& task) {
     auto result = apt::resolve(index, request);
     for (const auto& problem : result.problems) log::warning(problem);
     for (const auto* p : result.packages)
-        std::cout << p->name() << " " << p->version() << " " << p->architecture() << "\n";
-    std::cout.flush();
+        log::result(std::string(p->name()) + " " + std::string(p->version()) + " " +
+                    std::string(p->architecture()));
 }
 
 std::vector<apt::PackageRef> resolve_template(Context& context, const std::string& tmpl,

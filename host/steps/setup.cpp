@@ -1,6 +1,5 @@
 // The setup and update activities: the directories, then the signed indexes of
 // each arch; update also says which packages of the run's templates changed.
-#include <iostream>
 #include <map>
 
 #include "log/log.hpp"
@@ -41,17 +40,16 @@ void report_changes(const std::string& tmpl, const std::string& arch,
     for (const auto& [name, version] : new_versions) {
         auto it = old_versions.find(name);
         if (it == old_versions.end()) {
-            std::cout << tmpl << " " << arch << ": " << name << " (new) -> " << version << "\n";
+            log::result(tmpl + " " + arch + ": " + name + " (new) -> " + version);
             changed = true;
         } else if (it->second != version) {
-            std::cout << tmpl << " " << arch << ": " << name << " " << it->second << " -> "
-                      << version << "\n";
+            log::result(tmpl + " " + arch + ": " + name + " " + it->second + " -> " + version);
             changed = true;
         }
     }
     for (const auto& [name, version] : old_versions)
         if (!new_versions.count(name)) {
-            std::cout << tmpl << " " << arch << ": " << name << " " << version << " -> (gone)\n";
+            log::result(tmpl + " " + arch + ": " + name + " " + version + " -> (gone)");
             changed = true;
         }
     if (!changed) log::notice(tmpl + " " + arch + ": no package changed");

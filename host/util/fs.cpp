@@ -103,12 +103,15 @@ void write_file_atomic(const fs::path& path, std::string_view data) {
     }
 }
 
-FileLock::FileLock(const fs::path& path) {
+FileLock::FileLock(const fs::path& path, Wait wait) {
     fs::create_directories(path.parent_path());
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0) throw Error("cannot lock " + path.string() + ": " + std::strerror(errno));
-    while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+    const int how = wait == Wait::yes ? LOCK_EX : LOCK_EX | LOCK_NB;
+    int rc = 0;
+    while ((rc = ::flock(fd_, how)) != 0 && errno == EINTR) {
     }
+    held_ = rc == 0;
 }
 
 FileLock::~FileLock() { ::close(fd_); }

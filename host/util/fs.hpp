@@ -26,13 +26,17 @@ std::filesystem::path temp_sibling(const std::filesystem::path& path);
 // how concurrent dmc processes share the cache.
 class FileLock {
   public:
-    explicit FileLock(const std::filesystem::path& path);
+    enum class Wait { yes, no };
+    // Wait::no gives up at once when another process holds the lock: see held().
+    explicit FileLock(const std::filesystem::path& path, Wait wait = Wait::yes);
     ~FileLock();
     FileLock(const FileLock&) = delete;
     FileLock& operator=(const FileLock&) = delete;
+    bool held() const { return held_; }
 
   private:
     int fd_;
+    bool held_ = false;
 };
 
 // A fresh private directory under the system's temporary directory, removed

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -78,6 +80,52 @@ TEST(Log, LogFileHasHeaderTasksAndExitStatus) {
     EXPECT_NE(text.find("exit status 1"), std::string::npos);
     EXPECT_LT(text.find("task 1"), text.find("task 2"));
     logger.start(Settings{}, "", {});  // back to no file for the other tests
+}
+
+TEST(Log, ResultsGoToStdoutUnlessTheConsoleIsNone) {
+    TempDir dir;
+    Settings settings;
+    settings.console = Level::none;
+    settings.file = Level::all;
+    settings.dir = dir.path();
+    auto& logger = Logger::instance();
+    logger.start(settings, "dmc", {});
+    testing::internal::CaptureStdout();
+    logger.result("nginx images/nginx:latest sha256:abc");
+    EXPECT_EQ(testing::internal::GetCapturedStdout(), "");  // a cron job's console stays empty
+    EXPECT_NE(read_file(*logger.file_path()).find("STDOUT  nginx images/nginx:latest sha256:abc"),
+              std::string::npos);
+    settings.console = Level::notice;
+    settings.dir.reset();
+    logger.start(settings, "dmc", {});
+    testing::internal::CaptureStdout();
+    logger.result("php images/php:latest sha256:def");
+    EXPECT_EQ(testing::internal::GetCapturedStdout(), "php images/php:latest sha256:def\n");
+    logger.start(Settings{}, "", {});
+}
+
+TEST(Log, OnlyTheNewestRunLogsAreKept) {
+    TempDir dir;
+    for (const char* old : {"dmc-20200101-000000-1.log", "dmc-20200102-000000-1.log",
+                            "dmc-20200103-000000-1.log", "dmc-20200104-000000-1.log"})
+        std::ofstream(dir.path() / old) << "old\n";
+    std::ofstream(dir.path() / "notes.txt") << "not a log\n";
+    Settings settings;
+    settings.console = Level::none;
+    settings.dir = dir.path();
+    settings.keep = 3;
+    auto& logger = Logger::instance();
+    logger.start(settings, "dmc", {});
+    std::vector<std::string> left;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+        left.push_back(e.path().filename().string());
+    std::sort(left.begin(), left.end());
+    ASSERT_EQ(left.size(), 4u);
+    EXPECT_EQ(left[0], "dmc-20200103-000000-1.log");
+    EXPECT_EQ(left[1], "dmc-20200104-000000-1.log");
+    EXPECT_EQ(left[2], logger.file_path()->filename().string());  // the run's own
+    EXPECT_EQ(left[3], "notes.txt");
+    logger.start(Settings{}, "", {});
 }
 
 }  // namespace

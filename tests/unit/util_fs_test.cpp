@@ -48,6 +48,16 @@ TEST(UtilFs, AFileLockExcludesOthersUntilItDies) {
     EXPECT_TRUE(try_lock()) << "the lock outlived its object";
 }
 
+TEST(UtilFs, AFileLockThatMayNotWaitSaysItIsNotHeld) {
+    TempDir dir;
+    const fs::path lock_file = dir.path() / "run.lock";
+    FileLock first(lock_file);
+    EXPECT_TRUE(first.held());
+    // flock locks belong to the open file: a second open in this process competes too.
+    FileLock second(lock_file, FileLock::Wait::no);
+    EXPECT_FALSE(second.held());
+}
+
 TEST(UtilFs, UnusableDirectoriesSayWhy) {
     TempDir dir;
     EXPECT_FALSE(unusable_directory(dir.path()));
