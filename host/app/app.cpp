@@ -181,10 +181,12 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
         throw UsageError("--print goes with the activities deploy and create");
     if (options.print && options.remove)
         throw UsageError("--print writes manifests; it cannot be combined with -X");
+    if (options.print && activity == "create" && settings.registry.empty())
+        throw UsageError("create --print needs -H REGISTRY: the manifests name the pushed image");
     // create deploys at the end, as the original dmc did, when there is a cluster.
-    request.deploy =
-        options.print.has_value() || kube::cluster_configured(kube::request_from_environment(
-                                         settings.kubeconfig, settings.kube_context));
+    request.deploy = options.print.has_value() ||
+                     (settings.deploy && kube::cluster_configured(kube::request_from_environment(
+                                             settings.kubeconfig, settings.kube_context)));
     if (activity == "create" || activity == "load" || activity == "update" || activity == "deploy")
         request.templates =
             choose_templates(catalog, options.templates.value_or(std::vector<std::string>{}),
@@ -203,13 +205,16 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
                         "; build one first, e.g. dmc -t nginx");
         request.templates = built;
     }
-    if (activity == "deploy" && !options.templates && !options.groups) {
-        // Without a selection, deploy takes the templates that make Kubernetes objects.
-        std::vector<std::string> deployable;
-        for (const auto& t : request.templates)
-            if (const auto* found = catalog.find(t); found && found->plugin.deploy != nullptr)
-                deployable.push_back(t);
-        request.templates = deployable;
+    if (activity == "deploy" && !options.templates && !options.groups && !options.remove) {
+        // Without a selection, deploy takes what has been pushed, as load takes what is built.
+        std::vector<std::string> pushed;
+        for (const auto& t : request.templates) {
+            std::error_code ec;
+            if (std::filesystem::exists(steps::pushed_record(settings, t), ec)) pushed.push_back(t);
+        }
+        if (pushed.empty())
+            throw Error("nothing has been pushed yet; push images first: dmc -t nginx -H REGISTRY");
+        request.templates = pushed;
     }
     const auto task_list = tasks::plan(request);
     if (options.list) {

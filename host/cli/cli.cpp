@@ -59,8 +59,8 @@ po::options_description describe_options() {
         "config", po::value<std::string>())("kubeconfig", po::value<std::string>())(
         "context", po::value<std::string>())("print",
                                              po::value<std::string>()->implicit_value("-"))(
-        "force-conflicts", po::bool_switch())("no-wait", po::bool_switch())("plugin-dir",
-                                              po::value<std::vector<std::string>>()->composing())(
+        "force-conflicts", po::bool_switch())("no-wait", po::bool_switch())(
+        "plugin-dir", po::value<std::vector<std::string>>()->composing())(
         "imagedir", po::value<std::string>())("small", po::bool_switch())(
         "allow-unsigned", po::bool_switch())("version", po::bool_switch())(
         "help,h", po::bool_switch())("positional", po::value<std::vector<std::string>>());

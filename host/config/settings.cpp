@@ -387,6 +387,9 @@ const std::vector<Row>& table() {
                 &S::rollout_timeout, 1, 86400, " s");
         flag({"force_conflicts", {}, "--force-conflicts", "take over fields other managers own"},
              &S::force_conflicts);
+        flag(
+            {"deploy", {"DMC_DEPLOY"}, "", "create deploys after its push to a configured cluster"},
+            &S::deploy);
         flag({"tools", {"DMC_TOOLS"}, "-T", "debugging tools in the image"}, &S::tools);
         flag({"small", {}, "--small", "small images"}, &S::small);
         add(
@@ -476,7 +479,9 @@ const std::vector<Row>& table() {
             [](const S& s) { return s.log.dir ? s.log.dir->string() : std::string("(none)"); });
         add(
             {"log.keep", {"LOG_keep"}, "", "log files kept in log_dir (0: all)"},
-            [](S& s, const Input& in) { s.log.keep = static_cast<int>(integer_value(in, 0, 100000)); },
+            [](S& s, const Input& in) {
+                s.log.keep = static_cast<int>(integer_value(in, 0, 100000));
+            },
             [](const S& s) { return std::to_string(s.log.keep); });
         {
             Row row;

@@ -52,6 +52,7 @@ struct Settings {
     std::string kube_context;          // empty: the current context
     int rollout_timeout = 300;         // seconds
     bool force_conflicts = false;      // server-side apply takes over others' fields
+    bool deploy = true;                // create deploys after its push when a cluster is set
     bool tools = false;                // -T
     bool small = false;                // build "small" images: the whole package closure
     std::filesystem::path source_dir, rootfs_dir, build_dir, image_dir, cache_dir;

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -55,8 +56,13 @@ std::pair<std::string, std::string> host_port(const std::string& url) {
     return {authority, url.rfind("http://", 0) == 0 ? "80" : "443"};
 }
 
+// localhost, ::1 or an IPv4 address of 127.0.0.0/8 (not a name such as 127.x.example).
 bool loopback_host(const std::string& host) {
-    return host == "localhost" || host.rfind("127.", 0) == 0 || host == "[::1]";
+    if (host == "localhost" || host == "[::1]") return true;
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    char tail = 0;
+    return std::sscanf(host.c_str(), "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4 && a == 127 &&
+           b < 256 && c < 256 && d < 256;
 }
 
 }  // namespace
@@ -76,6 +82,10 @@ ApiClient::ApiClient(ClusterAccess access, net::RetryPolicy retry)
         throw Error("the cluster server " + access_.server +
                     " speaks plain HTTP; dmc sends credentials only over HTTPS: fix the "
                     "kubeconfig's server");
+    if (access_.insecure_skip_tls_verify && (!access_.ca_data.empty() || !access_.ca_file.empty()))
+        throw Error("the cluster of context " + access_.context + " in " + access_.source +
+                    " has both a certificate-authority and insecure-skip-tls-verify; keep one "
+                    "(kubectl refuses this too)");
     if (access_.insecure_skip_tls_verify)
         log::warning("the kubeconfig's context " + access_.context +
                      " skips TLS verification (insecure-skip-tls-verify): the API server is "
@@ -133,8 +143,12 @@ ApiResponse ApiClient::attempt(const std::string& method, const std::string& pat
         curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
         curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
         curl_easy_setopt(h, CURLOPT_TIMEOUT, 120L);
+        // The cluster's CA is the only trust root, as with kubectl: not the system's.
         Blob ca{access_.ca_data};
+        if (transfer.verify_tls && (!ca.data.empty() || !access_.ca_file.empty()))
+            curl_easy_setopt(h, CURLOPT_CAPATH, nullptr);
         if (!ca.data.empty() && transfer.verify_tls) {
+            curl_easy_setopt(h, CURLOPT_CAINFO, nullptr);
             auto b = ca.blob();
             curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &b);
         }
@@ -142,7 +156,7 @@ ApiResponse ApiClient::attempt(const std::string& method, const std::string& pat
         std::string server = access_.server;
         while (!server.empty() && server.back() == '/') server.pop_back();
         std::string url = server + path;
-        std::string connect_to;
+        std::string connect_to, host_header;
         curl_slist* connect_list = nullptr;
         if (!access_.tls_server_name.empty()) {
             // The certificate is checked against tls-server-name: the URL names it and
@@ -153,6 +167,9 @@ ApiResponse ApiClient::attempt(const std::string& method, const std::string& pat
             url = server.substr(0, scheme_end) + access_.tls_server_name + ":" + port +
                   (authority_end == std::string::npos ? "" : server.substr(authority_end)) + path;
             connect_to = access_.tls_server_name + ":" + port + ":" + host + ":" + port;
+            host_header = "Host: " + server.substr(scheme_end, authority_end == std::string::npos
+                                                                   ? std::string::npos
+                                                                   : authority_end - scheme_end);
             connect_list = curl_slist_append(nullptr, connect_to.c_str());
             curl_easy_setopt(h, CURLOPT_CONNECT_TO, connect_list);
         }
@@ -163,6 +180,7 @@ ApiResponse ApiClient::attempt(const std::string& method, const std::string& pat
 
         net::HeaderList headers;
         headers.add("Accept: application/json");
+        if (!host_header.empty()) headers.add(host_header);  // the server's, as kubectl sends
         if (!content_type.empty()) headers.add("Content-Type: " + content_type);
         // Credentials: exec plugin, then the kubeconfig's token, token file, basic auth;
         // a client certificate goes with any of them.
@@ -180,8 +198,9 @@ ApiResponse ApiClient::attempt(const std::string& method, const std::string& pat
                 token.pop_back();
         }
         if (exec_) {
+            // As in client-go, a token of the kubeconfig wins over the plugin's.
             const auto& c = exec_->credential();
-            if (!c.token.empty()) token = c.token;
+            if (token.empty()) token = c.token;
             if (!c.client_certificate_data.empty()) {
                 cert.data = c.client_certificate_data;
                 key.data = c.client_key_data;
@@ -223,6 +242,7 @@ ApiResponse ApiClient::attempt(const std::string& method, const std::string& pat
         // Blobs and headers are copied by libcurl or live until here; nothing outlives them.
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
         curl_easy_setopt(h, CURLOPT_CONNECT_TO, nullptr);
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
         if (code == CURLE_OK) {
             curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
         } else {

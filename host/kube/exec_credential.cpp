@@ -60,16 +60,26 @@ ExecCredential parse_exec_credential(const std::string& text, const std::string&
     const json status = j.value("status", json::object());
     if (!status.is_object()) throw Error("the exec credential plugin's status is not an object");
     ExecCredential c;
-    c.token = status.value("token", "");
-    c.client_certificate_data = status.value("clientCertificateData", "");
-    c.client_key_data = status.value("clientKeyData", "");
+    try {
+        c.token = status.value("token", "");
+        c.client_certificate_data = status.value("clientCertificateData", "");
+        c.client_key_data = status.value("clientKeyData", "");
+    } catch (const json::exception&) {
+        throw Error(
+            "the exec credential plugin's status holds a token, certificate or key that "
+            "is not a string");
+    }
     if (c.token.empty() && c.client_certificate_data.empty())
         throw Error("the exec credential plugin gave neither a token nor a client certificate");
     if (c.client_certificate_data.empty() != c.client_key_data.empty())
         throw Error(
             "the exec credential plugin gave a client certificate without its key, or "
             "a key without its certificate");
-    if (const std::string when = status.value("expirationTimestamp", ""); !when.empty()) {
+    const json expiry = status.value("expirationTimestamp", json());
+    if (!expiry.is_null() && !expiry.is_string())
+        throw Error("the exec credential plugin's expirationTimestamp is not a string");
+    if (const std::string when = expiry.is_string() ? expiry.get<std::string>() : "";
+        !when.empty()) {
         c.expires = parse_rfc3339(when);
         if (!c.expires)
             throw Error("the exec credential plugin's expirationTimestamp '" + when +

@@ -33,10 +33,15 @@ struct Merged {
     std::vector<fs::path> files;
 };
 
+// A value that should be one scalar and is not: the caller names the file.
+struct NotScalar {
+    std::string key;
+};
+
 std::string scalar(const YAML::Node& node, const char* key) {
     const YAML::Node v = node[key];
     if (!v || v.IsNull()) return "";
-    if (!v.IsScalar()) throw Error(std::string("'") + key + "' is not a single value");
+    if (!v.IsScalar()) throw NotScalar{key};
     return v.as<std::string>();
 }
 
@@ -77,6 +82,9 @@ void merge_file(Merged& merged, const fs::path& file) {
             merged.current_context = scalar(root, "current-context");
     } catch (const YAML::Exception& e) {
         throw Error("kubeconfig " + file.string() + ": " + e.msg);
+    } catch (const NotScalar& e) {
+        throw Error("kubeconfig " + file.string() + ": '" + e.key +
+                    "' must be a single value; fix the file");
     }
 }
 
@@ -213,7 +221,23 @@ bool cluster_configured(const KubeconfigRequest& r) {
     return !kubeconfig_files(r).empty() || in_cluster_available(r);
 }
 
+static ClusterAccess load_access_of(const KubeconfigRequest& r);
+
 ClusterAccess load_access(const KubeconfigRequest& r) {
+    // Whatever a hand-edited file holds in the wrong shape is named with the file.
+    std::string files;
+    for (const auto& f : kubeconfig_files(r)) files += (files.empty() ? "" : ":") + f.string();
+    try {
+        return load_access_of(r);
+    } catch (const YAML::Exception& e) {
+        throw Error("kubeconfig " + files + ": " + e.msg + "; fix the file");
+    } catch (const NotScalar& e) {
+        throw Error("kubeconfig " + files + ": '" + e.key +
+                    "' must be a single value; fix the file");
+    }
+}
+
+static ClusterAccess load_access_of(const KubeconfigRequest& r) {
     const auto files = kubeconfig_files(r);
     if (files.empty()) {
         if (in_cluster_available(r) && r.context.empty()) return in_cluster(r);

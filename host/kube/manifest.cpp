@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <regex>
 
 #include "util/error.hpp"
@@ -51,9 +52,20 @@ json from_yaml(const YAML::Node& node) {
     }
 }
 
-// A string YAML reads back as the same string when written plain.
+// A string every YAML reader reads back as the same string when written plain: not
+// YAML 1.1's words (yes, no, on, off, y, n: kubectl's go-yaml reads them as
+// booleans), nor anything YAML 1.1 or 1.2 may read as a number or a date (0x1F,
+// 0o17, 1_000, 1:20, .inf, 2026-12-01).
 bool plain_ok(const std::string& s) {
     if (s.empty()) return false;
+    std::string lower = s;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (const char* word : {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~",
+                             ".inf", "-.inf", "+.inf", ".nan"})
+        if (lower == word) return false;
+    static const std::regex numberish("[-+.]?[0-9._:a-fox+-]*[0-9][0-9._:a-fox+-]*");
+    static const std::regex date("[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([tT ].*)?");
+    if (std::regex_match(lower, numberish) || std::regex_match(lower, date)) return false;
     static const std::regex safe("[A-Za-z0-9_./][A-Za-z0-9_./:@=+-]*");
     if (!std::regex_match(s, safe)) return false;
     if (s.back() == ':') return false;

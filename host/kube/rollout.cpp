@@ -50,6 +50,12 @@ State state_of(const json& o) {
                 s.failed = true;
         const long long available = number(o, "/status/availableReplicas");
         s.done = updated == want && replicas == updated && available == updated;
+    } else if (text(o, "/spec/updateStrategy/type") == "OnDelete") {
+        s.done = true;  // pods change only when someone deletes them: nothing to wait for
+    } else if (const long long partition =
+                   number(o, "/spec/updateStrategy/rollingUpdate/partition", 0);
+               partition > 0) {
+        s.done = ready >= want && updated >= want - partition;  // the partition's share
     } else {
         const std::string current = text(o, "/status/currentRevision");
         const std::string update = text(o, "/status/updateRevision");

@@ -15,11 +15,13 @@ void remove(Context& context, const tasks::Task& task) {
     const auto& settings = context.settings;
     const std::string& tmpl = task.template_name;
     const auto objects = deploy_objects(context, tmpl, true);
+    if (objects.objects.empty() && objects.secrets.empty()) {
+        log::notice("the template " + tmpl + " makes no Kubernetes objects; nothing to delete");
+        return;
+    }
     auto access = kube::load_access(
         kube::request_from_environment(settings.kubeconfig, settings.kube_context));
-    const std::string ns = !settings.ns.empty() ? settings.ns
-                           : !access.ns.empty() ? access.ns
-                                                : "default";
+    const std::string ns = namespace_for(context, &access);
     net::RetryPolicy retry;
     retry.retries = settings.retries;
     retry.retry_time_s = settings.retry_time;

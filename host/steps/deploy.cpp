@@ -51,6 +51,10 @@ std::pair<std::uint32_t, std::uint32_t> numeric_user(const plugin::ConfigureResu
         throw Error("the " + tmpl + " image's user '" + name +
                     "' is not in its /etc/passwd; add it in the configure hook");
     if (*uid == 0) throw Error("the " + tmpl + " image's user '" + name + "' is root (uid 0)");
+    if (gid.value_or(*uid) == 0)
+        throw Error("the " + tmpl + " image's user '" + user +
+                    "' has the root group (gid 0); give it a group of its own in the "
+                    "configure hook");
     return {*uid, gid.value_or(*uid)};
 }
 
@@ -62,31 +66,41 @@ std::string file_name(std::size_t index, const json& object) {
     return prefix + kind + "-" + object["metadata"]["name"].get<std::string>() + ".yaml";
 }
 
-// The namespace objects go to: -N or the config, else the context's, else default.
+}  // namespace
+
 std::string namespace_for(const Context& context, const kube::ClusterAccess* access) {
-    if (!context.settings.ns.empty()) return context.settings.ns;
-    if (access != nullptr && !access->ns.empty()) return access->ns;
-    if (access == nullptr) {
+    if (!context.settings.ns.empty()) return context.settings.ns;  // checked as a setting
+    std::string ns;
+    std::string source;
+    if (access != nullptr) {
+        ns = access->ns;
+        source = access->source;
+    } else {
         // --print: the context's namespace when there is a kubeconfig to read it from.
         try {
             auto request = kube::request_from_environment(context.settings.kubeconfig,
                                                           context.settings.kube_context);
             if (kube::cluster_configured(request)) {
                 auto a = kube::load_access(request);
-                if (!a.ns.empty()) return a.ns;
+                ns = a.ns;
+                source = a.source;
             }
         } catch (const Error&) {
         }
     }
-    return "default";
+    if (ns.empty()) return "default";
+    const bool label =
+        ns.size() <= 63 &&
+        ns.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos &&
+        ns.front() != '-' && ns.back() != '-';
+    if (!label)
+        throw Error("the namespace '" + ns + "' of " + source +
+                    " is not a Kubernetes namespace name; fix it there or give one with -N");
+    return ns;
 }
 
-}  // namespace
-
-fs::path pushed_record(const Context& context, const std::string& tmpl) {
-    return child_path(
-               child_path(child_path(context.settings.build_dir, context.settings.dist), "images"),
-               tmpl) /
+fs::path pushed_record(const config::Settings& settings, const std::string& tmpl) {
+    return child_path(child_path(child_path(settings.build_dir, settings.dist), "images"), tmpl) /
            "pushed.json";
 }
 
@@ -101,25 +115,29 @@ DeployObjects deploy_objects(Context& context, const std::string& tmpl, bool for
     plugin::HookSettings hook = context.hook_settings(*t, arch, tmpl);
 
     // The image by digest, as last pushed: a deployment runs exactly what was built.
-    const fs::path record = pushed_record(context, tmpl);
+    const fs::path record = pushed_record(settings, tmpl);
     std::error_code ec;
-    if (fs::exists(record, ec)) {
-        const json pushed = json::parse(read_file(record));
-        const std::string registry = pushed.value("registry", "");
+    const bool pushed = fs::exists(record, ec);
+    if (pushed) {
+        json last;
+        try {
+            last = json::parse(read_file(record));
+        } catch (const json::exception&) {
+            throw Error(record.string() + " is damaged; push " + tmpl + " again: dmc -a load -t " +
+                        tmpl + " -H REGISTRY");
+        }
+        const std::string registry = last.value("registry", "");
         if (!settings.registry.empty() && registry != settings.registry && !for_delete)
             throw Error(tmpl + " was last pushed to " + registry + ", not " + settings.registry +
                         "; push it there first: dmc -a load -t " + tmpl + " -H " +
                         settings.registry);
-        hook["image"] = pushed.value("image", "");
-    } else if (!for_delete) {
-        throw Error(tmpl +
-                    " has not been pushed to a registry, and a cluster needs an image "
-                    "it can pull by digest; push it first: dmc -a load -t " +
-                    tmpl + " -H REGISTRY");
+        hook["image"] = last.value("image", "");
     }
-    if (!for_delete) {
-        const auto cfg = load_configure(context.work_dir(tmpl, arch));
-        const auto [uid, gid] = numeric_user(cfg, tmpl);
+    // The image's user as numbers, and its version, from what was built.
+    const fs::path work = context.work_dir(tmpl, arch);
+    const bool built = fs::exists(work / "configure.json", ec);
+    if (built && !for_delete) {
+        const auto [uid, gid] = numeric_user(load_configure(work), tmpl);
         hook["uid"] = std::to_string(uid);
         hook["gid"] = std::to_string(gid);
         const fs::path layout = child_path(settings.image_dir, tmpl);
@@ -130,8 +148,27 @@ DeployObjects deploy_objects(Context& context, const std::string& tmpl, bool for
     plugin::DeployResult result;
     plugin::run_deploy(*t, hook, result);
     DeployObjects out;
+    if (result.objects.empty() && result.secrets.empty()) return out;  // none to make
+    if (!for_delete && !pushed)
+        throw Error(tmpl +
+                    " has not been pushed to a registry, and a cluster needs an image "
+                    "it can pull by digest; push it first: dmc -a load -t " +
+                    tmpl + " -H REGISTRY");
+    if (!for_delete && !built)
+        throw Error("no " + tmpl + " build for " + arch + " in " + work.string() +
+                    "; build it first: dmc -t " + tmpl + " -A " + arch);
     const std::string origin = "the deploy hook of " + tmpl;
-    for (const auto& text : result.objects) out.objects.push_back(kube::parse_object(text, origin));
+    for (const auto& text : result.objects) {
+        auto object = kube::parse_object(text, origin);
+        // Every kind is checked before anything is sent, so no deploy stops halfway.
+        try {
+            kube::resource_for(object["apiVersion"].get<std::string>(),
+                               object["kind"].get<std::string>());
+        } catch (const Error& e) {
+            throw Error(origin + " gave an object that " + e.what());
+        }
+        out.objects.push_back(std::move(object));
+    }
     for (const auto& s : result.secrets) {
         if (!kube::valid_object_name(s.name))
             throw Error(origin + " asked for the Secret '" + s.name +
@@ -145,6 +182,10 @@ void deploy(Context& context, const tasks::Task& task) {
     const auto& settings = context.settings;
     const std::string& tmpl = task.template_name;
     auto objects = deploy_objects(context, tmpl, false);
+    if (objects.objects.empty() && objects.secrets.empty()) {
+        log::notice("the template " + tmpl + " makes no Kubernetes objects; nothing to deploy");
+        return;
+    }
 
     if (!context.print_to.empty()) {
         const std::string ns = namespace_for(context, nullptr);
@@ -172,9 +213,14 @@ void deploy(Context& context, const tasks::Task& task) {
             std::cout.flush();
             return;
         }
-        const fs::path dir = context.print_to;
-        fs::create_directories(dir);
-        for (const auto& [name, yaml] : files) write_file_atomic(dir / name, yaml);
+        // DIR/<template>/ is replaced whole: no file of an object that is gone stays
+        // behind for `kubectl apply -R -f DIR` to apply.
+        const fs::path dir = child_path(context.print_to, tmpl);
+        const fs::path fresh = temp_sibling(dir);
+        fs::create_directories(fresh);
+        for (const auto& [name, yaml] : files) write_file_atomic(fresh / name, yaml);
+        fs::remove_all(dir);
+        fs::rename(fresh, dir);
         if (!note.empty()) log::notice(note.substr(2, note.size() - 3));
         log::notice("wrote " + std::to_string(files.size()) + " manifests of " + tmpl + " to " +
                     dir.string());

@@ -47,7 +47,7 @@ void push(Context& context, const tasks::Task& task) {
         const auto colon = image.rfind(':', at);
         if (at != std::string::npos && colon != std::string::npos && colon > image.rfind('/', at))
             image.erase(colon, at - colon);
-        const fs::path record = pushed_record(context, task.template_name);
+        const fs::path record = pushed_record(settings, task.template_name);
         fs::create_directories(record.parent_path());
         write_file_atomic(record,
                           nlohmann::json{{"registry", settings.registry}, {"image", image}}.dump());

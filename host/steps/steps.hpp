@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "apt/archive.hpp"
+#include "kube/kubeconfig.hpp"
 #include "steps/context.hpp"
 #include "tasks/tasks.hpp"
 
@@ -36,9 +37,12 @@ struct DeployObjects {
     std::vector<plugin::GeneratedSecret> secrets;
 };
 DeployObjects deploy_objects(Context& context, const std::string& tmpl, bool for_delete);
+// The namespace objects go to: -N or the config, else the context's (checked as a
+// namespace name), else "default". Without access (--print), the kubeconfig's if any.
+std::string namespace_for(const Context& context, const kube::ClusterAccess* access);
 // <builddir>/<dist>/images/<template>/pushed.json: the registry and the image digest
 // of the last push, which deploy names.
-std::filesystem::path pushed_record(const Context& context, const std::string& tmpl);
+std::filesystem::path pushed_record(const config::Settings& settings, const std::string& tmpl);
 
 // The packages of a template for an arch, resolved from its saved prepare output
 // against the (refreshed) indexes; the answer is kept while its inputs stay the same.

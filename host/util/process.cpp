@@ -28,9 +28,12 @@ std::string find_executable(const std::string& name, const std::string& path) {
         auto colon = path.find(':', start);
         if (colon == std::string::npos) colon = path.size();
         const std::string dir = path.substr(start, colon - start);
-        const fs::path candidate = fs::path(dir.empty() ? "." : dir) / name;
-        if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
         start = colon + 1;
+        // An empty or relative entry means the current directory: never searched, so a
+        // program named in a kubeconfig cannot be one planted where dmc happens to run.
+        if (dir.empty() || dir.front() != '/') continue;
+        const fs::path candidate = fs::path(dir) / name;
+        if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
     }
     return "";
 }
@@ -38,8 +41,12 @@ std::string find_executable(const std::string& name, const std::string& path) {
 ProcessRun run_process(const ProcessRequest& request) {
     const std::string& program = request.argv.at(0);
     int in[2] = {-1, -1}, out[2] = {-1, -1};
-    if ((request.input && ::pipe2(in, O_CLOEXEC) != 0) || ::pipe2(out, O_CLOEXEC) != 0)
-        throw Error("cannot run " + program + ": " + std::strerror(errno));
+    if ((request.input && ::pipe2(in, O_CLOEXEC) != 0) || ::pipe2(out, O_CLOEXEC) != 0) {
+        const int error = errno;
+        for (int fd : {in[0], in[1]})
+            if (fd >= 0) ::close(fd);
+        throw Error("cannot run " + program + ": " + std::strerror(error));
+    }
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     if (request.input) posix_spawn_file_actions_adddup2(&actions, in[0], 0);
@@ -63,10 +70,20 @@ ProcessRun run_process(const ProcessRequest& request) {
     for (auto& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
 
+    // A program that does not read the terminal gets a process group of its own, so
+    // that a timeout ends whatever it started too.
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    const bool own_group = request.input.has_value();
+    if (own_group) {
+        posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+        posix_spawnattr_setpgroup(&attributes, 0);
+    }
     pid_t pid = 0;
     const int rc =
-        ::posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
+        ::posix_spawn(&pid, program.c_str(), &actions, &attributes, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
     if (request.input) ::close(in[0]);
     ::close(out[1]);
     if (rc != 0) {
@@ -101,7 +118,7 @@ ProcessRun run_process(const ProcessRequest& request) {
         const int n = ::poll(&p, 1, static_cast<int>(left.count()));
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
-            timed_out = n == 0;
+            timed_out = true;  // no answer, or poll failed: the program is ended either way
             break;
         }
         const ssize_t got = ::read(out[0], buf, sizeof buf);
@@ -111,7 +128,7 @@ ProcessRun run_process(const ProcessRequest& request) {
         if (result.output.size() > (1 << 20)) break;
     }
     ::close(out[0]);
-    if (timed_out) ::kill(pid, SIGKILL);
+    if (timed_out) ::kill(own_group ? -pid : pid, SIGKILL);
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }

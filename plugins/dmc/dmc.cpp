@@ -56,6 +56,21 @@ std::vector<std::string> lines(const std::string& text) {
     return out;
 }
 
+// An archive source as it may go into a pushed image: one with a password in a URL
+// (user:secret@host) is refused rather than published.
+std::string without_credentials(const std::string& file, const std::string& text) {
+    for (std::size_t at = text.find("://"); at != std::string::npos;
+         at = text.find("://", at + 3)) {
+        const std::size_t end = text.find_first_of("/ \t\n", at + 3);
+        const std::size_t user = text.find('@', at + 3);
+        if (user != std::string::npos && (end == std::string::npos || user < end))
+            throw std::runtime_error("the archive source " + file +
+                                     " has credentials in a URL; dmc does not put them into an "
+                                     "image: use a mirror without them, or an auth.conf");
+    }
+    return text;
+}
+
 class Dmc : public dmc::sdk::Template {
   public:
     static constexpr const dmc::sdk::Option* options = kOptions;
@@ -108,12 +123,12 @@ class Dmc : public dmc::sdk::Template {
         c.dir("/etc/apt/sources.list.d");
         for (const auto& f : {std::string("/etc/apt/sources.list")}) {
             std::ifstream in(f);
-            if (in) c.file(f, read_host_file(f));
+            if (in) c.file(f, without_credentials(f, read_host_file(f)));
         }
         for (const auto& f : c.setting("host_apt_sources").has_value()
                                  ? lines(*c.setting("host_apt_sources"))
                                  : std::vector<std::string>{})
-            c.file(f, read_host_file(f));
+            c.file(f, without_credentials(f, read_host_file(f)));
         c.dir("/etc/dmc");
         c.file("/etc/dmc/dmc.yaml", dmc_files::dmc_yaml);
         c.group("dmc", kUid);
@@ -155,15 +170,15 @@ class Dmc : public dmc::sdk::Template {
             r["resources"] = kube::Value::strings(resources);
             r["verbs"] = kube::Value::strings(verbs);
         };
-        // Server-side apply is get and patch; generated Secrets are get and create;
-        // the rollout wait reads pods and events.
-        rule("", {"configmaps", "services", "persistentvolumeclaims", "serviceaccounts"},
-             {"get", "patch"});
+        // Server-side apply is get and patch, and create for what it makes new;
+        // generated Secrets are get and create; the rollout wait reads pods and events.
+        const std::vector<std::string> apply = {"get", "create", "patch"};
+        rule("", {"configmaps", "services", "persistentvolumeclaims", "serviceaccounts"}, apply);
         rule("", {"secrets"}, {"get", "create"});
         rule("", {"pods", "events"}, {"list"});
-        rule("apps", {"deployments", "statefulsets"}, {"get", "patch"});
-        rule("batch", {"cronjobs"}, {"get", "patch"});
-        rule("rbac.authorization.k8s.io", {"roles", "rolebindings"}, {"get", "patch"});
+        rule("apps", {"deployments", "statefulsets"}, apply);
+        rule("batch", {"cronjobs"}, apply);
+        rule("rbac.authorization.k8s.io", {"roles", "rolebindings"}, apply);
         d.object(role);
         kube::Value binding =
             d.object_of("rbac.authorization.k8s.io/v1", "RoleBinding", name, "builder");

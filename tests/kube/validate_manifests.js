@@ -23,7 +23,11 @@ function modelFor(apiVersion, kind) {
 function files(arg) {
   const st = fs.statSync(arg);
   if (!st.isDirectory()) return [arg];
-  return fs.readdirSync(arg).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => path.join(arg, f));
+  return fs.readdirSync(arg).sort().flatMap((f) => {
+    const p = path.join(arg, f);
+    if (fs.statSync(p).isDirectory()) return files(p);
+    return /\.ya?ml$/.test(f) ? [p] : [];
+  });
 }
 
 let failed = 0, checked = 0;

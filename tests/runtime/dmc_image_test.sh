@@ -20,11 +20,11 @@ expect_fail 1 "build the dmc image with -D $codename" -- "$DMC" -t dmc -A amd64 
     || { tail -20 "$work/build.err"; fail "building and pushing the dmc image"; }
 "$DMC" -a deploy -t dmc -A amd64 -D "$codename" -N builds --print "$work/manifests" 2>"$work/print.err" \
     || { cat "$work/print.err"; fail "--print the dmc objects"; }
-ls "$work/manifests" >"$work/objects"
+ls "$work/manifests/dmc" >"$work/objects"
 for kind in configmap persistentvolumeclaim serviceaccount role rolebinding cronjob; do
     grep -q -- "-$kind-dmc" "$work/objects" || fail "no $kind among the dmc objects: $(cat "$work/objects")"
 done
-cron=$(ls "$work"/manifests/*-cronjob-dmc.yaml)
+cron=$(ls "$work"/manifests/dmc/*-cronjob-dmc.yaml)
 grep -q 'concurrencyPolicy: Forbid' "$cron" || fail "the CronJob may run twice at once"
 grep -q -- "- $registry" "$cron" || fail "the batch does not push to $registry"
 grep -q 'secretName: dmc-registry' "$cron" || fail "no registry credentials from a Secret"
@@ -35,7 +35,8 @@ validate_manifests "$work/validate.out" "$work/manifests" || { cat "$work/valida
 pass "the dmc image is pushed; its CronJob, claim, ServiceAccount, Role and binding validate: $(tail -1 "$work/validate.out")"
 
 # The Role allows what dmc applies, and nothing to delete.
-grep -q 'delete' "$(ls "$work"/manifests/*-role-dmc.yaml)" && fail "the Role allows deleting"
+grep -q 'delete' "$(ls "$work"/manifests/dmc/*-role-dmc.yaml)" && fail "the Role allows deleting"
+grep -q '^  - create$' "$(ls "$work"/manifests/dmc/*-role-dmc.yaml)" || fail "the Role cannot create what the batch applies first"
 
 echo '{"auths":{"'"${registry%%/*}"'":{"auth":"dXNlcjpwdw=="}}}' >"$work/docker.json"
 secret_args=(--secret "dmc-registry/.dockerconfigjson=$(cat "$work/docker.json")" --claim "dmc-cache=$work/cache")

@@ -32,7 +32,7 @@ p.add_argument("--host-network", action="store_true",
 args = p.parse_args()
 
 objects = []
-for f in sorted(glob.glob(os.path.join(args.manifests, "*.yaml"))):
+for f in sorted(glob.glob(os.path.join(args.manifests, "**", "*.yaml"), recursive=True)):
     objects += [o for o in yaml.safe_load_all(open(f)) if o]
 by_kind = {(o["kind"], o["metadata"]["name"]): o for o in objects}
 workload = next(o for o in objects if o["kind"] in ("Deployment", "StatefulSet", "CronJob")

@@ -19,33 +19,36 @@ templates=nginx,php,mariadb,adminer
 "$DMC" -t "$templates" -A amd64 -H "$registry" >"$work/build.out" 2>"$work/build.err" \
     || { tail -20 "$work/build.err"; fail "building and pushing $templates"; }
 grep -q '\.deploy' "$work/build.err" && fail "create deployed although no cluster is configured"
+mkdir -p "$work/manifests/nginx" && echo stale >"$work/manifests/nginx/09-deployment-gone.yaml"
 "$DMC" -a deploy -t "$templates" -A amd64 -N web --print "$work/manifests" 2>"$work/print.err" \
     || { cat "$work/print.err"; fail "--print DIR"; }
+[ -e "$work/manifests/nginx/09-deployment-gone.yaml" ] && fail "--print DIR left a stale manifest"
+count=$(find "$work/manifests" -name '*.yaml' | wc -l)
 "$DMC" -a deploy -t "$templates" -A amd64 -N web --print >"$work/all.yaml" 2>"$work/print.err" \
     || { cat "$work/print.err"; fail "--print"; }
-[ "$(ls "$work/manifests" | wc -l)" = "$(grep -c '^---$' "$work/all.yaml")" ] \
+[ "$count" = "$(grep -c '^---$' "$work/all.yaml")" ] \
     || fail "--print DIR and --print disagree on the number of objects"
 grep -q 'password' "$work/all.yaml" && ! grep -q 'kubectl create secret generic mariadb-credentials' "$work/all.yaml" \
     && fail "a Secret's value was printed"
 grep -q '^kind: Secret' "$work/all.yaml" && fail "the generated Secret was printed"
-pass "--print writes $(ls "$work/manifests" | wc -l) manifests, one file each with DIR, and no Secret value"
+pass "--print writes $count manifests, one file each in DIR/<template>/ (replaced whole), and no Secret value"
 
 # Validated by kubernetes-models, installed once per build tree.
 validate_manifests "$work/validate.out" "$work/manifests" "$work/all.yaml" || { cat "$work/validate.out"; fail "manifests do not validate"; }
 pass "$(tail -1 "$work/validate.out") against the Kubernetes schema (kubernetes-models)"
 # The same check refuses a broken object, so it is no rubber stamp.
-sed 's/containerPort: 8080/containerPort: "8080"/' "$work/manifests/02-deployment-nginx.yaml" >"$work/broken.yaml"
+sed 's/containerPort: 8080/containerPort: "8080"/' "$work/manifests/nginx/02-deployment-nginx.yaml" >"$work/broken.yaml"
 validate_manifests /dev/null "$work/broken.yaml" && fail "the validator accepted a string port"
 
 for t in nginx php mariadb adminer; do
     digest=sha256:$(skopeo inspect --tls-verify=false --raw "docker://$registry/$t:latest" | sha256sum | cut -d' ' -f1)
-    images=$(grep -h 'image: ' "$work"/manifests/*-"$t".yaml | sort -u | awk '{print $2}')
+    images=$(grep -h 'image: ' "$work"/manifests/"$t"/*-"$t".yaml | sort -u | awk '{print $2}')
     [ "$images" = "$registry/$t@$digest" ] || fail "$t's manifests name '$images', not the pushed $registry/$t@$digest"
 done
 pass "every workload names its image by the digest the registry holds"
 
-grep -q "runAsUser: 33" "$work"/manifests/*-deployment-nginx.yaml || fail "nginx does not run as www-data's number"
-grep -q "runAsUser: 999" "$work"/manifests/*-statefulset-mariadb.yaml || fail "mariadb does not run as mysql's number"
+grep -q "runAsUser: 33" "$work"/manifests/nginx/*-deployment-nginx.yaml || fail "nginx does not run as www-data's number"
+grep -q "runAsUser: 999" "$work"/manifests/mariadb/*-statefulset-mariadb.yaml || fail "mariadb does not run as mysql's number"
 
 # nginx
 make_netns "dmc-sc-nginx-$$"

@@ -59,7 +59,14 @@ TEST(KubeClient, PlainHttpCarriesNoCredentialsButToLoopback) {
     EXPECT_THROW(ApiClient(a, {}), dmc::Error);
     a.server = "http://127.0.0.1:8080";
     EXPECT_NO_THROW(ApiClient(a, {}));
+    a.server = "http://127.0.0.1.attacker.example:8080";  // a name, not a loopback address
+    EXPECT_THROW(ApiClient(a, {}), dmc::Error);
     a.server = "ftp://x";
+    EXPECT_THROW(ApiClient(a, {}), dmc::Error);
+    // kubectl refuses a CA together with insecure-skip-tls-verify; so does dmc.
+    a.server = "https://cluster.example";
+    a.ca_data = "PEM";
+    a.insecure_skip_tls_verify = true;
     EXPECT_THROW(ApiClient(a, {}), dmc::Error);
 }
 

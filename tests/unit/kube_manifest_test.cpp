@@ -17,7 +17,9 @@ TEST(KubeManifest, YamlReadsBackAsTheSameObject) {
       "metadata":{"name":"x","labels":{"app.kubernetes.io/version":"1.26.3-3_deb13u1"}},
       "data":{"port":"8080","yes":"yes","null":"null","empty":"","colon":"a: b","hash":"#x",
               "config":"server {\n    listen 80;\n}\n","nonl":"a\nb","twonl":"a\n\n",
-              "lead":" space\nx\n","bool":"true","float":"1.5","octal":"0755",
+              "lead":" space\nx\n","bool":"true","float":"1.5","octal":"0755","yes11":"yes","Off":"Off","y":"y","hex":"0x1F",
+              "inf":".inf","under":"1_000","minus":"-1","on":"on","sexa":"1:20","day":"2026-12-01",
+              "ver":"1.26.3-3_deb13u1","img":"127.0.0.1:5000/x@sha256:ab","mem":"32Mi",
               "list":[1,"2",true,null,{"k":"v","n":[]}],"nested":[[1,2],[]],"obj":{}}})");
     const std::string yaml = to_yaml(o);
     EXPECT_EQ(read_back(yaml), o) << yaml;
@@ -26,6 +28,14 @@ TEST(KubeManifest, YamlReadsBackAsTheSameObject) {
               std::string::npos)
         << yaml;
     EXPECT_NE(yaml.find("port: \"8080\""), std::string::npos) << yaml;
+    // YAML 1.1 readers (kubectl's go-yaml) take these for booleans and numbers: quoted.
+    for (const char* quoted :
+         {"yes11: \"yes\"", "\"Off\": \"Off\"", "\"y\": \"y\"", "hex: \"0x1F\"", "inf: \".inf\"",
+          "under: \"1_000\"", "minus: \"-1\"", "\"on\": \"on\""})
+        EXPECT_NE(yaml.find(quoted), std::string::npos) << quoted << "\n" << yaml;
+    for (const char* plain : {"sexa: \"1:20\"", "day: \"2026-12-01\"", "ver: 1.26.3-3_deb13u1",
+                              "img: 127.0.0.1:5000/x@sha256:ab", "mem: 32Mi"})
+        EXPECT_NE(yaml.find(plain), std::string::npos) << plain << "\n" << yaml;
 }
 
 TEST(KubeManifest, ObjectsNeedKindVersionAndAValidName) {

@@ -327,6 +327,7 @@ class Deploy : public Context {
                     const std::map<std::string, std::string>& data) {
         kube::Value v = object_of("v1", "ConfigMap", name, component);
         for (const auto& [key, text] : data) v["data"][key] = text;
+        config_maps_[name] = v["data"].dump();
         object(v);
     }
     // A Secret of random values under `keys`, made by the host only when missing.
@@ -345,6 +346,14 @@ class Deploy : public Context {
         pod_labels["app.kubernetes.io/name"] = name;  // the selector's, when a template has
                                                       // several workloads
         t["metadata"]["labels"] = std::move(pod_labels);
+        // Files mounted from a ConfigMap (subPath) do not follow its changes: a checksum
+        // of what the pods mount makes a changed ConfigMap roll them.
+        std::string mounted;
+        for (const auto& c : containers)
+            for (const auto& f : c.config_files)
+                if (auto it = config_maps_.find(f.config_map); it != config_maps_.end())
+                    mounted += it->first + '\0' + it->second + '\0';
+        if (!mounted.empty()) t["metadata"]["annotations"]["checksum/config"] = fnv1a(mounted);
         t["spec"] = kube::pod_spec(containers, image(), run_as());
         return t;
     }
@@ -362,6 +371,15 @@ class Deploy : public Context {
     }
 
   private:
+    static std::string fnv1a(const std::string& text) {
+        std::uint64_t h = 14695981039346656037ULL;
+        for (unsigned char c : text) h = (h ^ c) * 1099511628211ULL;
+        static const char* hex = "0123456789abcdef";
+        std::string out(16, '0');
+        for (int i = 15; i >= 0; --i, h >>= 4) out[static_cast<std::size_t>(i)] = hex[h & 15];
+        return out;
+    }
+    std::map<std::string, std::string> config_maps_;  // name -> its data, as made here
     std::uint32_t number(const char* key, std::uint32_t fallback) const {
         auto text = setting(key);
         if (!text || text->empty()) return fallback;
