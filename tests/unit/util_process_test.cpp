@@ -1,5 +1,3 @@
-#include "util/process.hpp"
-
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,6 +6,7 @@
 
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/process.hpp"
 
 namespace fs = std::filesystem;
 using namespace dmc;
@@ -39,15 +38,18 @@ TEST(UtilProcess, FindsProgramsOnlyInAbsolutePathEntries) {
 
 TEST(UtilProcess, RunsWithInputEnvironmentAndATimeLimit) {
     TempDir dir;
-    const auto echo = script(dir.path(), "echo-back", "read line; echo \"$line $GREETING\"; exit 3");
-    const auto run = run_process({.argv = {echo.string()}, .env = {"GREETING=hello"}, .input = "hi\n"});
+    const auto echo =
+        script(dir.path(), "echo-back", "read line; echo \"$line $GREETING\"; exit 3");
+    const auto run =
+        run_process({.argv = {echo.string()}, .env = {"GREETING=hello"}, .input = "hi\n"});
     EXPECT_EQ(run.output, "hi hello\n");
     EXPECT_EQ(run.status, 3);
     // A program that outlives its time is ended, with whatever it started.
     const auto slow = script(dir.path(), "slow", "sleep 30 & sleep 30");
     const auto started = std::chrono::steady_clock::now();
-    EXPECT_THROW(run_process({.argv = {slow.string()}, .input = "", .timeout = std::chrono::seconds(1)}),
-                 Error);
+    EXPECT_THROW(
+        run_process({.argv = {slow.string()}, .input = "", .timeout = std::chrono::seconds(1)}),
+        Error);
     EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
     EXPECT_THROW(run_process({.argv = {(dir.path() / "absent").string()}, .input = ""}), Error);
 }
