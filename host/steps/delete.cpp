@@ -19,16 +19,10 @@ void remove(Context& context, const tasks::Task& task) {
         log::notice("the template " + tmpl + " makes no Kubernetes objects; nothing to delete");
         return;
     }
-    auto access = kube::load_access(
-        kube::request_from_environment(settings.kubeconfig, settings.kube_context));
-    const std::string ns = namespace_for(context, &access);
-    net::RetryPolicy retry;
-    retry.retries = settings.retries;
-    retry.retry_time_s = settings.retry_time;
-    kube::ApiClient client(std::move(access), retry);
+    auto [client, ns] = connect_cluster(context);
     int deleted = 0;
     for (auto it = objects.objects.rbegin(); it != objects.objects.rend(); ++it) {
-        if (kube::delete_object(client, *it, ns, std::chrono::seconds(settings.rollout_timeout))) {
+        if (kube::delete_object(*client, *it, ns, std::chrono::seconds(settings.rollout_timeout))) {
             log::info("deleted " + kube::object_name(*it));
             ++deleted;
         } else {

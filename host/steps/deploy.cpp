@@ -99,6 +99,17 @@ std::string namespace_for(const Context& context, const kube::ClusterAccess* acc
     return ns;
 }
 
+Cluster connect_cluster(const Context& context) {
+    const auto& settings = context.settings;
+    auto access = kube::load_access(
+        kube::request_from_environment(settings.kubeconfig, settings.kube_context));
+    std::string ns = namespace_for(context, &access);
+    net::RetryPolicy retry;  // the archive's rule, with the run's settings
+    retry.retries = settings.retries;
+    retry.retry_time_s = settings.retry_time;
+    return {std::make_unique<kube::ApiClient>(std::move(access), retry), std::move(ns)};
+}
+
 fs::path pushed_record(const config::Settings& settings, const std::string& tmpl) {
     return child_path(child_path(child_path(settings.build_dir, settings.dist), "images"), tmpl) /
            "pushed.json";
@@ -227,29 +238,23 @@ void deploy(Context& context, const tasks::Task& task) {
         return;
     }
 
-    auto access = kube::load_access(
-        kube::request_from_environment(settings.kubeconfig, settings.kube_context));
-    const std::string ns = namespace_for(context, &access);
-    net::RetryPolicy retry;
-    retry.retries = settings.retries;
-    retry.retry_time_s = settings.retry_time;
-    kube::ApiClient client(std::move(access), retry);
+    auto [client, ns] = connect_cluster(context);
     log::info("deploying " + tmpl + " to namespace " + ns + " of context " +
-              client.access().context);
+              client->access().context);
     for (const auto& s : objects.secrets) {
         json labels = {{"app.kubernetes.io/name", tmpl},
                        {"app.kubernetes.io/instance", tmpl},
                        {"app.kubernetes.io/managed-by", "dmc"}};
-        if (kube::create_secret_once(client, s.name, s.keys, labels, ns))
+        if (kube::create_secret_once(*client, s.name, s.keys, labels, ns))
             log::notice("created the Secret " + s.name + " with random values (kept from now on)");
         else
             log::info("the Secret " + s.name + " exists and is left as it is");
     }
     for (const auto& o : objects.objects) {
-        kube::apply_object(client, o, ns, settings.force_conflicts);
+        kube::apply_object(*client, o, ns, settings.force_conflicts);
         log::info("applied " + kube::object_name(o));
     }
-    kube::wait_for_rollout(client, objects.objects, ns,
+    kube::wait_for_rollout(*client, objects.objects, ns,
                            std::chrono::seconds(settings.rollout_timeout));
     log::result(tmpl + " deployed to " + ns);
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "apt/archive.hpp"
+#include "kube/client.hpp"
 #include "kube/kubeconfig.hpp"
 #include "steps/context.hpp"
 #include "tasks/tasks.hpp"
@@ -40,6 +41,12 @@ DeployObjects deploy_objects(Context& context, const std::string& tmpl, bool for
 // The namespace objects go to: -N or the config, else the context's (checked as a
 // namespace name), else "default". Without access (--print), the kubeconfig's if any.
 std::string namespace_for(const Context& context, const kube::ClusterAccess* access);
+// The cluster of the run's kubeconfig (or pod), with the namespace objects go to.
+struct Cluster {
+    std::unique_ptr<kube::ApiClient> client;
+    std::string ns;
+};
+Cluster connect_cluster(const Context& context);
 // <builddir>/<dist>/images/<template>/pushed.json: the registry and the image digest
 // of the last push, which deploy names.
 std::filesystem::path pushed_record(const config::Settings& settings, const std::string& tmpl);
