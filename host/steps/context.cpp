@@ -1,5 +1,7 @@
 #include "steps/context.hpp"
 
+#include <algorithm>
+
 #include "util/name.hpp"
 
 namespace fs = std::filesystem;
@@ -8,7 +10,22 @@ namespace dmc::steps {
 
 Context::Context(const config::Settings& s, const plugin::Catalog& c, std::vector<std::string> args,
                  std::vector<std::string> tmpls)
-    : settings(s), catalog(c), arguments(std::move(args)), templates(std::move(tmpls)) {}
+    : settings(s), catalog(c), arguments(std::move(args)), templates(std::move(tmpls)) {
+    // What a template that packs dmc itself (plugins/dmc) takes: this program, the
+    // plugins it loaded and the machine's archive sources; the same for every hook.
+    std::error_code ec;
+    host_facts_["dmc_executable"] = fs::read_symlink("/proc/self/exe", ec).string();
+    std::string plugins, sources;
+    for (const auto& loaded : catalog.templates()) plugins += loaded.file.string() + "\n";
+    host_facts_["dmc_plugins"] = plugins;
+    std::vector<std::string> files;
+    for (const auto& entry : fs::directory_iterator("/etc/apt/sources.list.d", ec))
+        if (entry.path().extension() == ".list" || entry.path().extension() == ".sources")
+            files.push_back(entry.path().string());
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) sources += f + "\n";
+    host_facts_["host_apt_sources"] = sources;
+}
 
 fs::path Context::work_dir(const std::string& tmpl, const std::string& arch) const {
     return child_path(child_path(child_path(settings.build_dir, settings.dist), arch), tmpl);
@@ -29,17 +46,7 @@ plugin::HookSettings Context::hook_settings(const plugin::Template& t, const std
         {"mode", settings.small ? "small" : "micro"},
         {"namespace", settings.ns},
     };
-    // What a template that packs dmc itself (plugins/dmc) takes: this program, the
-    // plugins it loaded and the machine's archive sources.
-    std::error_code ec;
-    s["dmc_executable"] = fs::read_symlink("/proc/self/exe", ec).string();
-    std::string plugins, sources;
-    for (const auto& loaded : catalog.templates()) plugins += loaded.file.string() + "\n";
-    s["dmc_plugins"] = plugins;
-    for (const auto& entry : fs::directory_iterator("/etc/apt/sources.list.d", ec))
-        if (entry.path().extension() == ".list" || entry.path().extension() == ".sources")
-            sources += entry.path().string() + "\n";
-    s["host_apt_sources"] = sources;
+    s.insert(host_facts_.begin(), host_facts_.end());
     for (const auto& [k, v] : t.effective_options(settings.template_options)) s["option." + k] = v;
     // The options of every template of the image, so that one can build on another's.
     for (const auto* member : catalog.composition(image))

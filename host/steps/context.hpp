@@ -39,6 +39,7 @@ class Context {
     apt::Archive& archive();
 
   private:
+    plugin::HookSettings host_facts_;  // dmc_executable, dmc_plugins, host_apt_sources
     std::unique_ptr<net::Http> http_;
     std::unique_ptr<apt::Archive> archive_;
 };
