@@ -177,6 +177,8 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
     request.dist = settings.dist;
     request.remove = options.remove;
     request.push = !settings.registry.empty();
+    if (options.json && activity != "update")
+        throw UsageError("--json goes with the activity update");
     if (options.print && activity != "create" && activity != "deploy")
         throw UsageError("--print goes with the activities deploy and create");
     if (options.print && options.remove)
@@ -238,6 +240,7 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
 
     steps::Context context(settings, catalog, options.arguments, request.templates);
     context.print_to = options.print.value_or("");
+    context.json = options.json;
     auto failed = tasks::run(task_list, range, [&](const tasks::Task& task) {
         try {
             steps::run_step(context, task);

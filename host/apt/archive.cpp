@@ -76,32 +76,102 @@ Archive::Archive(const config::Settings& settings, net::Http& http)
         throw Error(
             "no mirror: the host has no apt sources; give one with -M URL or 'mirrors' in the "
             "config");
+    // --snapshot DATE: every mirror as the snapshot service had it at that moment.
+    if (!settings.snapshot.empty()) {
+        if (settings.snapshot_url.empty())
+            throw Error("--snapshot " + settings.snapshot +
+                        " needs a snapshot service: set snapshot_url (DMC_SNAPSHOT_URL)");
+        for (auto& m : mirrors_) {
+            if (is_snapshot_mirror(m.url)) continue;
+            m.url = snapshot_mirror(settings.snapshot_url, m.url, settings.snapshot);
+        }
+    }
+}
+
+bool security_suite(const std::string& suite) {
+    return suite.ends_with("-security") || suite.ends_with("/updates");
+}
+
+namespace {
+// 20250520T000000Z
+bool snapshot_date_text(std::string_view d) {
+    if (d.size() != 16 || d[8] != 'T' || d[15] != 'Z') return false;
+    for (std::size_t i = 0; i < 15; ++i)
+        if (i != 8 && !std::isdigit(static_cast<unsigned char>(d[i]))) return false;
+    return true;
+}
+}  // namespace
+
+bool is_snapshot_mirror(const std::string& url) {
+    std::string_view u(url);
+    while (u.ends_with('/')) u.remove_suffix(1);
+    const auto slash = u.rfind('/');
+    if (slash == std::string_view::npos || !snapshot_date_text(u.substr(slash + 1))) return false;
+    u = u.substr(0, slash);
+    const auto name = u.rfind('/');
+    return name != std::string_view::npos && u.substr(0, name).ends_with("/archive");
+}
+
+std::string snapshot_mirror(const std::string& service, const std::string& mirror,
+                            const std::string& date) {
+    std::string base = service, archive = mirror;
+    while (base.ends_with('/')) base.pop_back();
+    while (archive.ends_with('/')) archive.pop_back();
+    if (is_snapshot_mirror(archive)) archive.erase(archive.rfind('/'));  // its date
+    archive = archive.substr(archive.rfind('/') + 1);
+    return base + "/archive/" + archive + "/" + date;
+}
+
+std::string snapshot_date_of(const std::string& release_date, long long plus_seconds) {
+    const auto when = parse_release_date(release_date);
+    if (!when) return "";
+    const std::time_t t = *when + static_cast<std::time_t>(plus_seconds);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char out[32];
+    std::strftime(out, sizeof out, "%Y%m%dT%H%M%SZ", &tm);
+    return out;
 }
 
 std::string Archive::keyring_of(const config::Mirror& m) const {
     return m.keyring.empty() ? settings_.keyring : m.keyring;
 }
 
-std::string Archive::release_text(const config::Mirror& m, const std::string& suite, bool refresh,
-                                  bool primary) {
+Archive::SignedRelease Archive::release_text(const config::Mirror& m, const std::string& suite,
+                                             bool refresh, bool primary) {
     const fs::path dir = cache_ / "lists" / (cache_key(m.url) + "_dists_" + suite);
     const fs::path verified = dir / "Release";
+    const fs::path signed_digest = dir / "Release.sha256";
     const std::string where = m.url + "/dists/" + suite;
+    // A snapshot's date is fixed by the user: its expired Release files are what
+    // that moment had, accepted for that mirror alone, and said so each time.
+    const bool snapshot = is_snapshot_mirror(m.url);
+    auto expired_snapshot = [&](const ReleaseFile& release) {
+        std::tm tm{};
+        gmtime_r(&*release.valid_until, &tm);
+        char until[40];
+        std::strftime(until, sizeof until, "%Y-%m-%d %H:%M:%S UTC", &tm);
+        log::warning(where + ": the Release file expired (Valid-Until " + until +
+                     ") -- accepted because this is a snapshot mirror, fixed at its date");
+    };
     std::error_code ec;
     if (!refresh && fs::exists(verified, ec)) {
         std::string text = read_file(verified);
         auto release = parse_release(text);
-        if (!release.valid_until || *release.valid_until > std::time(nullptr) ||
-            settings_.allow_unsigned)
-            return text;
+        const bool expired = release.valid_until && *release.valid_until <= std::time(nullptr);
+        if (!expired || settings_.allow_unsigned || snapshot) {
+            if (expired && snapshot) expired_snapshot(release);
+            return {text, fs::exists(signed_digest, ec) ? read_file(signed_digest) : ""};
+        }
         log::info(where + ": the cached Release file expired, fetching it again");
     }
-    std::string text;
+    std::string text, signed_sha256;
     const std::string keyring = keyring_of(m);
     // Only a verified Release file is cached: one taken with --allow-unsigned must not
     // be trusted by a later run without it.
     bool verified_ok = true;
     if (auto inrelease = http_.get(where + "/InRelease")) {
+        signed_sha256 = sha256_hex(*inrelease);
         if (settings_.allow_unsigned) {
             try {
                 text = verify_inrelease(*inrelease, keyring, where + "/InRelease");
@@ -115,6 +185,7 @@ std::string Archive::release_text(const config::Mirror& m, const std::string& su
             text = verify_inrelease(*inrelease, keyring, where + "/InRelease");
         }
     } else if (auto release = http_.get(where + "/Release")) {
+        signed_sha256 = sha256_hex(*release);
         auto signature = http_.get(where + "/Release.gpg");
         try {
             if (!signature)
@@ -129,7 +200,7 @@ std::string Archive::release_text(const config::Mirror& m, const std::string& su
         }
         text = *release;
     } else {
-        if (!primary) return "";
+        if (!primary) return {};
         std::string hint = "check -D or the mirror";
         if (kArchivedDebian.count(suite))
             hint = suite +
@@ -153,7 +224,9 @@ std::string Archive::release_text(const config::Mirror& m, const std::string& su
                          ": an older Release file -- accepted because unsigned input is allowed");
         }
     }
-    if (release.valid_until && *release.valid_until < std::time(nullptr)) {
+    if (release.valid_until && *release.valid_until < std::time(nullptr) && snapshot) {
+        expired_snapshot(release);
+    } else if (release.valid_until && *release.valid_until < std::time(nullptr)) {
         if (!settings_.allow_unsigned)
             throw Error(where +
                         ": the Release file expired (Valid-Until is in the past); the mirror is "
@@ -172,8 +245,11 @@ std::string Archive::release_text(const config::Mirror& m, const std::string& su
         log::warning(problem + " -- accepted because unsigned input is allowed");
         verified_ok = false;
     }
-    if (verified_ok) write_file_atomic(verified, text);
-    return text;
+    if (verified_ok) {
+        write_file_atomic(signed_digest, signed_sha256);
+        write_file_atomic(verified, text);
+    }
+    return {text, signed_sha256};
 }
 
 std::vector<IndexFile> Archive::indexes(const std::string& arch, bool refresh) {
@@ -189,7 +265,8 @@ std::vector<IndexFile> Archive::indexes(const std::string& arch, bool refresh) {
         first_mirror = false;
         bool first_suite = true;
         for (const auto& suite : suites_for(m, settings_.dist)) {
-            const std::string text = release_text(m, suite, refresh, primary && first_suite);
+            const auto signed_release = release_text(m, suite, refresh, primary && first_suite);
+            const std::string& text = signed_release.text;
             first_suite = false;
             if (text.empty()) {
                 log::warning(m.url + " has no suite " + suite + ", skipped");
@@ -216,7 +293,8 @@ std::vector<IndexFile> Archive::indexes(const std::string& arch, bool refresh) {
                     continue;
                 }
                 const auto& entry = release.files.at(base + chosen);
-                IndexFile f{m.url, suite, component, arch, {}, {}};
+                IndexFile f{m.url,           suite, component,           arch, {}, {},
+                            signed_release.sha256, release.date};
                 // The cache holds uncompressed indexes by the SHA256 the Release file gives.
                 const std::string key =
                     plain != release.files.end() ? plain->second.sha256 : entry.sha256;
@@ -277,7 +355,8 @@ PackageIndex Archive::load(const std::vector<IndexFile>& files) const {
             std::size_t cut = eof ? buffer.size() : buffer.rfind("\n\n");
             if (cut == std::string::npos) continue;  // one stanza longer than a chunk
             if (!eof) cut += 2;
-            index.add(std::string_view(buffer).substr(0, cut), f.mirror, f.component, f.arch);
+            index.add(std::string_view(buffer).substr(0, cut), f.mirror, f.component, f.arch,
+                      f.suite);
             buffer.erase(0, cut);
         }
         std::fclose(in);
@@ -286,13 +365,34 @@ PackageIndex Archive::load(const std::vector<IndexFile>& files) const {
 }
 
 PackageRef PackageRef::of(const Package& p) {
-    return PackageRef{std::string(p.name()),         std::string(p.version()),
-                      std::string(p.architecture()), p.url(),
-                      std::string(p.sha256()),       p.size()};
+    PackageRef r{std::string(p.name()),         std::string(p.version()),
+                 std::string(p.architecture()), p.url(),
+                 std::string(p.sha256()),       p.size()};
+    r.mirror = p.origin().base_url;
+    r.suite = p.origin().suite;
+    r.component = p.origin().component;
+    r.filename = std::string(p.filename());
+    return r;
 }
 
 fs::path Archive::deb_path(const PackageRef& p) const {
     return cache_ / "debs" / (p.sha256 + ".deb");
+}
+
+bool Archive::fetch_from(const PackageRef& p, const std::string& url) {
+    auto data = http_.get(url);
+    if (!data) return false;
+    if (data->size() != p.size || sha256_hex(*data) != p.sha256)
+        throw Error(url + ": size or SHA256 does not match " + p.display() +
+                    " as locked; the server is corrupt or serves another file");
+    FileLock lock(cache_ / "debs" / ".lock");
+    write_file_atomic(deb_path(p), *data);
+    return true;
+}
+
+bool Archive::cached(const PackageRef& p) const {
+    std::error_code ec;
+    return fs::exists(deb_path(p), ec);
 }
 
 std::vector<fs::path> Archive::fetch(const std::vector<PackageRef>& packages) {

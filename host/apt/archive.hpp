@@ -18,12 +18,17 @@ struct IndexFile {
     std::string mirror, suite, component, arch;
     std::filesystem::path path;  // uncompressed, in the cache
     std::string sha256;          // of the uncompressed text
+    // The signed file (InRelease, else Release) it was verified against: its SHA256
+    // and its Date field.
+    std::string release_sha256, release_date;
 };
 
 // A chosen package, enough to fetch and check it without the index.
 struct PackageRef {
     std::string name, version, arch, url, sha256;
     std::uint64_t size = 0;
+    // Where it came from: url is mirror + "/" + filename.
+    std::string mirror, suite, component, filename;
     static PackageRef of(const Package& p);
     std::string display() const { return name + " " + version + " " + arch; }
 };
@@ -47,16 +52,39 @@ class Archive {
     // and returns their paths, in the order given. Safe with concurrent dmc processes.
     std::vector<std::filesystem::path> fetch(const std::vector<PackageRef>& packages);
 
+    // Fetches one package from `url` into the cache, checked against its SHA256 and
+    // size; false when the server does not have it.
+    bool fetch_from(const PackageRef& p, const std::string& url);
+
     std::filesystem::path deb_path(const PackageRef& p) const;
+    bool cached(const PackageRef& p) const;
 
   private:
-    std::string release_text(const config::Mirror& m, const std::string& suite, bool refresh,
-                             bool primary);
+    struct SignedRelease {
+        std::string text;    // the verified Release fields; empty: the suite is not there
+        std::string sha256;  // of the signed file as served
+    };
+    SignedRelease release_text(const config::Mirror& m, const std::string& suite, bool refresh,
+                               bool primary);
     const config::Settings& settings_;
     net::Http& http_;
     std::vector<config::Mirror> mirrors_;
     std::filesystem::path cache_;
 };
+
+// A suite that carries security updates: "trixie-security", or "bookworm/updates" of old.
+bool security_suite(const std::string& suite);
+
+// A mirror of a snapshot service, pinned to one moment: ".../archive/<archive>/<date>",
+// the date as 20250520T000000Z. Its Release files may be long expired.
+bool is_snapshot_mirror(const std::string& url);
+// <service>/archive/<archive>/<date>: the snapshot of `mirror` at `date`, where the
+// archive is the mirror's last path component ("debian", "debian-security").
+std::string snapshot_mirror(const std::string& service, const std::string& mirror,
+                            const std::string& date);
+// The date a Release Date field names, as a snapshot date (20250520T000000Z); "" when
+// it cannot be read.
+std::string snapshot_date_of(const std::string& release_date, long long plus_seconds = 0);
 
 // Reads a whole compressed (xz, gz, bz2, zst) or plain file into memory.
 std::string decompress(const std::string& data, const std::string& what);

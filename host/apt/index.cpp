@@ -150,10 +150,11 @@ char* PackageIndex::allocate(std::size_t bytes) {
 }
 
 void PackageIndex::add(std::string_view packages_text, std::string_view base_url,
-                       std::string_view component, std::string_view arch) {
+                       std::string_view component, std::string_view arch, std::string_view suite) {
     std::string base(base_url);
     while (!base.empty() && base.back() == '/') base.pop_back();
-    origins_.push_back(Origin{std::move(base), std::string(component), std::string(arch)});
+    origins_.push_back(
+        Origin{std::move(base), std::string(component), std::string(suite), std::string(arch)});
     const Origin* origin = &origins_.back();
     // An archive index averages about 800 bytes a stanza; growing the tables as they
     // fill would rehash them a dozen times.

@@ -33,6 +33,7 @@ enum class Priority : std::uint8_t {
 struct Origin {
     std::string base_url;  // e.g. "http://mirror/debian" (no trailing slash)
     std::string component;
+    std::string suite;  // e.g. "trixie-security"; empty when not known
     std::string arch;
 };
 
@@ -131,7 +132,7 @@ class PackageIndex {
     // may be freed afterwards. base_url is the mirror root that Filename is relative to.
     // Throws dmc::Error on a stanza without Package or Version.
     void add(std::string_view packages_text, std::string_view base_url, std::string_view component,
-             std::string_view arch);
+             std::string_view arch, std::string_view suite = {});
 
     // Every version of that name, any architecture, highest version first (ties in the
     // order added). Empty when unknown.

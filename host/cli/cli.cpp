@@ -38,6 +38,9 @@ const OptionDoc kOptionDocs[] = {
     {"--print [DIR]", "Print the Kubernetes manifests (one file each in DIR) instead", nullptr},
     {"--force-conflicts", "Take over fields that other field managers own", nullptr},
     {"--no-wait", "Fail instead of waiting for another dmc on the same cache", nullptr},
+    {"--no-lock", "Neither use nor write the lock file (dmc.lock) this run", nullptr},
+    {"--snapshot DATE", "Read the mirrors from the snapshot service as of DATE", nullptr},
+    {"--json", "update: report the changes as one JSON document", nullptr},
     {"--config FILE", "Read this config file", "~/.config/dmc/dmc.yaml, /etc/dmc/dmc.yaml"},
     {"--plugin-dir DIR", "Load templates from DIR too (repeatable)", nullptr},
     {"--imagedir DIR", "Where the OCI layouts are written", "[imagedir]"},
@@ -60,6 +63,8 @@ po::options_description describe_options() {
         "context", po::value<std::string>())("print",
                                              po::value<std::string>()->implicit_value("-"))(
         "force-conflicts", po::bool_switch())("no-wait", po::bool_switch())(
+        "no-lock", po::bool_switch())("json", po::bool_switch())("snapshot",
+                                                                 po::value<std::string>())(
         "plugin-dir", po::value<std::vector<std::string>>()->composing())(
         "imagedir", po::value<std::string>())("small", po::bool_switch())(
         "allow-unsigned", po::bool_switch())("version", po::bool_switch())(
@@ -117,6 +122,9 @@ Options parse(const std::vector<std::string>& args) {
     text("print", o.print);
     o.force_conflicts = vm["force-conflicts"].as<bool>();
     o.no_wait = vm["no-wait"].as<bool>();
+    o.no_lock = vm["no-lock"].as<bool>();
+    o.json = vm["json"].as<bool>();
+    text("snapshot", o.snapshot);
     if (vm.count("plugin-dir")) o.plugin_dirs = vm["plugin-dir"].as<std::vector<std::string>>();
     text("imagedir", o.imagedir);
     o.small = vm["small"].as<bool>();
@@ -164,10 +172,13 @@ config::Settings effective_settings(const Options& o, config::Getenv getenv) {
     if (o.kubeconfig) config::apply_option(s, "kubeconfig", *o.kubeconfig);
     if (o.context) config::apply_option(s, "context", *o.context);
     if (o.force_conflicts) s.force_conflicts = true;
+    if (o.snapshot) config::apply_option(s, "snapshot", *o.snapshot);
+    if (o.no_lock) s.use_lock = false;
     // Each --plugin-dir goes before the others, so the first given is searched first.
     for (auto it = o.plugin_dirs.rbegin(); it != o.plugin_dirs.rend(); ++it)
         config::apply_option(s, "plugin_dirs", *it);
     config::finalize(s);
+    if (s.lock_file.empty()) s.lock_file = config::default_lock_file(s, getenv);
     return s;
 }
 

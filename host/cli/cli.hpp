@@ -33,6 +33,9 @@ struct Options {
     std::optional<std::string> print;                // --print: "-" for stdout, else a directory
     bool force_conflicts = false;                    // --force-conflicts
     bool no_wait = false;                            // --no-wait
+    bool no_lock = false;                            // --no-lock
+    bool json = false;                               // --json: update's report as JSON
+    std::optional<std::string> snapshot;             // --snapshot DATE
     std::vector<std::string> arguments;              // what follows the activity
 };
 

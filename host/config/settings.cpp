@@ -396,11 +396,35 @@ const std::vector<Row>& table() {
             {"tag", {}, "", "image tag"}, [](S& s, const Input& in) { s.tag = tag_value(in); },
             [](const S& s) { return s.tag; });
         add(
-            {"lock_file", {"DMC_LOCK_FILE"}, "", "pinned package versions"},
+            {"lock_file", {"DMC_LOCK_FILE"}, "", "the lock: every image's exact packages"},
             [](S& s, const Input& in) { s.lock_file = path_value(in); },
             [](const S& s) {
-                return s.lock_file.empty() ? std::string("(none)") : s.lock_file.string();
+                return s.lock_file.empty() ? std::string("(next to the config file)")
+                                           : s.lock_file.string() + (s.use_lock ? "" : " (unused)");
             });
+        add(
+            {"snapshot_url", {"DMC_SNAPSHOT_URL"}, "", "a snapshot service of the archive"},
+            [](S& s, const Input& in) {
+                s.snapshot_url = text_value(in);
+                if (auto why = unsupported_url(s.snapshot_url)) in.refuse(*why, s.snapshot_url);
+                while (s.snapshot_url.ends_with('/')) s.snapshot_url.pop_back();
+            },
+            [](const S& s) {
+                return s.snapshot_url.empty() ? std::string("(none)") : s.snapshot_url;
+            });
+        add(
+            {"snapshot", {"DMC_SNAPSHOT"}, "--snapshot", "read the mirrors as they were then"},
+            [](S& s, const Input& in) {
+                // 20250520T000000Z, or the day alone: 20250520.
+                std::string d = text_value(in);
+                if (d.size() == 8) d += "T000000Z";
+                bool ok = d.size() == 16 && d[8] == 'T' && d[15] == 'Z';
+                for (std::size_t i = 0; ok && i < 15; ++i)
+                    ok = i == 8 || std::isdigit(static_cast<unsigned char>(d[i]));
+                if (!ok) in.refuse("a date as 20250520T000000Z or 20250520", text_value(in));
+                s.snapshot = d;
+            },
+            [](const S& s) { return s.snapshot.empty() ? std::string("(none)") : s.snapshot; });
         add(
             {"compression", {}, "", "layer compression"},
             [](S& s, const Input& in) {
@@ -736,6 +760,18 @@ std::optional<fs::path> default_config_file(Getenv getenv) {
     for (const auto& c : candidates)
         if (fs::is_regular_file(c, ec)) return c;
     return std::nullopt;
+}
+
+fs::path default_lock_file(const Settings& s, Getenv getenv) {
+    if (s.config_file) {
+        auto lock = *s.config_file;
+        return lock.replace_extension(".lock");
+    }
+    if (auto xdg = getenv("XDG_CONFIG_HOME"); xdg && !xdg->empty())
+        return fs::path(*xdg) / "dmc" / "dmc.lock";
+    if (auto home = getenv("HOME"); home && !home->empty())
+        return fs::path(*home) / ".config" / "dmc" / "dmc.lock";
+    return fs::current_path() / "dmc.lock";
 }
 
 std::vector<std::pair<std::string, std::string>> Settings::describe() const {

@@ -58,7 +58,11 @@ struct Settings {
     std::filesystem::path source_dir, rootfs_dir, build_dir, image_dir, cache_dir;
     std::vector<std::filesystem::path> plugin_dirs;
     std::string tag = "latest";
-    std::filesystem::path lock_file;  // pinned package versions, "name version" per line
+    // dmc.lock (host/lock): empty until finalized, then next to the config file.
+    std::filesystem::path lock_file;
+    bool use_lock = true;      // --no-lock: neither read nor write it for one run
+    std::string snapshot_url;  // a snapshot service: <url>/archive/<archive>/<date>/
+    std::string snapshot;      // --snapshot DATE: read every mirror at that moment
     std::optional<long long> source_date_epoch;
     std::string compression = "gzip";
     int jobs = 4;            // parallel downloads
@@ -123,6 +127,9 @@ void apply_environment(Settings& settings, Getenv getenv = real_getenv);
 // The config file to read when --config is not given: $DMC_CONFIG, then
 // $XDG_CONFIG_HOME/dmc/dmc.yaml (~/.config/dmc/dmc.yaml), then /etc/dmc/dmc.yaml.
 std::optional<std::filesystem::path> default_config_file(Getenv getenv = real_getenv);
+// The lock next to the config: dmc.yaml -> dmc.lock beside it; without a config file,
+// where the user's config would be ($XDG_CONFIG_HOME/dmc/dmc.lock).
+std::filesystem::path default_lock_file(const Settings& settings, Getenv getenv = real_getenv);
 
 std::vector<std::string> split_list(const std::string& text);  // "a, b,c" -> {a,b,c}
 std::string join(const std::vector<std::string>& items, const std::string& separator = ",");

@@ -13,6 +13,7 @@ namespace fs = std::filesystem;
 namespace dmc::steps {
 
 void collect(Context& context, const tasks::Task& task) {
+    if (image_current(context, task.template_name, task.arch)) return;
     plugin::CollectResult result;
     for (const auto* t : context.catalog.composition(task.template_name))
         plugin::run_collect(*t, context.hook_settings(*t, task.arch, task.template_name), result);

@@ -12,6 +12,7 @@ namespace fs = std::filesystem;
 namespace dmc::steps {
 
 void configure(Context& context, const tasks::Task& task) {
+    if (image_current(context, task.template_name, task.arch)) return;
     plugin::ConfigureResult result;
     const fs::path root = context.rootfs_dir(task.template_name, task.arch) / "root";
     auto reader = [&root](const std::string& path) -> std::optional<std::string> {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "log/log.hpp"
 #include "util/name.hpp"
 
 namespace fs = std::filesystem;
@@ -53,6 +54,16 @@ plugin::HookSettings Context::hook_settings(const plugin::Template& t, const std
         for (const auto& [k, v] : member->effective_options(settings.template_options))
             s["option." + member->name + "." + k] = v;
     return s;
+}
+
+lock::Lock& Context::lock() {
+    if (!lock_) lock_ = settings.use_lock ? lock::Lock::load(settings.lock_file) : lock::Lock{};
+    return *lock_;
+}
+
+void Context::save_lock() {
+    if (!settings.use_lock || !lock_) return;
+    if (lock_->save(settings.lock_file)) log::info("wrote the lock " + settings.lock_file.string());
 }
 
 apt::Archive& Context::archive() {

@@ -5,12 +5,15 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "apt/archive.hpp"
 #include "config/settings.hpp"
+#include "lock/lock.hpp"
 #include "net/http.hpp"
 #include "plugin/catalog.hpp"
 #include "plugin/hooks.hpp"
@@ -38,7 +41,17 @@ class Context {
                                        const std::string& image) const;
     apt::Archive& archive();
 
+    // The run's dmc.lock, read on first use (empty with --no-lock); save_lock() writes
+    // it when it changed.
+    lock::Lock& lock();
+    void save_lock();
+    bool json = false;  // --json: update reports as one JSON document
+    // Whether each image ("tmpl/arch") is built already from the same inputs, as
+    // decided once per run (steps/inputs.cpp).
+    std::map<std::string, bool> current;
+
   private:
+    std::optional<lock::Lock> lock_;
     plugin::HookSettings host_facts_;  // dmc_executable, dmc_plugins, host_apt_sources
     std::unique_ptr<net::Http> http_;
     std::unique_ptr<apt::Archive> archive_;

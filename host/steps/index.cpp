@@ -1,6 +1,7 @@
 // The index step: the image index over the archs, and the layout's tags.
 #include <nlohmann/json.hpp>
 
+#include "image/layout_reader.hpp"
 #include "image/oci.hpp"
 #include "log/log.hpp"
 #include "steps/steps.hpp"
@@ -15,6 +16,30 @@ namespace dmc::steps {
 
 void index(Context& context, const tasks::Task& task) {
     const auto& settings = context.settings;
+    const fs::path layout = child_path(settings.image_dir, task.template_name);
+    // No image of it changed and the index written before lists exactly them: it stays.
+    std::vector<std::string> digests;
+    for (const auto& arch : settings.archs) {
+        if (!image_current(context, task.template_name, arch)) break;
+        digests.push_back(built_image(context, task.template_name, arch)->digest);
+    }
+    if (digests.size() == settings.archs.size()) {
+        try {
+            const auto index = image::find_ref(layout, settings.tag);
+            std::vector<std::string> listed;
+            for (const auto& m : json::parse(image::read_document(layout, index.digest))
+                                     .at("manifests"))
+                listed.push_back(m.at("digest").get<std::string>());
+            if (listed == digests) {
+                log::notice(task.template_name + " index " + index.digest + ", unchanged");
+                log::result(task.template_name + " " + layout.string() + ":" + settings.tag +
+                            " " + index.digest);
+                return;
+            }
+        } catch (const std::exception&) {
+            // not there, or not this one: written below
+        }
+    }
     std::vector<image::Descriptor> manifests;
     for (const auto& arch : settings.archs) {
         const fs::path file = context.work_dir(task.template_name, arch) / "pack.json";
@@ -25,7 +50,6 @@ void index(Context& context, const tasks::Task& task) {
         manifests.push_back(
             image::descriptor_from_json(json::parse(read_file(file)).at("manifest")));
     }
-    const fs::path layout = child_path(settings.image_dir, task.template_name);
     auto index = image::write_image_index(layout, manifests);
     // The tag names the index over every arch; "<tag>-<arch>" names each image, for
     // clients that cannot pick a platform out of an index (umoci).

@@ -64,7 +64,32 @@ std::int64_t epoch_of(const config::Settings& settings, const rootfs::Manifest& 
 
 }  // namespace
 
+ImageOutputs image_outputs(const Context& context, const std::string& tmpl,
+                           const std::string& arch) {
+    const auto& dir = context.settings.image_dir;
+    const std::string name = tmpl + "-" + arch;
+    return {child_path(dir, tmpl), child_path(dir, name + ".docker.tar"),
+            child_path(dir, name + ".spdx.json")};
+}
+
+std::optional<image::Descriptor> built_image(const Context& context, const std::string& tmpl,
+                                             const std::string& arch) {
+    const fs::path record = context.work_dir(tmpl, arch) / "pack.json";
+    const auto outputs = image_outputs(context, tmpl, arch);
+    std::error_code ec;
+    if (!fs::exists(record, ec)) return std::nullopt;
+    try {
+        auto desc = image::descriptor_from_json(json::parse(read_file(record)).at("manifest"));
+        if (fs::exists(image::blob_path(outputs.layout, desc.digest), ec) &&
+            fs::exists(outputs.docker_archive, ec) && fs::exists(outputs.sbom, ec))
+            return desc;
+    } catch (const std::exception&) {
+    }
+    return std::nullopt;  // packed again
+}
+
 void pack(Context& context, const tasks::Task& task) {
+    if (image_current(context, task.template_name, task.arch)) return;
     const auto& settings = context.settings;
     const fs::path dir = context.work_dir(task.template_name, task.arch);
     const fs::path rootfs = context.rootfs_dir(task.template_name, task.arch);
@@ -119,34 +144,29 @@ void pack(Context& context, const tasks::Task& task) {
     if (!versions.empty()) config.labels["org.opencontainers.image.base.packages"] = versions;
     config.labels["org.opencontainers.image.base.name"] = "debian:" + settings.dist;
 
-    const fs::path layout = child_path(settings.image_dir, task.template_name);
+    const auto outputs = image_outputs(context, task.template_name, task.arch);
     const std::string name = task.template_name + "-" + task.arch;
-    const fs::path docker_archive = child_path(settings.image_dir, name + ".docker.tar");
-    const fs::path sbom_file = child_path(settings.image_dir, name + ".spdx.json");
 
     // Same layer and config as last time, with the outputs in place: nothing to write.
     const std::string key = pack_key(spec, manifest, image::config_json(config, {}), settings.tag);
     std::error_code ec;
-    if (fs::exists(dir / "pack.json", ec)) {
-        auto previous = json::parse(read_file(dir / "pack.json"));
-        auto desc = image::descriptor_from_json(previous.at("manifest"));
-        if (previous.value("key", "") == key &&
-            fs::exists(image::blob_path(layout, desc.digest), ec) &&
-            fs::exists(docker_archive, ec) && fs::exists(sbom_file, ec)) {
-            log::notice(name + ": " + desc.digest + ", unchanged");
+    if (auto built = built_image(context, task.template_name, task.arch)) {
+        if (json::parse(read_file(dir / "pack.json")).value("key", "") == key) {
+            save_inputs(context, task.template_name, task.arch);
+            log::notice(name + ": " + built->digest + ", unchanged");
             return;
         }
     }
 
     auto layer = image::write_layer(spec, dir / "layer.tar");
-    auto manifest_desc = image::write_image(layout, config, {layer});
+    auto manifest_desc = image::write_image(outputs.layout, config, {layer});
     image::write_docker_archive(
-        docker_archive, config, {layer},
+        outputs.docker_archive, config, {layer},
         {"dmc/" + task.template_name + ":" + settings.tag + "-" + task.arch});
     contents::SbomInput sbom{name,      std::string("debian-") + settings.dist,
                              task.arch, spec.mtime,
                              &manifest, &assembly.entries};
-    write_file_atomic(sbom_file, contents::spdx_json(sbom));
+    write_file_atomic(outputs.sbom, contents::spdx_json(sbom));
     write_file_atomic(dir / "pack.json",
                       json{{"key", key},
                            {"manifest", image::descriptor_to_json(manifest_desc)},
@@ -154,6 +174,7 @@ void pack(Context& context, const tasks::Task& task) {
                            {"size", layer.size},
                            {"packages", assembly.packages.size()}}
                           .dump(1));
+    save_inputs(context, task.template_name, task.arch);
     log::notice(name + ": " + manifest_desc.digest + ", layer " + std::to_string(layer.size) +
                 " bytes (" + std::to_string(layer.tar_size) + " uncompressed), " +
                 std::to_string(assembly.packages.size()) + " packages");

@@ -1,8 +1,8 @@
-// The resolve activity, and resolving a template's packages for the rootfs step:
-// its prepare output, the features' packages and the lock file's pins against the
-// verified indexes, with the answer kept while its inputs stay the same.
+// The resolve activity, and resolving a template's packages for the rootfs step: its
+// prepare output and the features' packages, answered by the lock (dmc.lock) when it
+// was made for the same request, else against the verified indexes and then locked.
 #include <algorithm>
-#include <sstream>
+#include <set>
 
 #include "apt/resolver.hpp"
 #include "contents/features.hpp"
@@ -17,27 +17,6 @@ namespace fs = std::filesystem;
 
 namespace dmc::steps {
 
-std::map<std::string, std::string> parse_lock_file(const std::string& text,
-                                                   const std::string& origin) {
-    std::map<std::string, std::string> pins;
-    std::istringstream in(text);
-    std::string line;
-    int number = 0;
-    while (std::getline(in, line)) {
-        ++number;
-        if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
-        std::replace(line.begin(), line.end(), '=', ' ');
-        std::istringstream words(line);
-        std::string name, version, extra;
-        if (!(words >> name)) continue;
-        if (!(words >> version) || (words >> extra))
-            throw Error(origin + ":" + std::to_string(number) + ": expected 'name version', got '" +
-                        line + "'");
-        pins[name] = version;
-    }
-    return pins;
-}
-
 void resolve(Context& context, const tasks::Task& task) {
     auto& archive = context.archive();
     auto index = archive.load(archive.indexes(task.arch, false));
@@ -51,41 +30,142 @@ void resolve(Context& context, const tasks::Task& task) {
                     std::string(p->architecture()));
 }
 
-std::vector<apt::PackageRef> resolve_template(Context& context, const std::string& tmpl,
-                                              const std::string& arch, bool refresh) {
-    const auto& settings = context.settings;
-    const fs::path dir = context.work_dir(tmpl, arch);
-    auto prepared = load_prepare(dir);
+std::vector<apt::PackageRef> locked_refs(const lock::Entry& entry) {
+    std::vector<apt::PackageRef> refs;
+    for (const auto& p : entry.packages) {
+        apt::PackageRef r{p.name, p.version, p.arch, p.mirror + "/" + p.filename, p.sha256, p.size};
+        r.mirror = p.mirror;
+        r.suite = p.suite;
+        r.component = p.component;
+        r.filename = p.filename;
+        refs.push_back(std::move(r));
+    }
+    return refs;
+}
+
+namespace {
+
+// What the templates of the image ask for now.
+apt::ResolveRequest request_of(Context& context, const std::string& tmpl, const std::string& arch) {
+    auto prepared = load_prepare(context.work_dir(tmpl, arch));
     apt::ResolveRequest request;
     request.packages = prepared.packages;
     request.excludes = prepared.excludes;
     request.native_arch = arch;
-    const auto features = contents::Features::of(prepared.features, settings.tools, settings.small);
+    const auto features = contents::Features::of(prepared.features, context.settings.tools,
+                                                 context.settings.small);
     for (const auto& p : features.packages()) request.packages.push_back(p);
+    return request;
+}
 
-    std::string lock_text;
-    if (!settings.lock_file.empty()) {
-        lock_text = read_file(settings.lock_file);
-        request.pins = parse_lock_file(lock_text, settings.lock_file.string());
+std::vector<std::string> sorted_unique(std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    return v;
+}
+
+lock::Entry entry_of(Context& context, const std::string& tmpl, const std::string& arch,
+                     const apt::ResolveRequest& request,
+                     const std::vector<apt::PackageRef>& packages,
+                     const std::vector<apt::IndexFile>& files) {
+    lock::Entry e;
+    e.dist = context.settings.dist;
+    e.arch = arch;
+    e.image = tmpl;
+    e.templates = image_templates(context, tmpl);
+    e.options = image_options(context, tmpl);
+    e.request = sorted_unique(request.packages);
+    e.exclude = sorted_unique(request.excludes);
+    std::set<std::pair<std::string, std::string>> used;
+    for (const auto& r : packages) {
+        e.packages.push_back({r.name, r.version, r.arch, r.sha256, r.size, r.mirror, r.suite,
+                              r.component, r.filename});
+        used.insert({r.mirror, r.suite});
+    }
+    for (const auto& f : files)
+        if (used.erase({f.mirror, f.suite}))
+            e.releases.push_back({f.mirror, f.suite, f.release_sha256, f.release_date});
+    return e;
+}
+
+}  // namespace
+
+std::vector<apt::PackageRef> resolve_template(Context& context, const std::string& tmpl,
+                                              const std::string& arch, LockUse use) {
+    const auto& settings = context.settings;
+    const fs::path dir = context.work_dir(tmpl, arch);
+    auto request = request_of(context, tmpl, arch);
+    auto& lock = context.lock();
+    const lock::Entry* locked = lock.find(settings.dist, arch, tmpl);
+    if (locked && use == LockUse::follow && locked->request == sorted_unique(request.packages) &&
+        locked->exclude == sorted_unique(request.excludes)) {
+        // The same request: the locked packages, whatever the indexes say now. The
+        // templates' versions and options are recorded as they are now.
+        auto refs = locked_refs(*locked);
+        const auto templates = image_templates(context, tmpl);
+        const auto options = image_options(context, tmpl);
+        if (locked->templates != templates || locked->options != options) {
+            lock::Entry updated = *locked;
+            updated.templates = templates;
+            updated.options = options;
+            lock.put(std::move(updated));
+            context.save_lock();
+        }
+        return refs;
     }
 
     auto& archive = context.archive();
-    auto files = archive.indexes(arch, refresh);
+    auto files = archive.indexes(arch, false);
+    // When the templates ask for something else now, the versions locked before are
+    // kept where the indexes still have them.
+    std::string pins_text;
+    if (locked && use == LockUse::follow) {
+        log::notice(tmpl + " " + arch +
+                    ": the templates ask for other packages than the lock has; resolving again");
+        for (const auto& p : locked->packages) {
+            request.pins[p.name] = p.version;
+            pins_text += p.name + "=" + p.version + " ";
+        }
+    }
     // The same indexes and request resolve the same way: keep the answer.
-    std::string key_text = arch + "|" + lock_text;
+    std::string key_text = arch + "|" + pins_text;
     for (const auto& f : files)
         key_text += "|" + f.mirror + " " + f.suite + " " + f.component + " " + f.sha256;
     for (const auto& p : request.packages) key_text += "|+" + p;
     for (const auto& p : request.excludes) key_text += "|-" + p;
     const std::string key = sha256_hex(key_text);
-    if (auto saved = load_resolution(dir); saved && saved->key == key) return saved->packages;
-    auto index = archive.load(files);
-    auto result = apt::resolve(index, request);
-    for (const auto& problem : result.problems) log::warning(tmpl + " " + arch + ": " + problem);
-    Resolution resolution{key, {}};
-    for (const auto* p : result.packages) resolution.packages.push_back(apt::PackageRef::of(*p));
-    save_resolution(dir, resolution);
-    return resolution.packages;
+    std::vector<apt::PackageRef> refs;
+    if (auto saved = load_resolution(dir); saved && saved->key == key) {
+        refs = saved->packages;
+    } else {
+        auto index = archive.load(files);
+        // A pin the indexes no longer have is dropped: that package is resolved anew.
+        for (auto it = request.pins.begin(); it != request.pins.end();) {
+            const auto versions = index.versions(it->first);
+            const bool present = std::any_of(versions.begin(), versions.end(),
+                                             [&](const auto* p) { return p->version() == it->second; });
+            it = present ? std::next(it) : request.pins.erase(it);
+        }
+        auto result = apt::resolve(index, request);
+        for (const auto& problem : result.problems)
+            log::warning(tmpl + " " + arch + ": " + problem);
+        Resolution resolution{key, {}};
+        for (const auto* p : result.packages)
+            resolution.packages.push_back(apt::PackageRef::of(*p));
+        save_resolution(dir, resolution);
+        refs = resolution.packages;
+    }
+    if (settings.use_lock || use == LockUse::renew) {
+        const bool fresh = locked == nullptr;
+        lock.put(entry_of(context, tmpl, arch, request, refs, files));
+        if (use == LockUse::follow) {
+            context.save_lock();
+            if (fresh)
+                log::notice(tmpl + " " + arch + ": " + std::to_string(refs.size()) +
+                            " packages locked in " + settings.lock_file.string());
+        }
+    }
+    return refs;
 }
 
 }  // namespace dmc::steps

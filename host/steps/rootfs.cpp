@@ -15,10 +15,68 @@ namespace fs = std::filesystem;
 
 namespace dmc::steps {
 
+namespace {
+
+// The locked packages that are not in the cache, looked up on the mirrors: where the
+// verified indexes still have them, from there; otherwise from the snapshot service
+// at the moment of the Release they were locked from, or a clear refusal.
+void locate_locked(Context& context, const std::string& tmpl, const std::string& arch,
+                   std::vector<apt::PackageRef>& refs) {
+    const auto& settings = context.settings;
+    auto& archive = context.archive();
+    std::vector<apt::PackageRef*> missing;
+    for (auto& r : refs)
+        if (!archive.cached(r)) missing.push_back(&r);
+    const lock::Entry* entry = context.lock().find(settings.dist, arch, tmpl);
+    if (missing.empty() || entry == nullptr) return;
+    auto index = archive.load(archive.indexes(arch, false));
+    for (auto* r : missing) {
+        const auto versions = index.versions(r->name);
+        auto found = std::find_if(versions.begin(), versions.end(), [&](const apt::Package* p) {
+            return p->version() == r->version && p->sha256() == r->sha256;
+        });
+        if (found != versions.end()) {
+            r->url = (*found)->url();
+            continue;
+        }
+        const std::string what = r->name + " " + r->version + " (" + r->arch + ")";
+        if (settings.snapshot_url.empty())
+            throw Error(what + " is locked in " + settings.lock_file.string() + ", but " +
+                        r->mirror + " no longer has it; run `dmc -a update`, or give a snapshot " +
+                        "mirror (snapshot_url)");
+        // The snapshot at --snapshot DATE, else at the locked Release's date and the
+        // hours after it (a service imports the archive some time after it changes).
+        std::vector<std::string> dates;
+        if (!settings.snapshot.empty()) dates.push_back(settings.snapshot);
+        for (const auto& rel : entry->releases)
+            if (rel.mirror == r->mirror && rel.suite == r->suite)
+                for (long long later : {0LL, 6 * 3600LL, 24 * 3600LL})
+                    if (auto d = apt::snapshot_date_of(rel.date, later); !d.empty())
+                        dates.push_back(d);
+        bool fetched = false;
+        for (const auto& date : dates) {
+            const std::string mirror = apt::snapshot_mirror(settings.snapshot_url, r->mirror, date);
+            if (archive.fetch_from(*r, mirror + "/" + r->filename)) {
+                log::notice(what + " is no longer on " + r->mirror + "; fetched it from " + mirror);
+                fetched = true;
+                break;
+            }
+        }
+        if (!fetched)
+            throw Error(what + " is locked in " + settings.lock_file.string() + ", but neither " +
+                        r->mirror + " nor the snapshot service " + settings.snapshot_url +
+                        " has it; run `dmc -a update`, or give --snapshot DATE");
+    }
+}
+
+}  // namespace
+
 void rootfs(Context& context, const tasks::Task& task) {
-    auto refs = resolve_template(context, task.template_name, task.arch, false);
+    if (image_current(context, task.template_name, task.arch)) return;
+    auto refs = resolve_template(context, task.template_name, task.arch);
     log::info(task.template_name + " " + task.arch + ": " + std::to_string(refs.size()) +
               " packages");
+    if (context.settings.use_lock) locate_locked(context, task.template_name, task.arch, refs);
     auto debs = context.archive().fetch(refs);
 
     // Unpack again only when the package set changed.

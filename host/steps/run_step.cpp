@@ -11,6 +11,8 @@ void run_step(Context& context, const tasks::Task& task) {
         case Step::setup:
         case Step::update:
             return refresh_indexes(context, task);
+        case Step::lock:
+            return lock_images(context, task);
         case Step::resolve:
             return resolve(context, task);
         case Step::prepare:

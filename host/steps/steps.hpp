@@ -4,13 +4,16 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "apt/archive.hpp"
+#include "image/oci.hpp"
 #include "kube/client.hpp"
 #include "kube/kubeconfig.hpp"
+#include "lock/lock.hpp"
 #include "steps/context.hpp"
 #include "tasks/tasks.hpp"
 
@@ -51,13 +54,38 @@ Cluster connect_cluster(const Context& context);
 // of the last push, which deploy names.
 std::filesystem::path pushed_record(const config::Settings& settings, const std::string& tmpl);
 
-// The packages of a template for an arch, resolved from its saved prepare output
-// against the (refreshed) indexes; the answer is kept while its inputs stay the same.
+// The packages of a template for an arch. follow: the lock's entry when it was made
+// for what the templates ask now, else resolved from its saved prepare output against
+// the verified indexes (keeping the locked versions they still have) and locked.
+// renew: resolved afresh and put in the lock, not saved (update saves it).
+enum class LockUse { follow, renew };
 std::vector<apt::PackageRef> resolve_template(Context& context, const std::string& tmpl,
-                                              const std::string& arch, bool refresh);
+                                              const std::string& arch,
+                                              LockUse use = LockUse::follow);
+// A lock entry's packages, to fetch from where they came.
+std::vector<apt::PackageRef> locked_refs(const lock::Entry& entry);
 
-// A lock file: "name version" (or "name=version") per line; '#' comments.
-std::map<std::string, std::string> parse_lock_file(const std::string& text,
-                                                   const std::string& origin);
+// inputs.cpp: what an image is built from besides its packages: the templates whose
+// hooks make it (name -> version) and the options that change its bytes.
+std::map<std::string, std::string> image_templates(const Context& context, const std::string& tmpl);
+std::map<std::string, std::string> image_options(const Context& context, const std::string& tmpl);
+// Whether the image of `tmpl` for `arch` is built already from the same inputs (its
+// packages' digests, its templates' names, versions and files, its options, this dmc);
+// decided once a run and logged as "unchanged" or "rebuilt: <what changed>".
+bool image_current(Context& context, const std::string& tmpl, const std::string& arch);
+// Records what the image just packed was built from, for the next run's decision.
+void save_inputs(Context& context, const std::string& tmpl, const std::string& arch);
+
+void lock_images(Context& context, const tasks::Task& task);  // lock.cpp: update's lock
+
+// pack.cpp: where the image of a template and arch goes, and its manifest when it is
+// there whole (the layout's blob, the docker archive and the SBOM).
+struct ImageOutputs {
+    std::filesystem::path layout, docker_archive, sbom;
+};
+ImageOutputs image_outputs(const Context& context, const std::string& tmpl,
+                           const std::string& arch);
+std::optional<image::Descriptor> built_image(const Context& context, const std::string& tmpl,
+                                             const std::string& arch);
 
 }  // namespace dmc::steps

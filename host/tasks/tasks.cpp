@@ -9,7 +9,7 @@ namespace dmc::tasks {
 
 const std::vector<Activity>& activities() {
     static const std::vector<Activity> list = {
-        {"update", "Update the archive indexes and show which packages changed"},
+        {"update", "Refresh the indexes, say which packages changed and rewrite the lock"},
         {"setup", "Set up the build environment: directories, mirrors, signed indexes"},
         {"create", "Create the container images"},
         {"load", "Push built images to the registry"},
@@ -42,6 +42,13 @@ std::vector<Task> plan(const PlanRequest& r) {
                 (setup ? "Fetch and verify the " : "Refresh the ") + r.dist + " indexes for " +
                     arch,
                 "", arch, setup ? Step::setup : Step::update);
+        if (setup || r.templates.empty()) return out;
+        for (const auto& t : r.templates)
+            for (const auto& arch : r.archs)
+                add(t + "." + arch + ".prepare", "Declare the packages of " + t + " for " + arch, t,
+                    arch, Step::prepare);
+        add("update.lock", "Resolve every image again, report the changes, rewrite the lock", "",
+            "", Step::lock);
         return out;
     }
     if (r.activity == "resolve") {

@@ -22,6 +22,7 @@ enum class Step {
     dirs,
     setup,
     update,
+    lock,
     resolve,
     prepare,
     rootfs,

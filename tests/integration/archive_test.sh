@@ -443,31 +443,36 @@ pass "two concurrent runs with one cache, three times"
 copy_archive good upd
 conf upd "$base/ok/upd"
 rootfs c16 upd 2>"$work/err" || fail "before the update: $(cat "$work/err")"
+[ -s "$work/upd.lock" ] || fail "the first build wrote no lock next to its config"
+cp "$work/upd.lock" "$work/upd.lock.before"
 rm "$(pool_deb upd hello)"
 add_to_pool "$work/srv/upd" main "$debs/1.1/hello_1.1-1_amd64.deb"
 publish "$work/srv/upd" dmctest "$keyA" "amd64 arm64" main
 out=$(DMC_CACHEDIR=$work/c16 "$DMC" --config "$work/upd.yaml" --plugin-dir "$plugins" -t hello -A amd64 \
     -a update 2>"$work/err") || fail "update: $(cat "$work/err")"
-[ "$out" = "hello amd64: hello 1.0-1 -> 1.1-1" ] || fail "update printed: '$out'; $(cat "$work/err")"
+[ "$(head -1 <<<"$out")" = "hello amd64: hello 1.0-1 -> 1.1-1" ] || fail "update printed: '$out'; $(cat "$work/err")"
+grep -qx "update: 1 change in 1 of 1 images; $work/upd.lock rewritten" <<<"$out" || fail "update's summary: '$out'"
 rootfs c16 upd 2>"$work/err" || fail "after the update: $(cat "$work/err")"
 [ "$(pkg_version "$(tree_of c16)/manifest.json" hello)" = 1.1-1 ] || fail "the rootfs was not updated"
 grep -q "hello 1.1" "$(tree_of c16)/root/usr/bin/hello" || fail "old /usr/bin/hello"
-pass "update: the new version reported and then unpacked"
+pass "update: the new version reported, locked and then unpacked"
 
-# A lock file pins the older version while the archive offers both.
+# The lock pins the older version while the archive offers both; --no-lock takes the newest.
 add_to_pool "$work/srv/upd" main "$debs/hello_1.0-1_amd64.deb"
 publish "$work/srv/upd" dmctest "$keyA" "amd64 arm64" main
 DMC_CACHEDIR=$work/c16 "$DMC" --config "$work/upd.yaml" -A amd64 -a setup 2>"$work/err" \
     || fail "setup after publishing: $(cat "$work/err")"
-printf '# pinned\nhello 1.0-1\n' >"$work/hello.lock"
-DMC_LOCK_FILE=$work/hello.lock rootfs c16 upd 2>"$work/err" || fail "with a lock file: $(cat "$work/err")"
-[ "$(pkg_version "$(tree_of c16)/manifest.json" hello)" = 1.0-1 ] || fail "the lock file was not honoured"
-rootfs c16 upd 2>"$work/err" || fail "without the lock file: $(cat "$work/err")"
-[ "$(pkg_version "$(tree_of c16)/manifest.json" hello)" = 1.1-1 ] || fail "the newest version is not taken"
-printf 'hello 9.9-9\n' >"$work/bad.lock"
-refused "hello=9.9-9|9.9-9" -- env DMC_LOCK_FILE="$work/bad.lock" DMC_CACHEDIR="$work/c16" "$DMC" \
+cp "$work/upd.lock.before" "$work/upd.lock"
+rootfs c16 upd 2>"$work/err" || fail "with the older lock: $(cat "$work/err")"
+[ "$(pkg_version "$(tree_of c16)/manifest.json" hello)" = 1.0-1 ] || fail "the lock was not honoured"
+rootfs c16 upd --no-lock 2>"$work/err" || fail "with --no-lock: $(cat "$work/err")"
+[ "$(pkg_version "$(tree_of c16)/manifest.json" hello)" = 1.1-1 ] || fail "--no-lock did not take the newest"
+cmp -s "$work/upd.lock.before" "$work/upd.lock" || fail "--no-lock changed the lock"
+sed -i 's/version: "1.0-1"/version: [1.0-1]/' "$work/upd.lock"
+line=$(grep -n 'version: \[1.0-1\]' "$work/upd.lock" | cut -d: -f1)
+refused "upd.lock:$line: .*'version' must be a string" -- env DMC_CACHEDIR="$work/c16" "$DMC" \
     --config "$work/upd.yaml" --plugin-dir "$plugins" -t hello -A amd64 -e hello.amd64.rootfs
-pass "a lock file pins versions; a pin the archive lacks is refused"
+pass "a lock pins versions, --no-lock leaves it alone, a hand-broken lock names its line"
 
 # --- 17. Ubuntu: a ports mirror for arm64, its own keyring, universe, -updates -----------------
 

@@ -1,0 +1,258 @@
+#include "lock/lock.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <set>
+
+#include "util/error.hpp"
+#include "util/fs.hpp"
+
+namespace fs = std::filesystem;
+
+namespace dmc::lock {
+namespace {
+
+constexpr int kFormat = 1;
+const char* const kHeader =
+    "# dmc.lock: the exact packages of every image, per dist, arch and template.\n"
+    "# dmc writes it on the first build and `dmc -a update` renews it; builds use it.\n"
+    "# Keep it in version control; do not edit it by hand.\n";
+
+// A YAML double-quoted scalar: every value is one, so no text can turn into another type.
+std::string quoted(const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (u < 0x20 || u == 0x7f) {
+            static const char* digits = "0123456789abcdef";
+            out += "\\x";
+            out += digits[u >> 4];
+            out += digits[u & 15];
+        } else {
+            out += c;
+        }
+    }
+    return out + "\"";
+}
+
+std::string flow_list(const std::vector<std::string>& items) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + quoted(items[i]);
+    return out + "]";
+}
+
+class Reader {
+  public:
+    explicit Reader(std::string origin) : origin_(std::move(origin)) {}
+
+    [[noreturn]] void fail(const YAML::Node& at, const std::string& what) const {
+        const int line = at.Mark().line >= 0 ? at.Mark().line + 1 : 0;
+        throw Error(origin_ + (line ? ":" + std::to_string(line) : std::string()) + ": " + what +
+                    "; restore the file from version control, or delete it and run dmc -a update");
+    }
+    const YAML::Node& map(const YAML::Node& n, const std::string& what) const {
+        if (!n.IsMap()) fail(n, what + " must be a mapping");
+        return n;
+    }
+    std::string text(const YAML::Node& parent, const std::string& key,
+                     const std::string& what) const {
+        const YAML::Node n = parent[key];
+        if (!n) fail(parent, what + " has no '" + key + "'");
+        if (!n.IsScalar()) fail(n, what + ": '" + key + "' must be a string");
+        return n.Scalar();
+    }
+    std::vector<std::string> list(const YAML::Node& parent, const std::string& key,
+                                  const std::string& what) const {
+        const YAML::Node n = parent[key];
+        if (!n) fail(parent, what + " has no '" + key + "'");
+        if (!n.IsSequence()) fail(n, what + ": '" + key + "' must be a list");
+        std::vector<std::string> out;
+        for (const auto& item : n) {
+            if (!item.IsScalar()) fail(item, what + ": '" + key + "' must list strings");
+            out.push_back(item.Scalar());
+        }
+        return out;
+    }
+    std::map<std::string, std::string> strings(const YAML::Node& parent, const std::string& key,
+                                               const std::string& what) const {
+        const YAML::Node n = parent[key];
+        if (!n) fail(parent, what + " has no '" + key + "'");
+        map(n, what + ": '" + key + "'");
+        std::map<std::string, std::string> out;
+        for (const auto& kv : n) {
+            if (!kv.second.IsScalar()) fail(kv.second, what + ": '" + key + "' maps to strings");
+            out[kv.first.Scalar()] = kv.second.Scalar();
+        }
+        return out;
+    }
+    void only(const YAML::Node& n, const std::set<std::string>& keys,
+              const std::string& what) const {
+        for (const auto& kv : n)
+            if (!keys.count(kv.first.Scalar()))
+                fail(kv.first, what + " has an unknown key '" + kv.first.Scalar() + "'");
+    }
+
+  private:
+    std::string origin_;
+};
+
+bool is_hex64(const std::string& s) {
+    return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+}  // namespace
+
+Lock Lock::parse(const std::string& text, const std::string& origin) {
+    Reader r(origin);
+    YAML::Node root;
+    try {
+        root = YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+        throw Error(origin + ":" + std::to_string(e.mark.line + 1) + ": not YAML (" + e.msg +
+                    "); restore the file from version control, or delete it and run dmc -a update");
+    }
+    Lock lock;
+    if (root.IsNull()) return lock;
+    r.map(root, "the lock");
+    r.only(root, {"lock_format", "images"}, "the lock");
+    const auto format = r.text(root, "lock_format", "the lock");
+    if (format != std::to_string(kFormat))
+        r.fail(root["lock_format"], "lock_format " + format + " is not one this dmc reads (" +
+                                        std::to_string(kFormat) + ")");
+    if (!root["images"] || root["images"].IsNull()) return lock;
+    for (const auto& kv : r.map(root["images"], "images")) {
+        const std::string key = kv.first.Scalar();
+        const YAML::Node& n = kv.second;
+        Entry e;
+        const auto first = key.find('/'), second = key.find('/', first + 1);
+        if (first == std::string::npos || second == std::string::npos ||
+            key.find('/', second + 1) != std::string::npos)
+            r.fail(kv.first, "'" + key + "' is not dist/arch/template");
+        const std::string what = "image " + key;
+        r.map(n, what);
+        r.only(n, {"templates", "options", "request", "exclude", "releases", "packages"}, what);
+        e.dist = key.substr(0, first);
+        e.arch = key.substr(first + 1, second - first - 1);
+        e.image = key.substr(second + 1);
+        e.line = n.Mark().line + 1;
+        e.templates = r.strings(n, "templates", what);
+        e.options = r.strings(n, "options", what);
+        e.request = r.list(n, "request", what);
+        e.exclude = r.list(n, "exclude", what);
+        if (!n["releases"] || !n["releases"].IsSequence()) r.fail(n, what + " needs 'releases'");
+        for (const auto& item : n["releases"]) {
+            r.map(item, what + ": a release");
+            r.only(item, {"mirror", "suite", "inrelease_sha256", "date"}, what + ": a release");
+            Release rel{r.text(item, "mirror", what), r.text(item, "suite", what),
+                        r.text(item, "inrelease_sha256", what), r.text(item, "date", what)};
+            e.releases.push_back(rel);
+        }
+        if (!n["packages"] || !n["packages"].IsSequence()) r.fail(n, what + " needs 'packages'");
+        for (const auto& item : n["packages"]) {
+            const std::string pwhat = what + ": a package";
+            r.map(item, pwhat);
+            r.only(item,
+                   {"name", "version", "arch", "size", "sha256", "mirror", "suite", "component",
+                    "filename"},
+                   pwhat);
+            Package p;
+            p.name = r.text(item, "name", pwhat);
+            p.version = r.text(item, "version", pwhat);
+            p.arch = r.text(item, "arch", pwhat);
+            p.sha256 = r.text(item, "sha256", pwhat);
+            if (!is_hex64(p.sha256))
+                r.fail(item["sha256"], p.name + ": sha256 is not 64 hex digits");
+            const auto size = r.text(item, "size", pwhat);
+            if (size.empty() || size.size() > 15 ||
+                size.find_first_not_of("0123456789") != std::string::npos)
+                r.fail(item["size"], p.name + ": size '" + size + "' is not a byte count");
+            p.size = std::stoull(size);
+            p.mirror = r.text(item, "mirror", pwhat);
+            p.suite = r.text(item, "suite", pwhat);
+            p.component = r.text(item, "component", pwhat);
+            p.filename = r.text(item, "filename", pwhat);
+            if (p.filename.empty() || p.filename.front() == '/' ||
+                p.filename.find("..") != std::string::npos)
+                r.fail(item["filename"], p.name + ": filename '" + p.filename +
+                                             "' is not a path in the archive");
+            e.packages.push_back(std::move(p));
+        }
+        lock.put(std::move(e));
+    }
+    return lock;
+}
+
+Lock Lock::load(const fs::path& file) {
+    std::error_code ec;
+    if (!fs::exists(file, ec)) return {};
+    return parse(read_file(file), file.string());
+}
+
+void Lock::put(Entry e) {
+    std::sort(e.packages.begin(), e.packages.end(), [](const Package& a, const Package& b) {
+        return std::tie(a.name, a.arch, a.version) < std::tie(b.name, b.arch, b.version);
+    });
+    std::sort(e.releases.begin(), e.releases.end(), [](const Release& a, const Release& b) {
+        return std::tie(a.mirror, a.suite) < std::tie(b.mirror, b.suite);
+    });
+    std::sort(e.request.begin(), e.request.end());
+    std::sort(e.exclude.begin(), e.exclude.end());
+    entries_[e.key()] = std::move(e);
+}
+
+const Entry* Lock::find(const std::string& dist, const std::string& arch,
+                        const std::string& image) const {
+    auto it = entries_.find(dist + "/" + arch + "/" + image);
+    return it == entries_.end() ? nullptr : &it->second;
+}
+
+std::string Lock::render() const {
+    std::string out = kHeader;
+    out += "lock_format: " + std::to_string(kFormat) + "\n";
+    out += entries_.empty() ? "images: {}\n" : "images:\n";
+    auto mapping = [&](const std::map<std::string, std::string>& m) {
+        if (m.empty()) return std::string(" {}\n");
+        std::string s = "\n";
+        for (const auto& [k, v] : m) s += "      " + quoted(k) + ": " + quoted(v) + "\n";
+        return s;
+    };
+    for (const auto& [key, e] : entries_) {
+        out += "  " + quoted(key) + ":\n";
+        out += "    templates:" + mapping(e.templates);
+        out += "    options:" + mapping(e.options);
+        out += "    request: " + flow_list(e.request) + "\n";
+        out += "    exclude: " + flow_list(e.exclude) + "\n";
+        out += e.releases.empty() ? "    releases: []\n" : "    releases:\n";
+        for (const auto& r : e.releases)
+            out += "      - {mirror: " + quoted(r.mirror) + ", suite: " + quoted(r.suite) +
+                   ", inrelease_sha256: " + quoted(r.sha256) + ", date: " + quoted(r.date) + "}\n";
+        out += e.packages.empty() ? "    packages: []\n" : "    packages:\n";
+        for (const auto& p : e.packages)
+            out += "      - {name: " + quoted(p.name) + ", version: " + quoted(p.version) +
+                   ", arch: " + quoted(p.arch) + ", size: " + std::to_string(p.size) +
+                   ", sha256: " + quoted(p.sha256) + ", mirror: " + quoted(p.mirror) +
+                   ", suite: " + quoted(p.suite) + ", component: " + quoted(p.component) +
+                   ", filename: " + quoted(p.filename) + "}\n";
+    }
+    return out;
+}
+
+bool Lock::save(const fs::path& file) const {
+    const std::string text = render();
+    std::error_code ec;
+    if (fs::exists(file, ec) && read_file(file) == text) return false;
+    try {
+        if (file.has_parent_path()) fs::create_directories(file.parent_path());
+        write_file_atomic(file, text);
+    } catch (const std::exception& e) {
+        throw Error("cannot write the lock " + file.string() + ": " + e.what() +
+                    "; set lock_file (DMC_LOCK_FILE) to a writable place, or use --no-lock");
+    }
+    return true;
+}
+
+}  // namespace dmc::lock

@@ -1,0 +1,203 @@
+// What an image is built from, and whether it is built already: the key over its
+// packages' digests, its templates' names, versions and plugin files, its options
+// and this dmc. An image whose key has not changed is not fetched, unpacked, collected,
+// configured or packed again; the log says why one is rebuilt.
+#include <link.h>
+
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "log/log.hpp"
+#include "steps/steps.hpp"
+#include "util/fs.hpp"
+#include "util/sha256.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace dmc::steps {
+namespace {
+
+// This dmc: its version and the build id the linker gave the program, so that a
+// rebuilt dmc (which may pack differently) rebuilds the images.
+std::string program_identity() {
+    static const std::string identity = [] {
+        std::string id;
+        dl_iterate_phdr(
+            [](dl_phdr_info* info, std::size_t, void* data) -> int {
+                auto* out = static_cast<std::string*>(data);
+                for (int i = 0; i < info->dlpi_phnum; ++i) {
+                    const auto& ph = info->dlpi_phdr[i];
+                    if (ph.p_type != PT_NOTE) continue;
+                    const char* p = reinterpret_cast<const char*>(info->dlpi_addr + ph.p_vaddr);
+                    const char* end = p + ph.p_memsz;
+                    while (p + sizeof(ElfW(Nhdr)) <= end) {
+                        const auto* note = reinterpret_cast<const ElfW(Nhdr)*>(p);
+                        const char* name = p + sizeof(ElfW(Nhdr));
+                        const char* desc = name + ((note->n_namesz + 3) & ~3U);
+                        if (note->n_type == NT_GNU_BUILD_ID && note->n_namesz == 4 &&
+                            std::memcmp(name, "GNU", 4) == 0 && desc + note->n_descsz <= end) {
+                            static const char* digits = "0123456789abcdef";
+                            for (std::size_t k = 0; k < note->n_descsz; ++k) {
+                                const auto byte = static_cast<unsigned char>(desc[k]);
+                                out->push_back(digits[byte >> 4]);
+                                out->push_back(digits[byte & 15]);
+                            }
+                            return 1;
+                        }
+                        p = desc + ((note->n_descsz + 3) & ~3U);
+                    }
+                }
+                return 1;  // the first object is the program itself
+            },
+            &id);
+        if (id.empty()) {
+            std::error_code ec;
+            id = sha256_file(fs::read_symlink("/proc/self/exe", ec));
+        }
+        return std::string(DMC_VERSION) + " " + id;
+    }();
+    return identity;
+}
+
+std::string file_digest(const fs::path& file) {
+    static std::map<std::string, std::string> digests;
+    auto it = digests.find(file.string());
+    if (it == digests.end()) it = digests.emplace(file.string(), sha256_file(file)).first;
+    return it->second;
+}
+
+struct Inputs {
+    std::map<std::string, std::string> packages;   // "name:arch" -> "version sha256"
+    std::map<std::string, std::string> templates;  // name -> "version file-sha256"
+    std::map<std::string, std::string> options;
+    std::string program;
+    std::string key() const {
+        return sha256_hex(json{{"packages", packages},
+                               {"templates", templates},
+                               {"options", options},
+                               {"program", program}}
+                              .dump());
+    }
+};
+
+Inputs inputs_now(Context& context, const std::string& tmpl, const std::string& arch) {
+    Inputs in;
+    for (const auto& r : resolve_template(context, tmpl, arch))
+        in.packages[r.name + ":" + r.arch] = r.version + " " + r.sha256;
+    for (const auto* t : context.catalog.composition(tmpl))
+        in.templates[t->name] = t->version + " " + file_digest(t->file);
+    in.options = image_options(context, tmpl);
+    in.options["tag"] = context.settings.tag;
+    in.program = program_identity();
+    return in;
+}
+
+fs::path inputs_file(const Context& context, const std::string& tmpl, const std::string& arch) {
+    return context.work_dir(tmpl, arch) / "inputs.json";
+}
+
+std::string first_word(const std::string& s) { return s.substr(0, s.find(' ')); }
+
+// "libssl3:amd64 3.5.1-1 -> 3.5.1-2, template nginx 1.0 -> 1.1, option tools"
+std::string what_changed(const Inputs& old, const Inputs& now) {
+    std::vector<std::string> out;
+    auto diff = [&](const std::map<std::string, std::string>& a,
+                    const std::map<std::string, std::string>& b, const std::string& prefix) {
+        for (const auto& [name, value] : b) {
+            auto it = a.find(name);
+            if (it == a.end())
+                out.push_back(prefix + name + " (new) -> " + first_word(value));
+            else if (it->second != value && first_word(it->second) != first_word(value))
+                out.push_back(prefix + name + " " + first_word(it->second) + " -> " +
+                              first_word(value));
+            else if (it->second != value)
+                out.push_back(prefix + name + " " + first_word(value) + " (rebuilt)");
+        }
+        for (const auto& [name, value] : a)
+            if (!b.count(name)) out.push_back(prefix + name + " " + first_word(value) + " -> (removed)");
+    };
+    diff(old.packages, now.packages, "");
+    diff(old.templates, now.templates, "template ");
+    for (const auto& [name, value] : now.options)
+        if (auto it = old.options.find(name); it == old.options.end() || it->second != value)
+            out.push_back("option " + name);
+    for (const auto& [name, value] : old.options)
+        if (!now.options.count(name)) out.push_back("option " + name);
+    if (old.program != now.program) out.push_back("dmc " + first_word(now.program) + " changed");
+    std::string text;
+    for (const auto& o : out) text += (text.empty() ? "" : ", ") + o;
+    return text;
+}
+
+std::optional<Inputs> saved_inputs(const fs::path& file) {
+    std::error_code ec;
+    if (!fs::exists(file, ec)) return std::nullopt;
+    try {
+        const auto j = json::parse(read_file(file));
+        Inputs in;
+        j.at("packages").get_to(in.packages);
+        j.at("templates").get_to(in.templates);
+        j.at("options").get_to(in.options);
+        j.at("program").get_to(in.program);
+        return in;
+    } catch (const json::exception&) {
+        return std::nullopt;  // built again
+    }
+}
+
+}  // namespace
+
+std::map<std::string, std::string> image_templates(const Context& context,
+                                                   const std::string& tmpl) {
+    std::map<std::string, std::string> out;
+    for (const auto* t : context.catalog.composition(tmpl)) out[t->name] = t->version;
+    return out;
+}
+
+std::map<std::string, std::string> image_options(const Context& context, const std::string& tmpl) {
+    const auto& s = context.settings;
+    std::map<std::string, std::string> out{
+        {"tools", s.tools ? "true" : "false"},
+        {"mode", s.small ? "small" : "micro"},
+        {"compression", s.compression},
+    };
+    if (s.source_date_epoch) out["source_date_epoch"] = std::to_string(*s.source_date_epoch);
+    for (const auto* t : context.catalog.composition(tmpl))
+        for (const auto& [k, v] : t->effective_options(s.template_options))
+            out[t->name + "." + k] = v;
+    return out;
+}
+
+bool image_current(Context& context, const std::string& tmpl, const std::string& arch) {
+    const std::string id = tmpl + "/" + arch;
+    if (auto it = context.current.find(id); it != context.current.end()) return it->second;
+    const auto now = inputs_now(context, tmpl, arch);
+    const auto old = saved_inputs(inputs_file(context, tmpl, arch));
+    const auto built = built_image(context, tmpl, arch);
+    const bool current = old && built && old->key() == now.key();
+    if (current)
+        log::notice(tmpl + " " + arch + ": unchanged, " + built->digest);
+    else if (!old)
+        log::notice(tmpl + " " + arch + ": rebuilt: not built before");
+    else if (!built)
+        log::notice(tmpl + " " + arch + ": rebuilt: its image is missing from " +
+                    context.settings.image_dir.string());
+    else
+        log::notice(tmpl + " " + arch + ": rebuilt: " + what_changed(*old, now));
+    context.current[id] = current;
+    return current;
+}
+
+void save_inputs(Context& context, const std::string& tmpl, const std::string& arch) {
+    const auto now = inputs_now(context, tmpl, arch);
+    write_file_atomic(inputs_file(context, tmpl, arch),
+                      json{{"key", now.key()},
+                           {"packages", now.packages},
+                           {"templates", now.templates},
+                           {"options", now.options},
+                           {"program", now.program}}
+                          .dump(1));
+}
+
+}  // namespace dmc::steps

@@ -1,0 +1,98 @@
+#include "lock/lock.hpp"
+
+#include <gtest/gtest.h>
+
+#include "util/error.hpp"
+
+namespace dmc::lock {
+namespace {
+
+Entry sample(const std::string& image, const std::string& arch = "amd64") {
+    Entry e;
+    e.dist = "trixie";
+    e.arch = arch;
+    e.image = image;
+    e.templates = {{image, "1.0"}};
+    e.options = {{"tools", "false"}, {"mode", "micro"}};
+    e.request = {"zlib1g", image};
+    e.releases = {{"http://m/debian", "trixie", std::string(64, 'b'), "Sat, 08 Nov 2025 09:44:27 UTC"}};
+    e.packages = {{"zlib1g", "1:1.3.dfsg-3+b1", "amd64", std::string(64, 'c'), 90000,
+                   "http://m/debian", "trixie", "main", "pool/main/z/zlib/zlib1g.deb"},
+                  {image, "1.26.3-3", "amd64", std::string(64, 'd'), 12345, "http://m/debian",
+                   "trixie-security", "main", "pool/updates/n/" + image + ".deb"}};
+    return e;
+}
+
+TEST(Lock, RoundTripsAndRendersTheSameBytes) {
+    Lock lock;
+    lock.put(sample("nginx"));
+    lock.put(sample("php", "arm64"));
+    const std::string text = lock.render();
+    const Lock again = Lock::parse(text, "dmc.lock");
+    EXPECT_EQ(again.render(), text);
+    const Entry* e = again.find("trixie", "amd64", "nginx");
+    ASSERT_NE(e, nullptr);
+    ASSERT_EQ(e->packages.size(), 2u);
+    EXPECT_EQ(e->packages[0].name, "nginx");  // sorted by name
+    EXPECT_EQ(e->packages[0].suite, "trixie-security");
+    EXPECT_EQ(e->packages[1].version, "1:1.3.dfsg-3+b1");
+    EXPECT_EQ(e->packages[1].size, 90000u);
+    EXPECT_EQ(e->request, (std::vector<std::string>{"nginx", "zlib1g"}));
+    EXPECT_EQ(e->releases.at(0).date, "Sat, 08 Nov 2025 09:44:27 UTC");
+    EXPECT_EQ(again.find("trixie", "amd64", "php"), nullptr);
+    // Sorted and without a clock: the same entries put in another order, the same text.
+    Lock other;
+    other.put(sample("php", "arm64"));
+    other.put(sample("nginx"));
+    EXPECT_EQ(other.render(), text);
+}
+
+TEST(Lock, ValuesThatLookLikeOtherTypesStayStrings) {
+    Lock lock;
+    Entry e = sample("x");
+    e.options = {{"yes", "no"}, {"n", "1.10"}, {"quote", "a\"b\\c"}};
+    lock.put(e);
+    const Lock again = Lock::parse(lock.render(), "dmc.lock");
+    EXPECT_EQ(again.find("trixie", "amd64", "x")->options, e.options);
+}
+
+void expect_refused(const std::string& text, const std::string& where, const std::string& what) {
+    try {
+        Lock::parse(text, "dmc.lock");
+        FAIL() << "accepted: " << text;
+    } catch (const Error& e) {
+        const std::string message = e.what();
+        EXPECT_NE(message.find(where), std::string::npos) << message;
+        EXPECT_NE(message.find(what), std::string::npos) << message;
+        EXPECT_NE(message.find("dmc -a update"), std::string::npos) << message;
+    }
+}
+
+TEST(Lock, ABrokenLockNamesTheLine) {
+    Lock lock;
+    lock.put(sample("nginx"));
+    std::string text = lock.render();
+    // A hand-broken digest on the line of the first package.
+    const auto at = text.find(std::string(64, 'd'));
+    const int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(at), '\n'));
+    std::string broken = text;
+    broken.replace(at, 64, "not-a-digest");
+    expect_refused(broken, "dmc.lock:" + std::to_string(line), "sha256");
+    expect_refused("lock_format: 1\nimages:\n  a/b/c:\n    templates: {}\n", "dmc.lock:4",
+                   "no 'options'");
+    expect_refused("lock_format: 9\nimages: {}\n", "dmc.lock:1", "lock_format 9");
+    expect_refused("lock_format: 1\nimages: {x: 1}\n", "dmc.lock:2", "not dist/arch/template");
+    expect_refused("lock_format: [1\n", "dmc.lock:", "not YAML");
+    std::string escaping = text;
+    escaping.replace(escaping.find("pool/updates"), 12, "../../etc");
+    expect_refused(escaping, "dmc.lock:", "not a path in the archive");
+}
+
+TEST(Lock, EmptyAndMissing) {
+    EXPECT_TRUE(Lock::parse("", "dmc.lock").entries().empty());
+    EXPECT_TRUE(Lock::load("/nonexistent/dmc.lock").entries().empty());
+    EXPECT_TRUE(Lock::parse(Lock{}.render(), "dmc.lock").entries().empty());
+}
+
+}  // namespace
+}  // namespace dmc::lock
