@@ -3,6 +3,13 @@
 # No cluster of the machine's (a kubeconfig, or the pod the tests may run in) may
 # receive a deploy: tests that deploy name their own test server.
 unset KUBECONFIG DMC_KUBECONFIG DMC_CONTEXT DMC_NAMESPACE KUBERNETES_SERVICE_HOST KUBERNETES_SERVICE_PORT || true
+# Each test script has its own dmc.lock where a run has no config file next to it
+# ($XDG_CONFIG_HOME/dmc/dmc.lock), fresh each time the script starts.
+if [ -n "${DMC_BINARY_DIR:-}" ]; then
+    export XDG_CONFIG_HOME=$DMC_BINARY_DIR/test-config/$(basename "$0" .sh)
+    rm -rf "$XDG_CONFIG_HOME"
+    mkdir -p "$XDG_CONFIG_HOME"
+fi
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }
 # expect_fail CODE PATTERN -- CMD...: CMD must exit with CODE and print PATTERN on one stderr line.

@@ -40,6 +40,11 @@ void locate_locked(Context& context, const std::string& tmpl, const std::string&
             continue;
         }
         const std::string what = r->name + " " + r->version + " (" + r->arch + ")";
+        // Locked from a snapshot mirror (update --snapshot): that moment does not change.
+        if (apt::is_snapshot_mirror(r->mirror) && archive.fetch_from(*r, r->url)) {
+            log::info(what + ": fetched from the snapshot mirror it is locked to, " + r->mirror);
+            continue;
+        }
         if (settings.snapshot_url.empty())
             throw Error(what + " is locked in " + settings.lock_file.string() + ", but " +
                         r->mirror + " no longer has it; run `dmc -a update`, or give a snapshot " +

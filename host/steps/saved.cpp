@@ -69,7 +69,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ConfigureResult, files, dirs, symlinks, remov
 }  // namespace dmc::plugin
 
 namespace dmc::apt {
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PackageRef, name, version, arch, url, sha256, size)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PackageRef, name, version, arch, url, sha256, size, mirror,
+                                   suite, component, filename)
 }  // namespace dmc::apt
 
 namespace dmc::steps {

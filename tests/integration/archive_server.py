@@ -13,6 +13,9 @@ The first path component picks how it behaves, the rest is a path under ROOT:
   /flaky/...  the first two requests of each path answer 500 (with a body), then OK
   /down/...   always 500
   /downpool/... 500 for everything under pool/, the indexes are served normally
+  /snapshot/archive/NAME/DATE/...
+              a snapshot service: ROOT/snapshots/NAME/<the latest date <= DATE>/...,
+              dates as 20250520T000000Z, as Debian's snapshot service has them
 
 Every request is logged to LOG_FILE as "METHOD /path STATUS range" (range is "-"
 when there was none), one line each, flushed at once.
@@ -55,8 +58,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         parts = self.path.split("?", 1)[0].lstrip("/").split("/", 1)
         mode, rel = parts[0], parts[1] if len(parts) > 1 else ""
-        if mode not in ("ok", "cut", "flaky", "down", "downpool") or ".." in rel.split("/"):
+        if mode not in ("ok", "cut", "flaky", "down", "downpool", "snapshot") or ".." in rel.split("/"):
             return self.fail(404, "no such path")
+        if mode == "snapshot":
+            bits = rel.split("/", 3)
+            if len(bits) < 4 or bits[0] != "archive":
+                return self.fail(404, "not a snapshot path")
+            base = os.path.join(ROOT, "snapshots", bits[1])
+            dates = sorted(d for d in (os.listdir(base) if os.path.isdir(base) else []) if d <= bits[2])
+            if not dates:
+                return self.fail(404, "no snapshot at or before " + bits[2])
+            rel = os.path.join("snapshots", bits[1], dates[-1], bits[3])
         with lock:
             n = seen.get((mode, rel), 0)
             seen[(mode, rel)] = n + 1
