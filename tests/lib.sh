@@ -9,6 +9,7 @@ if [ -n "${DMC_BINARY_DIR:-}" ]; then
     export XDG_CONFIG_HOME=$DMC_BINARY_DIR/test-config/$(basename "$0" .sh)
     rm -rf "$XDG_CONFIG_HOME"
     mkdir -p "$XDG_CONFIG_HOME"
+    chmod 1777 "$XDG_CONFIG_HOME"  # tests run dmc as nobody too
 fi
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }

@@ -9,6 +9,7 @@
 
 #include "rootfs/path.hpp"
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 namespace fs = std::filesystem;
 
@@ -92,13 +93,7 @@ std::string md5_of_file(const fs::path& file) {
     unsigned int len = 0;
     EVP_DigestFinal_ex(ctx, md, &len);
     EVP_MD_CTX_free(ctx);
-    static const char* digits = "0123456789abcdef";
-    std::string hex;
-    for (unsigned i = 0; i < len; ++i) {
-        hex += digits[md[i] >> 4];
-        hex += digits[md[i] & 15];
-    }
-    return hex;
+    return to_hex(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/text.hpp"
 
 namespace fs = std::filesystem;
 
@@ -28,10 +29,7 @@ std::string quoted(const std::string& s) {
             out += '\\';
             out += c;
         } else if (u < 0x20 || u == 0x7f) {
-            static const char* digits = "0123456789abcdef";
-            out += "\\x";
-            out += digits[u >> 4];
-            out += digits[u & 15];
+            out += "\\x" + to_hex(std::string_view(&c, 1));
         } else {
             out += c;
         }

@@ -26,9 +26,9 @@ void index(Context& context, const tasks::Task& task) {
     if (digests.size() == settings.archs.size()) {
         try {
             const auto index = image::find_ref(layout, settings.tag);
+            const auto document = json::parse(image::read_document(layout, index.digest));
             std::vector<std::string> listed;
-            for (const auto& m : json::parse(image::read_document(layout, index.digest))
-                                     .at("manifests"))
+            for (const auto& m : document.at("manifests"))
                 listed.push_back(m.at("digest").get<std::string>());
             if (listed == digests) {
                 log::notice(task.template_name + " index " + index.digest + ", unchanged");

@@ -11,6 +11,7 @@
 #include "steps/steps.hpp"
 #include "util/fs.hpp"
 #include "util/sha256.hpp"
+#include "util/text.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -37,12 +38,7 @@ std::string program_identity() {
                         const char* desc = name + ((note->n_namesz + 3) & ~3U);
                         if (note->n_type == NT_GNU_BUILD_ID && note->n_namesz == 4 &&
                             std::memcmp(name, "GNU", 4) == 0 && desc + note->n_descsz <= end) {
-                            static const char* digits = "0123456789abcdef";
-                            for (std::size_t k = 0; k < note->n_descsz; ++k) {
-                                const auto byte = static_cast<unsigned char>(desc[k]);
-                                out->push_back(digits[byte >> 4]);
-                                out->push_back(digits[byte & 15]);
-                            }
+                            *out = to_hex(std::string_view(desc, note->n_descsz));
                             return 1;
                         }
                         p = desc + ((note->n_descsz + 3) & ~3U);
@@ -124,7 +120,8 @@ std::string what_changed(const Inputs& old, const Inputs& now) {
             out.push_back("option " + name);
     for (const auto& [name, value] : old.options)
         if (!now.options.count(name)) out.push_back("option " + name);
-    if (old.program != now.program) out.push_back("dmc " + first_word(now.program) + " changed");
+    if (old.program != now.program)
+        out.push_back("dmc is another build (" + first_word(now.program) + ")");
     std::string text;
     for (const auto& o : out) text += (text.empty() ? "" : ", ") + o;
     return text;

@@ -4,6 +4,7 @@
 
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/text.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -15,14 +16,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CollectResult, paths, globs, dlopened, allow_
                                    package_files)
 // File contents may be binary, which JSON strings cannot carry: they are kept as hex.
 void to_json(json& j, const FileSpec& f) {
-    static const char* digits = "0123456789abcdef";
-    std::string hex;
-    hex.reserve(f.data.size() * 2);
-    for (unsigned char c : f.data) {
-        hex.push_back(digits[c >> 4]);
-        hex.push_back(digits[c & 0xf]);
-    }
-    j = json{{"path", f.path}, {"data_hex", hex}, {"mode", f.mode}, {"uid", f.uid}, {"gid", f.gid}};
+    j = json{{"path", f.path}, {"data_hex", to_hex(f.data)}, {"mode", f.mode}, {"uid", f.uid}, {"gid", f.gid}};
 }
 void from_json(const json& j, FileSpec& f) {
     j.at("path").get_to(f.path);

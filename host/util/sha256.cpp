@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 namespace dmc {
 
@@ -25,14 +26,7 @@ std::string Sha256::hex() {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
     EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), digest, &length);
-    static const char* digits = "0123456789abcdef";
-    std::string out;
-    out.reserve(length * 2);
-    for (unsigned int i = 0; i < length; ++i) {
-        out.push_back(digits[digest[i] >> 4]);
-        out.push_back(digits[digest[i] & 0xf]);
-    }
-    return out;
+    return to_hex(std::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
 std::string sha256_hex(std::string_view data) {

@@ -34,6 +34,18 @@ std::string redact_credentials(std::string_view text) {
     return out;
 }
 
+std::string to_hex(std::string_view bytes) {
+    static const char* digits = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (char ch : bytes) {
+        const auto c = static_cast<unsigned char>(ch);
+        out.push_back(digits[c >> 4]);
+        out.push_back(digits[c & 0xf]);
+    }
+    return out;
+}
+
 std::vector<std::string> words(std::string_view text) {
     std::vector<std::string> out;
     std::istringstream in{std::string(text)};
@@ -83,10 +95,8 @@ std::string escape_controls(std::string_view text) {
         } else if (c == '\t') {
             out += "\\t";
         } else if (c < 0x20 || c == 0x7f) {
-            static const char* digits = "0123456789abcdef";
             out += "\\x";
-            out += digits[c >> 4];
-            out += digits[c & 0xf];
+            out += to_hex(std::string_view(reinterpret_cast<const char*>(&c), 1));
         } else {
             out += static_cast<char>(c);
         }

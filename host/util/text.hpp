@@ -25,6 +25,9 @@ std::string cut_for_console(std::string_view text, std::size_t max_width = 400,
 // or fake a log line.
 std::string escape_controls(std::string_view text);
 
+// Bytes as lower-case hexadecimal, two digits each.
+std::string to_hex(std::string_view bytes);
+
 // Whitespace-separated words.
 std::vector<std::string> words(std::string_view text);
 

@@ -136,6 +136,9 @@ class Dmc : public dmc::sdk::Template {
         c.dir(kCache, 0750, kUid, kUid);
         c.env("DMC_CACHEDIR", kCache);
         c.env("HOME", kCache);
+        // The lock goes with the cache, as the config next to which it would go is
+        // in the read-only image.
+        c.env("DMC_LOCK_FILE", std::string(kCache) + "/dmc.lock");
         c.volume(kCache);
         c.entrypoint({"/usr/bin/dmc"});
         c.cmd({"--help"});

@@ -28,7 +28,7 @@ cleanup() {
 trap cleanup EXIT
 unset DMC_PLUGIN_PATH DMC_ARCHS DMC_DIST DMC_MIRROR DMC_IMAGEDIR IMAGEDIR DMC_ROOTFSDIR DMC_BUILDDIR \
     DMC_SOURCEDIR DMC_LOCK_FILE DMC_SNAPSHOT DMC_SNAPSHOT_URL SOURCE_DATE_EPOCH GNUPGHOME || true
-export DMC_CACHEDIR=$work/cache
+export DMC_CACHEDIR=$work/cache IMAGEDIR=$work/images
 
 # --- the archive in state one ------------------------------------------------------------
 make_key "$work/key"
@@ -114,7 +114,10 @@ grep -q '"gamma": "1.0"' "$lock" && grep -q '"alpha": "1.0"' "$lock" || fail "th
 cp "$lock" "$work/lock.one"
 pushed_before=$(count "$work/reg.log" '"PUT /v2/current/')
 requests_before=$(wc -l <"$work/requests")
+index_before=$(stat -c %Y.%y "$IMAGEDIR/alpha/index.json")
+sleep 1
 build two
+[ "$(stat -c %Y.%y "$IMAGEDIR/alpha/index.json")" = "$index_before" ] || fail "an unchanged index was rewritten"
 for t in $all; do
     [ "$(digest two $t)" = "$(digest one $t)" ] || fail "$t changed on a rebuild"
     [ "$(decision two $t)" = "$t amd64: unchanged" ] || fail "$t: $(decision two $t)"
@@ -205,6 +208,19 @@ grep -q '"alpha": "1.1"' "$lock" || fail "the lock does not record alpha 1.1"
 cp "$DMC_TEST_PLUGINS/current/alpha.so" "$plugins/alpha.so"
 build five
 pass "a template's new version rebuilds its images and those that build on it"
+
+# An option of a template rebuilds its image; as delta ignores it, to the same digest.
+cp "$work/dmc.yaml" "$work/dmc.yaml.plain"
+printf 'templates:\n  delta:\n    color: blue\n' >>"$work/dmc.yaml"
+before_delta=$(pushes delta)
+build option
+[ "$(decision option delta)" = "delta amd64: rebuilt: option delta.color" ] || fail "delta: $(decision option delta)"
+[ "$(decision option beta)" = "beta amd64: unchanged" ] || fail "beta: $(decision option beta)"
+[ "$(digest option delta)" = "$(digest one delta)" ] || fail "an option delta ignores changed its digest"
+[ "$(pushes delta)" = "$before_delta" ] || fail "the same delta was pushed again"
+grep -q '"delta.color": "blue"' "$lock" || fail "the lock does not record the option"
+cp "$work/dmc.yaml.plain" "$work/dmc.yaml"
+pass "an option rebuilds its image, and the same bytes are not pushed again"
 
 # --- the lock of state one, with libold gone ----------------------------------------------
 cp "$work/lock.one" "$lock"
