@@ -293,8 +293,8 @@ std::vector<IndexFile> Archive::indexes(const std::string& arch, bool refresh) {
                     continue;
                 }
                 const auto& entry = release.files.at(base + chosen);
-                IndexFile f{m.url,           suite, component,           arch, {}, {},
-                            signed_release.sha256, release.date};
+                IndexFile f{m.url,       suite, component, arch, {}, {}, signed_release.sha256,
+                            release.date};
                 // The cache holds uncompressed indexes by the SHA256 the Release file gives.
                 const std::string key =
                     plain != release.files.end() ? plain->second.sha256 : entry.sha256;

@@ -63,9 +63,9 @@ po::options_description describe_options() {
         "context", po::value<std::string>())("print",
                                              po::value<std::string>()->implicit_value("-"))(
         "force-conflicts", po::bool_switch())("no-wait", po::bool_switch())(
-        "no-lock", po::bool_switch())("json", po::bool_switch())("snapshot",
-                                                                 po::value<std::string>())(
-        "plugin-dir", po::value<std::vector<std::string>>()->composing())(
+        "no-lock", po::bool_switch())("json", po::bool_switch())(
+        "snapshot", po::value<std::string>())("plugin-dir",
+                                              po::value<std::vector<std::string>>()->composing())(
         "imagedir", po::value<std::string>())("small", po::bool_switch())(
         "allow-unsigned", po::bool_switch())("version", po::bool_switch())(
         "help,h", po::bool_switch())("positional", po::value<std::vector<std::string>>());

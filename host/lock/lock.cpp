@@ -175,8 +175,8 @@ Lock Lock::parse(const std::string& text, const std::string& origin) {
             p.filename = r.text(item, "filename", pwhat);
             if (p.filename.empty() || p.filename.front() == '/' ||
                 p.filename.find("..") != std::string::npos)
-                r.fail(item["filename"], p.name + ": filename '" + p.filename +
-                                             "' is not a path in the archive");
+                r.fail(item["filename"],
+                       p.name + ": filename '" + p.filename + "' is not a path in the archive");
             e.packages.push_back(std::move(p));
         }
         lock.put(std::move(e));

@@ -32,8 +32,8 @@ void index(Context& context, const tasks::Task& task) {
                 listed.push_back(m.at("digest").get<std::string>());
             if (listed == digests) {
                 log::notice(task.template_name + " index " + index.digest + ", unchanged");
-                log::result(task.template_name + " " + layout.string() + ":" + settings.tag +
-                            " " + index.digest);
+                log::result(task.template_name + " " + layout.string() + ":" + settings.tag + " " +
+                            index.digest);
                 return;
             }
         } catch (const std::exception&) {

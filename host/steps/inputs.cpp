@@ -30,7 +30,10 @@ std::string program_identity() {
                 for (int i = 0; i < info->dlpi_phnum; ++i) {
                     const auto& ph = info->dlpi_phdr[i];
                     if (ph.p_type != PT_NOTE) continue;
-                    const char* p = reinterpret_cast<const char*>(info->dlpi_addr + ph.p_vaddr);
+                    // The loader gives the segment's address as an integer.
+                    const char* p =
+                        reinterpret_cast<const char*>(  // NOLINT(performance-no-int-to-ptr)
+                            info->dlpi_addr + ph.p_vaddr);
                     const char* end = p + ph.p_memsz;
                     while (p + sizeof(ElfW(Nhdr)) <= end) {
                         const auto* note = reinterpret_cast<const ElfW(Nhdr)*>(p);
@@ -69,11 +72,12 @@ struct Inputs {
     std::map<std::string, std::string> options;
     std::string program;
     std::string key() const {
-        return sha256_hex(json{{"packages", packages},
-                               {"templates", templates},
-                               {"options", options},
-                               {"program", program}}
-                              .dump());
+        return sha256_hex(json{
+            {"packages", packages},
+            {"templates", templates},
+            {"options", options},
+            {"program",
+             program}}.dump());
     }
 };
 
@@ -111,7 +115,8 @@ std::string what_changed(const Inputs& old, const Inputs& now) {
                 out.push_back(prefix + name + " " + first_word(value) + " (rebuilt)");
         }
         for (const auto& [name, value] : a)
-            if (!b.count(name)) out.push_back(prefix + name + " " + first_word(value) + " -> (removed)");
+            if (!b.count(name))
+                out.push_back(prefix + name + " " + first_word(value) + " -> (removed)");
     };
     diff(old.packages, now.packages, "");
     diff(old.templates, now.templates, "template ");
@@ -188,13 +193,12 @@ bool image_current(Context& context, const std::string& tmpl, const std::string&
 
 void save_inputs(Context& context, const std::string& tmpl, const std::string& arch) {
     const auto now = inputs_now(context, tmpl, arch);
-    write_file_atomic(inputs_file(context, tmpl, arch),
-                      json{{"key", now.key()},
-                           {"packages", now.packages},
-                           {"templates", now.templates},
-                           {"options", now.options},
-                           {"program", now.program}}
-                          .dump(1));
+    write_file_atomic(inputs_file(context, tmpl, arch), json{{"key", now.key()},
+                                                             {"packages", now.packages},
+                                                             {"templates", now.templates},
+                                                             {"options", now.options},
+                                                             {"program", now.program}}
+                                                            .dump(1));
 }
 
 }  // namespace dmc::steps

@@ -66,23 +66,22 @@ void lock_images(Context& context, const tasks::Task&) {
             if (now == nullptr) continue;  // --no-lock: nothing to compare with
             const auto found_changes = changes_between(*old, *now);
             for (const auto& c : found_changes) {
-                const std::string line =
-                    tmpl + " " + arch + ": " + c.package + " " +
-                    (c.old_version.empty() ? "(new)" : c.old_version) + " -> " +
-                    (c.new_version.empty() ? "(removed)" : c.new_version) +
-                    (c.security ? " (security)" : "");
+                const std::string line = tmpl + " " + arch + ": " + c.package + " " +
+                                         (c.old_version.empty() ? "(new)" : c.old_version) +
+                                         " -> " +
+                                         (c.new_version.empty() ? "(removed)" : c.new_version) +
+                                         (c.security ? " (security)" : "");
                 if (context.json)
                     log::info(line);
                 else
                     log::result(line);
-                image["changes"].push_back({{"package", c.package},
-                                            {"old", c.old_version.empty()
-                                                        ? ordered_json(nullptr)
-                                                        : ordered_json(c.old_version)},
-                                            {"new", c.new_version.empty()
-                                                        ? ordered_json(nullptr)
-                                                        : ordered_json(c.new_version)},
-                                            {"security", c.security}});
+                image["changes"].push_back(
+                    {{"package", c.package},
+                     {"old",
+                      c.old_version.empty() ? ordered_json(nullptr) : ordered_json(c.old_version)},
+                     {"new",
+                      c.new_version.empty() ? ordered_json(nullptr) : ordered_json(c.new_version)},
+                     {"security", c.security}});
                 security += c.security ? 1 : 0;
             }
             changes += found_changes.size();
@@ -103,15 +102,15 @@ void lock_images(Context& context, const tasks::Task&) {
     const std::size_t total = context.templates.size() * settings.archs.size();
     std::string summary =
         "update: " +
-        (changes == 0 ? std::string("no package changed")
-                      : std::to_string(changes) + (changes == 1 ? " change" : " changes") +
-                            " in " + std::to_string(changed_images) + " of " +
-                            std::to_string(total) + " images" +
-                            (security ? " (" + std::to_string(security) + " from security)" : ""));
+        (changes == 0
+             ? std::string("no package changed")
+             : std::to_string(changes) + (changes == 1 ? " change" : " changes") + " in " +
+                   std::to_string(changed_images) + " of " + std::to_string(total) + " images" +
+                   (security ? " (" + std::to_string(security) + " from security)" : ""));
     if (added) summary += ", " + std::to_string(added) + " images newly locked";
     summary += !settings.use_lock ? "; the lock was not written (--no-lock)"
-               : wrote           ? "; " + settings.lock_file.string() + " rewritten"
-                                 : "; " + settings.lock_file.string() + " is current";
+               : wrote            ? "; " + settings.lock_file.string() + " rewritten"
+                                  : "; " + settings.lock_file.string() + " is current";
     if (context.json) {
         log::info(summary);
         ordered_json report{{"lock", settings.use_lock ? settings.lock_file.string() : ""},

@@ -52,8 +52,8 @@ apt::ResolveRequest request_of(Context& context, const std::string& tmpl, const 
     request.packages = prepared.packages;
     request.excludes = prepared.excludes;
     request.native_arch = arch;
-    const auto features = contents::Features::of(prepared.features, context.settings.tools,
-                                                 context.settings.small);
+    const auto features =
+        contents::Features::of(prepared.features, context.settings.tools, context.settings.small);
     for (const auto& p : features.packages()) request.packages.push_back(p);
     return request;
 }
@@ -142,8 +142,9 @@ std::vector<apt::PackageRef> resolve_template(Context& context, const std::strin
         // A pin the indexes no longer have is dropped: that package is resolved anew.
         for (auto it = request.pins.begin(); it != request.pins.end();) {
             const auto versions = index.versions(it->first);
-            const bool present = std::any_of(versions.begin(), versions.end(),
-                                             [&](const auto* p) { return p->version() == it->second; });
+            const bool present = std::any_of(versions.begin(), versions.end(), [&](const auto* p) {
+                return p->version() == it->second;
+            });
             it = present ? std::next(it) : request.pins.erase(it);
         }
         auto result = apt::resolve(index, request);

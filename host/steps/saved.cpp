@@ -16,7 +16,11 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CollectResult, paths, globs, dlopened, allow_
                                    package_files)
 // File contents may be binary, which JSON strings cannot carry: they are kept as hex.
 void to_json(json& j, const FileSpec& f) {
-    j = json{{"path", f.path}, {"data_hex", to_hex(f.data)}, {"mode", f.mode}, {"uid", f.uid}, {"gid", f.gid}};
+    j = json{{"path", f.path},
+             {"data_hex", to_hex(f.data)},
+             {"mode", f.mode},
+             {"uid", f.uid},
+             {"gid", f.gid}};
 }
 void from_json(const json& j, FileSpec& f) {
     j.at("path").get_to(f.path);

@@ -113,6 +113,32 @@ TEST(Settings, NamespaceIsADns1123LabelOrEmpty) {
     EXPECT_THROW(apply_yaml(t, "rollout_timeout: 0\n", "x.yaml"), Error);
 }
 
+TEST(Settings, SnapshotDatesAndService) {
+    Settings s = defaults();
+    apply_yaml(s, "snapshot: \"20250520\"\nsnapshot_url: http://snap.example/\n", "x.yaml");
+    EXPECT_EQ(s.snapshot, "20250520T000000Z");
+    EXPECT_EQ(s.snapshot_url, "http://snap.example");
+    apply_option(s, "snapshot", "20250520T101500Z");
+    EXPECT_EQ(s.snapshot, "20250520T101500Z");
+    for (const char* bad : {"2025-05-20", "20250520T1015Z", "yesterday", "20250520T101500"})
+        EXPECT_THROW(apply_option(s, "snapshot", bad), Error) << bad;
+    Settings t = defaults();
+    EXPECT_THROW(apply_yaml(t, "snapshot_url: ftp://snap.example\n", "x.yaml"), Error);
+}
+
+std::optional<std::string> xdg_env(const char* name) {
+    if (std::string(name) == "XDG_CONFIG_HOME") return "/home/u/.config";
+    return std::nullopt;
+}
+
+TEST(Settings, TheLockGoesNextToTheConfig) {
+    Settings s = defaults();
+    s.config_file = "/etc/dmc/site.yaml";
+    EXPECT_EQ(default_lock_file(s, xdg_env), "/etc/dmc/site.lock");
+    s.config_file.reset();
+    EXPECT_EQ(default_lock_file(s, xdg_env), "/home/u/.config/dmc/dmc.lock");
+}
+
 TEST(Settings, UnknownKeyNamesTheKeyAndLine) {
     auto e = error_of("dist: trixie\n\narchz: [amd64]\n");
     EXPECT_NE(e.find("dmc.yaml:3"), std::string::npos) << e;

@@ -15,7 +15,8 @@ Entry sample(const std::string& image, const std::string& arch = "amd64") {
     e.templates = {{image, "1.0"}};
     e.options = {{"tools", "false"}, {"mode", "micro"}};
     e.request = {"zlib1g", image};
-    e.releases = {{"http://m/debian", "trixie", std::string(64, 'b'), "Sat, 08 Nov 2025 09:44:27 UTC"}};
+    e.releases = {
+        {"http://m/debian", "trixie", std::string(64, 'b'), "Sat, 08 Nov 2025 09:44:27 UTC"}};
     e.packages = {{"zlib1g", "1:1.3.dfsg-3+b1", "amd64", std::string(64, 'c'), 90000,
                    "http://m/debian", "trixie", "main", "pool/main/z/zlib/zlib1g.deb"},
                   {image, "1.26.3-3", "amd64", std::string(64, 'd'), 12345, "http://m/debian",
@@ -74,7 +75,8 @@ TEST(Lock, ABrokenLockNamesTheLine) {
     std::string text = lock.render();
     // A hand-broken digest on the line of the first package.
     const auto at = text.find(std::string(64, 'd'));
-    const int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(at), '\n'));
+    const int line =
+        1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(at), '\n'));
     std::string broken = text;
     broken.replace(at, 64, "not-a-digest");
     expect_refused(broken, "dmc.lock:" + std::to_string(line), "sha256");
