@@ -85,15 +85,12 @@ class Dmc : public dmc::sdk::Template {
         const bool t64 = p.dist() != "bookworm";
         p.packages({"libc6", "libstdc++6", "libgcc-s1", "zlib1g", "libzstd1", "gpgv",
                     "debian-archive-keyring"});
-        for (const char* name :
-             t64 ? std::initializer_list<const char*>{"libboost-program-options1.83.0",
-                                                      "libspdlog1.15", "libfmt10", "libyaml-cpp0.8",
-                                                      "libssl3t64", "libcurl4t64",
-                                                      "libarchive13t64"}
-                 : std::initializer_list<const char*>{"libboost-program-options1.74.0",
-                                                      "libspdlog1.10", "libfmt9", "libyaml-cpp0.7",
-                                                      "libssl3", "libcurl4", "libarchive13"})
-            p.package(name);
+        if (t64)
+            p.packages({"libboost-program-options1.83.0", "libspdlog1.15", "libfmt10",
+                        "libyaml-cpp0.8", "libssl3t64", "libcurl4t64", "libarchive13t64"});
+        else
+            p.packages({"libboost-program-options1.74.0", "libspdlog1.10", "libfmt9",
+                        "libyaml-cpp0.7", "libssl3", "libcurl4", "libarchive13"});
         p.want("ca-certificates");
     }
 
