@@ -1,5 +1,8 @@
 #include "lock/lock.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -121,8 +124,10 @@ Lock Lock::parse(const std::string& text, const std::string& origin) {
     if (format != std::to_string(kFormat))
         r.fail(root["lock_format"], "lock_format " + format + " is not one this dmc reads (" +
                                         std::to_string(kFormat) + ")");
-    if (!root["images"] || root["images"].IsNull()) return lock;
-    for (const auto& kv : r.map(root["images"], "images")) {
+    const YAML::Node images = root["images"];
+    if (!images || images.IsNull()) return lock;
+    r.map(images, "images");
+    for (const auto& kv : images) {
         const std::string key = kv.first.Scalar();
         const YAML::Node& n = kv.second;
         Entry e;
@@ -181,6 +186,7 @@ Lock Lock::parse(const std::string& text, const std::string& origin) {
         }
         lock.put(std::move(e));
     }
+    lock.changed_.clear();
     return lock;
 }
 
@@ -199,6 +205,7 @@ void Lock::put(Entry e) {
     });
     std::sort(e.request.begin(), e.request.end());
     std::sort(e.exclude.begin(), e.exclude.end());
+    changed_.insert(e.key());
     entries_[e.key()] = std::move(e);
 }
 
@@ -239,12 +246,45 @@ std::string Lock::render() const {
     return out;
 }
 
-bool Lock::save(const fs::path& file) const {
-    const std::string text = render();
+namespace {
+
+// An exclusive flock on a directory, held while it lives: dmc processes that write
+// the same lock file take turns.
+class DirectoryLock {
+  public:
+    explicit DirectoryLock(const fs::path& dir)
+        : fd_(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
+        if (fd_ >= 0) ::flock(fd_, LOCK_EX);
+    }
+    ~DirectoryLock() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    DirectoryLock(const DirectoryLock&) = delete;
+    DirectoryLock& operator=(const DirectoryLock&) = delete;
+
+  private:
+    int fd_;
+};
+
+}  // namespace
+
+bool Lock::save(const fs::path& file) {
+    const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
     std::error_code ec;
+    fs::create_directories(dir, ec);  // when it cannot be, the write below says so
+    DirectoryLock turn(dir);
+    Lock merged = load(file);  // a damaged lock on disk: its message names the line
+    for (const auto& key : changed_) {
+        auto it = entries_.find(key);
+        if (it == entries_.end())
+            merged.entries_.erase(key);
+        else
+            merged.entries_[key] = it->second;
+    }
+    entries_ = std::move(merged.entries_);
+    const std::string text = render();
     if (fs::exists(file, ec) && read_file(file) == text) return false;
     try {
-        if (file.has_parent_path()) fs::create_directories(file.parent_path());
         write_file_atomic(file, text);
     } catch (const std::exception& e) {
         throw Error("cannot write the lock " + file.string() + ": " + e.what() +

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,17 +45,23 @@ class Lock {
     static Lock load(const std::filesystem::path& file);
     // The file's text: entries by key, packages by name; the same lock, the same bytes.
     std::string render() const;
-    // Writes it atomically when its text changed; returns whether it did.
-    bool save(const std::filesystem::path& file) const;
+    // Writes it atomically when its text changed; returns whether it did. Another dmc
+    // (on another cache) may have written the file since it was read: the entries
+    // this one put or erased replace theirs, and theirs are kept (and read back).
+    bool save(const std::filesystem::path& file);
 
     const Entry* find(const std::string& dist, const std::string& arch,
                       const std::string& image) const;
     void put(Entry entry);  // sorts its lists
-    void erase(const std::string& key) { entries_.erase(key); }
+    void erase(const std::string& key) {
+        entries_.erase(key);
+        changed_.insert(key);
+    }
     const std::map<std::string, Entry>& entries() const { return entries_; }
 
   private:
     std::map<std::string, Entry> entries_;
+    std::set<std::string> changed_;  // the keys put or erased since it was read
 };
 
 }  // namespace dmc::lock

@@ -1,6 +1,9 @@
 #include "lock/lock.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include "util/error.hpp"
 
@@ -88,6 +91,29 @@ TEST(Lock, ABrokenLockNamesTheLine) {
     std::string escaping = text;
     escaping.replace(escaping.find("pool/updates"), 12, "../../etc");
     expect_refused(escaping, "dmc.lock:", "not a path in the archive");
+}
+
+// Two dmc processes on other caches write one lock: neither loses the other's entries.
+TEST(Lock, SavesKeepWhatAnotherProcessWrote) {
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("dmc-lock-test-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    const auto file = dir / "dmc.lock";
+    Lock first = Lock::load(file), second = Lock::load(file);
+    first.put(sample("nginx"));
+    second.put(sample("php"));
+    EXPECT_TRUE(first.save(file));
+    EXPECT_TRUE(second.save(file));
+    Lock both = Lock::load(file);
+    EXPECT_NE(both.find("trixie", "amd64", "nginx"), nullptr);
+    EXPECT_NE(both.find("trixie", "amd64", "php"), nullptr);
+    EXPECT_NE(second.find("trixie", "amd64", "nginx"), nullptr);  // read back
+    // An erase is kept too, and nothing changed writes nothing.
+    first.erase("trixie/amd64/php");
+    EXPECT_TRUE(first.save(file));
+    EXPECT_EQ(Lock::load(file).find("trixie", "amd64", "php"), nullptr);
+    EXPECT_FALSE(first.save(file));
+    std::filesystem::remove_all(dir);
 }
 
 TEST(Lock, EmptyAndMissing) {
