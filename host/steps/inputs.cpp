@@ -99,13 +99,20 @@ fs::path inputs_file(const Context& context, const std::string& tmpl, const std:
 
 std::string first_word(const std::string& s) { return s.substr(0, s.find(' ')); }
 
-// "libssl3:amd64 3.5.1-1 -> 3.5.1-2, template nginx 1.0 -> 1.1, option tools"
-std::string what_changed(const Inputs& old, const Inputs& now) {
+// "libssl3 3.5.1-1 -> 3.5.1-2, template nginx 1.0 -> 1.1, option tools"; a package
+// of another arch than the image's (or "all") keeps its ":arch".
+std::string what_changed(const Inputs& old, const Inputs& now, const std::string& arch) {
     std::vector<std::string> out;
     auto diff = [&](const std::map<std::string, std::string>& a,
                     const std::map<std::string, std::string>& b, const std::string& prefix) {
-        for (const auto& [name, value] : b) {
-            auto it = a.find(name);
+        auto shown = [&](std::string name) {
+            for (const std::string& suffix : {":" + arch, std::string(":all")})
+                if (name.ends_with(suffix)) return name.substr(0, name.size() - suffix.size());
+            return name;
+        };
+        for (const auto& [key, value] : b) {
+            const std::string name = shown(key);
+            auto it = a.find(key);
             if (it == a.end())
                 out.push_back(prefix + name + " (new) -> " + first_word(value));
             else if (it->second != value && first_word(it->second) != first_word(value))
@@ -114,9 +121,9 @@ std::string what_changed(const Inputs& old, const Inputs& now) {
             else if (it->second != value)
                 out.push_back(prefix + name + " " + first_word(value) + " (rebuilt)");
         }
-        for (const auto& [name, value] : a)
-            if (!b.count(name))
-                out.push_back(prefix + name + " " + first_word(value) + " -> (removed)");
+        for (const auto& [key, value] : a)
+            if (!b.count(key))
+                out.push_back(prefix + shown(key) + " " + first_word(value) + " -> (removed)");
     };
     diff(old.packages, now.packages, "");
     diff(old.templates, now.templates, "template ");
@@ -186,7 +193,7 @@ bool image_current(Context& context, const std::string& tmpl, const std::string&
         log::notice(tmpl + " " + arch + ": rebuilt: its image is missing from " +
                     context.settings.image_dir.string());
     else
-        log::notice(tmpl + " " + arch + ": rebuilt: " + what_changed(*old, now));
+        log::notice(tmpl + " " + arch + ": rebuilt: " + what_changed(*old, now, arch));
     context.current[id] = current;
     return current;
 }

@@ -188,9 +188,9 @@ build three
 for t in alpha gamma beta; do
     [ "$(digest three $t)" != "$(digest one $t)" ] || fail "$t was not rebuilt"
 done
-[ "$(decision three alpha)" = "alpha amd64: rebuilt: libshared:amd64 1.0 -> 1.1" ] || fail "alpha: $(decision three alpha)"
-[ "$(decision three gamma)" = "gamma amd64: rebuilt: libshared:amd64 1.0 -> 1.1" ] || fail "gamma: $(decision three gamma)"
-[ "$(decision three beta)" = "beta amd64: rebuilt: libnew:amd64 (new) -> 1.0, libold:amd64 1.0 -> (removed)" ] \
+[ "$(decision three alpha)" = "alpha amd64: rebuilt: libshared 1.0 -> 1.1" ] || fail "alpha: $(decision three alpha)"
+[ "$(decision three gamma)" = "gamma amd64: rebuilt: libshared 1.0 -> 1.1" ] || fail "gamma: $(decision three gamma)"
+[ "$(decision three beta)" = "beta amd64: rebuilt: libnew (new) -> 1.0, libold 1.0 -> (removed)" ] \
     || fail "beta: $(decision three beta)"
 [ "$(pushes delta)" = "$before_delta" ] || fail "delta was pushed again"
 for t in alpha gamma beta; do
@@ -281,7 +281,7 @@ update_log=$(head -1 <<<"$logs")
 build_log=$(tail -1 <<<"$logs")
 grep -q "STDOUT *alpha amd64: libshared 1.0 -> 1.1 (security)" "$update_log" || fail "the update log has no change"
 grep -q "STDOUT *update: 4 changes in 3 of 4 images" "$update_log" || fail "the update log has no summary"
-grep -q "alpha amd64: rebuilt: libshared:amd64 1.0 -> 1.1" "$build_log" || fail "the build log has no decision"
+grep -q "alpha amd64: rebuilt: libshared 1.0 -> 1.1" "$build_log" || fail "the build log has no decision"
 grep -q "delta amd64: unchanged" "$build_log" || fail "the build log does not say delta is unchanged"
 grep -qE "STDOUT *$registry/alpha:latest@sha256:[0-9a-f]{64}" "$build_log" || fail "the build log has no push"
 for f in "$update_log" "$build_log"; do
