@@ -61,9 +61,10 @@ lock::Lock& Context::lock() {
     return *lock_;
 }
 
-void Context::save_lock() {
-    if (!settings.use_lock || !lock_) return;
-    if (lock_->save(settings.lock_file)) log::info("wrote the lock " + settings.lock_file.string());
+bool Context::save_lock() {
+    if (!settings.use_lock || !lock_ || !lock_->save(settings.lock_file)) return false;
+    log::info("wrote the lock " + settings.lock_file.string());
+    return true;
 }
 
 apt::Archive& Context::archive() {

@@ -42,9 +42,9 @@ class Context {
     apt::Archive& archive();
 
     // The run's dmc.lock, read on first use (empty with --no-lock); save_lock() writes
-    // it when it changed.
+    // it when it changed, and says whether it did.
     lock::Lock& lock();
-    void save_lock();
+    bool save_lock();
     bool json = false;  // --json: update reports as one JSON document
     // Whether each image ("tmpl/arch") is built already from the same inputs, as
     // decided once per run (steps/inputs.cpp).

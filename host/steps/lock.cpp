@@ -98,7 +98,7 @@ void lock_images(Context& context, const tasks::Task&) {
         log::notice(key + ": no plugin makes this template any more; dropped from the lock");
         lock.erase(key);
     }
-    const bool wrote = settings.use_lock && lock.save(settings.lock_file);
+    const bool wrote = context.save_lock();
     const std::size_t total = context.templates.size() * settings.archs.size();
     std::string summary =
         "update: " +
