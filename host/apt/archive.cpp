@@ -178,7 +178,7 @@ Archive::SignedRelease Archive::release_text(const config::Mirror& m, const std:
             } catch (const Error& e) {
                 log::warning(std::string(e.what()) +
                              " -- accepted because unsigned input is allowed");
-                text = strip_clearsign(*inrelease);
+                text = signed_message(*inrelease, where + "/InRelease");
                 verified_ok = false;
             }
         } else {

@@ -11,6 +11,7 @@
 #include "apt/deb822.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/name.hpp"
 #include "util/text.hpp"
 
 namespace fs = std::filesystem;
@@ -149,6 +150,7 @@ ReleaseFile parse_release(const std::string& text) {
 std::string verify_inrelease(const std::string& inrelease, const std::string& keyring,
                              const std::string& what) {
     check_keyring(keyring);
+    signed_message(inrelease, what);
     TempDir tmp("dmc-gpgv");
     const auto file = tmp.path() / "InRelease";
     write_file_atomic(file, inrelease);
@@ -172,21 +174,61 @@ void verify_detached(const std::string& release, const std::string& signature,
                     "; refusing it (use --allow-unsigned only if you trust this mirror)");
 }
 
-std::string strip_clearsign(const std::string& inrelease) {
+std::string signed_message(const std::string& inrelease, const std::string& what) {
+    // One signed part and nothing else, as apt requires: gpgv would check every part
+    // of a file with two, and text outside the armour is not signed at all.
     const std::string begin = "-----BEGIN PGP SIGNED MESSAGE-----";
-    if (inrelease.rfind(begin, 0) != 0) return inrelease;
-    auto body = inrelease.find("\n\n");
-    auto sig = inrelease.find("\n-----BEGIN PGP SIGNATURE-----");
-    if (body == std::string::npos || sig == std::string::npos || sig < body) return inrelease;
-    std::string text = inrelease.substr(body + 2, sig - body - 1);
-    // Dash-escaped lines.
+    const std::string sig_begin = "-----BEGIN PGP SIGNATURE-----";
+    const std::string sig_end = "-----END PGP SIGNATURE-----";
+    auto refuse = [&](const std::string& why, std::size_t line) {
+        throw Error(what + ":" + std::to_string(line) + ": " + why +
+                    "; refusing it (the mirror is broken or tampered with)");
+    };
+    enum class Part { start, headers, message, signature, after } part = Part::start;
     std::string out;
-    std::istringstream in(text);
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.rfind("- ", 0) == 0) line.erase(0, 2);
-        out += line + "\n";
+    std::size_t number = 0, pos = 0;
+    while (pos < inrelease.size()) {
+        auto end = inrelease.find('\n', pos);
+        if (end == std::string::npos) end = inrelease.size();
+        std::string_view line(inrelease.data() + pos, end - pos);
+        pos = end + 1;
+        ++number;
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        switch (part) {
+            case Part::start:
+                if (line != begin) refuse("it does not start with " + begin, number);
+                part = Part::headers;
+                break;
+            case Part::headers:
+                if (line.empty())
+                    part = Part::message;
+                else if (line.rfind("Hash: ", 0) != 0)
+                    refuse("unexpected armour header " + quote_value(cut_for_console(line, 80, 1)),
+                           number);
+                break;
+            case Part::message:
+                if (line == sig_begin) {
+                    part = Part::signature;
+                } else if (line.rfind("- ", 0) == 0) {
+                    out.append(line.substr(2)).push_back('\n');
+                } else if (line.rfind("-", 0) == 0) {
+                    refuse("an armour line inside the signed text: " +
+                               quote_value(cut_for_console(line, 80, 1)),
+                           number);
+                } else {
+                    out.append(line).push_back('\n');
+                }
+                break;
+            case Part::signature:
+                if (line == sig_end) part = Part::after;
+                break;
+            case Part::after:
+                if (!trim(line).empty()) refuse("text after the signature", number);
+                break;
+        }
     }
+    if (part != Part::after)
+        refuse(part == Part::signature ? "the signature is cut off" : "no signature", number);
     return out;
 }
 

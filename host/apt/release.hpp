@@ -37,7 +37,9 @@ std::string verify_inrelease(const std::string& inrelease, const std::string& ke
 // Checks a detached signature (Release.gpg) of `release`.
 void verify_detached(const std::string& release, const std::string& signature,
                      const std::string& keyring, const std::string& what);
-// The text between the clearsign armour, unverified (for --allow-unsigned).
-std::string strip_clearsign(const std::string& inrelease);
+// The text of a clear-signed InRelease, unverified (for --allow-unsigned, and checked
+// before gpgv): exactly one signed part, only Hash armour headers, nothing but blank
+// lines after the signature. Throws Error naming `what` and the line otherwise.
+std::string signed_message(const std::string& inrelease, const std::string& what);
 
 }  // namespace dmc::apt

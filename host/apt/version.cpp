@@ -68,7 +68,11 @@ Parts split(std::string_view v) {
 }
 
 // Epochs are decimal numbers; compared as digit strings so that no length overflows.
+// A sign in front is skipped, as dpkg's strtol() reads "+2" and "-0" (dpkg refuses
+// any other negative epoch).
 int compare_epochs(std::string_view a, std::string_view b) {
+    if (!a.empty() && (a.front() == '+' || a.front() == '-')) a.remove_prefix(1);
+    if (!b.empty() && (b.front() == '+' || b.front() == '-')) b.remove_prefix(1);
     while (!a.empty() && a.front() == '0') a.remove_prefix(1);
     while (!b.empty() && b.front() == '0') b.remove_prefix(1);
     if (a.size() != b.size()) return a.size() < b.size() ? -1 : 1;
@@ -76,9 +80,22 @@ int compare_epochs(std::string_view a, std::string_view b) {
     return c < 0 ? -1 : (c > 0 ? 1 : 0);
 }
 
+// A version as dpkg reads it: a C string (nothing after a NUL counts; read on, a NUL
+// would weigh as the end and still be followed, which is no order), without the
+// white space around it (C's isspace: blank, tab, newline, \v, \f, \r).
+std::string_view as_dpkg_reads(std::string_view v) {
+    v = v.substr(0, v.find('\0'));
+    constexpr std::string_view space = " \t\n\v\f\r";
+    const auto first = v.find_first_not_of(space);
+    if (first == std::string_view::npos) return {};
+    return v.substr(first, v.find_last_not_of(space) - first + 1);
+}
+
 }  // namespace
 
 int compare_versions(std::string_view a, std::string_view b) {
+    a = as_dpkg_reads(a);
+    b = as_dpkg_reads(b);
     Parts pa = split(a);
     Parts pb = split(b);
     if (int c = compare_epochs(pa.epoch, pb.epoch)) return c;

@@ -131,6 +131,9 @@ void for_each_entry(const YAML::Node& map, const std::string& where, const std::
                  "must be a mapping of keys to values");
     std::map<std::string, int> seen;
     for (const auto& entry : map) {
+        if (!entry.first.IsScalar())
+            bad_node(origin, entry.first, where.empty() ? "(top level)" : where,
+                     "has a key that is not a plain word");
         const std::string key = entry.first.as<std::string>();
         const std::string full = where.empty() ? key : where + "." + key;
         const int line = entry.first.Mark().line + 1;

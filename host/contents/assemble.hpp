@@ -23,11 +23,13 @@ struct AssemblyInput {
     std::vector<std::string> files;  // from image_files(), or whole packages with small
     const plugin::ConfigureResult* configure = nullptr;
     Features features;
+    std::vector<std::string> allow_setid;  // globs: the files that keep setuid/setgid
 };
 
 struct Assembly {
     std::vector<image::LayerEntry> entries;
-    std::set<std::string> packages;  // packages with at least one file in the image
+    std::set<std::string> packages;          // packages with at least one file in the image
+    std::vector<std::string> setid_dropped;  // files of the packages that lost setuid/setgid
 };
 
 Assembly assemble(const AssemblyInput& input);

@@ -58,9 +58,19 @@ void walk(const fs::path& layout, const Descriptor& desc, LayoutContent& content
     content.documents.push_back({desc.digest, mt, std::move(bytes)});
 }
 
-}  // namespace
+// Runs `read` on the documents of a layout: a field of the wrong type or missing
+// (nlohmann's exceptions) is a damaged layout like any other.
+template <class F>
+auto checked(const fs::path& layout, F&& read) {
+    try {
+        return read();
+    } catch (const json::exception& e) {
+        throw Error("the layout " + layout.string() + " holds a malformed document (" + e.what() +
+                    "); build the image again");
+    }
+}
 
-Descriptor find_ref(const fs::path& layout, const std::string& ref) {
+Descriptor find_ref_in(const fs::path& layout, const std::string& ref) {
     const fs::path index_file = layout / "index.json";
     std::error_code ec;
     if (!fs::is_regular_file(index_file, ec))
@@ -83,6 +93,30 @@ Descriptor find_ref(const fs::path& layout, const std::string& ref) {
                 "' (it has: " + (refs.empty() ? "none" : refs) + "); build it first");
 }
 
+std::string config_label_in(const fs::path& layout, const std::string& ref,
+                            const std::string& label) {
+    Descriptor desc = find_ref(layout, ref);
+    for (int depth = 0; depth <= kMaxDepth; ++depth) {
+        const json doc = parse(layout, desc.digest, read_document(layout, desc.digest));
+        const std::string mt = media_type_of(desc, doc);
+        if (is_index_media_type(mt) && !doc.value("manifests", json::array()).empty()) {
+            desc = descriptor_from_json(doc["manifests"][0]);
+            continue;
+        }
+        if (!is_manifest_media_type(mt)) return "";
+        const Descriptor config = descriptor_from_json(doc.at("config"));
+        const json c = parse(layout, config.digest, read_document(layout, config.digest));
+        return c.value("config", json::object()).value("Labels", json::object()).value(label, "");
+    }
+    return "";
+}
+
+}  // namespace
+
+Descriptor find_ref(const fs::path& layout, const std::string& ref) {
+    return checked(layout, [&] { return find_ref_in(layout, ref); });
+}
+
 std::string read_document(const fs::path& layout, const std::string& digest) {
     const fs::path file = blob_path(layout, digest);
     std::error_code ec;
@@ -99,25 +133,12 @@ std::string read_document(const fs::path& layout, const std::string& digest) {
 LayoutContent read_content(const fs::path& layout, const std::string& ref) {
     LayoutContent content;
     std::set<std::string> seen;
-    walk(layout, find_ref(layout, ref), content, seen, 0);
+    checked(layout, [&] { walk(layout, find_ref(layout, ref), content, seen, 0); });
     return content;
 }
 
 std::string config_label(const fs::path& layout, const std::string& ref, const std::string& label) {
-    Descriptor desc = find_ref(layout, ref);
-    for (int depth = 0; depth <= kMaxDepth; ++depth) {
-        const json doc = parse(layout, desc.digest, read_document(layout, desc.digest));
-        const std::string mt = media_type_of(desc, doc);
-        if (is_index_media_type(mt) && !doc.value("manifests", json::array()).empty()) {
-            desc = descriptor_from_json(doc["manifests"][0]);
-            continue;
-        }
-        if (!is_manifest_media_type(mt)) return "";
-        const Descriptor config = descriptor_from_json(doc.at("config"));
-        const json c = parse(layout, config.digest, read_document(layout, config.digest));
-        return c.value("config", json::object()).value("Labels", json::object()).value(label, "");
-    }
-    return "";
+    return checked(layout, [&] { return config_label_in(layout, ref, label); });
 }
 
 }  // namespace dmc::image

@@ -171,6 +171,9 @@ Descriptor descriptor_from_json(const json& j) {
         Descriptor d;
         d.media_type = j.at("mediaType").get<std::string>();
         d.digest = j.at("digest").get<std::string>();
+        if (!j.at("size").is_number_unsigned())
+            throw Error("malformed descriptor: size " + j.at("size").dump() +
+                        " is not a whole number of bytes");
         d.size = j.at("size").get<std::uint64_t>();
         if (!is_valid_digest(d.digest))
             throw Error("invalid descriptor digest \"" + d.digest + "\"");

@@ -191,6 +191,11 @@ json parse_object(const std::string& text, const std::string& origin) {
         }
     }
     if (!o.is_object()) throw Error(origin + " gave an object that is not a mapping");
+    try {
+        (void)o.dump();  // what is sent to the API server must be UTF-8
+    } catch (const json::type_error&) {
+        throw Error(origin + " gave an object with text that is not UTF-8");
+    }
     for (const char* field : {"apiVersion", "kind"})
         if (!o.contains(field) || !o[field].is_string() || o[field].get<std::string>().empty())
             throw Error(origin + " gave an object without " + field);

@@ -147,6 +147,9 @@ void run_collect(const Template& t, const HookSettings& settings, CollectResult&
     ctx.add_package_files = [](void* o, const char* p) {
         guarded<C>(o, [&](C& c) { c.result.package_files.push_back(str(p)); });
     };
+    ctx.allow_setid = [](void* o, const char* p) {
+        guarded<C>(o, [&](C& c) { c.result.allow_setid.push_back(str(p)); });
+    };
     finish(call, t.plugin.collect(&ctx), "collect");
 }
 

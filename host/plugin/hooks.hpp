@@ -27,6 +27,7 @@ struct CollectResult {
     std::vector<std::string> dlopened;
     std::vector<std::string> allow_missing;
     std::vector<std::string> package_files;
+    std::vector<std::string> allow_setid;  // globs of files that keep setuid/setgid
 };
 
 struct FileSpec {

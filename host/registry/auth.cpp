@@ -132,9 +132,10 @@ Token parse_token_response(std::string_view body) {
     if (t.token.empty()) throw Error("the token server's answer has no token");
     if (j.contains("refresh_token") && j["refresh_token"].is_string())
         t.refresh_token = j["refresh_token"].get<std::string>();
+    // A day at most: a server's lifetime of 10^18 s must not overflow the clock.
     if (j.contains("expires_in") && j["expires_in"].is_number_integer() &&
         j["expires_in"].get<long long>() > 0)
-        t.expires_in = std::chrono::seconds(j["expires_in"].get<long long>());
+        t.expires_in = std::chrono::seconds(std::min(j["expires_in"].get<long long>(), 86400LL));
     return t;
 }
 

@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,7 +14,9 @@
 #include <vector>
 
 #include "apt/deb822.hpp"
+#include "log/log.hpp"
 #include "util/error.hpp"
+#include "util/name.hpp"
 #include "util/sha256.hpp"
 
 namespace fs = std::filesystem;
@@ -49,11 +52,21 @@ std::vector<std::string> split(const std::string& path) {
 // The components of an entry name ("./usr/bin/x" -> usr, bin, x); refuses absolute
 // names and "..".
 std::vector<std::string> entry_components(const std::string& name, const std::string& what) {
+    if (name.size() >= PATH_MAX)
+        throw Error(what + ": a path of " + std::to_string(name.size()) +
+                    " bytes (the limit is PATH_MAX, " + std::to_string(PATH_MAX) + ") refused");
+    if (control_character(name))
+        throw Error(what + ": path " + quote_value(name) + " with a control character refused");
     if (!name.empty() && name[0] == '/')
         throw Error(what + ": absolute path '" + name + "' refused");
     auto parts = split(name);
-    for (const auto& p : parts)
+    for (const auto& p : parts) {
         if (p == "..") throw Error(what + ": path '" + name + "' with '..' refused");
+        if (p.size() > NAME_MAX)
+            throw Error(what + ": a name of " + std::to_string(p.size()) + " bytes in '" +
+                        name.substr(0, 64) + "...' (the limit is NAME_MAX, " +
+                        std::to_string(NAME_MAX) + ") refused");
+    }
     return parts;
 }
 
@@ -152,8 +165,14 @@ void read_control(struct archive* inner, PackageRecord& record, const std::strin
     if (rc != ARCHIVE_EOF) throw Error(what + ": corrupt control member: " + why(inner));
 }
 
-void write_regular(struct archive* inner, const fs::path& disk, const std::string& what,
-                   FileRecord& record) {
+// What may still be unpacked of a package, and what its limit was, for the message.
+struct Budget {
+    std::uint64_t left = 0, limit = 0;
+    std::string basis;  // "its Installed-Size of 12 KiB", "the limit given"
+};
+
+void write_regular(struct archive* inner, const fs::path& disk, const std::string& image,
+                   const std::string& what, FileRecord& record, Budget& budget) {
     struct stat st;
     if (::lstat(disk.c_str(), &st) == 0) {
         if (S_ISDIR(st.st_mode))
@@ -169,6 +188,13 @@ void write_regular(struct archive* inner, const fs::path& disk, const std::strin
     char buf[1 << 16];
     la_ssize_t n;
     while ((n = archive_read_data(inner, buf, sizeof buf)) > 0) {
+        if (static_cast<std::uint64_t>(n) > budget.left) {
+            ::close(fd);
+            throw Error(what + ": " + image + " takes the package past " +
+                        std::to_string(budget.limit) + " bytes unpacked (" + budget.basis +
+                        "); refused as a decompression bomb");
+        }
+        budget.left -= static_cast<std::uint64_t>(n);
         hash.update(buf, static_cast<size_t>(n));
         size += static_cast<std::uint64_t>(n);
         const char* p = buf;
@@ -190,7 +216,7 @@ void write_regular(struct archive* inner, const fs::path& disk, const std::strin
 }
 
 void read_data(struct archive* inner, const fs::path& root, const std::string& package,
-               Manifest& manifest, const std::string& what, std::int64_t& newest) {
+               Manifest& manifest, const std::string& what, std::int64_t& newest, Budget& budget) {
     struct archive_entry* e;
     int rc;
     while ((rc = archive_read_next_header(inner, &e)) == ARCHIVE_OK) {
@@ -276,11 +302,13 @@ void read_data(struct archive* inner, const fs::path& root, const std::string& p
             }
             case AE_IFREG:
                 record.type = 'f';
-                write_regular(inner, disk, what, record);
+                write_regular(inner, disk, image, what, record, budget);
                 manifest.files[image] = record;
                 break;
             default:
-                // Device nodes and FIFOs have no place in an unprivileged rootfs.
+                // Device nodes, FIFOs and sockets have no place in an image: a runtime
+                // gives a container its /dev.
+                log::detail(what + ": " + image + " left out (not a file, directory or link)");
                 break;
         }
     }
@@ -289,10 +317,28 @@ void read_data(struct archive* inner, const fs::path& root, const std::string& p
                     "); the download is truncated or damaged");
 }
 
+Budget budget_of(const UnpackLimits& limits, const PackageRecord& record) {
+    if (limits.package_bytes != 0)
+        return {limits.package_bytes, limits.package_bytes, "the limit given"};
+    apt::Deb822 doc(record.control);
+    if (auto it = doc.begin(); it != doc.end()) {
+        const std::string_view kib = apt::trim((*it).get("Installed-Size"));
+        std::uint64_t value = 0;
+        if (!kib.empty() && kib.size() < 12 &&
+            std::all_of(kib.begin(), kib.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+            for (char c : kib) value = value * 10 + static_cast<std::uint64_t>(c - '0');
+            const std::uint64_t limit = 2 * value * 1024 + (1u << 20);
+            return {limit, limit, "twice its Installed-Size of " + std::string(kib) + " KiB"};
+        }
+    }
+    constexpr std::uint64_t kNoSize = 4ull << 30;
+    return {kNoSize, kNoSize, "it gives no Installed-Size"};
+}
+
 }  // namespace
 
 void unpack_deb(const fs::path& deb, const fs::path& root, const std::string& package,
-                Manifest& manifest) {
+                Manifest& manifest, UnpackLimits limits) {
     const std::string what = package + " (" + deb.filename().string() + ")";
     ArchivePtr outer(archive_read_new(), archive_read_free);
     archive_read_support_format_ar(outer.get());
@@ -312,7 +358,8 @@ void unpack_deb(const fs::path& deb, const fs::path& root, const std::string& pa
             saw_control = true;
         } else if (member.rfind("data.tar", 0) == 0) {
             auto inner = open_inner(nested, what);
-            read_data(inner.get(), root, package, manifest, what, record.mtime);
+            Budget budget = budget_of(limits, record);  // control comes first in a .deb
+            read_data(inner.get(), root, package, manifest, what, record.mtime, budget);
             saw_data = true;
         }
     }

@@ -4,6 +4,7 @@
 // root are refused.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -11,9 +12,20 @@
 
 namespace dmc::rootfs {
 
+// How much a package may unpack to: a bomb (a small .deb whose data decompresses to
+// far more than it says) is stopped there instead of filling the disk.
+struct UnpackLimits {
+    // Bytes of file data in all; 0: twice the package's Installed-Size and 1 MiB
+    // (dpkg counts each file up to a whole KiB), or 4 GiB when it has none.
+    std::uint64_t package_bytes = 0;
+};
+
 // Unpacks one .deb into `root`, recording every entry in `manifest` under `package`.
-// Throws Error naming the package and the offending entry on hostile or corrupt input.
+// Throws Error naming the package and the offending entry on hostile or corrupt input:
+// names with "..", absolute, through a symlink out of the root, longer than PATH_MAX
+// or with control characters; hard links to anything but a regular file of the root;
+// more data than the limits allow. Device nodes, FIFOs and sockets are left out.
 void unpack_deb(const std::filesystem::path& deb, const std::filesystem::path& root,
-                const std::string& package, Manifest& manifest);
+                const std::string& package, Manifest& manifest, UnpackLimits limits = {});
 
 }  // namespace dmc::rootfs

@@ -102,7 +102,11 @@ void pack(Context& context, const tasks::Task& task) {
     input.manifest = &manifest;
     input.files = input.features.small ? contents::whole_package_files(manifest) : load_files(dir);
     input.configure = &configured;
+    input.allow_setid = load_collect(dir).allow_setid;
     auto assembly = contents::assemble(input);
+    for (const auto& path : assembly.setid_dropped)
+        log::info(task.template_name + " " + task.arch + ": " + path +
+                  " loses its setuid/setgid bits (a template keeps them with allow_setid)");
 
     image::LayerSpec spec;
     spec.entries = assembly.entries;

@@ -12,8 +12,8 @@ using nlohmann::json;
 namespace dmc::plugin {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PrepareResult, packages, excludes, features)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CollectResult, paths, globs, dlopened, allow_missing,
-                                   package_files)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CollectResult, paths, globs, dlopened,
+                                                allow_missing, package_files, allow_setid)
 // File contents may be binary, which JSON strings cannot carry: they are kept as hex.
 void to_json(json& j, const FileSpec& f) {
     j = json{{"path", f.path},
@@ -104,6 +104,9 @@ plugin::PrepareResult load_prepare(const fs::path& dir) {
 }
 void save_collect(const fs::path& dir, const plugin::CollectResult& r) {
     save(dir / "collect.json", r);
+}
+plugin::CollectResult load_collect(const fs::path& dir) {
+    return load<plugin::CollectResult>(dir / "collect.json", "collect");
 }
 void save_configure(const fs::path& dir, const plugin::ConfigureResult& r) {
     save(dir / "configure.json", r);

@@ -12,6 +12,7 @@ namespace dmc::steps {
 void save_prepare(const std::filesystem::path& dir, const plugin::PrepareResult& r);
 plugin::PrepareResult load_prepare(const std::filesystem::path& dir);
 void save_collect(const std::filesystem::path& dir, const plugin::CollectResult& r);
+plugin::CollectResult load_collect(const std::filesystem::path& dir);
 void save_configure(const std::filesystem::path& dir, const plugin::ConfigureResult& r);
 plugin::ConfigureResult load_configure(const std::filesystem::path& dir);
 void save_files(const std::filesystem::path& dir, const std::vector<std::string>& files);

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "apt/release.hpp"
+#include "util/error.hpp"
 
 namespace dmc::apt {
 namespace {
@@ -29,10 +30,44 @@ TEST(Release, ParsesTheFieldsAndHashes) {
 TEST(Release, DatesAndClearsign) {
     EXPECT_FALSE(parse_release_date("yesterday"));
     EXPECT_EQ(*parse_release_date("Thu, 01 Jan 1970 00:00:10 UTC"), 10);
-    EXPECT_EQ(
-        strip_clearsign("-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nSuite: x\n- -dashed\n"
-                        "-----BEGIN PGP SIGNATURE-----\nabc\n-----END PGP SIGNATURE-----\n"),
-        "Suite: x\n-dashed\n");
+    EXPECT_EQ(signed_message("-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nSuite: x\n- "
+                             "-dashed\n-----BEGIN PGP SIGNATURE-----\nabc\n-----END PGP "
+                             "SIGNATURE-----\n\n",
+                             "InRelease"),
+              "Suite: x\n-dashed\n");
+}
+
+// What apt refuses too: a second signed part (gpgv would check both and print both),
+// text before or after the armour, armour lines inside the text, cut signatures.
+TEST(Release, OneSignedPartOnly) {
+    const std::string head = "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\n";
+    const std::string sig = "-----BEGIN PGP SIGNATURE-----\nabc\n-----END PGP SIGNATURE-----\n";
+    auto refusal = [](const std::string& text) {
+        try {
+            signed_message(text, "m/InRelease");
+        } catch (const Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    };
+    auto has = [](const std::string& text, const std::string& part) {
+        return text.find(part) != std::string::npos;
+    };
+    EXPECT_EQ(refusal(head + "Suite: a\n" + sig + head + "Suite: b\n" + sig),
+              "m/InRelease:8: text after the signature; refusing it (the mirror is broken or "
+              "tampered with)");
+    EXPECT_PRED2(has, refusal("Suite: evil\n" + head + "Suite: a\n" + sig),
+                 "m/InRelease:1: it does not start with -----BEGIN PGP");
+    EXPECT_PRED2(has, refusal(head + "Suite: a\n" + sig + "Suite: evil\n"),
+                 ":8: text after the signature");
+    EXPECT_PRED2(has, refusal(head + "Suite: a\n" + head + "Suite: b\n" + sig),
+                 ":5: an armour line inside the signed text: '-----BEGIN PGP");
+    EXPECT_PRED2(has, refusal("-----BEGIN PGP SIGNED MESSAGE-----\nComment: x\n\nSuite: a\n" + sig),
+                 ":2: unexpected armour header 'Comment: x'");
+    EXPECT_PRED2(has, refusal(head + "Suite: a\n-----BEGIN PGP SIGNATURE-----\nabc\n"),
+                 "the signature is cut off");
+    EXPECT_PRED2(has, refusal(head + "Suite: a\n"), "no signature");
+    EXPECT_EQ(refusal(head + "Suite: a\r\n" + sig), "accepted");
 }
 
 }  // namespace

@@ -159,5 +159,19 @@ TEST(AptVersion, ParsesOperatorsIncludingObsoleteOnes) {
     EXPECT_EQ(to_string(RelationOp::Greater), ">>");
 }
 
+// What the differential fuzz target found: dpkg reads a version as a trimmed C string
+// and its epoch with strtol().
+TEST(AptVersion, ReadsVersionsAsDpkgDoes) {
+    using namespace std::string_view_literals;
+    EXPECT_EQ(compare_versions("1.0\0-1+b1"sv, "1.0"), 0);
+    EXPECT_EQ(compare_versions("111"sv, "111\0u1"sv), 0);
+    EXPECT_GT(compare_versions("1a", "1 "), 0);  // "1 " is "1", before "1a"
+    EXPECT_EQ(compare_versions("\f1:2", "1:2"), 0);
+    EXPECT_EQ(compare_versions(" 2.0\t\n", "2.0"), 0);
+    EXPECT_EQ(compare_versions("+2:1", "2:1"), 0);
+    EXPECT_EQ(compare_versions("-00:1", "1"), 0);
+    EXPECT_GT(compare_versions("2", "-00:1"), 0);
+}
+
 }  // namespace
 }  // namespace dmc::apt

@@ -33,10 +33,15 @@ struct Fixture {
     Assembly run(std::vector<std::string> selection, bool tools = false, bool small = false,
                  std::vector<std::string> features = {}) {
         fs::create_directories(root);
-        AssemblyInput in{root, &manifest, std::move(selection), &configure,
-                         Features::of(features, tools, small)};
+        AssemblyInput in{root,
+                         &manifest,
+                         std::move(selection),
+                         &configure,
+                         Features::of(features, tools, small),
+                         allow_setid};
         return assemble(in);
     }
+    std::vector<std::string> allow_setid;
 };
 
 const image::LayerEntry* find(const Assembly& a, const std::string& path) {
@@ -47,13 +52,33 @@ const image::LayerEntry* find(const Assembly& a, const std::string& path) {
 
 TEST(Assemble, SelectedFilesKeepTheirRecordedModes) {
     Fixture f;
-    f.file("/usr/bin/tool", "#!", "tool", 04755);
+    f.file("/usr/bin/tool", "#!", "tool", 0750);
     auto a = f.run({"/usr/bin/tool"});
     auto* e = find(a, "/usr/bin/tool");
     ASSERT_NE(e, nullptr);
-    EXPECT_EQ(e->mode, 04755u);
+    EXPECT_EQ(e->mode, 0750u);
     EXPECT_EQ(e->source, f.root / "usr/bin/tool");
     EXPECT_EQ(a.packages, std::set<std::string>{"tool"});
+}
+
+// setuid and setgid stay only on the files the template allows them by path.
+TEST(Assemble, SetidBitsOnlyWhereAllowed) {
+    Fixture f;
+    f.file("/usr/bin/su", "#!", "tool", 04755);
+    f.file("/usr/bin/wall", "#!", "tool", 02755);
+    f.file("/usr/lib/helper", "#!", "tool", 06711);
+    auto dropped = f.run({"/usr/bin/su", "/usr/bin/wall", "/usr/lib/helper"});
+    EXPECT_EQ(find(dropped, "/usr/bin/su")->mode, 0755u);
+    EXPECT_EQ(find(dropped, "/usr/bin/wall")->mode, 0755u);
+    EXPECT_EQ(find(dropped, "/usr/lib/helper")->mode, 0711u);
+    EXPECT_EQ(dropped.setid_dropped,
+              (std::vector<std::string>{"/usr/bin/su", "/usr/bin/wall", "/usr/lib/helper"}));
+    f.allow_setid = {"/usr/bin/*"};
+    auto kept = f.run({"/usr/bin/su", "/usr/bin/wall", "/usr/lib/helper"});
+    EXPECT_EQ(find(kept, "/usr/bin/su")->mode, 04755u);
+    EXPECT_EQ(find(kept, "/usr/bin/wall")->mode, 02755u);
+    EXPECT_EQ(find(kept, "/usr/lib/helper")->mode, 0711u);
+    EXPECT_EQ(kept.setid_dropped, std::vector<std::string>{"/usr/lib/helper"});
 }
 
 TEST(Assemble, MinimalBase) {

@@ -99,6 +99,9 @@ typedef struct dmc_collect_ctx {
     void (*allow_missing)(void* opaque, const char* soname);
     /* Everything the named package installed. */
     void (*add_package_files)(void* opaque, const char* package);
+    /* Appended after ABI 1's first release: files matching the pattern keep their
+     * setuid and setgid bits in the image; every other file loses them. */
+    void (*allow_setid)(void* opaque, const char* pattern);
 } dmc_collect_ctx;
 #define DMC_COLLECT_CTX_SIZE_V1 DMC_SIZE_UP_TO(dmc_collect_ctx, add_package_files)
 

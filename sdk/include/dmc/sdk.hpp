@@ -100,6 +100,14 @@ class Collect : public Context {
     void package_files(const std::string& package) {
         ctx_->add_package_files(ctx_->opaque, package.c_str());
     }
+    // Files of the packages matching `pattern` (a glob, as for glob()) keep their
+    // setuid and setgid bits; the image drops them from every other file. Throws
+    // when the host is older than this call.
+    void allow_setid(const std::string& pattern) {
+        if (!DMC_HAS_FIELD(ctx_, dmc_collect_ctx, allow_setid) || ctx_->allow_setid == nullptr)
+            throw std::runtime_error("this dmc is too old for allow_setid(); update dmc");
+        ctx_->allow_setid(ctx_->opaque, pattern.c_str());
+    }
 
   private:
     const dmc_collect_ctx* ctx_;
