@@ -184,6 +184,8 @@ std::string signed_message(const std::string& inrelease, const std::string& what
         throw Error(what + ":" + std::to_string(line) + ": " + why +
                     "; refusing it (the mirror is broken or tampered with)");
     };
+    // No armour at all: unsigned (gpgv says so; --allow-unsigned takes it as it is).
+    if (inrelease.find("-----BEGIN PGP") == std::string::npos) return inrelease;
     enum class Part { start, headers, message, signature, after } part = Part::start;
     std::string out;
     std::size_t number = 0, pos = 0;

@@ -39,7 +39,8 @@ void verify_detached(const std::string& release, const std::string& signature,
                      const std::string& keyring, const std::string& what);
 // The text of a clear-signed InRelease, unverified (for --allow-unsigned, and checked
 // before gpgv): exactly one signed part, only Hash armour headers, nothing but blank
-// lines after the signature. Throws Error naming `what` and the line otherwise.
+// lines after the signature. Throws Error naming `what` and the line otherwise. A
+// text with no armour at all is returned as it is (gpgv refuses it as unsigned).
 std::string signed_message(const std::string& inrelease, const std::string& what);
 
 }  // namespace dmc::apt

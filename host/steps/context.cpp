@@ -1,8 +1,12 @@
 #include "steps/context.hpp"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "log/log.hpp"
+#include "steps/steps.hpp"
+#include "util/error.hpp"
+#include "util/fs.hpp"
 #include "util/name.hpp"
 
 namespace fs = std::filesystem;
@@ -32,8 +36,28 @@ fs::path Context::work_dir(const std::string& tmpl, const std::string& arch) con
     return child_path(child_path(child_path(settings.build_dir, settings.dist), arch), tmpl);
 }
 
-fs::path Context::rootfs_dir(const std::string& tmpl, const std::string& arch) const {
+fs::path Context::rootfs_base(const std::string& tmpl, const std::string& arch) const {
     return child_path(child_path(child_path(settings.rootfs_dir, settings.dist), arch), tmpl);
+}
+
+fs::path Context::rootfs_dir(const std::string& tmpl, const std::string& arch) const {
+    const fs::path record = work_dir(tmpl, arch) / "rootfs.json";
+    std::error_code ec;
+    if (!fs::exists(record, ec))
+        throw Error("no rootfs has been made for " + tmpl + " " + arch + " in " +
+                    work_dir(tmpl, arch).string() + "; run its rootfs step first");
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(read_file(record));
+        const auto options = j.at("options").get<std::map<std::string, std::string>>();
+        if (options != image_options(*this, tmpl))
+            throw Error("the rootfs of " + tmpl + " " + arch + " in " + record.string() +
+                        " was made for other options; run from its rootfs step again");
+        return child_path(rootfs_base(tmpl, arch), j.at("tree").get<std::string>());
+    } catch (const nlohmann::json::exception&) {
+        throw Error(record.string() + " is damaged; run from the rootfs step of " + tmpl + " " +
+                    arch + " again");
+    }
 }
 
 plugin::HookSettings Context::hook_settings(const plugin::Template& t, const std::string& arch,

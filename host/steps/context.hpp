@@ -33,7 +33,11 @@ class Context {
 
     // <builddir>/<dist>/<arch>/<template>: the steps' saved outputs.
     std::filesystem::path work_dir(const std::string& tmpl, const std::string& arch) const;
-    // <rootfsdir>/<dist>/<arch>/<template>: the unpacked packages.
+    // <rootfsdir>/<dist>/<arch>/<template>: its unpacked package sets, one tree each.
+    std::filesystem::path rootfs_base(const std::string& tmpl, const std::string& arch) const;
+    // The tree the rootfs step chose for this run's packages (recorded in the work
+    // dir's rootfs.json). Throws Error when there is none, or when it was made for
+    // other image options (a run resumed with -b after one with -T, say).
     std::filesystem::path rootfs_dir(const std::string& tmpl, const std::string& arch) const;
     // What the hooks of `t` read with setting(); `image` is the template whose image is
     // built, which may be one that builds on `t`.

@@ -1,6 +1,7 @@
 // The rootfs step: the template's packages resolved, fetched into the cache and
 // unpacked, without root and without maintainer scripts, into a tree of its own.
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "contents/features.hpp"
 #include "log/log.hpp"
@@ -74,6 +75,26 @@ void locate_locked(Context& context, const std::string& tmpl, const std::string&
     }
 }
 
+// Keeps the tree in use and the two used last of a template's package sets, and
+// removes the rest (and anything else in `base`: trees of an older layout).
+void forget_old_trees(const fs::path& base, const std::string& in_use) {
+    constexpr std::size_t kKept = 2;
+    std::vector<std::pair<fs::file_time_type, fs::path>> others;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(base, ec)) {
+        const fs::path p = entry.path();
+        if (p.filename() == in_use) continue;
+        const auto used = fs::last_write_time(p / "stamp", ec);
+        if (ec || p.filename().string().rfind(".", 0) == 0)
+            fs::remove_all(p, ec);  // not a finished tree: a leftover or an old layout
+        else
+            others.emplace_back(used, p);
+    }
+    std::sort(others.begin(), others.end(),
+              [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (std::size_t i = kKept; i < others.size(); ++i) fs::remove_all(others[i].second, ec);
+}
+
 }  // namespace
 
 void rootfs(Context& context, const tasks::Task& task) {
@@ -84,17 +105,28 @@ void rootfs(Context& context, const tasks::Task& task) {
     if (context.settings.use_lock) locate_locked(context, task.template_name, task.arch, refs);
     auto debs = context.archive().fetch(refs);
 
-    // Unpack again only when the package set changed.
-    // Bump the layout when unpacking changes, so old trees are unpacked again.
-    std::string stamp_text = "layout 3\n";
+    // One tree per package set, named by it: a run with other packages (-T, another
+    // lock) unpacks beside it and never into it. Bump the layout when unpacking
+    // changes, so old trees are unpacked again.
+    std::string stamp_text = "layout 4\n";
     for (const auto& r : refs) stamp_text += r.sha256 + "\n";
     const std::string stamp = sha256_hex(stamp_text);
-    const fs::path dir = context.rootfs_dir(task.template_name, task.arch);
+    const std::string set = stamp.substr(0, 16);
+    const fs::path base = context.rootfs_base(task.template_name, task.arch);
+    const fs::path dir = base / set;
     // Another dmc process may build the same rootfs: the second finds it done.
-    FileLock lock(dir.parent_path() / ("." + task.template_name + ".lock"));
+    FileLock lock(base.parent_path() / ("." + task.template_name + ".lock"));
+    const auto chosen = [&] {
+        const auto options = image_options(context, task.template_name);
+        write_file_atomic(context.work_dir(task.template_name, task.arch) / "rootfs.json",
+                          nlohmann::json{{"tree", set}, {"options", options}}.dump(1));
+        forget_old_trees(base, set);
+    };
     std::error_code ec;
     if (fs::exists(dir / "stamp", ec) && read_file(dir / "stamp") == stamp) {
+        fs::last_write_time(dir / "stamp", fs::file_time_type::clock::now(), ec);
         log::info("rootfs " + dir.string() + " is up to date");
+        chosen();
         return;
     }
     const fs::path tmp = temp_sibling(dir);
@@ -137,6 +169,7 @@ void rootfs(Context& context, const tasks::Task& task) {
         fs::remove_all(tmp, ec);
         throw Error("cannot move the rootfs into " + dir.string() + ": " + ec.message());
     }
+    chosen();
 }
 
 }  // namespace dmc::steps

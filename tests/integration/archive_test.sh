@@ -50,7 +50,14 @@ rootfs() {
     DMC_CACHEDIR=$work/$cache "$DMC" --config "$work/$config.yaml" --plugin-dir "$plugins" \
         -t hello -A amd64 -e hello.amd64.rootfs "$@"
 }
-tree_of() { echo "$work/$1/rootfs/dmctest/amd64/hello"; }
+# tree_of CACHE [BUILDDIR]: the rootfs tree of hello the last run chose (one per package set)
+# (BUILDDIR: the build directory of that run, if not the cache's)
+tree_of() {
+    local record=${2:-$work/$1/build}/dmctest/amd64/hello/rootfs.json
+    local set=none
+    [ -f "$record" ] && set=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tree"])' "$record")
+    echo "$work/$1/rootfs/dmctest/amd64/hello/$set"
+}
 # refused PATTERN -- CMD...: CMD exits 1 and gives its reason on one line matching PATTERN
 refused() {
     local pattern=$1 err rc=0 why
@@ -68,7 +75,11 @@ intact() {
     [ -z "$left" ] || fail "left in the cache $1: $left"
 }
 # no_tree CACHE: the failed rootfs step left no tree
-no_tree() { [ ! -e "$(tree_of "$1")" ] || fail "a rootfs was left in $(tree_of "$1")"; }
+no_tree() {
+    local trees
+    trees=$(ls -A "$work/$1/rootfs/dmctest/amd64/hello" 2>/dev/null || true)
+    [ -z "$trees" ] || fail "a rootfs was left in $work/$1/rootfs/dmctest/amd64/hello: $trees"
+}
 # no_debs CACHE: nothing was kept in the package cache
 no_debs() {
     local kept
@@ -193,13 +204,32 @@ pass "rootfs: unpacked, the manifest records setuid 4755, 0700 and owner 0:0"
 rootfs c1 good 2>"$work/err" || fail "second rootfs: $(cat "$work/err")"
 DMC_BUILDDIR=$work/c1-build2 DMC_ROOTFSDIR=$work/c1-rootfs2 rootfs c1 good 2>"$work/err" \
     || fail "rootfs from the cache: $(cat "$work/err")"
-[ -f "$work/c1-rootfs2/dmctest/amd64/hello/root/usr/bin/hello" ] || fail "no tree from the cache"
+[ -f "$work/c1-rootfs2/dmctest/amd64/hello/$(basename "$tree")/root/usr/bin/hello" ] || fail "no tree from the cache"
 unpacked=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["packages"]))' "$m")
 [ "$(requests '\.deb 200')" = "$unpacked" ] || fail "expected $unpacked .deb downloads, one a package: $(cat "$work/requests")"
 [ -z "$(grep '\.deb' "$work/requests" | cut -d' ' -f2 | sort | uniq -d)" ] || fail "a .deb fetched twice"
 [ "$(requests InRelease)" = 0 ] || fail "the cached Release file was not used"
 intact c1
 pass "cache: three runs, each .deb fetched once, the verified Release reused"
+
+# One tree per package set: another set (hello 1.1 from a second archive, same cache)
+# unpacks beside the first, which stays whole; a step resumed with other options
+# than its rootfs was made for refuses instead of reading it.
+add_to_pool "$work/srv/good11" main "$debs/1.1/hello_1.1-1_amd64.deb" "$debs"/libdmc1_*.deb \
+    "$debs"/dmc-greeter-en_*.deb "$debs"/base-files_*.deb "$debs"/base-passwd_*.deb "$debs"/nginx_*.deb
+publish "$work/srv/good11" dmctest "$keyA" "amd64 arm64" main
+conf good11 "$base/ok/good11"
+DMC_BUILDDIR=$work/c1-build11 rootfs c1 good11 --no-lock 2>"$work/err" || fail "hello 1.1: $(cat "$work/err")"
+tree11=$work/c1/rootfs/dmctest/amd64/hello/$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tree"])' "$work/c1-build11/dmctest/amd64/hello/rootfs.json")
+[ "$tree11" != "$tree" ] || fail "two package sets share the tree $tree"
+[ "$(pkg_version "$tree11/manifest.json" hello)" = 1.1-1 ] || fail "the second set's tree"
+[ "$(pkg_version "$m" hello)" = 1.0-1 ] && [ "$(cat "$tree/root/usr/bin/hello")" = "$(printf '#!/bin/sh\necho hello 1.0')" ] \
+    || fail "the first set's tree was touched"
+{ cat "$work/good.yaml"; echo "compression: zstd"; } >"$work/good-zstd.yaml"
+refused "the rootfs of hello amd64 in .*rootfs.json was made for other options; run from its rootfs step again" \
+    -- env DMC_CACHEDIR="$work/c1" "$DMC" --config "$work/good-zstd.yaml" --plugin-dir "$plugins" \
+    -t hello -A amd64 -o hello.amd64.collect
+pass "one rootfs per package set; a step resumed with other options refuses the other's tree"
 
 # --- 2-5. signatures ----------------------------------------------------------------
 
@@ -425,14 +455,15 @@ pass "a dist the mirror does not have"
 # packages cached and the tree removed (both unpack and put the tree in place).
 : >"$work/requests"
 for round in 1 2 3; do
-    rm -rf "$(tree_of c15)"
+    rm -rf "$work/c15/rootfs"
     DMC_BUILDDIR=$work/c15-b1 rootfs c15 good >"$work/p1.out" 2>&1 &
     p1=$!
     DMC_BUILDDIR=$work/c15-b2 rootfs c15 good >"$work/p2.out" 2>&1 &
     p2=$!
     wait $p1 || fail "round $round, the first concurrent run: $(cat "$work/p1.out")"
     wait $p2 || fail "round $round, the second concurrent run: $(cat "$work/p2.out")"
-    [ "$(pkg_version "$(tree_of c15)/manifest.json" hello)" = 1.0-1 ] || fail "round $round: no tree"
+    [ "$(tree_of c15 "$work/c15-b1")" = "$(tree_of c15 "$work/c15-b2")" ] || fail "round $round: two trees"
+    [ "$(pkg_version "$(tree_of c15 "$work/c15-b1")/manifest.json" hello)" = 1.0-1 ] || fail "round $round: no tree"
     intact c15
 done
 [ -z "$(grep '\.deb' "$work/requests" | cut -d' ' -f2 | sort | uniq -d)" ] || fail "a .deb fetched twice"

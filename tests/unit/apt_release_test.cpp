@@ -67,6 +67,7 @@ TEST(Release, OneSignedPartOnly) {
     EXPECT_PRED2(has, refusal(head + "Suite: a\n-----BEGIN PGP SIGNATURE-----\nabc\n"),
                  "the signature is cut off");
     EXPECT_PRED2(has, refusal(head + "Suite: a\n"), "no signature");
+    EXPECT_EQ(signed_message("Suite: a\n", "m/InRelease"), "Suite: a\n");  // unsigned: as it is
     EXPECT_EQ(refusal(head + "Suite: a\r\n" + sig), "accepted");
 }
 
