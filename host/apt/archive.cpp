@@ -36,7 +36,7 @@ std::string cache_key(const std::string& raw_url) {
 
 }  // namespace
 
-std::string decompress(const std::string& data, const std::string& what) {
+std::string decompress(const std::string& data, const std::string& what, std::uint64_t max_bytes) {
     struct archive* a = archive_read_new();
     archive_read_support_filter_all(a);
     archive_read_support_format_raw(a);
@@ -63,6 +63,11 @@ std::string decompress(const std::string& data, const std::string& what) {
             throw Error(what + " is corrupt: " + why);
         }
         if (n == 0) break;
+        if (out.size() + static_cast<std::uint64_t>(n) > max_bytes) {
+            archive_read_free(a);
+            throw Error(what + " decompresses to more than " + std::to_string(max_bytes) +
+                        " bytes; refused as a decompression bomb");
+        }
         out.append(buf, static_cast<size_t>(n));
     }
     archive_read_free(a);
@@ -170,7 +175,7 @@ Archive::SignedRelease Archive::release_text(const config::Mirror& m, const std:
     // Only a verified Release file is cached: one taken with --allow-unsigned must not
     // be trusted by a later run without it.
     bool verified_ok = true;
-    if (auto inrelease = http_.get(where + "/InRelease")) {
+    if (auto inrelease = http_.get(where + "/InRelease", kReleaseLimit)) {
         signed_sha256 = sha256_hex(*inrelease);
         if (settings_.allow_unsigned) {
             try {
@@ -184,9 +189,9 @@ Archive::SignedRelease Archive::release_text(const config::Mirror& m, const std:
         } else {
             text = verify_inrelease(*inrelease, keyring, where + "/InRelease");
         }
-    } else if (auto release = http_.get(where + "/Release")) {
+    } else if (auto release = http_.get(where + "/Release", kReleaseLimit)) {
         signed_sha256 = sha256_hex(*release);
-        auto signature = http_.get(where + "/Release.gpg");
+        auto signature = http_.get(where + "/Release.gpg", kReleaseLimit);
         try {
             if (!signature)
                 throw Error(where +
@@ -307,8 +312,10 @@ std::vector<IndexFile> Archive::indexes(const std::string& arch, bool refresh) {
                                                 ? dir + component + "/binary-" + arch +
                                                       "/by-hash/SHA256/" + entry.sha256
                                                 : dir + base + chosen;
-                    auto data = http_.get(url);
-                    if (!data && release.acquire_by_hash) data = http_.get(dir + base + chosen);
+                    // No more than the signed Release says: an endless answer stops there.
+                    auto data = http_.get(url, entry.size);
+                    if (!data && release.acquire_by_hash)
+                        data = http_.get(dir + base + chosen, entry.size);
                     if (!data)
                         throw Error(dir + base + chosen +
                                     " is listed in the Release file but missing on the mirror");
@@ -318,7 +325,11 @@ std::vector<IndexFile> Archive::indexes(const std::string& arch, bool refresh) {
                             what +
                             ": size or SHA256 does not match the signed Release file (expected " +
                             entry.sha256 + "); the mirror is corrupt or tampered with");
-                    std::string text_data = *chosen ? decompress(*data, what) : *data;
+                    std::string text_data =
+                        *chosen ? decompress(*data, what,
+                                             plain != release.files.end() ? plain->second.size
+                                                                          : kIndexLimit)
+                                : *data;
                     if (plain != release.files.end() &&
                         (text_data.size() != plain->second.size ||
                          sha256_hex(text_data) != plain->second.sha256))
@@ -380,7 +391,7 @@ fs::path Archive::deb_path(const PackageRef& p) const {
 }
 
 bool Archive::fetch_from(const PackageRef& p, const std::string& url) {
-    auto data = http_.get(url);
+    auto data = http_.get(url, p.size);
     if (!data) return false;
     if (data->size() != p.size || sha256_hex(*data) != p.sha256)
         throw Error(url + ": size or SHA256 does not match " + p.display() +

@@ -86,7 +86,15 @@ std::string snapshot_mirror(const std::string& service, const std::string& mirro
 // it cannot be read.
 std::string snapshot_date_of(const std::string& release_date, long long plus_seconds = 0);
 
-// Reads a whole compressed (xz, gz, bz2, zst) or plain file into memory.
-std::string decompress(const std::string& data, const std::string& what);
+// The most a mirror's answer may hold where no signed size says better: a Release
+// file (Debian's is 150 kB, Ubuntu's 300 kB), and an index (Debian's largest
+// Packages file is 60 MB uncompressed).
+constexpr std::uint64_t kReleaseLimit = 32ull << 20;
+constexpr std::uint64_t kIndexLimit = 2ull << 30;
+
+// Reads a whole compressed (xz, gz, bz2, zst) or plain file into memory; more than
+// max_bytes of output is refused as a decompression bomb.
+std::string decompress(const std::string& data, const std::string& what,
+                       std::uint64_t max_bytes = kIndexLimit);
 
 }  // namespace dmc::apt

@@ -43,8 +43,20 @@ void configure_handle(CURL* h, const HttpOptions& o, void* share) {
     curl_easy_setopt(h, CURLOPT_SHARE, share);
 }
 
+// A body in memory, up to a limit; past it the transfer stops (CURLE_WRITE_ERROR).
+struct Body {
+    std::string text;
+    std::uint64_t max = 0;
+    bool over = false;
+};
+
 size_t append_to_string(char* data, size_t size, size_t n, void* user) {
-    static_cast<std::string*>(user)->append(data, size * n);
+    auto* body = static_cast<Body*>(user);
+    if (body->text.size() + size * n > body->max) {
+        body->over = true;
+        return 0;
+    }
+    body->text.append(data, size * n);
     return size * n;
 }
 
@@ -58,6 +70,8 @@ struct Transfer {
     fs::path part;
     std::unique_ptr<FILE, FileCloser> file;
     std::uint64_t resumed_from = 0;
+    std::uint64_t written = 0;  // by this attempt
+    bool over = false;          // more arrived than the download's size
     int attempt = 0;
     std::chrono::steady_clock::time_point not_before{};
     std::chrono::steady_clock::time_point first_started{};  // of the first attempt
@@ -72,6 +86,11 @@ size_t write_to_file(char* data, size_t size, size_t n, void* user) {
     long status = 0;
     curl_easy_getinfo(t->handle.get(), CURLINFO_RESPONSE_CODE, &status);
     if (status >= 300) return size * n;
+    if (t->download->size && t->resumed_from + t->written + size * n > *t->download->size) {
+        t->over = true;
+        return 0;
+    }
+    t->written += size * n;
     return std::fwrite(data, size, n, t->file.get()) * size;
 }
 
@@ -96,10 +115,11 @@ Http::Http(HttpOptions options) : options_(std::move(options)) {
 
 Http::~Http() { curl_share_cleanup(static_cast<CURLSH*>(share_)); }
 
-std::optional<std::string> Http::get(const std::string& url) {
+std::optional<std::string> Http::get(const std::string& url, std::uint64_t max_bytes) {
     EasyHandle handle = make_easy();
     CURL* h = handle.get();
-    std::string body;
+    Body body;
+    body.max = max_bytes;
     long status = 0;
     CURLcode code = CURLE_OK;
     char errbuf[CURL_ERROR_SIZE] = {0};
@@ -107,7 +127,8 @@ std::optional<std::string> Http::get(const std::string& url) {
     const auto started = Clock::now();
     int attempt = 0;
     for (;; ++attempt) {
-        body.clear();
+        body.text.clear();
+        body.over = false;
         errbuf[0] = 0;
         curl_easy_reset(h);
         configure_handle(h, options_, share_);
@@ -119,7 +140,12 @@ std::optional<std::string> Http::get(const std::string& url) {
         code = curl_easy_perform(h);
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
         ++transfers_;
-        bytes_ += body.size();
+        bytes_ += body.text.size();
+        if (body.over)
+            throw Error("cannot fetch " + url + ": the answer is longer than " +
+                        std::to_string(max_bytes) +
+                        " bytes, more than it can be; refusing it (the mirror is broken or "
+                        "hostile)");
         const bool transient =
             stall.stalled() || (code != CURLE_OK ? transient_code(code) : transient_status(status));
         const auto pause = options_.retry.pause(attempt);
@@ -132,7 +158,7 @@ std::optional<std::string> Http::get(const std::string& url) {
     if (code != CURLE_OK || status >= 400)
         throw Error("cannot fetch " + url + ": " + stall.failure(code, status, errbuf) +
                     attempts_text(attempt, started));
-    return body;
+    return std::move(body.text);
 }
 
 void Http::fetch(const std::vector<Download>& downloads) {
@@ -199,6 +225,14 @@ void Http::fetch(const std::vector<Download>& downloads) {
         ++transfers_;
         const auto& d = *tr->download;
         std::error_code ec;
+        if (tr->over) {
+            fs::remove(tr->part, ec);
+            if (first_error.empty())
+                first_error = (d.label.empty() ? d.url : d.label) + ": more than the " +
+                              std::to_string(*d.size) + " bytes the index gives arrived from " +
+                              d.url + "; the mirror is broken or hostile, nothing was kept";
+            return "";
+        }
         if (code == CURLE_OK && status == 200 && tr->resumed_from) {
             // The server ignored the range: what we appended is a whole new copy.
             fs::remove(tr->part, ec);

@@ -43,11 +43,15 @@ class Http {
     Http& operator=(const Http&) = delete;
 
     // GET into memory. A 404 or 410 gives nullopt; other failures throw Error
-    // naming the URL, after the retries for transient ones.
-    std::optional<std::string> get(const std::string& url);
+    // naming the URL, after the retries for transient ones. An answer longer than
+    // max_bytes is cut off there and refused: an endless or huge body never fills
+    // the memory.
+    std::optional<std::string> get(const std::string& url,
+                                   std::uint64_t max_bytes = std::uint64_t{1} << 30);
 
     // Downloads all files, `parallel` at a time. Throws Error naming the first
-    // file that could not be had whole and right; the others are kept.
+    // file that could not be had whole and right; the others are kept. A file with a
+    // size is never written past it.
     void fetch(const std::vector<Download>& downloads);
 
     // How many transfers and bytes went over the network (for tests and logs).

@@ -13,6 +13,9 @@ The first path component picks how it behaves, the rest is a path under ROOT:
   /flaky/...  the first two requests of each path answer 500 (with a body), then OK
   /down/...   always 500
   /downpool/... 500 for everything under pool/, the indexes are served normally
+  /endless/...  every file, then more bytes without end (no Content-Length); the
+  /endless-index/... and /endless-pool/... variants do that only for the
+              indexes (dists/*/main/...) or only for the packages (pool/...)
   /snapshot/archive/NAME/DATE/...
               a snapshot service: ROOT/snapshots/NAME/<the latest date <= DATE>/...,
               dates as 20250520T000000Z, as Debian's snapshot service has them
@@ -58,7 +61,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         parts = self.path.split("?", 1)[0].lstrip("/").split("/", 1)
         mode, rel = parts[0], parts[1] if len(parts) > 1 else ""
-        if mode not in ("ok", "cut", "flaky", "down", "downpool", "snapshot") or ".." in rel.split("/"):
+        if mode not in ("ok", "cut", "flaky", "down", "downpool", "snapshot", "endless",
+                        "endless-index", "endless-pool") or ".." in rel.split("/"):
             return self.fail(404, "no such path")
         if mode == "snapshot":
             bits = rel.split("/", 3)
@@ -96,6 +100,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return
             status = 206
         body = data[start:]
+        top = rel.split("/")[1:2]
+        if (mode == "endless" or (mode == "endless-index" and top == ["dists"] and "/main/" in rel)
+                or (mode == "endless-pool" and top == ["pool"])):
+            return self.endless(body)
         self.record(status)
         self.send_response(status)
         self.send_header("Content-Type", "application/octet-stream")
@@ -112,6 +120,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self.wfile.write(body)
+
+
+    def endless(self, body):
+        self.record("endless")
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        filler = b"Package: filler\n" * 4096
+        try:
+            self.wfile.write(body)
+            while True:  # until the client gives up
+                self.wfile.write(filler)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
 
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)

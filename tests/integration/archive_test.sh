@@ -259,6 +259,24 @@ conf nokeyring "$base/ok/good" "$work/missing.gpg"
 refused "keyring $work/missing.gpg does not exist" -- resolve c3 nokeyring hello
 pass "signed by a key not in the keyring, and a missing keyring, refused"
 
+# Two signed parts, both by the archive's key: gpgv checks both, and prints both. And
+# text outside the armour, which no signature covers.
+copy_archive good twoparts
+inr=$work/srv/twoparts/dists/dmctest/InRelease
+sed 's/^Origin: dmc-test$/Origin: dmc-evil/' "$work/srv/twoparts/dists/dmctest/Release" >"$work/evil-release"
+GNUPGHOME=$keyA gpg --batch --quiet --yes --clearsign -o "$work/evil-inrelease" "$work/evil-release"
+cat "$work/evil-inrelease" >>"$inr"
+conf twoparts "$base/ok/twoparts"
+refused "/ok/twoparts/dists/dmctest/InRelease:[0-9]+: text after the signature; refusing it \(the mirror is broken or tampered with\)" \
+    -- resolve c3t twoparts hello
+copy_archive good outside
+{ echo "Origin: dmc-evil"; cat "$work/srv/good/dists/dmctest/InRelease"; } >"$work/srv/outside/dists/dmctest/InRelease"
+conf outside "$base/ok/outside"
+refused "/ok/outside/dists/dmctest/InRelease:1: it does not start with -----BEGIN PGP SIGNED MESSAGE-----" \
+    -- resolve c3o outside hello
+refused "/ok/outside/dists/dmctest/InRelease:1: it does not start with" -- resolve c3o outside --allow-unsigned hello
+pass "an InRelease with two signed parts, or text outside the signature, refused (even with --allow-unsigned)"
+
 copy_archive good expired
 publish "$work/srv/expired" dmctest "$keyA" "amd64 arm64" main \
     -o APT::FTPArchive::Release::ValidTime=-86400
@@ -298,6 +316,12 @@ idx=$work/srv/badindex/dists/dmctest/main/binary-amd64/Packages.xz
 { xz -dc "$idx"; printf 'Package: evil\nVersion: 1\nArchitecture: amd64\nFilename: pool/evil.deb\n\n'; } | xz >"$idx.new"
 mv "$idx.new" "$idx"
 conf badindex "$base/ok/badindex"
+refused "/ok/badindex/dists/dmctest/main/binary-amd64/Packages.xz: the answer is longer than [0-9]+ bytes" \
+    -- resolve c6 badindex hello
+[ -z "$(find "$work/c6/indexes" -type f 2>/dev/null)" ] || fail "a bad index was cached"
+# The same size, one byte changed.
+copy_archive good badindex
+python3 -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[len(b)//2]^=1; open(p,"wb").write(b)' "$idx"
 refused "/ok/badindex/dists/dmctest/main/binary-amd64/Packages.xz: size or SHA256 does not match the signed Release file" \
     -- resolve c6 badindex hello
 [ -z "$(find "$work/c6/indexes" -type f 2>/dev/null)" ] || fail "a bad index was cached"
@@ -307,6 +331,12 @@ pass "Packages.xz not matching the Release file refused, nothing cached"
 copy_archive good baddeb
 cp "$debs/other/hello_1.0-1_amd64.deb" "$(pool_deb baddeb hello)"
 conf baddeb "$base/ok/baddeb"
+refused "hello 1.0-1 amd64: more than the [0-9]+ bytes the index gives arrived from $base/ok/baddeb/pool/main/h/hello/hello_1.0-1_amd64.deb; the mirror is broken or hostile, nothing was kept" \
+    -- rootfs c7 baddeb
+[ ! -e "$work/c7/debs/$(sha256sum <"$debs/hello_1.0-1_amd64.deb" | cut -d' ' -f1).deb" ] || fail "the bad .deb was kept"
+# The same size, one byte changed.
+copy_archive good baddeb
+python3 -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[len(b)//2]^=1; open(p,"wb").write(b)' "$(pool_deb baddeb hello)"
 refused "hello 1.0-1 amd64: SHA256 mismatch \(expected $(sha256sum <"$debs/hello_1.0-1_amd64.deb" | cut -d' ' -f1)" \
     -- rootfs c7 baddeb
 [ ! -e "$work/c7/debs/$(sha256sum <"$debs/hello_1.0-1_amd64.deb" | cut -d' ' -f1).deb" ] || fail "the bad .deb was kept"
@@ -430,6 +460,52 @@ rootfs c10-abslink abslink 2>"$work/err" || fail "absolute link inside: $(cat "$
 [ -f "$(tree_of c10-abslink)/root$work/outside/absdir/file" ] || fail "the file did not land inside the root"
 outside_untouched
 pass "an absolute symlink is followed inside the root"
+
+# Names no filesystem takes, a bomb, and what has no place in an image.
+hostile bomb i:64 f:./usr/bin/hello z:./usr/lib/bomb=67108864
+hostile_refused bomb "/usr/lib/bomb takes the package past 1179648 bytes unpacked \(twice its Installed-Size of 64 KiB\); refused as a decompression bomb"
+hostile longpath "f:./usr/lib/$(printf 'a/%.0s' $(seq 2100))x"
+hostile_refused longpath "a path of 42[0-9]{2} bytes \(the limit is PATH_MAX, 4096\) refused"
+hostile longname "f:./usr/lib/$(printf 'n%.0s' $(seq 300))"
+hostile_refused longname "a name of 300 bytes in '\./usr/lib/n+\.\.\.' \(the limit is NAME_MAX, 255\) refused"
+hostile control "$(printf 'f:./usr/lib/evil\tname')"
+hostile_refused control "path '\./usr/lib/evil\\\\tname' with a control character refused"
+pass "hostile .debs (a decompression bomb, paths past PATH_MAX and NAME_MAX, control characters) refused"
+
+hostile devices f:./usr/bin/hello c:./usr/lib/dev0 b:./usr/lib/blk0 p:./usr/lib/fifo0 x:./usr/bin/hello-suid=6755
+rootfs c10-devices devices 2>"$work/err" || fail "devices: $(cat "$work/err")"
+t=$(tree_of c10-devices)
+[ -z "$(find "$t/root" \( -type c -o -type b -o -type p \))" ] || fail "a device node or FIFO was made"
+for f in dev0 blk0 fifo0; do
+    ! grep -q "/usr/lib/$f" "$t/manifest.json" || fail "/usr/lib/$f is in the manifest"
+done
+[ "$(field "$t/manifest.json" /usr/bin/hello-suid m)" = $((8#6755)) ] || fail "setuid and setgid not recorded"
+pass "device nodes and FIFOs are left out; setuid/setgid bits recorded for the image to judge"
+
+# Answers without end: an InRelease, an index, a package that never stop coming.
+conf endless "$base/endless/good"
+refused "cannot fetch $base/endless/good/dists/dmctest/InRelease: the answer is longer than 33554432 bytes" \
+    -- resolve c10-endless endless hello
+conf endlessidx "$base/endless-index/good"
+refused "cannot fetch $base/endless-index/good/dists/dmctest/main/binary-amd64/Packages.xz: the answer is longer than [0-9]+ bytes" \
+    -- resolve c10-endlessidx endlessidx hello
+[ ! -d "$work/c10-endlessidx/indexes" ] || [ -z "$(ls -A "$work/c10-endlessidx/indexes")" ] || fail "an index was kept"
+conf endlesspool "$base/endless-pool/good"
+refused "more than the [0-9]+ bytes the index gives arrived from $base/endless-pool/good/pool/.*; the mirror is broken or hostile, nothing was kept" \
+    -- rootfs c10-endlesspool endlesspool
+no_tree c10-endlesspool
+no_debs c10-endlesspool
+intact c10-endlesspool
+pass "endless answers stop at the size the signed files give (or 32 MiB for a Release), nothing kept"
+
+# Every stanza twice: the same closure and the same tree.
+(cd "$work/srv/good" && apt-ftparchive --arch amd64 packages pool/main 2>/dev/null) >"$work/Packages.once"
+cat "$work/Packages.once" "$work/Packages.once" >"$work/Packages.twice"
+rm -rf "$work/srv/twice" && mkdir -p "$work/srv/twice" && cp -a "$work/srv/good/pool" "$work/srv/twice/"
+PACKAGES_FILE=$work/Packages.twice publish "$work/srv/twice" dmctest "$keyA" "amd64 arm64" main
+conf twice "$base/ok/twice"
+[ "$(resolve c10-twice twice hello 2>/dev/null)" = "$(resolve c1 good hello 2>/dev/null)" ] || fail "duplicate stanzas resolve otherwise"
+pass "duplicate stanzas: the same closure"
 
 # --- 11-14. resolving and reaching the mirror --------------------------------------------
 

@@ -8,12 +8,29 @@ Each ENTRY is one member of data.tar.gz, in order:
   f:PATH[=TEXT]    a regular file (0644), TEXT or "PATH\\n" as its content
   l:PATH=TARGET    a symbolic link
   h:PATH=TARGET    a hard link to TARGET
-Names are written exactly as given: "../x", "/etc/x" and the like stay as they are.
+  x:PATH=MODE      a regular file with that octal mode (4755: setuid)
+  z:PATH=BYTES     a regular file of BYTES zero bytes (a decompression bomb)
+  c:PATH, b:PATH, p:PATH   a character device, a block device, a FIFO
+  i:KIB            not an entry: the control file's Installed-Size
+Names are written exactly as given: "../x", "/etc/x", control characters and the
+like stay as they are.
 """
 import io
 import sys
 import tarfile
 import time
+
+
+class Zeros:
+    """A file of n zero bytes, read without holding them."""
+
+    def __init__(self, n):
+        self.left = n
+
+    def read(self, size=-1):
+        size = self.left if size < 0 else min(size, self.left)
+        self.left -= size
+        return bytes(size)
 
 
 def tar_gz(entries):
@@ -33,6 +50,16 @@ def tar_gz(entries):
                 info.type, info.mode, info.linkname = tarfile.SYMTYPE, 0o777, value
             elif kind == "h":
                 info.type, info.mode, info.linkname = tarfile.LNKTYPE, 0o644, value
+            elif kind == "x":
+                data = (name + "\n").encode()
+                info.type, info.mode, info.size = tarfile.REGTYPE, int(value, 8), len(data)
+            elif kind == "z":
+                info.type, info.mode, info.size = tarfile.REGTYPE, 0o644, int(value)
+                tar.addfile(info, Zeros(info.size))
+                continue
+            elif kind in "cbp":
+                info.type = {"c": tarfile.CHRTYPE, "b": tarfile.BLKTYPE, "p": tarfile.FIFOTYPE}[kind]
+                info.mode, info.devmajor, info.devminor = 0o666, 1, 3
             else:
                 raise SystemExit(f"unknown entry kind {kind!r}")
             tar.addfile(info, io.BytesIO(data) if data is not None else None)
@@ -47,12 +74,15 @@ def ar_member(name, data):
 
 def main():
     out, name, version, arch, *specs = sys.argv[1:]
-    entries = []
+    entries, installed = [], ""
     for spec in specs:
         kind, _, rest = spec.partition(":")
+        if kind == "i":
+            installed = f"Installed-Size: {rest}\n"
+            continue
         path, eq, value = rest.partition("=")
         entries.append((kind, path, value if eq else None))
-    control = (f"Package: {name}\nVersion: {version}\nArchitecture: {arch}\n"
+    control = (f"Package: {name}\nVersion: {version}\nArchitecture: {arch}\n{installed}"
                f"Maintainer: dmc test <t@example.invalid>\n"
                f"Description: {name}, built by hand for the dmc archive tests\n")
     control_tgz = tar_gz([("f", "./control", control)])

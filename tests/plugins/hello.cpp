@@ -11,7 +11,10 @@ class Hello : public dmc::sdk::Template {
         p.package("hello");
         p.exclude("hello-doc");
     }
-    void collect(dmc::sdk::Collect& c) override { c.path("/usr/bin/hello"); }
+    void collect(dmc::sdk::Collect& c) override {
+        c.path("/usr/bin/hello");
+        if (auto setid = c.option("setid")) c.allow_setid(*setid);
+    }
     void configure(dmc::sdk::Configure& c) override {
         c.file("/etc/hello.conf", "greeting=" + c.option("greeting").value_or("hi") + "\n");
         c.entrypoint({"/usr/bin/hello"});

@@ -56,6 +56,10 @@ TEST(Hooks, CollectAndConfigureSeeSettingsAndOptions) {
     CollectResult c;
     run_collect(hello(), {}, c);
     EXPECT_EQ(c.paths, std::vector<std::string>{"/usr/bin/hello"});
+    EXPECT_TRUE(c.allow_setid.empty());
+    CollectResult setid;
+    run_collect(hello(), {{"option.setid", "/usr/bin/hello-*"}}, setid);
+    EXPECT_EQ(setid.allow_setid, std::vector<std::string>{"/usr/bin/hello-*"});
     ConfigureResult r;
     run_configure(hello(), {{"dist", "trixie"}, {"option.greeting", "moin"}}, nullptr, r);
     ASSERT_EQ(r.files.size(), 1u);
