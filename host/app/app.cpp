@@ -110,6 +110,12 @@ Error filesystem_failure(const std::filesystem::filesystem_error& e,
             owner_depth = depth;
         }
     }
+    const bool full = e.code() == std::errc::no_space_on_device ||
+                      e.code() == std::error_code(EDQUOT, std::generic_category());
+    if (full && owner != nullptr)
+        return Error(owner->setting.key + " " + owner->dir.string() + " is full (" + what +
+                     ", writing " + path + "); free some space there, or set " +
+                     config::setting_name(owner->setting) + " to a directory with room");
     if (!path.empty() && owner != nullptr)
         return Error(path + ": " + what + "; it is under " + owner->setting.key + " " +
                      owner->dir.string() + ": check " + config::setting_name(owner->setting) +
@@ -237,6 +243,15 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
                     "; waiting until it ends");
         run_lock = std::make_unique<FileLock>(lock_path);
     }
+    // What a run that was killed left half-written (temporary names only: the
+    // outputs themselves are only ever renamed into place whole).
+    std::size_t stale = 0;
+    for (const auto& [dir, depth] : {std::pair{settings.cache_dir, 4},
+                                     {settings.rootfs_dir, 4},
+                                     {settings.build_dir, 3},
+                                     {settings.image_dir, 3}})
+        stale += remove_stale_temps(dir, depth);
+    if (stale > 0) log::info("removed " + std::to_string(stale) + " files a killed dmc left");
 
     steps::Context context(settings, catalog, options.arguments, request.templates);
     context.print_to = options.print.value_or("");
@@ -251,6 +266,12 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
     if (failed) {
         throw Error("task " + std::to_string(*failed + 1) + " " + task_list[*failed].name +
                     " failed; fix the cause and resume with -b " + std::to_string(*failed + 1));
+    }
+    if (auto why = log::Logger::instance().file_failure()) {
+        const auto dir = log::Logger::instance().settings().dir.value_or("");
+        throw Error("log_dir " + dir.string() + " took no more of this run's log (" + *why +
+                    "); the run itself completed; free some space there, or set LOG_dir to " +
+                    "a directory with room");
     }
     return 0;
 }

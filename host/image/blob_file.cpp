@@ -17,7 +17,7 @@ BlobFile::BlobFile(fs::path destination)
     : destination_(std::move(destination)), temporary_(temp_sibling(destination_)) {
     if (destination_.has_parent_path()) fs::create_directories(destination_.parent_path());
     fd_ = ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw Error("cannot write " + destination_.string() + ": " + std::strerror(errno));
+    if (fd_ < 0) write_failed(destination_, errno);
 }
 
 BlobFile::~BlobFile() {
@@ -35,7 +35,7 @@ void BlobFile::write(const void* data, std::size_t size) {
         const ssize_t written = ::write(fd_, bytes, size);
         if (written < 0) {
             if (errno == EINTR) continue;
-            throw Error("cannot write " + destination_.string() + ": " + std::strerror(errno));
+            write_failed(destination_, errno);
         }
         bytes += written;
         size -= static_cast<std::size_t>(written);
@@ -51,12 +51,12 @@ std::string BlobFile::commit() {
     fd_ = -1;
     if (!synced || !closed) {
         ::unlink(temporary_.c_str());
-        throw Error("cannot write " + destination_.string() + ": " + std::strerror(error));
+        write_failed(destination_, error);
     }
     if (::rename(temporary_.c_str(), destination_.c_str()) != 0) {
         error = errno;
         ::unlink(temporary_.c_str());
-        throw Error("cannot write " + destination_.string() + ": " + std::strerror(error));
+        write_failed(destination_, error);
     }
     return hash_.hex();
 }

@@ -132,6 +132,7 @@ void Logger::start(const Settings& settings, const std::string& command_line,
     color_ = settings.color.value_or(tty_);
     file_.reset();
     file_path_.reset();
+    file_failure_.reset();
     if (settings.dir && settings.file != Level::none) {
         std::error_code ec;
         std::filesystem::create_directories(*settings.dir, ec);
@@ -147,6 +148,9 @@ void Logger::start(const Settings& settings, const std::string& command_line,
             throw Error("LOG_dir " + settings.dir->string() + " is not writable: " + e.what() +
                         "; set LOG_dir to a writable directory");
         }
+        file_->set_error_handler([this](const std::string& why) {
+            if (!file_failure_) file_failure_ = why;
+        });
         file_->set_pattern("%Y-%m-%d %H:%M:%S.%e %v");
         file_->set_level(spdlog::level::trace);
         file_->flush_on(spdlog::level::trace);
@@ -194,7 +198,7 @@ void Logger::write(Level level, std::string_view raw) {
         }
         console_->flush();
     }
-    if (file_ && shows(settings_.file, level))
+    if (file_ && !file_failure_ && shows(settings_.file, level))
         file_->log(to_spdlog(level), "{:<7} {}", level_name(level), message);
 }
 

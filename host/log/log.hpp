@@ -72,6 +72,9 @@ class Logger {
     void finish(int exit_status);
 
     std::optional<std::filesystem::path> file_path() const { return file_path_; }
+    // Why the log file stopped taking lines (its disk is full, say); the rest of the
+    // run goes to the console only.
+    std::optional<std::string> file_failure() const { return file_failure_; }
     const Settings& settings() const { return settings_; }
 
   private:
@@ -87,6 +90,7 @@ class Logger {
     std::shared_ptr<spdlog::logger> console_;
     std::shared_ptr<spdlog::logger> file_;
     std::optional<std::filesystem::path> file_path_;
+    std::optional<std::string> file_failure_;
     std::recursive_mutex mutex_;  // task_end writes through write()
 };
 

@@ -72,6 +72,7 @@ struct Transfer {
     std::uint64_t resumed_from = 0;
     std::uint64_t written = 0;  // by this attempt
     bool over = false;          // more arrived than the download's size
+    int write_errno = 0;        // the .part file could not be written
     int attempt = 0;
     std::chrono::steady_clock::time_point not_before{};
     std::chrono::steady_clock::time_point first_started{};  // of the first attempt
@@ -91,7 +92,9 @@ size_t write_to_file(char* data, size_t size, size_t n, void* user) {
         return 0;
     }
     t->written += size * n;
-    return std::fwrite(data, size, n, t->file.get()) * size;
+    const size_t written = std::fwrite(data, size, n, t->file.get()) * size;
+    if (written < size * n) t->write_errno = errno;
+    return written;
 }
 
 std::string human_bytes(double bytes) {
@@ -182,6 +185,8 @@ void Http::fetch(const std::vector<Download>& downloads) {
         }
     } detach{multi, active};
     std::string first_error;
+    int disk_errno = 0;  // a .part file that could not be written: the disk is full, say
+    fs::path disk_path;
     std::uint64_t total_bytes = 0, done_bytes = 0;
     for (const auto& d : downloads) total_bytes += d.size.value_or(0);
     std::size_t done_files = 0;
@@ -199,8 +204,7 @@ void Http::fetch(const std::vector<Download>& downloads) {
         tr->resumed_from = fs::exists(tr->part, ec) ? fs::file_size(tr->part, ec) : 0;
         if (ec) tr->resumed_from = 0;
         tr->file.reset(std::fopen(tr->part.c_str(), tr->resumed_from ? "ab" : "wb"));
-        if (!tr->file)
-            throw Error("cannot write " + tr->part.string() + ": " + std::strerror(errno));
+        if (!tr->file) write_failed(tr->part, errno);
         tr->handle = make_easy();
         CURL* h = tr->handle.get();
         if (tr->first_started == Clock::time_point{}) tr->first_started = Clock::now();
@@ -221,10 +225,20 @@ void Http::fetch(const std::vector<Download>& downloads) {
     auto finish = [&](Transfer* tr, CURLcode code) -> std::string {
         long status = 0;
         curl_easy_getinfo(tr->handle.get(), CURLINFO_RESPONSE_CODE, &status);
+        if (tr->file && std::fflush(tr->file.get()) != 0 && tr->write_errno == 0)
+            tr->write_errno = errno;
         tr->file.reset();
         ++transfers_;
         const auto& d = *tr->download;
         std::error_code ec;
+        if (tr->write_errno != 0) {
+            fs::remove(tr->part, ec);
+            if (disk_errno == 0) {
+                disk_errno = tr->write_errno;
+                disk_path = tr->part;
+            }
+            return "";
+        }
         if (tr->over) {
             fs::remove(tr->part, ec);
             if (first_error.empty())
@@ -347,6 +361,7 @@ void Http::fetch(const std::vector<Download>& downloads) {
     log::info("fetched " + std::to_string(done_files) + " files, " +
               human_bytes(static_cast<double>(done_bytes)) + " in " +
               std::to_string(secs).substr(0, 4) + " s");
+    if (disk_errno != 0) write_failed(disk_path, disk_errno);
     if (!first_error.empty()) throw Error(first_error);
 }
 

@@ -16,6 +16,7 @@
 #include "apt/deb822.hpp"
 #include "log/log.hpp"
 #include "util/error.hpp"
+#include "util/fs.hpp"
 #include "util/name.hpp"
 #include "util/sha256.hpp"
 
@@ -181,8 +182,10 @@ void write_regular(struct archive* inner, const fs::path& disk, const std::strin
     }
     int fd = ::open(disk.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                     (record.mode & 0777) | 0600);
-    if (fd < 0)
+    if (fd < 0) {
+        if (errno == ENOSPC || errno == EDQUOT) write_failed(disk, errno);
         throw Error(what + ": cannot create " + disk.string() + ": " + std::strerror(errno));
+    }
     Sha256 hash;
     std::uint64_t size = 0;
     char buf[1 << 16];
@@ -202,8 +205,10 @@ void write_regular(struct archive* inner, const fs::path& disk, const std::strin
             ssize_t w = ::write(fd, p, static_cast<size_t>(n));
             if (w < 0) {
                 if (errno == EINTR) continue;
+                const int err = errno;
                 ::close(fd);
-                throw Error(what + ": cannot write " + disk.string() + ": " + std::strerror(errno));
+                if (err == ENOSPC || err == EDQUOT) write_failed(disk, err);
+                throw Error(what + ": cannot write " + disk.string() + ": " + std::strerror(err));
             }
             p += w;
             n -= w;

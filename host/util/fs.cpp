@@ -1,6 +1,7 @@
 #include "util/fs.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -71,11 +72,56 @@ fs::path temp_sibling(const fs::path& path) {
                                  std::to_string(::getpid()) + "." + std::to_string(counter++));
 }
 
+namespace {
+
+// The process id in ".<name>.tmp.<pid>.<n>", or 0 when `name` is not such a name.
+pid_t temp_owner(const std::string& name) {
+    if (name.size() < 2 || name[0] != '.') return 0;
+    const auto tmp = name.rfind(".tmp.");
+    if (tmp == std::string::npos || tmp == 0) return 0;
+    const std::string rest = name.substr(tmp + 5);
+    const auto dot = rest.find('.');
+    if (dot == 0 || dot == std::string::npos || dot > 9) return 0;
+    pid_t pid = 0;
+    for (std::size_t i = 0; i < dot; ++i) {
+        if (rest[i] < '0' || rest[i] > '9') return 0;
+        pid = pid * 10 + (rest[i] - '0');
+    }
+    return pid;
+}
+
+}  // namespace
+
+std::size_t remove_stale_temps(const fs::path& dir, int depth) {
+    std::size_t removed = 0;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (const pid_t pid = temp_owner(name); pid > 0) {
+            if (pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH) {
+                fs::remove_all(entry.path(), ec);
+                if (!ec) ++removed;
+            }
+            continue;
+        }
+        if (depth > 0 && entry.is_directory(ec) && !entry.is_symlink(ec))
+            removed += remove_stale_temps(entry.path(), depth - 1);
+    }
+    return removed;
+}
+
+void write_failed(const fs::path& path, int err) {
+    if (err == ENOSPC || err == EDQUOT)
+        throw fs::filesystem_error("cannot write", path,
+                                   std::error_code(err, std::generic_category()));
+    throw Error("cannot write " + path.string() + ": " + std::strerror(err));
+}
+
 void write_file_atomic(const fs::path& path, std::string_view data) {
     if (path.has_parent_path()) fs::create_directories(path.parent_path());
     const fs::path tmp = temp_sibling(path);
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw Error("cannot write " + path.string() + ": " + std::strerror(errno));
+    if (fd < 0) write_failed(path, errno);
     std::size_t done = 0;
     while (done < data.size()) {
         ssize_t n = ::write(fd, data.data() + done, data.size() - done);
@@ -84,7 +130,7 @@ void write_file_atomic(const fs::path& path, std::string_view data) {
             int err = errno;
             ::close(fd);
             ::unlink(tmp.c_str());
-            throw Error("cannot write " + path.string() + ": " + std::strerror(err));
+            write_failed(path, err);
         }
         done += static_cast<std::size_t>(n);
     }
@@ -94,12 +140,12 @@ void write_file_atomic(const fs::path& path, std::string_view data) {
     if (::close(fd) != 0 || !synced) {
         int err = synced ? errno : sync_errno;
         ::unlink(tmp.c_str());
-        throw Error("cannot write " + path.string() + ": " + std::strerror(err));
+        write_failed(path, err);
     }
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
         int err = errno;
         ::unlink(tmp.c_str());
-        throw Error("cannot write " + path.string() + ": " + std::strerror(err));
+        write_failed(path, err);
     }
 }
 

@@ -14,13 +14,24 @@ std::string read_file(const std::filesystem::path& path);
 // Writes data to path atomically (temporary file, fsync, rename).
 void write_file_atomic(const std::filesystem::path& path, std::string_view data);
 
+// A write to `path` failed with errno `err`: a full disk (or quota) throws
+// std::filesystem::filesystem_error, which the app names after the setting of the
+// directory that is full; anything else an Error naming the file.
+[[noreturn]] void write_failed(const std::filesystem::path& path, int err);
+
 // Why `dir` cannot be used as a directory dmc writes into, without changing
 // anything: it is a file, a parent of it is a file, or it (or the existing parent it
 // would be created in) is not writable. nullopt when it can be used.
 std::optional<std::string> unusable_directory(const std::filesystem::path& dir);
 
-// A temporary path next to `path` that is unique to this process and call.
+// A temporary path next to `path` that is unique to this process and call:
+// ".<name>.tmp.<pid>.<n>".
 std::filesystem::path temp_sibling(const std::filesystem::path& path);
+
+// Removes the temporary siblings that processes which are gone (killed, or the
+// machine lost power) left in `dir` and its subdirectories up to `depth` levels
+// down; returns how many. A live process's files are left alone.
+std::size_t remove_stale_temps(const std::filesystem::path& dir, int depth);
 
 // An exclusive advisory lock (flock) on a file, held while the object lives:
 // how concurrent dmc processes share the cache.

@@ -1,6 +1,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/file.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -30,6 +31,32 @@ TEST(UtilFs, AtomicWritesReplaceWholeAndLeaveNothingBehind) {
     EXPECT_THROW(write_file_atomic(file / "under-a-file", "x"), std::exception);
     EXPECT_EQ(read_file(file), "second, longer");
     EXPECT_THROW(read_file(dir.path() / "missing"), Error);
+}
+
+// What a killed process left under temporary names goes; a live one's stays.
+TEST(UtilFs, StaleTemporaryFilesOfDeadProcessesAreRemoved) {
+    TempDir dir;
+    const pid_t child = ::fork();
+    if (child == 0) ::_exit(0);
+    int status = 0;
+    ::waitpid(child, &status, 0);  // a process id that is gone now
+    const std::string dead = std::to_string(child), live = std::to_string(::getpid());
+    fs::create_directories(dir.path() / "a" / "b" / "deep");
+    for (const auto& p : {dir.path() / (".index.tmp." + dead + ".0"),
+                          dir.path() / "a" / "b" / (".pack.json.tmp." + dead + ".3"),
+                          dir.path() / "a" / (".x.tmp." + live + ".1"),
+                          dir.path() / "a" / "b" / "deep" / (".too-deep.tmp." + dead + ".0"),
+                          dir.path() / "a" / ".hidden.tmp.x.0", dir.path() / "plain.tmp.1.2"})
+        write_file_atomic(p, "x");
+    fs::create_directories(dir.path() / ("." + std::string("tree.tmp.") + dead + ".7") / "root");
+    EXPECT_EQ(remove_stale_temps(dir.path(), 2), 3u);
+    EXPECT_FALSE(fs::exists(dir.path() / (".index.tmp." + dead + ".0")));
+    EXPECT_FALSE(fs::exists(dir.path() / "a" / "b" / (".pack.json.tmp." + dead + ".3")));
+    EXPECT_FALSE(fs::exists(dir.path() / (".tree.tmp." + dead + ".7")));
+    EXPECT_TRUE(fs::exists(dir.path() / "a" / (".x.tmp." + live + ".1")));
+    EXPECT_TRUE(fs::exists(dir.path() / "a" / "b" / "deep" / (".too-deep.tmp." + dead + ".0")));
+    EXPECT_TRUE(fs::exists(dir.path() / "a" / ".hidden.tmp.x.0"));
+    EXPECT_TRUE(fs::exists(dir.path() / "plain.tmp.1.2"));
 }
 
 TEST(UtilFs, AFileLockExcludesOthersUntilItDies) {
