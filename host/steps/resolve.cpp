@@ -12,6 +12,7 @@
 #include "util/error.hpp"
 #include "util/fs.hpp"
 #include "util/sha256.hpp"
+#include "util/text.hpp"
 
 namespace fs = std::filesystem;
 
@@ -30,11 +31,26 @@ void resolve(Context& context, const tasks::Task& task) {
                     std::string(p->architecture()));
 }
 
-std::vector<apt::PackageRef> locked_refs(const lock::Entry& entry) {
+namespace {
+
+// The configured mirror that a mirror written down without credentials (the lock,
+// resolution.json) stands for, with its credentials; else the mirror as written.
+std::string configured_mirror(const std::string& written,
+                              const std::vector<config::Mirror>& configured) {
+    for (const auto& m : configured)
+        if (without_credentials(m.url) == written) return m.url;
+    return written;
+}
+
+}  // namespace
+
+std::vector<apt::PackageRef> locked_refs(const lock::Entry& entry,
+                                         const std::vector<config::Mirror>& configured) {
     std::vector<apt::PackageRef> refs;
     for (const auto& p : entry.packages) {
-        apt::PackageRef r{p.name, p.version, p.arch, p.mirror + "/" + p.filename, p.sha256, p.size};
-        r.mirror = p.mirror;
+        const std::string mirror = configured_mirror(p.mirror, configured);
+        apt::PackageRef r{p.name, p.version, p.arch, mirror + "/" + p.filename, p.sha256, p.size};
+        r.mirror = mirror;
         r.suite = p.suite;
         r.component = p.component;
         r.filename = p.filename;
@@ -77,14 +93,17 @@ lock::Entry entry_of(Context& context, const std::string& tmpl, const std::strin
     e.request = sorted_unique(request.packages);
     e.exclude = sorted_unique(request.excludes);
     std::set<std::pair<std::string, std::string>> used;
+    // No credential of a mirror's URL goes into the lock (which is meant for version
+    // control): mirrors are written without them.
     for (const auto& r : packages) {
-        e.packages.push_back({r.name, r.version, r.arch, r.sha256, r.size, r.mirror, r.suite,
-                              r.component, r.filename});
+        e.packages.push_back({r.name, r.version, r.arch, r.sha256, r.size,
+                              without_credentials(r.mirror), r.suite, r.component, r.filename});
         used.insert({r.mirror, r.suite});
     }
     for (const auto& f : files)
         if (used.erase({f.mirror, f.suite}))
-            e.releases.push_back({f.mirror, f.suite, f.release_sha256, f.release_date});
+            e.releases.push_back(
+                {without_credentials(f.mirror), f.suite, f.release_sha256, f.release_date});
     return e;
 }
 
@@ -101,7 +120,7 @@ std::vector<apt::PackageRef> resolve_template(Context& context, const std::strin
         locked->exclude == sorted_unique(request.excludes)) {
         // The same request: the locked packages, whatever the indexes say now. The
         // templates' versions and options are recorded as they are now.
-        auto refs = locked_refs(*locked);
+        auto refs = locked_refs(*locked, context.archive().mirrors());
         const auto templates = image_templates(context, tmpl);
         const auto options = image_options(context, tmpl);
         if (locked->templates != templates || locked->options != options) {
@@ -137,6 +156,10 @@ std::vector<apt::PackageRef> resolve_template(Context& context, const std::strin
     std::vector<apt::PackageRef> refs;
     if (auto saved = load_resolution(dir); saved && saved->key == key) {
         refs = saved->packages;
+        for (auto& r : refs) {
+            r.mirror = configured_mirror(r.mirror, archive.mirrors());
+            r.url = r.mirror + "/" + r.filename;
+        }
     } else {
         auto index = archive.load(files);
         // A pin the indexes no longer have is dropped: that package is resolved anew.

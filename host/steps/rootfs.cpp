@@ -11,6 +11,7 @@
 #include "util/error.hpp"
 #include "util/fs.hpp"
 #include "util/sha256.hpp"
+#include "util/text.hpp"
 
 namespace fs = std::filesystem;
 
@@ -55,7 +56,7 @@ void locate_locked(Context& context, const std::string& tmpl, const std::string&
         std::vector<std::string> dates;
         if (!settings.snapshot.empty()) dates.push_back(settings.snapshot);
         for (const auto& rel : entry->releases)
-            if (rel.mirror == r->mirror && rel.suite == r->suite)
+            if (rel.mirror == without_credentials(r->mirror) && rel.suite == r->suite)
                 for (long long later : {0LL, 6 * 3600LL, 24 * 3600LL})
                     if (auto d = apt::snapshot_date_of(rel.date, later); !d.empty())
                         dates.push_back(d);

@@ -122,7 +122,15 @@ std::vector<std::string> load_files(const fs::path& dir) {
     return load<std::vector<std::string>>(dir / "files.json", "collect");
 }
 
-void save_resolution(const fs::path& dir, const Resolution& r) { save(dir / "resolution.json", r); }
+// Without the mirrors' credentials (resolve_template puts the configured ones back).
+void save_resolution(const fs::path& dir, const Resolution& r) {
+    Resolution written = r;
+    for (auto& p : written.packages) {
+        p.mirror = without_credentials(p.mirror);
+        p.url = without_credentials(p.url);
+    }
+    save(dir / "resolution.json", written);
+}
 std::optional<Resolution> load_resolution(const fs::path& dir) {
     std::error_code ec;
     if (!fs::exists(dir / "resolution.json", ec)) return std::nullopt;

@@ -63,7 +63,8 @@ std::vector<apt::PackageRef> resolve_template(Context& context, const std::strin
                                               const std::string& arch,
                                               LockUse use = LockUse::follow);
 // A lock entry's packages, to fetch from where they came.
-std::vector<apt::PackageRef> locked_refs(const lock::Entry& entry);
+std::vector<apt::PackageRef> locked_refs(const lock::Entry& entry,
+                                         const std::vector<config::Mirror>& configured = {});
 
 // inputs.cpp: what an image is built from besides its packages: the templates whose
 // hooks make it (name -> version) and the options that change its bytes.

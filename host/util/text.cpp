@@ -34,6 +34,16 @@ std::string redact_credentials(std::string_view text) {
     return out;
 }
 
+std::string without_credentials(std::string_view url) {
+    const auto scheme = url.find("://");
+    if (scheme == std::string_view::npos) return std::string(url);
+    const auto start = scheme + 3;
+    const auto end = std::min(url.find('/', start), url.size());
+    const auto at = url.substr(start, end - start).rfind('@');
+    if (at == std::string_view::npos) return std::string(url);
+    return std::string(url.substr(0, start)) + std::string(url.substr(start + at + 1));
+}
+
 std::string to_hex(std::string_view bytes) {
     static const char* digits = "0123456789abcdef";
     std::string out;

@@ -14,6 +14,10 @@ std::string lower(std::string_view text);
 // replaced by "***", so that no credential reaches a log or a file name.
 std::string redact_credentials(std::string_view text);
 
+// A URL without its user information ("https://user:secret@host/x" -> "https://host/x"):
+// how a mirror is written down (the lock), to be matched with the configured one.
+std::string without_credentials(std::string_view url);
+
 // The text cut to what a person reads on a console: at most max_lines lines of at
 // most max_width characters each. Returns the text unchanged when it fits; else the
 // cut text, ending with "..." and how much was left out.
