@@ -455,9 +455,20 @@ void Client::ping() {
     }
     base_ = scheme + "://" + r.endpoint;
     const Reply reply = send_with_retries(ping, "", base_);
-    if (reply.curl_code == CURLE_PEER_FAILED_VERIFICATION)
+    if (reply.curl_code == CURLE_PEER_FAILED_VERIFICATION) {
+        // What to do depends on why: an expired certificate or one for another name
+        // is the registry's to fix; an unknown CA is given with registry_ca.
+        const std::string why = lower(reply.error);
+        if (why.find("expired") != std::string::npos)
+            throw Error("the TLS certificate of registry " + r.host + " has expired (" +
+                        reply.error + "); its operator must renew it");
+        if (why.find("subject name") != std::string::npos ||
+            why.find("does not match") != std::string::npos)
+            throw Error("the TLS certificate of registry " + r.host + " is not for that name (" +
+                        reply.error + "); use a name the certificate was issued for");
         throw Error("the TLS certificate of registry " + r.host + " is not trusted (" +
                     reply.error + "); give its CA bundle with registry_ca (DMC_REGISTRY_CA)");
+    }
     if (reply.curl_code == CURLE_SSL_CONNECT_ERROR)
         throw Error("cannot speak TLS with registry " + r.host + " (" + reply.error +
                     "); if it serves plain HTTP, add it to insecure_registries "

@@ -16,12 +16,17 @@ The first path component picks how it behaves, the rest is a path under ROOT:
   /endless/...  every file, then more bytes without end (no Content-Length); the
   /endless-index/... and /endless-pool/... variants do that only for the
               indexes (dists/*/main/...) or only for the packages (pool/...)
+  /garbage/... bytes that are not HTTP, then the connection closes
+  /loop/...   a redirect to the same path, for ever
+  /elsewhere/... a redirect to the same path under /ok/ on "localhost" (another
+              origin than 127.0.0.1)
   /snapshot/archive/NAME/DATE/...
               a snapshot service: ROOT/snapshots/NAME/<the latest date <= DATE>/...,
               dates as 20250520T000000Z, as Debian's snapshot service has them
 
-Every request is logged to LOG_FILE as "METHOD /path STATUS range" (range is "-"
-when there was none), one line each, flushed at once.
+Every request is logged to LOG_FILE as "METHOD /path STATUS range host auth" (range
+is "-" when there was none; auth says whether an Authorization header came), one
+line each, flushed at once.
 """
 import http.server
 import os
@@ -43,7 +48,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def record(self, status):
         with lock:
-            log.write(f"{self.command} {self.path} {status} {self.headers.get('Range') or '-'}\n")
+            log.write(f"{self.command} {self.path} {status} {self.headers.get('Range') or '-'} "
+                      f"{(self.headers.get('Host') or '-').split(':')[0]} "
+                      f"auth={'yes' if self.headers.get('Authorization') else 'no'}\n")
 
     def fail(self, status, text):
         body = (text + "\n").encode()
@@ -62,8 +69,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
         parts = self.path.split("?", 1)[0].lstrip("/").split("/", 1)
         mode, rel = parts[0], parts[1] if len(parts) > 1 else ""
         if mode not in ("ok", "cut", "flaky", "down", "downpool", "snapshot", "endless",
-                        "endless-index", "endless-pool") or ".." in rel.split("/"):
+                        "endless-index", "endless-pool", "garbage", "loop", "elsewhere") \
+                or ".." in rel.split("/"):
             return self.fail(404, "no such path")
+        if mode == "garbage":
+            self.record("garbage")
+            self.wfile.write(b"\x16\x03\x01\x02\x00 this is not HTTP \xff\xfe\r\n\r\n")
+            self.close_connection = True
+            return
+        if mode in ("loop", "elsewhere"):
+            port = self.server.server_address[1]
+            where = (f"http://127.0.0.1:{port}/loop/{rel}" if mode == "loop"
+                     else f"http://localhost:{port}/ok/{rel}")
+            self.record(302)
+            self.send_response(302)
+            self.send_header("Location", where)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if mode == "snapshot":
             bits = rel.split("/", 3)
             if len(bits) < 4 or bits[0] != "archive":

@@ -408,6 +408,26 @@ no_debs c9p
 intact c9p
 pass "a server always answering 500: one line after 5 attempts ($((SECONDS - t0)) s for two runs)"
 
+t0=$SECONDS
+conf garbage "$base/garbage/good"
+refused "cannot fetch $base/garbage/good/dists/dmctest/InRelease: .* after [1-5] attempts?" -- resolve c9g garbage hello
+conf loop "$base/loop/good"
+refused "cannot fetch $base/loop/good/dists/dmctest/InRelease: .*redirects.*" -- resolve c9l loop hello
+[ "$(requests 'GET /loop/good/dists/dmctest/InRelease 302')" -le 55 ] || fail "the redirect loop was followed without end"
+pass "garbage for an answer, and a redirect loop: one line each, bounded ($((SECONDS - t0)) s)"
+
+# A mirror with credentials in its URL that redirects to another host: the packages
+# come from there, and the credentials do not follow.
+: >"$work/requests"
+conf elsewhere "http://mirror-user:mirror-pw@127.0.0.1:$(cat "$work/port")/elsewhere/good"
+rootfs c9e elsewhere 2>"$work/err" || fail "a redirect to another host: $(cat "$work/err")"
+grep -q "^GET /elsewhere/good/dists/dmctest/InRelease 302 - 127.0.0.1 auth=yes" "$work/requests" \
+    || fail "the credentials were not sent to the mirror itself: $(head -3 "$work/requests")"
+grep -q "^GET /ok/good/pool/main/h/hello/hello_1.0-1_amd64.deb 200 - localhost auth=no" "$work/requests" \
+    || fail "no package from the other host: $(cat "$work/requests")"
+! grep -q " localhost auth=yes" "$work/requests" || fail "credentials went to another host: $(grep ' localhost auth=yes' "$work/requests")"
+pass "redirected to another host, no credentials follow"
+
 # --- 10. hostile packages -----------------------------------------------------------------
 
 up=$(printf '../%.0s' $(seq 40))    # enough to climb out of any rootfs

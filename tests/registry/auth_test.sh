@@ -121,3 +121,29 @@ grep -q "scope=repository:team2/nginx:pull,push repository:team/nginx:pull .*sta
     || fail "no token for the mount: $(cat "$work/token.log")"
 grep -q '4 mounted' "$work/bearer2.err" || fail "bearer mount: $(cat "$work/bearer2.err")"
 pass "Bearer tokens per repository scope; an expired token is renewed; mounts ask for both scopes"
+
+# A token server that refuses the second time (the first token has expired): a
+# clear error after bounded attempts; the next run, with the server well, completes.
+token2_port=$(free_port)
+python3 "$DMC_SOURCE_DIR/tests/registry/token_server.py" --port "$token2_port" --key "$work/token.key" \
+    --cert "$work/token.pem" --user "$user" --password "$password" --expired-first --refuse-after 1 \
+    --log "$work/token2.log" &
+refusing=$!
+_pids+=($refusing)
+wait_http "http://127.0.0.1:$token2_port/token" || fail "the second token server did not start"
+printf 'auth:\n  token:\n    realm: http://127.0.0.1:%s/token\n    service: dmc-test-registry\n    issuer: dmc-test-issuer\n    rootcertbundle: %s\n' \
+    "$token2_port" "$work/token.pem" >"$work/bearer2.auth"
+start_registry bearer2 "$work/bearer2.auth"
+b2host=127.0.0.1:$REG_PORT
+t0=$SECONDS
+expect_fail 1 "registry $b2host refused the credentials of user $user" -- \
+    env DMC_REGISTRY_USER="$user" DMC_REGISTRY_PASSWORD="$password" "$DMC" -a load -t nginx -H "$b2host/again" --imagedir "$work/img"
+[ "$(grep -c "user=$user status=401" "$work/token2.log")" -le 5 ] || fail "the refusing token server was asked without end: $(cat "$work/token2.log")"
+kill "$refusing" && wait "$refusing" 2>/dev/null || true
+python3 "$DMC_SOURCE_DIR/tests/registry/token_server.py" --port "$token2_port" --key "$work/token.key" \
+    --cert "$work/token.pem" --user "$user" --password "$password" --log "$work/token2.log" &
+_pids+=($!)
+wait_http "http://127.0.0.1:$token2_port/token" || fail "the token server did not come back"
+DMC_REGISTRY_USER=$user DMC_REGISTRY_PASSWORD=$password run_dmc again -a load -t nginx -H "$b2host/again" \
+    --imagedir "$work/img" || fail "the push once the token server is well: $(cat "$work/again.err")"
+pass "a token server refusing the second time: one line after bounded attempts ($((SECONDS - t0)) s); the next run completes"

@@ -43,3 +43,41 @@ mkdir -p "$work/certs" && cp "$work/ca.pem" "$work/certs/ca.crt"
 skopeo inspect --cert-dir "$work/certs" --raw "docker://$host/tls/nginx:latest" | grep -q '"manifests"' \
     || fail "skopeo over TLS"
 pass "with registry_ca (environment or config file) the push goes over verified TLS"
+
+# A certificate of the right CA for another name, and one that has expired: each
+# refused with what is wrong, nothing sent through the connection.
+openssl req -newkey rsa:2048 -nodes -keyout "$work/wrong.key" -out "$work/wrong.csr" \
+    -subj /CN=wrong.example 2>/dev/null
+printf 'subjectAltName=DNS:wrong.example\nextendedKeyUsage=serverAuth\n' >"$work/wrong.ext"
+openssl x509 -req -in "$work/wrong.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial \
+    -out "$work/wrong.pem" -days 2 -extfile "$work/wrong.ext" 2>/dev/null
+start_registry tlswrong "" tls "$work/wrong.pem" "$work/wrong.key"
+expect_fail 1 "the TLS certificate of registry 127.0.0.1:$REG_PORT is not for that name \(.*\); use a name the certificate was issued for" -- \
+    env DMC_REGISTRY_CA="$work/ca.pem" "$DMC" -a load -t nginx -H "127.0.0.1:$REG_PORT/tls" --imagedir "$work/img"
+[ "$(count "$work/tlswrong.log" '"(HEAD|POST|PUT|PATCH) /v2/')" = 0 ] || fail "requests went to a registry of another name"
+python3 - "$work" <<'PY'
+import datetime, sys
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+work = sys.argv[1]
+ca_key = serialization.load_pem_private_key(open(f"{work}/ca.key", "rb").read(), None)
+ca = x509.load_pem_x509_certificate(open(f"{work}/ca.pem", "rb").read())
+key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+now = datetime.datetime.now(datetime.timezone.utc)
+cert = (x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=30)).not_valid_after(now - datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(__import__("ipaddress").ip_address("127.0.0.1"))]), False)
+        .sign(ca_key, hashes.SHA256()))
+open(f"{work}/expired.pem", "wb").write(cert.public_bytes(serialization.Encoding.PEM))
+open(f"{work}/expired.key", "wb").write(key.private_bytes(serialization.Encoding.PEM,
+    serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()))
+PY
+start_registry tlsexpired "" tls "$work/expired.pem" "$work/expired.key"
+expect_fail 1 "the TLS certificate of registry 127.0.0.1:$REG_PORT has expired \(.*\); its operator must renew it" -- \
+    env DMC_REGISTRY_CA="$work/ca.pem" "$DMC" -a load -t nginx -H "127.0.0.1:$REG_PORT/tls" --imagedir "$work/img"
+[ "$(count "$work/tlsexpired.log" '"(HEAD|POST|PUT|PATCH) /v2/')" = 0 ] || fail "requests went through an expired certificate"
+pass "a certificate for another name, and an expired one, refused saying which"

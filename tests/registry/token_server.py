@@ -2,13 +2,14 @@
 """A docker token server (the registry's "token" auth) for the registry tests.
 
     token_server.py --port PORT --key KEY.pem --cert CERT.pem --user USER --password PASS
-                    [--service S] [--issuer I] [--expired-first] [--log FILE]
+                    [--service S] [--issuer I] [--expired-first] [--refuse-after N] [--log FILE]
 
 GET /token?service=S&scope=repository:NAME:pull,push... with HTTP Basic
 credentials answers a JWT (RS256, signed with `openssl dgst`, the certificate in
 its x5c header) granting the asked scopes. Wrong or missing credentials: 401.
 --expired-first makes the first token of each push scope one the registry
-refuses as expired, so that the client must fetch a fresh one. The log has one line
+refuses as expired, so that the client must fetch a fresh one. --refuse-after N
+answers 401 to every request after the first N tokens. The log has one line
 per request: "scope=... service=... user=USER|- status=N" (never a password).
 """
 import argparse
@@ -36,12 +37,14 @@ def main():
     p.add_argument("--service", default="dmc-test-registry")
     p.add_argument("--issuer", default="dmc-test-issuer")
     p.add_argument("--expired-first", action="store_true")
+    p.add_argument("--refuse-after", type=int, default=-1)
     p.add_argument("--log")
     a = p.parse_args()
     der = subprocess.run(["openssl", "x509", "-in", a.cert, "-outform", "DER"],
                          check=True, capture_output=True).stdout
     x5c = base64.b64encode(der).decode()
     issued = set()
+    granted = []
     lock = threading.Lock()
     logf = open(a.log, "a", buffering=1) if a.log else None
 
@@ -79,6 +82,11 @@ def main():
                 u, _, pw = base64.b64decode(auth[6:]).decode().partition(":")
                 user = u
                 ok = u == a.user and pw == a.password
+            with lock:
+                if ok and a.refuse_after >= 0 and len(granted) >= a.refuse_after:
+                    ok = False
+                if ok:
+                    granted.append(1)
             status = 200 if ok else 401
             if logf:
                 logf.write(f"scope={' '.join(scopes)} service={q.get('service', [''])[0]} "

@@ -26,5 +26,15 @@ TEST(UtilText, ControlCharactersAreShownNotSent) {
     EXPECT_EQ(escape_controls("plain caf\xc3\xa9"), "plain caf\xc3\xa9");  // UTF-8 stays
 }
 
+TEST(UtilText, CredentialsLeaveUrls) {
+    EXPECT_EQ(without_credentials("https://user:s3cret@mirror.example/debian"),
+              "https://mirror.example/debian");
+    EXPECT_EQ(without_credentials("http://u@host:8080"), "http://host:8080");
+    EXPECT_EQ(without_credentials("http://host/a@b"), "http://host/a@b");  // @ in the path stays
+    EXPECT_EQ(without_credentials("file:///srv/mirror"), "file:///srv/mirror");
+    EXPECT_EQ(redact_credentials("see https://user:pw@host/x and http://h/y"),
+              "see https://***@host/x and http://h/y");
+}
+
 }  // namespace
 }  // namespace dmc
