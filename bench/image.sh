@@ -31,7 +31,8 @@ echo "mmdebstrap tarball: $(du -m "$work/mm.tar" | cut -f1) MB"
 # Size against the floor: the nginx binary, the libraries it loads and its
 # configuration and default page, taken from the same rootfs.
 for arch in amd64 arm64; do
-    root=$DMC_CACHEDIR/rootfs/trixie/$arch/nginx/root
+    set=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tree"])' "$DMC_CACHEDIR/build/trixie/$arch/nginx/rootfs.json")
+    root=$DMC_CACHEDIR/rootfs/trixie/$arch/nginx/$set/root
     layer=$(python3 - "$work/images/nginx" "$arch" <<'PY'
 import json, sys
 layout, arch = sys.argv[1], sys.argv[2]

@@ -15,7 +15,8 @@ echo "| template | arch | image (tar) | image (gzip) | packages in image | floor
 echo "| --- | --- | --- | --- | --- | --- | --- |"
 for t in nginx php mariadb adminer; do
     for arch in amd64 arm64; do
-        python3 - "$work/images/$t" "$arch" "$DMC_CACHEDIR/rootfs/trixie/$arch/$t/root" \
+        set=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tree"])' "$DMC_BUILDDIR/trixie/$arch/$t/rootfs.json")
+        python3 - "$work/images/$t" "$arch" "$DMC_CACHEDIR/rootfs/trixie/$arch/$t/$set/root" \
             "$DMC_BUILDDIR/trixie/$arch/$t" "$t" <<'PY'
 import gzip, io, json, os, sys, tarfile
 layout, arch, root, build, name = sys.argv[1:]

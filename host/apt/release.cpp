@@ -213,7 +213,7 @@ std::string signed_message(const std::string& inrelease, const std::string& what
                     part = Part::signature;
                 } else if (line.rfind("- ", 0) == 0) {
                     out.append(line.substr(2)).push_back('\n');
-                } else if (line.rfind("-", 0) == 0) {
+                } else if (line.starts_with('-')) {
                     refuse("an armour line inside the signed text: " +
                                quote_value(cut_for_console(line, 80, 1)),
                            number);

@@ -199,7 +199,11 @@ json parse_object(const std::string& text, const std::string& origin) {
     for (const char* field : {"apiVersion", "kind"})
         if (!o.contains(field) || !o[field].is_string() || o[field].get<std::string>().empty())
             throw Error(origin + " gave an object without " + field);
-    const json name = o.value(json::json_pointer("/metadata/name"), json());
+    // Read step by step: a metadata that is a list, say, is no name (a JSON pointer
+    // would throw on it).
+    json name;
+    if (const auto m = o.find("metadata"); m != o.end() && m->is_object())
+        if (const auto n = m->find("name"); n != m->end()) name = *n;
     if (!name.is_string() || !valid_object_name(name.get<std::string>()))
         throw Error(origin + " gave the " + o["kind"].get<std::string>() + " '" +
                     (name.is_string() ? name.get<std::string>() : std::string()) +

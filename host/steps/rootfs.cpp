@@ -83,10 +83,10 @@ void forget_old_trees(const fs::path& base, const std::string& in_use) {
     std::vector<std::pair<fs::file_time_type, fs::path>> others;
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(base, ec)) {
-        const fs::path p = entry.path();
+        const fs::path& p = entry.path();
         if (p.filename() == in_use) continue;
         const auto used = fs::last_write_time(p / "stamp", ec);
-        if (ec || p.filename().string().rfind(".", 0) == 0)
+        if (ec || p.filename().string().starts_with('.'))
             fs::remove_all(p, ec);  // not a finished tree: a leftover or an old layout
         else
             others.emplace_back(used, p);

@@ -319,6 +319,14 @@ conf badindex "$base/ok/badindex"
 refused "/ok/badindex/dists/dmctest/main/binary-amd64/Packages.xz: the answer is longer than [0-9]+ bytes" \
     -- resolve c6 badindex hello
 [ -z "$(find "$work/c6/indexes" -type f 2>/dev/null)" ] || fail "a bad index was cached"
+# An index on the mirror that the signed Release does not list is never read.
+copy_archive good unlisted
+sed -i '/binary-amd64\/Packages/d' "$work/srv/unlisted/dists/dmctest/Release"
+sign unlisted dmctest "$keyA"
+conf unlisted "$base/ok/unlisted"
+: >"$work/requests"
+refused "no package index for amd64 on any mirror" -- resolve c6u unlisted hello
+! grep -q "GET /ok/unlisted/dists/dmctest/main/binary-amd64/" "$work/requests" || fail "an unlisted index was fetched"
 # The same size, one byte changed.
 copy_archive good badindex
 python3 -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[len(b)//2]^=1; open(p,"wb").write(b)' "$idx"

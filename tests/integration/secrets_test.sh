@@ -59,21 +59,12 @@ run push-wrong DMC_REGISTRY_USER=$user DMC_REGISTRY_PASSWORD=wrong-$password -- 
 run push DMC_REGISTRY_USER=$user DMC_REGISTRY_PASSWORD=$password -- -a load -t nginx -A amd64 -H "$basic_host/web" \
     || fail "push: $(cat "$work/out/push.err")"
 
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/token.key" -out "$work/token.pem" -days 2 \
-    -subj /CN=dmc-test-token 2>/dev/null
-token_port=$(free_port)
-python3 "$DMC_SOURCE_DIR/tests/registry/token_server.py" --port "$token_port" --key "$work/token.key" \
-    --cert "$work/token.pem" --user "$user" --password "$password" --expired-first --log "$work/token.log" &
-_pids+=($!)
-wait_http "http://127.0.0.1:$token_port/token" || fail "token server did not start"
-printf 'auth:\n  token:\n    realm: http://127.0.0.1:%s/token\n    service: dmc-test-registry\n    issuer: dmc-test-issuer\n    rootcertbundle: %s\n' \
-    "$token_port" "$work/token.pem" >"$work/bearer.auth"
-start_registry bearer "$work/bearer.auth"
+start_token_registry bearer "$user" "$password" --expired-first
 bearer_host=127.0.0.1:$REG_PORT
 run push-bearer DMC_REGISTRY_USER=$user DMC_REGISTRY_PASSWORD=$password -- -a load -t nginx -A amd64 \
     -H "$bearer_host/web" || fail "bearer push: $(cat "$work/out/push-bearer.err")"
-tokens=$(grep -c 'status=200' "$work/token.log")
-[ "$tokens" -ge 2 ] || fail "no tokens were issued: $(cat "$work/token.log")"
+tokens=$(grep -c 'status=200' "$work/bearer-token.log")
+[ "$tokens" -ge 2 ] || fail "no tokens were issued: $(cat "$work/bearer-token.log")"
 
 # --- deploy and delete, with a token, a client key and an exec plugin ------------------------
 start_kube_api --namespaces default,web

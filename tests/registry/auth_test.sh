@@ -93,57 +93,37 @@ grep '/blobs/uploads/' "$work/redirect.log" | grep -q 'auth=yes' || fail "no cre
 pass "redirected to another origin, $redirected requests carried no credentials"
 
 # Bearer tokens: realm, service and a scope per repository; a refused token is renewed.
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/token.key" -out "$work/token.pem" -days 2 \
-    -subj /CN=dmc-test-token 2>/dev/null
-token_port=$(free_port)
-python3 "$DMC_SOURCE_DIR/tests/registry/token_server.py" --port "$token_port" --key "$work/token.key" \
-    --cert "$work/token.pem" --user "$user" --password "$password" --expired-first --log "$work/token.log" &
-_pids+=($!)
-wait_http "http://127.0.0.1:$token_port/token" || fail "token server did not start"
-printf 'auth:\n  token:\n    realm: http://127.0.0.1:%s/token\n    service: dmc-test-registry\n    issuer: dmc-test-issuer\n    rootcertbundle: %s\n' \
-    "$token_port" "$work/token.pem" >"$work/bearer.auth"
-start_registry bearer "$work/bearer.auth"
+start_token_registry bearer "$user" "$password" --expired-first
 bhost=127.0.0.1:$REG_PORT
 expect_fail 1 "registry $bhost refused the credentials of user $user .*check the user name and password" -- \
     env DMC_REGISTRY_USER=$user DMC_REGISTRY_PASSWORD=nope "$DMC" -a load -t nginx -H "$bhost/team" --imagedir "$work/img"
 DMC_REGISTRY_USER=$user DMC_REGISTRY_PASSWORD=$password run_dmc bearer -a load -t nginx -H "$bhost/team" \
     --imagedir "$work/img" || fail "push with bearer tokens"
-grep -q "^scope=repository:team/nginx:pull,push service=dmc-test-registry user=$user status=200" "$work/token.log" \
-    || fail "token requests: $(cat "$work/token.log")"
-[ "$(grep -c 'scope=repository:team/nginx:pull,push .*status=200' "$work/token.log")" -ge 2 ] \
-    || fail "the expired token was not renewed: $(cat "$work/token.log")"
+grep -q "^scope=repository:team/nginx:pull,push service=dmc-test-registry user=$user status=200" "$work/bearer-token.log" \
+    || fail "token requests: $(cat "$work/bearer-token.log")"
+[ "$(grep -c 'scope=repository:team/nginx:pull,push .*status=200' "$work/bearer-token.log")" -ge 2 ] \
+    || fail "the expired token was not renewed: $(cat "$work/bearer-token.log")"
 skopeo inspect --tls-verify=false --creds "$user:$password" --raw "docker://$bhost/team/nginx:latest" | grep -q manifests \
     || fail "skopeo cannot read the bearer push"
 # A mount between repositories asks for both scopes in one token.
 DMC_REGISTRY_USER=$user DMC_REGISTRY_PASSWORD=$password run_dmc bearer2 -a load -t nginx -H "$bhost/team2" \
     --imagedir "$work/img" || fail "second bearer push"
-grep -q "scope=repository:team2/nginx:pull,push repository:team/nginx:pull .*status=200" "$work/token.log" \
-    || fail "no token for the mount: $(cat "$work/token.log")"
+grep -q "scope=repository:team2/nginx:pull,push repository:team/nginx:pull .*status=200" "$work/bearer-token.log" \
+    || fail "no token for the mount: $(cat "$work/bearer-token.log")"
 grep -q '4 mounted' "$work/bearer2.err" || fail "bearer mount: $(cat "$work/bearer2.err")"
 pass "Bearer tokens per repository scope; an expired token is renewed; mounts ask for both scopes"
 
 # A token server that refuses the second time (the first token has expired): a
 # clear error after bounded attempts; the next run, with the server well, completes.
-token2_port=$(free_port)
-python3 "$DMC_SOURCE_DIR/tests/registry/token_server.py" --port "$token2_port" --key "$work/token.key" \
-    --cert "$work/token.pem" --user "$user" --password "$password" --expired-first --refuse-after 1 \
-    --log "$work/token2.log" &
-refusing=$!
-_pids+=($refusing)
-wait_http "http://127.0.0.1:$token2_port/token" || fail "the second token server did not start"
-printf 'auth:\n  token:\n    realm: http://127.0.0.1:%s/token\n    service: dmc-test-registry\n    issuer: dmc-test-issuer\n    rootcertbundle: %s\n' \
-    "$token2_port" "$work/token.pem" >"$work/bearer2.auth"
-start_registry bearer2 "$work/bearer2.auth"
+start_token_registry bearer2 "$user" "$password" --expired-first --refuse-after 1
+refusing=$TOKEN_PID
 b2host=127.0.0.1:$REG_PORT
 t0=$SECONDS
 expect_fail 1 "registry $b2host refused the credentials of user $user" -- \
     env DMC_REGISTRY_USER="$user" DMC_REGISTRY_PASSWORD="$password" "$DMC" -a load -t nginx -H "$b2host/again" --imagedir "$work/img"
-[ "$(grep -c "user=$user status=401" "$work/token2.log")" -le 5 ] || fail "the refusing token server was asked without end: $(cat "$work/token2.log")"
+[ "$(grep -c "user=$user status=401" "$work/bearer2-token.log")" -le 5 ] || fail "the refusing token server was asked without end: $(cat "$work/bearer2-token.log")"
 kill "$refusing" && wait "$refusing" 2>/dev/null || true
-python3 "$DMC_SOURCE_DIR/tests/registry/token_server.py" --port "$token2_port" --key "$work/token.key" \
-    --cert "$work/token.pem" --user "$user" --password "$password" --log "$work/token2.log" &
-_pids+=($!)
-wait_http "http://127.0.0.1:$token2_port/token" || fail "the token server did not come back"
+start_token_server bearer2 "$user" "$password"
 DMC_REGISTRY_USER=$user DMC_REGISTRY_PASSWORD=$password run_dmc again -a load -t nginx -H "$b2host/again" \
     --imagedir "$work/img" || fail "the push once the token server is well: $(cat "$work/again.err")"
 pass "a token server refusing the second time: one line after bounded attempts ($((SECONDS - t0)) s); the next run completes"

@@ -57,6 +57,33 @@ start_registry() {
     wait_http "$scheme://127.0.0.1:$REG_PORT/v2/" -k || { cat "$work/$name.log"; fail "registry $name did not start"; }
 }
 
+# start_token_server NAME USER PASSWORD [token_server.py options...]: a token server
+# that grants USER, its key and certificate in $work/token.*, its log in
+# $work/NAME-token.log; sets TOKEN_PORT and TOKEN_PID. Starting NAME again (after
+# killing it) reuses its port.
+start_token_server() {
+    local name=$1 user=$2 password=$3
+    shift 3
+    [ -f "$work/token.key" ] || openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/token.key" \
+        -out "$work/token.pem" -days 2 -subj /CN=dmc-test-token 2>/dev/null
+    [ -f "$work/$name-token.port" ] || free_port >"$work/$name-token.port"
+    TOKEN_PORT=$(cat "$work/$name-token.port")
+    python3 "$DMC_SOURCE_DIR/tests/registry/token_server.py" --port "$TOKEN_PORT" --key "$work/token.key" \
+        --cert "$work/token.pem" --user "$user" --password "$password" --log "$work/$name-token.log" "$@" &
+    TOKEN_PID=$!
+    _pids+=("$TOKEN_PID")
+    wait_http "http://127.0.0.1:$TOKEN_PORT/token" || fail "the token server of $name did not start"
+}
+
+# start_token_registry NAME USER PASSWORD [token_server.py options...]: that token
+# server and a registry NAME that takes its tokens; sets REG_PORT too.
+start_token_registry() {
+    start_token_server "$@"
+    printf 'auth:\n  token:\n    realm: http://127.0.0.1:%s/token\n    service: dmc-test-registry\n    issuer: dmc-test-issuer\n    rootcertbundle: %s\n' \
+        "$TOKEN_PORT" "$work/token.pem" >"$work/$1.auth"
+    start_registry "$1" "$work/$1.auth"
+}
+
 # count LOG PATTERN: access-log lines of the registry matching an extended regex.
 count() { grep -cE "$2" "$1" || true; }
 
