@@ -41,8 +41,10 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::st
     if (i != text.size()) return std::nullopt;
     const std::time_t t = ::timegm(&tm);
     if (t == static_cast<std::time_t>(-1)) return std::nullopt;
-    // system_clock counts nanoseconds: past 2262 it overflows, so later is "then".
-    return std::chrono::system_clock::from_time_t(std::min<std::time_t>(t - offset, 9000000000));
+    // system_clock counts nanoseconds: it holds 1678 to 2262, so later is "then" and
+    // earlier (a year 1013, say) is 1970: long expired either way.
+    return std::chrono::system_clock::from_time_t(
+        std::clamp<std::time_t>(t - offset, 0, 9000000000));
 }
 
 ExecCredential parse_exec_credential(const std::string& text, const std::string& api_version) {
