@@ -183,7 +183,7 @@ void write_regular(struct archive* inner, const fs::path& disk, const std::strin
     int fd = ::open(disk.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                     (record.mode & 0777) | 0600);
     if (fd < 0) {
-        if (errno == ENOSPC || errno == EDQUOT) write_failed(disk, errno);
+        if (disk_full(errno)) write_failed(disk, errno);
         throw Error(what + ": cannot create " + disk.string() + ": " + std::strerror(errno));
     }
     Sha256 hash;
@@ -207,7 +207,7 @@ void write_regular(struct archive* inner, const fs::path& disk, const std::strin
                 if (errno == EINTR) continue;
                 const int err = errno;
                 ::close(fd);
-                if (err == ENOSPC || err == EDQUOT) write_failed(disk, err);
+                if (disk_full(err)) write_failed(disk, err);
                 throw Error(what + ": cannot write " + disk.string() + ": " + std::strerror(err));
             }
             p += w;

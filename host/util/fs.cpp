@@ -111,7 +111,7 @@ std::size_t remove_stale_temps(const fs::path& dir, int depth) {
 }
 
 void write_failed(const fs::path& path, int err) {
-    if (err == ENOSPC || err == EDQUOT)
+    if (disk_full(err))
         throw fs::filesystem_error("cannot write", path,
                                    std::error_code(err, std::generic_category()));
     throw Error("cannot write " + path.string() + ": " + std::strerror(err));

@@ -2,6 +2,7 @@
 // temporary name next to its destination and renamed into place.
 #pragma once
 
+#include <cerrno>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -18,6 +19,8 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view data)
 // std::filesystem::filesystem_error, which the app names after the setting of the
 // directory that is full; anything else an Error naming the file.
 [[noreturn]] void write_failed(const std::filesystem::path& path, int err);
+// Whether errno `err` says the disk (or the quota) is full.
+inline bool disk_full(int err) { return err == ENOSPC || err == EDQUOT; }
 
 // Why `dir` cannot be used as a directory dmc writes into, without changing
 // anything: it is a file, a parent of it is a file, or it (or the existing parent it
