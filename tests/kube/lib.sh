@@ -112,10 +112,12 @@ sys.exit(0 if eval(expr) else 1)' "$3" "$4"
 # fetch_kubectl: KUBECTL, Debian's kubectl for amd64, fetched with dmc's archive
 # client (the kubectl template of tests/plugins) into the shared test cache.
 fetch_kubectl() {
-    local root=$DMC_CACHEDIR/kubectl-rootfs set
-    # Unpacked once per cache (a tree per package set: any one will do).
-    KUBECTL=$(ls -d "$root"/trixie/amd64/kubectl/*/root/usr/bin/kubectl 2>/dev/null | head -1)
-    [ -n "$KUBECTL" ] && [ -x "$KUBECTL" ] && return 0
+    local root=$DMC_CACHEDIR/kubectl-rootfs set found
+    # Unpacked once per cache (a tree per package set: any one will do). A fresh
+    # cache has none: the glob stays unexpanded and fails the -x test.
+    for found in "$root"/trixie/amd64/kubectl/*/root/usr/bin/kubectl; do
+        [ -x "$found" ] && { KUBECTL=$found; return 0; }
+    done
     DMC_ROOTFSDIR=$root DMC_BUILDDIR=$work/kubectl-build "$DMC" --plugin-dir "$DMC_TEST_PLUGINS/clients" \
         -t kubectl -A amd64 -D trixie -e kubectl.amd64.rootfs >"$work/kubectl-fetch.log" 2>&1 \
         || { tail "$work/kubectl-fetch.log"; fail "fetching kubectl from the archive"; }
