@@ -12,6 +12,7 @@
 #include "log/log.hpp"
 #include "plugin/catalog.hpp"
 #include "registry/reference.hpp"
+#include "sign/key.hpp"
 #include "steps/steps.hpp"
 #include "tasks/tasks.hpp"
 #include "util/error.hpp"
@@ -183,6 +184,18 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
     request.dist = settings.dist;
     request.remove = options.remove;
     request.push = !settings.registry.empty();
+    request.sign = !settings.sign_key.empty();
+    // A key that cannot sign fails the run before anything is built or pushed.
+    if (request.sign && (activity == "create" || activity == "load") && request.push)
+        (void)sign::PrivateKey::load(settings.sign_key);
+    if (activity == "keygen" && settings.key.empty())
+        throw UsageError(
+            "keygen needs --key FILE: the private key goes there, the public one "
+            "beside it (dmc.key, dmc.pub)");
+    if (activity == "verify" && settings.key.empty())
+        throw UsageError("verify needs --key PUB: the public key the images were signed for");
+    if (activity == "verify" && settings.registry.empty())
+        throw UsageError("verify needs -H REGISTRY: the registry the images were pushed to");
     if (options.json && activity != "update")
         throw UsageError("--json goes with the activity update");
     if (options.print && activity != "create" && activity != "deploy")
@@ -195,7 +208,8 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
     request.deploy = options.print.has_value() ||
                      (settings.deploy && kube::cluster_configured(kube::request_from_environment(
                                              settings.kubeconfig, settings.kube_context)));
-    if (activity == "create" || activity == "load" || activity == "update" || activity == "deploy")
+    if (activity == "create" || activity == "load" || activity == "update" ||
+        activity == "deploy" || activity == "verify")
         request.templates =
             choose_templates(catalog, options.templates.value_or(std::vector<std::string>{}),
                              options.groups.value_or(std::vector<std::string>{}));
@@ -255,6 +269,7 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
 
     steps::Context context(settings, catalog, options.arguments, request.templates);
     context.print_to = options.print.value_or("");
+    for (int i = 0; i < argc; ++i) context.command.emplace_back(argv[i]);
     context.json = options.json;
     auto failed = tasks::run(task_list, range, [&](const tasks::Task& task) {
         try {

@@ -41,6 +41,10 @@ const OptionDoc kOptionDocs[] = {
     {"--no-lock", "Neither use nor write the lock file (dmc.lock) this run", nullptr},
     {"--snapshot DATE", "Read the mirrors from the snapshot service as of DATE", nullptr},
     {"--json", "update: report the changes as one JSON document", nullptr},
+    {"--sign KEY", "Sign what is pushed, with its provenance and SBOM (a file, or env://VAR)",
+     "[sign_key]"},
+    {"--key FILE", "keygen: the private key to write (its .pub beside it); verify: the public key",
+     nullptr},
     {"--config FILE", "Read this config file", "~/.config/dmc/dmc.yaml, /etc/dmc/dmc.yaml"},
     {"--plugin-dir DIR", "Load templates from DIR too (repeatable)", nullptr},
     {"--imagedir DIR", "Where the OCI layouts are written", "[imagedir]"},
@@ -64,8 +68,9 @@ po::options_description describe_options() {
                                              po::value<std::string>()->implicit_value("-"))(
         "force-conflicts", po::bool_switch())("no-wait", po::bool_switch())(
         "no-lock", po::bool_switch())("json", po::bool_switch())(
-        "snapshot", po::value<std::string>())("plugin-dir",
-                                              po::value<std::vector<std::string>>()->composing())(
+        "snapshot", po::value<std::string>())("sign", po::value<std::string>())(
+        "key", po::value<std::string>())("plugin-dir",
+                                         po::value<std::vector<std::string>>()->composing())(
         "imagedir", po::value<std::string>())("small", po::bool_switch())(
         "allow-unsigned", po::bool_switch())("version", po::bool_switch())(
         "help,h", po::bool_switch())("positional", po::value<std::vector<std::string>>());
@@ -125,6 +130,8 @@ Options parse(const std::vector<std::string>& args) {
     o.no_lock = vm["no-lock"].as<bool>();
     o.json = vm["json"].as<bool>();
     text("snapshot", o.snapshot);
+    text("sign", o.sign);
+    text("key", o.key);
     if (vm.count("plugin-dir")) o.plugin_dirs = vm["plugin-dir"].as<std::vector<std::string>>();
     text("imagedir", o.imagedir);
     o.small = vm["small"].as<bool>();
@@ -173,6 +180,8 @@ config::Settings effective_settings(const Options& o, config::Getenv getenv) {
     if (o.context) config::apply_option(s, "context", *o.context);
     if (o.force_conflicts) s.force_conflicts = true;
     if (o.snapshot) config::apply_option(s, "snapshot", *o.snapshot);
+    if (o.sign) config::apply_option(s, "sign_key", *o.sign);
+    if (o.key) config::apply_option(s, "key", *o.key);
     if (o.no_lock) s.use_lock = false;
     // Each --plugin-dir goes before the others, so the first given is searched first.
     for (auto it = o.plugin_dirs.rbegin(); it != o.plugin_dirs.rend(); ++it)

@@ -36,6 +36,8 @@ struct Options {
     bool no_lock = false;                            // --no-lock
     bool json = false;                               // --json: update's report as JSON
     std::optional<std::string> snapshot;             // --snapshot DATE
+    std::optional<std::string> sign;                 // --sign KEY
+    std::optional<std::string> key;                  // --key FILE (keygen, verify)
     std::vector<std::string> arguments;              // what follows the activity
 };
 

@@ -364,6 +364,16 @@ const std::vector<Row>& table() {
               "",
               "file with the registry password"},
              &S::registry_password_file);
+        // Where the signing key is, shown; the key itself is read only by the sign step.
+        add(
+            {"sign_key", {"DMC_SIGN_KEY"}, "--sign", "key that signs pushed images"},
+            [](S& s, const Input& in) {
+                s.sign_key = text_value(in);
+                if (s.sign_key.starts_with("env://") && s.sign_key.size() == 6)
+                    in.refuse("a key file, or env://VARIABLE", s.sign_key);
+            },
+            [](const S& s) { return s.sign_key.empty() ? std::string("(none)") : s.sign_key; });
+        path({"key", {"DMC_KEY"}, "--key", "key pair of keygen, public key of verify"}, &S::key);
         add(
             {"namespace", {"DMC_NAMESPACE"}, "-N", "Kubernetes namespace"},
             [](S& s, const Input& in) {

@@ -46,6 +46,9 @@ struct Settings {
     std::string registry_user;
     std::string registry_password;  // DMC_REGISTRY_PASSWORD only
     std::filesystem::path registry_password_file;
+    // Signing (host/sign): the private key, a file or env://VAR; never shown.
+    std::string sign_key;
+    std::filesystem::path key;  // --key: the pair keygen writes, the key verify checks with
     // Kubernetes (host/kube): see conf/dmc.yaml.
     std::string ns;                    // empty: the kubeconfig context's, else "default"
     std::filesystem::path kubeconfig;  // empty: KUBECONFIG, else ~/.kube/config

@@ -23,6 +23,12 @@
 
 namespace dmc::registry {
 
+// The Accept header of a manifest request: OCI's and Docker's manifests and indexes.
+inline constexpr const char* manifest_accept =
+    "Accept: application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, "
+    "application/vnd.docker.distribution.manifest.list.v2+json, "
+    "application/vnd.docker.distribution.manifest.v2+json";
+
 struct ClientOptions {
     Registry registry;
     std::vector<std::string> insecure;       // registries allowed plain HTTP

@@ -24,11 +24,6 @@ using nlohmann::json;
 namespace dmc::registry {
 namespace {
 
-const std::string manifest_accept =
-    "Accept: application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, "
-    "application/vnd.docker.distribution.manifest.list.v2+json, "
-    "application/vnd.docker.distribution.manifest.v2+json";
-
 using Blob = image::LayoutBlob;
 using Document = image::LayoutDocument;
 
@@ -283,6 +278,17 @@ void save_sources(const fs::path& file, Sources sources, const std::vector<Blob>
 
 }  // namespace
 
+ClientOptions client_options(const PushOptions& options, const Registry& registry) {
+    ClientOptions co;
+    co.registry = registry;
+    co.insecure = options.insecure;
+    co.ca_bundle = options.ca_bundle;
+    co.retry.retries = options.retries;
+    co.retry.backoff_ms = options.backoff_ms;
+    co.credentials = find_credentials(options.credentials, registry);
+    return co;
+}
+
 std::vector<std::string> default_tags(const fs::path& layout, const std::string& layout_ref,
                                       const std::string& tag) {
     std::vector<std::string> tags{tag};
@@ -296,25 +302,37 @@ std::vector<std::string> default_tags(const fs::path& layout, const std::string&
 std::vector<std::string> push_layout(const PushOptions& options, const fs::path& layout,
                                      const std::string& layout_ref, const std::string& name,
                                      const std::vector<std::string>& tags, PushStats* stats) {
+    return push_layout(options, layout, name, {PushTarget{layout_ref, tags}}, stats);
+}
+
+std::vector<std::string> push_layout(const PushOptions& options, const fs::path& layout,
+                                     const std::string& name,
+                                     const std::vector<PushTarget>& targets, PushStats* stats) {
     const auto started = std::chrono::steady_clock::now();
     const Registry registry = parse_registry(options.registry);
     const std::string repo = repository(registry, name);
-    for (const auto& t : tags)
-        if (!valid_tag(t))
-            throw UsageError("'" + t + "' is not a valid tag ([A-Za-z0-9_][A-Za-z0-9._-]{0,127})");
-    if (tags.empty()) throw UsageError("nothing to push " + name + " as: no tag");
+    for (const auto& target : targets) {
+        for (const auto& t : target.tags)
+            if (!valid_tag(t))
+                throw UsageError("'" + t +
+                                 "' is not a valid tag ([A-Za-z0-9_][A-Za-z0-9._-]{0,127})");
+        if (target.tags.empty()) throw UsageError("nothing to push " + name + " as: no tag");
+    }
 
-    const image::LayoutContent content = image::read_content(layout, layout_ref);
-    const Document& root = content.documents.back();
+    // What the refs reach, each blob and document once, children before parents.
+    image::LayoutContent content;
+    std::vector<Document> roots;
+    std::set<std::string> seen;
+    for (const auto& target : targets) {
+        const image::LayoutContent one = image::read_content(layout, target.layout_ref);
+        for (const auto& b : one.blobs)
+            if (seen.insert(b.digest).second) content.blobs.push_back(b);
+        for (const auto& d : one.documents)
+            if (seen.insert(d.digest).second) content.documents.push_back(d);
+        roots.push_back(one.documents.back());
+    }
 
-    ClientOptions co;
-    co.registry = registry;
-    co.insecure = options.insecure;
-    co.ca_bundle = options.ca_bundle;
-    co.retry.retries = options.retries;
-    co.retry.backoff_ms = options.backoff_ms;
-    co.credentials = find_credentials(options.credentials, registry);
-    Client client(co);
+    Client client(client_options(options, registry));
     client.ping();
 
     Sources sources = load_sources(options.mount_cache);
@@ -352,10 +370,11 @@ std::vector<std::string> push_layout(const PushOptions& options, const fs::path&
     // Then the manifests, children first, by digest; the tags last.
     for (const auto& d : content.documents) pusher.document(d);
     std::vector<std::string> refs;
-    for (const auto& t : tags) {
-        pusher.tag(root, t);
-        refs.push_back(registry.host + "/" + repo + ":" + t + "@" + root.digest);
-    }
+    for (std::size_t i = 0; i < targets.size(); ++i)
+        for (const auto& t : targets[i].tags) {
+            pusher.tag(roots[i], t);
+            refs.push_back(registry.host + "/" + repo + ":" + t + "@" + roots[i].digest);
+        }
     save_sources(options.mount_cache, std::move(sources), content.blobs,
                  registry.host + "/" + repo);
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "registry/auth.hpp"
+#include "registry/client.hpp"
 
 namespace dmc::registry {
 
@@ -27,6 +28,9 @@ struct PushOptions {
     // rather than upload them again. Empty: this process only.
     std::filesystem::path mount_cache;
 };
+
+// How a client of options.registry talks to it: TLS, credentials, retries.
+ClientOptions client_options(const PushOptions& options, const Registry& registry);
 
 // The chunk size used when a registry refuses a whole blob in one PUT.
 inline constexpr std::uint64_t fallback_chunk_size = 16u << 20;
@@ -46,6 +50,17 @@ std::vector<std::string> push_layout(const PushOptions& options,
                                      const std::filesystem::path& layout,
                                      const std::string& layout_ref, const std::string& name,
                                      const std::vector<std::string>& tags,
+                                     PushStats* stats = nullptr);
+
+// Several refs of one layout to one repository in one session: every blob and
+// manifest once, then each ref's tags.
+struct PushTarget {
+    std::string layout_ref;
+    std::vector<std::string> tags;
+};
+std::vector<std::string> push_layout(const PushOptions& options,
+                                     const std::filesystem::path& layout, const std::string& name,
+                                     const std::vector<PushTarget>& targets,
                                      PushStats* stats = nullptr);
 
 // `tag` and the tag made of the image's version (the config label

@@ -29,7 +29,8 @@ class Context {
     const plugin::Catalog& catalog;
     const std::vector<std::string> arguments;  // the package names of `resolve`
     const std::vector<std::string> templates;  // the run's templates, for update's report
-    std::string print_to;  // --print: "-" for stdout, or a directory; empty: apply
+    std::string print_to;              // --print: "-" for stdout, or a directory; empty: apply
+    std::vector<std::string> command;  // the run's command line, for provenance
 
     // <builddir>/<dist>/<arch>/<template>: the steps' saved outputs.
     std::filesystem::path work_dir(const std::string& tmpl, const std::string& arch) const;

@@ -198,8 +198,51 @@ bool image_current(Context& context, const std::string& tmpl, const std::string&
     return current;
 }
 
+namespace {
+
+// What the provenance says the image was built from, recorded when it is packed:
+// the command, the options, the template plugins, the .debs and the signed Release
+// files they were verified against, each with its digest; no credential of a
+// mirror's URL.
+json build_record(Context& context, const std::string& tmpl, const std::string& arch,
+                  const Inputs& inputs) {
+    const auto& s = context.settings;
+    json templates = json::object();
+    for (const auto* t : context.catalog.composition(tmpl))
+        templates[t->name] = {{"version", t->version},
+                              {"file", t->file.filename().string()},
+                              {"sha256", file_digest(t->file)}};
+    json packages = json::array();
+    for (const auto& r : resolve_template(context, tmpl, arch))
+        packages.push_back({{"name", r.name},
+                            {"version", r.version},
+                            {"arch", r.arch},
+                            {"uri", without_credentials(r.url)},
+                            {"sha256", r.sha256}});
+    json releases = json::array();
+    if (const auto* entry = context.lock().find(s.dist, arch, tmpl))
+        for (const auto& r : entry->releases)
+            releases.push_back({{"uri", r.mirror + "/dists/" + r.suite + "/InRelease"},
+                                {"sha256", r.sha256},
+                                {"date", r.date}});
+    json command = json::array();
+    for (const auto& a : context.command) command.push_back(redact_credentials(a));
+    return {{"command", command},        {"dist", s.dist},           {"arch", arch},
+            {"options", inputs.options}, {"templates", templates},   {"packages", packages},
+            {"releases", releases},      {"program", inputs.program}};
+}
+
+}  // namespace
+
+fs::path build_record_file(const Context& context, const std::string& tmpl,
+                           const std::string& arch) {
+    return context.work_dir(tmpl, arch) / "build.json";
+}
+
 void save_inputs(Context& context, const std::string& tmpl, const std::string& arch) {
     const auto now = inputs_now(context, tmpl, arch);
+    write_file_atomic(build_record_file(context, tmpl, arch),
+                      build_record(context, tmpl, arch, now).dump(1));
     write_file_atomic(inputs_file(context, tmpl, arch), json{{"key", now.key()},
                                                              {"packages", now.packages},
                                                              {"templates", now.templates},

@@ -13,17 +13,7 @@ namespace fs = std::filesystem;
 
 namespace dmc::steps {
 
-void push(Context& context, const tasks::Task& task) {
-    const auto& settings = context.settings;
-    if (settings.registry.empty())
-        throw UsageError("no registry to push " + task.template_name +
-                         " to; give one with -H host[:port][/namespace] or DMC_HOST");
-    const fs::path layout = child_path(settings.image_dir, task.template_name);
-    std::error_code ec;
-    if (!fs::is_regular_file(layout / "index.json", ec))
-        throw Error("no " + task.template_name + " image in " + layout.string() +
-                    "; build it first with dmc -t " + task.template_name);
-
+registry::PushOptions push_options(const config::Settings& settings) {
     registry::PushOptions options;
     options.registry = settings.registry;
     options.insecure = settings.insecure_registries;
@@ -35,7 +25,21 @@ void push(Context& context, const tasks::Task& task) {
     options.credentials.password = settings.registry_password;
     options.credentials.password_file = settings.registry_password_file;
     options.mount_cache = settings.cache_dir / "registry-blobs.json";
+    return options;
+}
 
+void push(Context& context, const tasks::Task& task) {
+    const auto& settings = context.settings;
+    if (settings.registry.empty())
+        throw UsageError("no registry to push " + task.template_name +
+                         " to; give one with -H host[:port][/namespace] or DMC_HOST");
+    const fs::path layout = child_path(settings.image_dir, task.template_name);
+    std::error_code ec;
+    if (!fs::is_regular_file(layout / "index.json", ec))
+        throw Error("no " + task.template_name + " image in " + layout.string() +
+                    "; build it first with dmc -t " + task.template_name);
+
+    const auto options = push_options(settings);
     const auto tags = registry::default_tags(layout, settings.tag, settings.tag);
     const auto refs =
         registry::push_layout(options, layout, settings.tag, task.template_name, tags);

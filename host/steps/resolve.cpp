@@ -179,10 +179,11 @@ std::vector<apt::PackageRef> resolve_template(Context& context, const std::strin
         save_resolution(dir, resolution);
         refs = resolution.packages;
     }
-    if (settings.use_lock || use == LockUse::renew) {
+    {
+        // With --no-lock the entry stays in memory: the provenance reads its Release files.
         const bool fresh = locked == nullptr;
         lock.put(entry_of(context, tmpl, arch, request, refs, files));
-        if (use == LockUse::follow) {
+        if (use == LockUse::follow && settings.use_lock) {
             context.save_lock();
             if (fresh)
                 log::notice(tmpl + " " + arch + ": " + std::to_string(refs.size()) +

@@ -29,6 +29,12 @@ void run_step(Context& context, const tasks::Task& task) {
             return index(context, task);
         case Step::push:
             return push(context, task);
+        case Step::sign:
+            return sign(context, task);
+        case Step::verify:
+            return verify(context, task);
+        case Step::keygen:
+            return keygen(context, task);
         case Step::deploy:
             return deploy(context, task);
         case Step::remove:

@@ -14,6 +14,7 @@
 #include "kube/client.hpp"
 #include "kube/kubeconfig.hpp"
 #include "lock/lock.hpp"
+#include "registry/push.hpp"
 #include "steps/context.hpp"
 #include "tasks/tasks.hpp"
 
@@ -31,6 +32,11 @@ void configure(Context& context, const tasks::Task& task);
 void pack(Context& context, const tasks::Task& task);
 void index(Context& context, const tasks::Task& task);
 void push(Context& context, const tasks::Task& task);
+// How the push, sign and verify steps reach the registry (-H and the registry_* settings).
+registry::PushOptions push_options(const config::Settings& settings);
+void sign(Context& context, const tasks::Task& task);
+void verify(Context& context, const tasks::Task& task);
+void keygen(Context& context, const tasks::Task& task);
 void deploy(Context& context, const tasks::Task& task);
 void remove(Context& context, const tasks::Task& task);  // delete.cpp
 
@@ -74,8 +80,12 @@ std::map<std::string, std::string> image_options(const Context& context, const s
 // packages' digests, its templates' names, versions and files, its options, this dmc);
 // decided once a run and logged as "unchanged" or "rebuilt: <what changed>".
 bool image_current(Context& context, const std::string& tmpl, const std::string& arch);
-// Records what the image just packed was built from, for the next run's decision.
+// Records what the image just packed was built from, for the next run's decision,
+// and for its provenance (build_record_file: the command, options, templates,
+// packages and Release files, with their digests).
 void save_inputs(Context& context, const std::string& tmpl, const std::string& arch);
+std::filesystem::path build_record_file(const Context& context, const std::string& tmpl,
+                                        const std::string& arch);
 
 void lock_images(Context& context, const tasks::Task& task);  // lock.cpp: update's lock
 

@@ -15,6 +15,8 @@ const std::vector<Activity>& activities() {
         {"load", "Push built images to the registry"},
         {"deploy", "Deploy the pushed images to Kubernetes (or print the manifests)"},
         {"resolve", "Print the package closure of the given packages"},
+        {"keygen", "Write a signing key pair: --key dmc.key gives dmc.key and dmc.pub"},
+        {"verify", "Check the signature, provenance and SBOM of pushed images (--key PUB)"},
     };
     return list;
 }
@@ -51,6 +53,16 @@ std::vector<Task> plan(const PlanRequest& r) {
             "", Step::lock);
         return out;
     }
+    if (r.activity == "keygen") {
+        add("keygen", "Write a new ECDSA P-256 signing key pair", "", "", Step::keygen);
+        return out;
+    }
+    if (r.activity == "verify") {
+        for (const auto& t : r.templates)
+            add(t + ".verify", "Check the signature and attestations of " + t + " in the registry",
+                t, "", Step::verify);
+        return out;
+    }
     if (r.activity == "resolve") {
         for (const auto& arch : r.archs)
             add("resolve." + arch, "Resolve the package closure for " + arch, "", arch,
@@ -82,6 +94,9 @@ std::vector<Task> plan(const PlanRequest& r) {
         }
         if (r.activity == "load" || (r.activity == "create" && r.push))
             add(t + ".push", "Push " + t + " to the registry", t, "", Step::push);
+        if ((r.activity == "load" || (r.activity == "create" && r.push)) && r.sign)
+            add(t + ".sign", "Sign " + t + " and attach its provenance and SBOM in the registry", t,
+                "", Step::sign);
         if (r.activity == "deploy" || (r.activity == "create" && r.push && r.deploy))
             add(t + ".deploy", "Deploy " + t + " to kubernetes", t, "", Step::deploy);
     }

@@ -13,7 +13,7 @@ namespace dmc::tasks {
 struct Activity {
     std::string name, description;
 };
-// setup, update, create, load, deploy, resolve; deletion is create/deploy with -X.
+// setup, update, create, load, deploy, resolve, keygen, verify; deletion is create/deploy with -X.
 const std::vector<Activity>& activities();
 bool is_activity(const std::string& name);
 
@@ -31,6 +31,9 @@ enum class Step {
     pack,
     index,
     push,
+    sign,
+    verify,
+    keygen,
     deploy,
     remove
 };
@@ -50,6 +53,7 @@ struct PlanRequest {
     std::string dist;
     bool remove = false;  // -X
     bool push = false;    // a registry is set
+    bool sign = false;    // a signing key is set: what is pushed is signed and attested
     bool deploy = false;  // create ends with deploy: a cluster (or --print) is there
 };
 

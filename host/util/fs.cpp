@@ -117,10 +117,10 @@ void write_failed(const fs::path& path, int err) {
     throw Error("cannot write " + path.string() + ": " + std::strerror(err));
 }
 
-void write_file_atomic(const fs::path& path, std::string_view data) {
+void write_file_atomic(const fs::path& path, std::string_view data, unsigned mode) {
     if (path.has_parent_path()) fs::create_directories(path.parent_path());
     const fs::path tmp = temp_sibling(path);
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0) write_failed(path, errno);
     std::size_t done = 0;
     while (done < data.size()) {

@@ -12,8 +12,10 @@ namespace dmc {
 
 std::string read_file(const std::filesystem::path& path);
 
-// Writes data to path atomically (temporary file, fsync, rename).
-void write_file_atomic(const std::filesystem::path& path, std::string_view data);
+// Writes data to path atomically (temporary file, fsync, rename), with these
+// permission bits (less the umask): 0600 keeps a secret to its owner from the start.
+void write_file_atomic(const std::filesystem::path& path, std::string_view data,
+                       unsigned mode = 0644);
 
 // A write to `path` failed with errno `err`: a full disk (or quota) throws
 // std::filesystem::filesystem_error, which the app names after the setting of the

@@ -109,22 +109,10 @@ o = next((i for i in items if i["metadata"]["name"] == name), None)
 sys.exit(0 if eval(expr) else 1)' "$3" "$4"
 }
 
-# fetch_kubectl: KUBECTL, Debian's kubectl for amd64, fetched with dmc's archive
-# client (the kubectl template of tests/plugins) into the shared test cache.
+# fetch_kubectl: KUBECTL, Debian's kubectl for amd64 (tests/lib.sh fetch_client).
 fetch_kubectl() {
-    local root=$DMC_CACHEDIR/kubectl-rootfs set found
-    # Unpacked once per cache (a tree per package set: any one will do). A fresh
-    # cache has none: the glob stays unexpanded and fails the -x test.
-    for found in "$root"/trixie/amd64/kubectl/*/root/usr/bin/kubectl; do
-        [ -x "$found" ] && { KUBECTL=$found; return 0; }
-    done
-    DMC_ROOTFSDIR=$root DMC_BUILDDIR=$work/kubectl-build "$DMC" --plugin-dir "$DMC_TEST_PLUGINS/clients" \
-        -t kubectl -A amd64 -D trixie -e kubectl.amd64.rootfs >"$work/kubectl-fetch.log" 2>&1 \
-        || { tail "$work/kubectl-fetch.log"; fail "fetching kubectl from the archive"; }
-    set=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tree"])' \
-        "$work/kubectl-build/trixie/amd64/kubectl/rootfs.json")
-    KUBECTL=$root/trixie/amd64/kubectl/$set/root/usr/bin/kubectl
-    [ -x "$KUBECTL" ] || fail "no kubectl in $root"
+    fetch_client kubectl
+    KUBECTL=$CLIENT
 }
 
 # validate_manifests OUT FILE|DIR...: checks manifests against the Kubernetes schema

@@ -1,0 +1,58 @@
+#include "sign/cosign.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "util/error.hpp"
+
+using nlohmann::json;
+
+namespace dmc::sign {
+
+std::string simple_signing_payload(const std::string& repository, const std::string& digest) {
+    return json{{"critical",
+                 {{"identity", {{"docker-reference", repository}}},
+                  {"image", {{"docker-manifest-digest", digest}}},
+                  {"type", "cosign container image signature"}}},
+                {"optional", nullptr}}
+        .dump();
+}
+
+std::string signed_digest(const std::string& payload) {
+    const json p = json::parse(payload, nullptr, false);
+    if (!p.is_object()) return "";
+    const auto ptr = json::json_pointer("/critical/image/docker-manifest-digest");
+    if (!p.contains(ptr) || !p[ptr].is_string() ||
+        p.value(json::json_pointer("/critical/type"), std::string()) !=
+            "cosign container image signature")
+        return "";
+    return p[ptr].get<std::string>();
+}
+
+std::string attachment_tag(const std::string& digest, std::string_view suffix) {
+    const auto colon = digest.find(':');
+    if (colon == std::string::npos) throw Error("'" + digest + "' is not a digest");
+    return digest.substr(0, colon) + "-" + digest.substr(colon + 1) + std::string(suffix);
+}
+
+image::Descriptor write_attachments(const std::filesystem::path& layout,
+                                    const std::vector<Attachment>& layers) {
+    std::vector<image::Descriptor> descriptors;
+    json diff_ids = json::array();
+    for (const auto& a : layers) {
+        auto d = image::write_blob(layout, a.media_type, a.content);
+        d.annotations = a.annotations;
+        diff_ids.push_back(d.digest);
+        descriptors.push_back(std::move(d));
+    }
+    // The config cosign writes: no platform, the payloads as uncompressed layers.
+    const json config = {{"architecture", ""},
+                         {"os", ""},
+                         {"config", json::object()},
+                         {"rootfs", {{"type", "layers"}, {"diff_ids", diff_ids}}}};
+    const auto config_desc =
+        image::write_blob(layout, image::media_type_image_config, config.dump());
+    const std::string manifest = image::manifest_json(config_desc, descriptors);
+    return image::write_blob(layout, image::media_type_image_manifest, manifest);
+}
+
+}  // namespace dmc::sign

@@ -1,0 +1,158 @@
+// The sign step: after the push, every pushed index and manifest of the template
+// gets a cosign signature and two attestations in the registry: the SLSA
+// provenance of its build and its SPDX SBOM, each an in-toto statement in a DSSE
+// envelope signed with the same key. They are written as an OCI layout next to
+// the push record (attachments/, one image per "sha256-<hex>.sig"/".att" tag) and
+// pushed from there.
+#include <nlohmann/json.hpp>
+
+#include "image/layout_reader.hpp"
+#include "log/log.hpp"
+#include "sign/cosign.hpp"
+#include "sign/dsse.hpp"
+#include "sign/key.hpp"
+#include "sign/statement.hpp"
+#include "steps/steps.hpp"
+#include "util/base64.hpp"
+#include "util/error.hpp"
+#include "util/fs.hpp"
+#include "util/name.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace dmc::steps {
+namespace {
+
+json read_json(const fs::path& file, const std::string& what) {
+    std::error_code ec;
+    if (!fs::is_regular_file(file, ec)) throw Error("no " + what + " in " + file.string());
+    try {
+        return json::parse(read_file(file));
+    } catch (const json::exception& e) {
+        throw Error(what + " " + file.string() + " is damaged (" + e.what() +
+                    "); build the image again");
+    }
+}
+
+// The provenance predicate of the image over its archs' build records.
+json provenance(const Context& context, const std::string& tmpl) {
+    const auto& s = context.settings;
+    sign::Provenance p;
+    p.dmc_version = DMC_VERSION;
+    json builds = json::object();
+    json programs = json::object();
+    for (const auto& arch : s.archs) {
+        const json record = read_json(build_record_file(context, tmpl, arch),
+                                      "record of the " + tmpl + " " + arch + " build");
+        builds[arch] = {{"command", record.at("command")}, {"options", record.at("options")}};
+        programs[arch] = record.at("program");
+        for (const auto& [name, t] : record.at("templates").items())
+            p.materials.push_back({"",
+                                   "template " + name + " " + t.at("version").get<std::string>() +
+                                       " (" + t.at("file").get<std::string>() + ")",
+                                   t.at("sha256").get<std::string>(),
+                                   {}});
+        for (const auto& r : record.at("releases"))
+            p.materials.push_back({r.at("uri").get<std::string>(),
+                                   "",
+                                   r.at("sha256").get<std::string>(),
+                                   {{"date", r.at("date").get<std::string>()}}});
+        for (const auto& pkg : record.at("packages"))
+            p.materials.push_back({pkg.at("uri").get<std::string>(),
+                                   pkg.at("name").get<std::string>() + "_" +
+                                       pkg.at("version").get<std::string>() + "_" +
+                                       pkg.at("arch").get<std::string>(),
+                                   pkg.at("sha256").get<std::string>(),
+                                   {}});
+    }
+    p.external_parameters = {{"template", tmpl},
+                             {"dist", s.dist},
+                             {"tag", s.tag},
+                             {"archs", s.archs},
+                             {"builds", builds}};
+    p.internal_parameters = {{"dmc", programs}};
+    return sign::slsa_predicate(p);
+}
+
+sign::Attachment attestation(const std::string& statement, std::string_view predicate_type,
+                             const sign::PrivateKey& key) {
+    return {std::string(sign::dsse_media_type),
+            sign::envelope(sign::in_toto_payload_type, statement, key),
+            {{std::string(sign::signature_annotation), ""},
+             {std::string(sign::predicate_type_annotation), std::string(predicate_type)}}};
+}
+
+}  // namespace
+
+void sign(Context& context, const tasks::Task& task) {
+    const auto& s = context.settings;
+    const std::string& tmpl = task.template_name;
+    const auto key = sign::PrivateKey::load(s.sign_key);
+    const fs::path layout = child_path(s.image_dir, tmpl);
+    const auto index = image::find_ref(layout, s.tag);
+
+    // The image as pushed: the record names the repository and the digest.
+    const fs::path record_file = pushed_record(s, tmpl);
+    const json record = read_json(record_file, "record of the " + tmpl + " push");
+    const std::string image = record.at("image").get<std::string>();
+    const auto at = image.find('@');
+    if (at == std::string::npos || image.substr(at + 1) != index.digest)
+        throw Error(tmpl + " in " + layout.string() + " is not the image pushed last (" + image +
+                    "); push it first: dmc -t " + tmpl + " -a load -H " + s.registry);
+    const std::string repo = image.substr(0, at);
+
+    // Each arch's manifest, with its SBOM.
+    struct Part {
+        std::string arch, digest;
+        json sbom;
+    };
+    std::vector<Part> parts;
+    for (const auto& arch : s.archs) {
+        const auto built = built_image(context, tmpl, arch);
+        if (!built) throw Error("no " + tmpl + " image for " + arch + "; build it first");
+        parts.push_back(
+            {arch, built->digest, read_json(image_outputs(context, tmpl, arch).sbom, "SBOM")});
+    }
+
+    std::vector<sign::Subject> subjects{{repo, index.digest}};
+    for (const auto& p : parts) subjects.push_back({repo, p.digest});
+    const auto provenance_att =
+        attestation(sign::statement(subjects, sign::slsa_provenance_v1, provenance(context, tmpl)),
+                    sign::slsa_provenance_v1, key);
+    std::map<std::string, sign::Attachment> sboms;
+    for (const auto& p : parts)
+        sboms[p.arch] = attestation(
+            sign::statement({{repo, index.digest}, {repo, p.digest}}, sign::spdx_document, p.sbom),
+            sign::spdx_document, key);
+
+    // One signature image and one attestation image per digest: the index carries
+    // every arch's SBOM, a manifest its own.
+    const fs::path attached = record_file.parent_path() / "attachments";
+    std::map<std::string, image::Descriptor> refs;
+    auto attach = [&](const std::string& digest, const std::vector<sign::Attachment>& atts) {
+        const std::string payload = sign::simple_signing_payload(repo, digest);
+        refs[sign::attachment_tag(digest, sign::signature_suffix)] = sign::write_attachments(
+            attached,
+            {{std::string(sign::simple_signing_media_type),
+              payload,
+              {{std::string(sign::signature_annotation), base64_encode(key.sign(payload))}}}});
+        refs[sign::attachment_tag(digest, sign::attestation_suffix)] =
+            sign::write_attachments(attached, atts);
+    };
+    std::vector<sign::Attachment> all{provenance_att};
+    for (const auto& p : parts) all.push_back(sboms[p.arch]);
+    attach(index.digest, all);
+    for (const auto& p : parts) attach(p.digest, {provenance_att, sboms[p.arch]});
+    image::write_layout_index(attached, refs);
+
+    std::vector<registry::PushTarget> targets;
+    for (const auto& [tag, d] : refs) targets.push_back({tag, {tag}});
+    const auto pushed = registry::push_layout(push_options(s), attached, tmpl, targets);
+    log::notice("signed " + repo + "@" + index.digest + " and its " + std::to_string(parts.size()) +
+                " manifests; attached their SLSA provenance and " + "SPDX SBOMs (" +
+                std::to_string(pushed.size()) + " tags)");
+    for (const auto& ref : pushed) log::info("attached " + ref);
+}
+
+}  // namespace dmc::steps

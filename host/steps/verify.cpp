@@ -1,0 +1,151 @@
+// The verify activity: what the registry holds under the template's tag is checked
+// the way cosign checks it, with the public key of --key: the index and each of its
+// manifests must have a signature that names its digest, and attestations whose
+// DSSE envelopes the key signed and whose statements name it: the SLSA provenance
+// and the SPDX SBOM. Every image is checked through; the error lists each
+// missing or wrong piece.
+#include <nlohmann/json.hpp>
+
+#include "image/oci.hpp"
+#include "log/log.hpp"
+#include "registry/pull.hpp"
+#include "sign/cosign.hpp"
+#include "sign/dsse.hpp"
+#include "sign/key.hpp"
+#include "sign/statement.hpp"
+#include "steps/steps.hpp"
+#include "util/base64.hpp"
+#include "util/error.hpp"
+#include "util/fs.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace dmc::steps {
+namespace {
+
+struct Layer {
+    std::string media_type, digest;
+    std::map<std::string, std::string> annotations;
+};
+
+std::vector<Layer> layers_of(const registry::Manifest& m) {
+    std::vector<Layer> out;
+    const json doc = json::parse(m.bytes, nullptr, false);
+    if (!doc.is_object() || !doc.contains("layers") || !doc["layers"].is_array()) return out;
+    for (const auto& l : doc["layers"]) {
+        if (!l.is_object()) continue;
+        Layer layer{l.value("mediaType", ""), l.value("digest", ""), {}};
+        if (l.contains("annotations") && l["annotations"].is_object())
+            for (const auto& [k, v] : l["annotations"].items())
+                if (v.is_string()) layer.annotations[k] = v.get<std::string>();
+        out.push_back(std::move(layer));
+    }
+    return out;
+}
+
+bool names_digest(const json& statement, const std::string& digest) {
+    if (!statement.contains("subject") || !statement["subject"].is_array()) return false;
+    const std::string hex = digest.substr(digest.find(':') + 1);
+    for (const auto& s : statement["subject"])
+        if (s.is_object() && s.contains("digest") && s["digest"].is_object() &&
+            s["digest"].value("sha256", "") == hex)
+            return true;
+    return false;
+}
+
+// What is wrong with the signature and attestations of `digest` ("" when nothing).
+std::vector<std::string> check(registry::Reader& reader, const sign::PublicKey& key,
+                               const std::string& digest, const std::string& what) {
+    std::vector<std::string> problems;
+    const auto sig = reader.manifest(sign::attachment_tag(digest, sign::signature_suffix));
+    bool signed_ok = false;
+    bool other_key = false;
+    if (sig)
+        for (const auto& l : layers_of(*sig)) {
+            if (l.media_type != sign::simple_signing_media_type) continue;
+            const std::string payload = reader.blob(l.digest);
+            auto it = l.annotations.find(std::string(sign::signature_annotation));
+            const auto der = it == l.annotations.end() ? std::nullopt : base64_decode(it->second);
+            if (!der || !key.verify(payload, *der)) {
+                other_key = true;
+                continue;
+            }
+            if (sign::signed_digest(payload) == digest) signed_ok = true;
+        }
+    if (!sig)
+        problems.push_back(what + " has no signature");
+    else if (!signed_ok)
+        problems.push_back(what + (other_key ? " is signed, but not with this key"
+                                             : " has a signature that names another digest"));
+
+    std::set<std::string> found;
+    bool foreign = false;
+    if (const auto att = reader.manifest(sign::attachment_tag(digest, sign::attestation_suffix)))
+        for (const auto& l : layers_of(*att)) {
+            if (l.media_type != sign::dsse_media_type) continue;
+            const auto body =
+                sign::open_envelope(reader.blob(l.digest), sign::in_toto_payload_type, key);
+            const json statement = body ? json::parse(*body, nullptr, false) : json();
+            if (!statement.is_object() || !names_digest(statement, digest)) {
+                foreign = true;
+                continue;
+            }
+            found.insert(statement.value("predicateType", ""));
+        }
+    for (const auto& [type, name] : {std::pair{sign::slsa_provenance_v1, "provenance"},
+                                     std::pair{sign::spdx_document, "SBOM"}})
+        if (!found.count(std::string(type)))
+            problems.push_back(what + " has no " + name + " attestation" +
+                               (foreign ? " that this key signed for it" : ""));
+    return problems;
+}
+
+}  // namespace
+
+void verify(Context& context, const tasks::Task& task) {
+    const auto& s = context.settings;
+    const fs::path key_file = s.key;
+    std::error_code ec;
+    if (!fs::is_regular_file(key_file, ec))
+        throw Error("the public key " + key_file.string() + " is not there; give --key PUB");
+    const auto key =
+        sign::PublicKey::parse(read_file(key_file), "the public key " + key_file.string());
+
+    registry::Reader reader(push_options(s), task.template_name);
+    const auto top = reader.manifest(s.tag);
+    if (!top)
+        throw Error("there is no " + reader.where() + ":" + s.tag + "; push it first: dmc -t " +
+                    task.template_name + " -H " + s.registry);
+    std::vector<std::pair<std::string, std::string>> images{{top->digest, s.tag}};
+    if (image::is_index_media_type(top->media_type)) {
+        const json doc = json::parse(top->bytes, nullptr, false);
+        if (doc.is_object() && doc.contains("manifests") && doc["manifests"].is_array())
+            for (const auto& m : doc["manifests"]) {
+                if (!m.is_object() || !m.contains("digest")) continue;
+                std::string arch = "?";
+                if (m.contains("platform") && m["platform"].is_object())
+                    arch = m["platform"].value("architecture", "?");
+                images.push_back({m["digest"].get<std::string>(), arch});
+            }
+    }
+    std::vector<std::string> problems;
+    for (const auto& [digest, name] : images) {
+        auto found = check(reader, key, digest, name + " (" + digest.substr(0, 19) + ")");
+        if (found.empty())
+            log::info(reader.where() + "@" + digest + " (" + name +
+                      "): signature, provenance and SBOM verified");
+        problems.insert(problems.end(), found.begin(), found.end());
+    }
+    if (!problems.empty()) {
+        std::string text;
+        for (const auto& p : problems) text += (text.empty() ? "" : "; ") + p;
+        throw Error(reader.where() + ":" + s.tag + " does not verify with " + key_file.string() +
+                    ": " + text + "; sign it with dmc -t " + task.template_name +
+                    " -a load --sign KEY");
+    }
+    log::result(reader.where() + ":" + s.tag + "@" + top->digest + " verified: " +
+                std::to_string(images.size()) + " signed, with provenance and SBOM");
+}
+
+}  // namespace dmc::steps
