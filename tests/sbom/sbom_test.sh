@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The SBOMs of the real nginx image tell the truth: the SPDX 2.3 document validates
+# against the schema SPDX publishes (ajv from npm); every file of the image's layer
+# is in it with its true SHA256 and no file of it is missing from the layer; a
+# package of which only some files ship is marked partial with what was left out
+# and why, and its status.d md5sums list only shipped files; a package with no
+# file in the image appears nowhere.
+set -euo pipefail
+source "$DMC_SOURCE_DIR/tests/lib.sh"
+source "$DMC_SOURCE_DIR/tests/runtime/lib.sh"  # the shared download cache
+start_work
+
+"$DMC" -t nginx -A amd64 --imagedir "$work/images" >"$work/build.log" 2>&1 || { tail "$work/build.log"; fail "build"; }
+sbom=$work/images/nginx-amd64.spdx.json
+
+npm_dir=$DMC_BINARY_DIR/test-npm
+if [ ! -d "$npm_dir/node_modules/ajv" ] || [ ! -d "$npm_dir/node_modules/ajv-formats" ]; then
+    mkdir -p "$npm_dir"
+    npm install --prefix "$npm_dir" --no-audit --no-fund --silent ajv@8 ajv-formats@3 >/dev/null \
+        || fail "npm install ajv"
+fi
+NODE_PATH=$npm_dir/node_modules node "$DMC_SOURCE_DIR/tests/sbom/validate_sbom.js" \
+    "$DMC_SOURCE_DIR/tests/sbom/schemas/spdx-2.3.schema.json" "$sbom" >"$work/spdx.out" 2>&1 \
+    || fail "the SPDX SBOM does not validate: $(head -20 "$work/spdx.out")"
+pass "the SPDX SBOM validates against SPDX's published 2.3 schema (ajv)"
+
+python3 - "$work/images/nginx" "$sbom" <<'PY' || fail "the SBOM and the image differ"
+import gzip, hashlib, io, json, sys, tarfile
+layout, sbom_file = sys.argv[1:]
+blob = lambda d: open(f"{layout}/blobs/sha256/{d.split(':')[1]}", "rb").read()
+index = json.loads(open(f"{layout}/index.json").read())
+ref = next(m for m in index["manifests"] if m["annotations"]["org.opencontainers.image.ref.name"] == "latest-amd64")
+manifest = json.loads(blob(ref["digest"]))
+layer = tarfile.open(fileobj=io.BytesIO(gzip.decompress(blob(manifest["layers"][0]["digest"]))))
+files, members = {}, {}
+for t in layer.getmembers():
+    members["/" + t.name.lstrip("./")] = t
+    if t.isfile():
+        files["/" + t.name.lstrip("./")] = hashlib.sha256(layer.extractfile(t).read()).hexdigest()
+sbom = json.load(open(sbom_file))
+listed = {f["fileName"][1:]: f["checksums"][0]["checksumValue"] for f in sbom["files"]}
+missing = sorted(set(files) - set(listed))
+extra = sorted(set(listed) - set(files))
+assert not missing, f"in the image, not in the SBOM: {missing[:10]}"
+assert not extra, f"in the SBOM, not in the image: {extra[:10]}"
+wrong = [p for p in files if files[p] != listed[p]]
+assert not wrong, f"wrong digests: {wrong[:10]}"
+
+packages = {p["name"]: p for p in sbom["packages"]}
+ids = {p["SPDXID"]: p["name"] for p in sbom["packages"]}
+owner = {}
+fid = {f["SPDXID"]: f["fileName"][1:] for f in sbom["files"]}
+for r in sbom["relationships"]:
+    if r["relationshipType"] == "CONTAINS":
+        owner[fid[r["relatedSpdxElement"]]] = ids[r["spdxElementId"]]
+assert owner.get("/usr/sbin/nginx") == "nginx", owner.get("/usr/sbin/nginx")
+# libc6 ships its loader and some libraries, not its docs or gconv modules.
+libc = packages["libc6"]
+assert libc["comment"].startswith("partial: "), libc.get("comment")
+assert "docs (" in libc["comment"], libc["comment"]
+detail = libc["annotations"][0]["comment"]
+assert detail.startswith("dmc:partial; left out:\n"), detail[:80]
+assert "/usr/share/doc/libc6/copyright (docs)" in detail, detail[:400]
+for line in detail.splitlines()[1:]:
+    assert line.rsplit(" (", 1)[0] not in files, f"{line} is listed as left out but ships"
+assert "pkg:deb/debian/libc6@" in libc["externalRefs"][0]["referenceLocator"]
+assert "upstream=glibc" in libc["externalRefs"][0]["referenceLocator"]
+assert libc["sourceInfo"] == "built from the Debian source package glibc"
+
+# status.d: the packages with files in the image, each md5sums naming only shipped files.
+status = {p.split("/")[-1] for p in members if p.startswith("/var/lib/dpkg/status.d/") and not p.endswith(".md5sums")}
+assert status == set(packages), (sorted(status ^ set(packages)))
+for name in status:
+    sums = layer.extractfile(members[f"/var/lib/dpkg/status.d/{name}.md5sums"]).read().decode()
+    for line in sums.splitlines():
+        md5, path = line.split("  ", 1)
+        path = "/" + path
+        assert path in files, f"{name}.md5sums names {path}, which is not in the image"
+        t = members[path]
+        assert hashlib.md5(layer.extractfile(t).read()).hexdigest() == md5, path
+    stanza = layer.extractfile(members[f"/var/lib/dpkg/status.d/{name}"]).read().decode()
+    assert f"Package: {name}\n" in stanza and "Version: " in stanza
+assert "Source: glibc" in layer.extractfile(members["/var/lib/dpkg/status.d/libc6"]).read().decode()
+# nginx's closure has packages with no file in the image (e.g. debconf's): none of them appears.
+for name in ["debconf", "base-passwd", "mawk"]:
+    assert name not in packages and name not in status, name
+PY
+pass "every file of the image is in the SBOM with its SHA256, and nothing else"
+pass "partial packages are marked with what was left out; status.d lists only shipped files"
