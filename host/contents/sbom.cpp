@@ -13,6 +13,8 @@ using nlohmann::json;
 namespace dmc::contents {
 namespace {
 
+const std::string kTool = "dmc-" DMC_VERSION;
+
 // SPDX identifiers allow letters, digits, '.' and '-'.
 std::string spdx_id(const std::string& kind, const std::string& name) {
     std::string id = "SPDXRef-" + kind + "-";
@@ -47,53 +49,102 @@ std::string source_of(const std::string& control) {
     return "";
 }
 
-}  // namespace
+// What both formats say: the image's files, and the packages that ship some of them.
+struct Model {
+    struct File {
+        std::string path, sha256, package;  // package: "" when dmc or a template wrote it
+    };
+    struct Package {
+        std::string name, version, source, purl;
+        std::size_t shipped = 0;
+        std::map<std::string, std::vector<std::string>> left_out;  // by rule
+        std::size_t left_out_count() const {
+            std::size_t n = 0;
+            for (const auto& [rule, paths] : left_out) n += paths.size();
+            return n;
+        }
+        // "partial: 3 of 57 files in the image; left out: docs (12), ..."; "" when whole.
+        std::string partial() const {
+            if (left_out.empty()) return "";
+            std::string summary;
+            for (const auto& [rule, paths] : left_out)
+                summary += (summary.empty() ? "" : ", ") + rule + " (" +
+                           std::to_string(paths.size()) + ")";
+            return "partial: " + std::to_string(shipped) + " of " +
+                   std::to_string(shipped + left_out_count()) +
+                   " files in the image; left out: " + summary;
+        }
+        // One line per file left out: "/usr/share/doc/x/copyright (docs)".
+        std::string left_out_lines() const {
+            std::string out;
+            for (const auto& [rule, paths] : left_out)
+                for (const auto& p : paths) out += p + " (" + rule + ")\n";
+            return out;
+        }
+    };
+    std::vector<File> files;
+    std::map<std::string, Package> packages;
+};
 
-std::string spdx_json(const SbomInput& in) {
+Model model_of(const SbomInput& in) {
     const auto& m = *in.manifest;
-    json packages = json::array(), files = json::array(), relationships = json::array();
-    std::set<std::string> used, shipped_paths;
-    std::map<std::string, std::string> file_ids;
-    std::size_t counter = 0;
+    Model model;
+    std::set<std::string> shipped_paths;
     for (const auto& e : *in.entries) {
         if (e.type != image::LayerEntry::Type::file) continue;
         auto rec = m.files.find(e.path);
-        std::string sha = rec != m.files.end() && !rec->second.sha256.empty() && !e.source.empty()
-                              ? rec->second.sha256
-                              : sha256_hex(e.content);
+        const bool from_package =
+            rec != m.files.end() && !rec->second.package.empty() && !e.source.empty();
+        std::string sha = from_package && !rec->second.sha256.empty() ? rec->second.sha256
+                                                                      : sha256_hex(e.content);
+        model.files.push_back({e.path, sha, from_package ? rec->second.package : ""});
+        if (!from_package) continue;
+        shipped_paths.insert(e.path);
+        const std::string& name = rec->second.package;
+        if (model.packages.count(name)) continue;
+        const auto& p = m.packages.at(name);
+        Model::Package pkg;
+        pkg.name = name;
+        pkg.version = p.version;
+        pkg.source = source_of(p.control);
+        pkg.purl = "pkg:deb/debian/" + name + "@" + p.version +
+                   "?arch=" + (p.arch.empty() ? in.arch : p.arch);
+        if (!pkg.source.empty() && pkg.source != name) pkg.purl += "&upstream=" + pkg.source;
+        pkg.purl += "&distro=" + in.distribution;
+        model.packages.emplace(name, std::move(pkg));
+    }
+    for (const auto& [path, rec] : m.files) {
+        auto it = model.packages.find(rec.package);
+        if (rec.type != 'f' || it == model.packages.end()) continue;
+        if (shipped_paths.count(path))
+            ++it->second.shipped;
+        else
+            it->second.left_out[left_out_because(path)].push_back(path);
+    }
+    return model;
+}
+
+}  // namespace
+
+std::string spdx_json(const SbomInput& in) {
+    const Model model = model_of(in);
+    const std::string created = image::rfc3339_utc(in.created);
+    json packages = json::array(), files = json::array(), relationships = json::array();
+    std::size_t counter = 0;
+    for (const auto& f : model.files) {
         const std::string id = "SPDXRef-File-" + std::to_string(++counter);
         files.push_back(
             {{"SPDXID", id},
-             {"fileName", "." + e.path},
-             {"checksums", json::array({{{"algorithm", "SHA256"}, {"checksumValue", sha}}})},
+             {"fileName", "." + f.path},
+             {"checksums", json::array({{{"algorithm", "SHA256"}, {"checksumValue", f.sha256}}})},
              {"licenseConcluded", "NOASSERTION"},
              {"copyrightText", "NOASSERTION"}});
-        if (rec != m.files.end() && !rec->second.package.empty() && !e.source.empty()) {
-            used.insert(rec->second.package);
-            shipped_paths.insert(e.path);
-            relationships.push_back({{"spdxElementId", spdx_id("Package", rec->second.package)},
-                                     {"relationshipType", "CONTAINS"},
-                                     {"relatedSpdxElement", id}});
-        }
+        if (f.package.empty()) continue;
+        relationships.push_back({{"spdxElementId", spdx_id("Package", f.package)},
+                                 {"relationshipType", "CONTAINS"},
+                                 {"relatedSpdxElement", id}});
     }
-    // The files of each package, and which of them the image has.
-    std::map<std::string, std::vector<std::string>> left_out;
-    std::map<std::string, std::size_t> shipped;
-    for (const auto& [path, rec] : m.files) {
-        if (rec.type != 'f' || !used.count(rec.package)) continue;
-        if (shipped_paths.count(path))
-            ++shipped[rec.package];
-        else
-            left_out[rec.package].push_back(path);
-    }
-    const std::string tool = "Tool: dmc-" DMC_VERSION;
-    for (const auto& name : used) {
-        const auto& p = m.packages.at(name);
-        const std::string arch = p.arch.empty() ? in.arch : p.arch;
-        std::string purl = "pkg:deb/debian/" + name + "@" + p.version + "?arch=" + arch;
-        const std::string source = source_of(p.control);
-        if (!source.empty() && source != name) purl += "&upstream=" + source;
-        purl += "&distro=" + in.distribution;
+    for (const auto& [name, p] : model.packages) {
         json package = {{"SPDXID", spdx_id("Package", name)},
                         {"name", name},
                         {"versionInfo", p.version},
@@ -104,47 +155,91 @@ std::string spdx_json(const SbomInput& in) {
                         {"copyrightText", "NOASSERTION"},
                         {"externalRefs", json::array({{{"referenceCategory", "PACKAGE-MANAGER"},
                                                        {"referenceType", "purl"},
-                                                       {"referenceLocator", purl}}})}};
-        if (!source.empty())
-            package["sourceInfo"] = "built from the Debian source package " + source;
+                                                       {"referenceLocator", p.purl}}})}};
+        if (!p.source.empty())
+            package["sourceInfo"] = "built from the Debian source package " + p.source;
         // A package of which only some files ship says so, and what was left out why.
-        if (auto it = left_out.find(name); it != left_out.end()) {
-            std::map<std::string, std::vector<std::string>> by_rule;
-            for (const auto& path : it->second) by_rule[left_out_because(path)].push_back(path);
-            std::string summary, detail;
-            for (const auto& [rule, paths] : by_rule) {
-                summary += (summary.empty() ? "" : ", ") + rule + " (" +
-                           std::to_string(paths.size()) + ")";
-                for (const auto& path : paths) detail += path + " (" + rule + ")\n";
-            }
-            const std::size_t total = shipped[name] + it->second.size();
-            package["comment"] = "partial: " + std::to_string(shipped[name]) + " of " +
-                                 std::to_string(total) +
-                                 " files in the image; left out: " + summary;
+        if (const std::string partial = p.partial(); !partial.empty()) {
+            package["comment"] = partial;
             package["annotations"] =
                 json::array({{{"annotationType", "OTHER"},
-                              {"annotator", tool},
-                              {"annotationDate", image::rfc3339_utc(in.created)},
-                              {"comment", "dmc:partial; left out:\n" + detail}}});
+                              {"annotator", "Tool: " + kTool},
+                              {"annotationDate", created},
+                              {"comment", "dmc:partial; left out:\n" + p.left_out_lines()}}});
         }
         packages.push_back(std::move(package));
         relationships.push_back({{"spdxElementId", "SPDXRef-DOCUMENT"},
                                  {"relationshipType", "DESCRIBES"},
                                  {"relatedSpdxElement", spdx_id("Package", name)}});
     }
-    json doc = {{"spdxVersion", "SPDX-2.3"},
-                {"dataLicense", "CC0-1.0"},
-                {"SPDXID", "SPDXRef-DOCUMENT"},
-                {"name", in.name},
-                {"creationInfo",
-                 {{"created", image::rfc3339_utc(in.created)}, {"creators", json::array({tool})}}},
-                {"packages", packages},
-                {"files", files},
-                {"relationships", relationships}};
+    json doc = {
+        {"spdxVersion", "SPDX-2.3"},
+        {"dataLicense", "CC0-1.0"},
+        {"SPDXID", "SPDXRef-DOCUMENT"},
+        {"name", in.name},
+        {"creationInfo", {{"created", created}, {"creators", json::array({"Tool: " + kTool})}}},
+        {"packages", packages},
+        {"files", files},
+        {"relationships", relationships}};
     // The namespace must be unique per document: derive it from the content.
     doc["documentNamespace"] =
         "https://spdx.org/spdxdocs/dmc/" + in.name + "-" + sha256_hex(doc.dump());
     return doc.dump(1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string cyclonedx_json(const SbomInput& in) {
+    const Model model = model_of(in);
+    auto file_component = [](const Model::File& f) {
+        return json{{"type", "file"},
+                    {"bom-ref", "file:" + f.path},
+                    {"name", f.path},
+                    {"hashes", json::array({{{"alg", "SHA-256"}, {"content", f.sha256}}})}};
+    };
+    // A package holds the components of its shipped files; the others stand alone.
+    std::map<std::string, json> nested;
+    json components = json::array();
+    for (const auto& f : model.files) {
+        if (f.package.empty())
+            components.push_back(file_component(f));
+        else
+            nested[f.package].push_back(file_component(f));
+    }
+    for (const auto& [name, p] : model.packages) {
+        json c = {{"type", "library"},    {"bom-ref", p.purl}, {"name", name},
+                  {"version", p.version}, {"purl", p.purl},    {"components", nested[name]}};
+        json properties = json::array();
+        if (!p.source.empty())
+            properties.push_back({{"name", "dmc:source-package"}, {"value", p.source}});
+        if (const std::string partial = p.partial(); !partial.empty()) {
+            properties.push_back({{"name", "dmc:partial"}, {"value", partial}});
+            for (const auto& [rule, paths] : p.left_out)
+                for (const auto& path : paths)
+                    properties.push_back(
+                        {{"name", "dmc:left-out"}, {"value", path + " (" + rule + ")"}});
+        }
+        if (!properties.empty()) c["properties"] = properties;
+        components.push_back(std::move(c));
+    }
+    json bom = {
+        {"bomFormat", "CycloneDX"},
+        {"specVersion", "1.6"},
+        {"version", 1},
+        {"metadata",
+         {{"timestamp", image::rfc3339_utc(in.created)},
+          {"tools",
+           {{"components",
+             json::array({{{"type", "application"}, {"name", "dmc"}, {"version", DMC_VERSION}}})}}},
+          {"component",
+           {{"type", "container"}, {"bom-ref", "image:" + in.name}, {"name", in.name}}}}},
+        {"components", components}};
+    // The serial number is a UUID derived from the content (RFC 9562 version 5 layout),
+    // so the same image gives the same document.
+    std::string h = sha256_hex(bom.dump()).substr(0, 32);
+    h[12] = '5';
+    h[16] = "89ab"[std::stoi(h.substr(16, 1), nullptr, 16) & 3];
+    bom["serialNumber"] = "urn:uuid:" + h.substr(0, 8) + "-" + h.substr(8, 4) + "-" +
+                          h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
+    return bom.dump(1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace dmc::contents

@@ -1,4 +1,6 @@
-// An SPDX 2.3 JSON document of what an image holds: its packages and its files.
+// What an image holds, its packages and its files, as an SPDX 2.3 and a CycloneDX
+// 1.6 JSON document. A package of which only some files ship is marked partial,
+// with each file left out and the rule that left it out.
 #pragma once
 
 #include <cstdint>
@@ -20,5 +22,6 @@ struct SbomInput {
 };
 
 std::string spdx_json(const SbomInput& input);
+std::string cyclonedx_json(const SbomInput& input);
 
 }  // namespace dmc::contents

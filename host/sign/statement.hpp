@@ -16,6 +16,7 @@ namespace dmc::sign {
 inline constexpr std::string_view statement_type = "https://in-toto.io/Statement/v1";
 inline constexpr std::string_view slsa_provenance_v1 = "https://slsa.dev/provenance/v1";
 inline constexpr std::string_view spdx_document = "https://spdx.dev/Document";
+inline constexpr std::string_view cyclonedx_bom = "https://cyclonedx.org/bom";
 // What a dmc build is, and who built it, as the provenance's TypeURIs.
 inline constexpr std::string_view dmc_build_type = "urn:dmc:build-type:debian-image:v1";
 inline constexpr std::string_view dmc_builder_id = "urn:dmc:builder:local";

@@ -69,7 +69,7 @@ ImageOutputs image_outputs(const Context& context, const std::string& tmpl,
     const auto& dir = context.settings.image_dir;
     const std::string name = tmpl + "-" + arch;
     return {child_path(dir, tmpl), child_path(dir, name + ".docker.tar"),
-            child_path(dir, name + ".spdx.json")};
+            child_path(dir, name + ".spdx.json"), child_path(dir, name + ".cdx.json")};
 }
 
 std::optional<image::Descriptor> built_image(const Context& context, const std::string& tmpl,
@@ -81,7 +81,8 @@ std::optional<image::Descriptor> built_image(const Context& context, const std::
     try {
         auto desc = image::descriptor_from_json(json::parse(read_file(record)).at("manifest"));
         if (fs::exists(image::blob_path(outputs.layout, desc.digest), ec) &&
-            fs::exists(outputs.docker_archive, ec) && fs::exists(outputs.sbom, ec))
+            fs::exists(outputs.docker_archive, ec) && fs::exists(outputs.sbom, ec) &&
+            fs::exists(outputs.cyclonedx, ec))
             return desc;
     } catch (const std::exception&) {
     }
@@ -171,6 +172,7 @@ void pack(Context& context, const tasks::Task& task) {
                              task.arch, spec.mtime,
                              &manifest, &assembly.entries};
     write_file_atomic(outputs.sbom, contents::spdx_json(sbom));
+    write_file_atomic(outputs.cyclonedx, contents::cyclonedx_json(sbom));
     write_file_atomic(dir / "pack.json",
                       json{{"key", key},
                            {"manifest", image::descriptor_to_json(manifest_desc)},

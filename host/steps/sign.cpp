@@ -1,6 +1,6 @@
 // The sign step: after the push, every pushed index and manifest of the template
 // gets a cosign signature and two attestations in the registry: the SLSA
-// provenance of its build and its SPDX SBOM, each an in-toto statement in a DSSE
+// provenance of its build and its SBOMs (SPDX and CycloneDX), each an in-toto statement in a DSSE
 // envelope signed with the same key. They are written as an OCI layout next to
 // the push record (attachments/, one image per "sha256-<hex>.sig"/".att" tag) and
 // pushed from there.
@@ -105,14 +105,15 @@ void sign(Context& context, const tasks::Task& task) {
     // Each arch's manifest, with its SBOM.
     struct Part {
         std::string arch, digest;
-        json sbom;
+        json spdx, cyclonedx;
     };
     std::vector<Part> parts;
     for (const auto& arch : s.archs) {
         const auto built = built_image(context, tmpl, arch);
         if (!built) throw Error("no " + tmpl + " image for " + arch + "; build it first");
-        parts.push_back(
-            {arch, built->digest, read_json(image_outputs(context, tmpl, arch).sbom, "SBOM")});
+        const auto outputs = image_outputs(context, tmpl, arch);
+        parts.push_back({arch, built->digest, read_json(outputs.sbom, "SBOM"),
+                         read_json(outputs.cyclonedx, "SBOM")});
     }
 
     std::vector<sign::Subject> subjects{{repo, index.digest}};
@@ -120,11 +121,15 @@ void sign(Context& context, const tasks::Task& task) {
     const auto provenance_att =
         attestation(sign::statement(subjects, sign::slsa_provenance_v1, provenance(context, tmpl)),
                     sign::slsa_provenance_v1, key);
-    std::map<std::string, sign::Attachment> sboms;
-    for (const auto& p : parts)
-        sboms[p.arch] = attestation(
-            sign::statement({{repo, index.digest}, {repo, p.digest}}, sign::spdx_document, p.sbom),
-            sign::spdx_document, key);
+    // Each arch's SBOMs, SPDX and CycloneDX, about its manifest and the index.
+    std::map<std::string, std::vector<sign::Attachment>> sboms;
+    for (const auto& p : parts) {
+        const std::vector<sign::Subject> about{{repo, index.digest}, {repo, p.digest}};
+        for (const auto& [type, document] :
+             {std::pair{sign::spdx_document, &p.spdx}, {sign::cyclonedx_bom, &p.cyclonedx}})
+            sboms[p.arch].push_back(
+                attestation(sign::statement(about, type, *document), type, key));
+    }
 
     // One signature image and one attestation image per digest: the index carries
     // every arch's SBOM, a manifest its own.
@@ -141,16 +146,20 @@ void sign(Context& context, const tasks::Task& task) {
             sign::write_attachments(attached, atts);
     };
     std::vector<sign::Attachment> all{provenance_att};
-    for (const auto& p : parts) all.push_back(sboms[p.arch]);
+    for (const auto& p : parts) all.insert(all.end(), sboms[p.arch].begin(), sboms[p.arch].end());
     attach(index.digest, all);
-    for (const auto& p : parts) attach(p.digest, {provenance_att, sboms[p.arch]});
+    for (const auto& p : parts) {
+        std::vector<sign::Attachment> own{provenance_att};
+        own.insert(own.end(), sboms[p.arch].begin(), sboms[p.arch].end());
+        attach(p.digest, own);
+    }
     image::write_layout_index(attached, refs);
 
     std::vector<registry::PushTarget> targets;
     for (const auto& [tag, d] : refs) targets.push_back({tag, {tag}});
     const auto pushed = registry::push_layout(push_options(s), attached, tmpl, targets);
     log::notice("signed " + repo + "@" + index.digest + " and its " + std::to_string(parts.size()) +
-                " manifests; attached their SLSA provenance and " + "SPDX SBOMs (" +
+                " manifests; attached their SLSA provenance and SPDX and CycloneDX SBOMs (" +
                 std::to_string(pushed.size()) + " tags)");
     for (const auto& ref : pushed) log::info("attached " + ref);
 }

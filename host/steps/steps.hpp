@@ -90,9 +90,9 @@ std::filesystem::path build_record_file(const Context& context, const std::strin
 void lock_images(Context& context, const tasks::Task& task);  // lock.cpp: update's lock
 
 // pack.cpp: where the image of a template and arch goes, and its manifest when it is
-// there whole (the layout's blob, the docker archive and the SBOM).
+// there whole (the layout's blob, the docker archive and the SBOMs).
 struct ImageOutputs {
-    std::filesystem::path layout, docker_archive, sbom;
+    std::filesystem::path layout, docker_archive, sbom, cyclonedx;
 };
 ImageOutputs image_outputs(const Context& context, const std::string& tmpl,
                            const std::string& arch);

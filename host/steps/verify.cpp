@@ -2,7 +2,7 @@
 // the way cosign checks it, with the public key of --key: the index and each of its
 // manifests must have a signature that names its digest, and attestations whose
 // DSSE envelopes the key signed and whose statements name it: the SLSA provenance
-// and the SPDX SBOM. Every image is checked through; the error lists each
+// and the SPDX and CycloneDX SBOMs. Every image is checked through; the error lists each
 // missing or wrong piece.
 #include <nlohmann/json.hpp>
 
@@ -94,7 +94,8 @@ std::vector<std::string> check(registry::Reader& reader, const sign::PublicKey& 
             found.insert(statement.value("predicateType", ""));
         }
     for (const auto& [type, name] : {std::pair{sign::slsa_provenance_v1, "provenance"},
-                                     std::pair{sign::spdx_document, "SBOM"}})
+                                     std::pair{sign::spdx_document, "SPDX SBOM"},
+                                     std::pair{sign::cyclonedx_bom, "CycloneDX SBOM"}})
         if (!found.count(std::string(type)))
             problems.push_back(what + " has no " + name + " attestation" +
                                (foreign ? " that this key signed for it" : ""));
@@ -134,7 +135,7 @@ void verify(Context& context, const tasks::Task& task) {
         auto found = check(reader, key, digest, name + " (" + digest.substr(0, 19) + ")");
         if (found.empty())
             log::info(reader.where() + "@" + digest + " (" + name +
-                      "): signature, provenance and SBOM verified");
+                      "): signature, provenance and SBOMs verified");
         problems.insert(problems.end(), found.begin(), found.end());
     }
     if (!problems.empty()) {
@@ -145,7 +146,7 @@ void verify(Context& context, const tasks::Task& task) {
                     " -a load --sign KEY");
     }
     log::result(reader.where() + ":" + s.tag + "@" + top->digest + " verified: " +
-                std::to_string(images.size()) + " signed, with provenance and SBOM");
+                std::to_string(images.size()) + " signed, with provenance and SBOMs");
 }
 
 }  // namespace dmc::steps

@@ -111,7 +111,7 @@ for name in os.listdir(root) if os.path.isdir(root) else []:
     if name.endswith(".docker.tar"):
         with tarfile.open(path) as t:
             assert "manifest.json" in t.getnames(), path
-    elif name.endswith(".spdx.json"):
+    elif name.endswith(".spdx.json") or name.endswith(".cdx.json"):
         json.load(open(path))
     elif os.path.isfile(os.path.join(path, "index.json")):
         for m in json.load(open(os.path.join(path, "index.json")))["manifests"]:

@@ -2,7 +2,8 @@
 # Signed images and attestations, checked by cosign (Debian's, fetched and unpacked
 # by dmc's own archive client): `dmc -a keygen` writes a key pair; `dmc -t nginx -H
 # REGISTRY --sign KEY` pushes nginx for amd64 and arm64 with a signature of the
-# index and of each manifest, and its SLSA provenance and SPDX SBOM attestations;
+# index and of each manifest, and its SLSA provenance, SPDX and CycloneDX SBOM
+# attestations;
 # cosign verifies all of them with the public key and refuses them with another key
 # or once the tag is moved to an unsigned manifest; `dmc -a verify` says the same;
 # signing again gives the same attestation payloads.
@@ -93,14 +94,22 @@ for s in statements:
     assert doc == json.load(open(f"{sys.argv[2]}/nginx-{arch}.spdx.json")), arch
     assert any(p["name"] == "nginx" for p in doc["packages"])
 PY
+payloads cyclonedx "$repo:latest" >"$work/cdx" || { cat "$work/att.err"; fail "CycloneDX attestation"; }
+python3 - "$work/cdx" <<'PY' || fail "CycloneDX attestations"
+import json, sys
+statements = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert len(statements) == 2, len(statements)
+assert all(s["predicate"]["specVersion"] == "1.6" for s in statements)
+PY
 for m in $manifests; do
     [ -n "$(payloads spdxjson "$repo@$m")" ] || fail "no SBOM attestation for $m"
+    [ -n "$(payloads cyclonedx "$repo@$m")" ] || fail "no CycloneDX attestation for $m"
     [ -n "$(payloads slsaprovenance1 "$repo@$m")" ] || fail "no provenance for $m"
 done
-pass "cosign verifies the SLSA provenance and the SPDX SBOMs, of the index and of each manifest"
+pass "cosign verifies the SLSA provenance and the SPDX and CycloneDX SBOMs, of the index and of each manifest"
 
 run_dmc verify -a verify -t nginx -A amd64,arm64 -H "$host" --key "$work/dmc.pub" || fail "dmc -a verify"
-grep -q "$repo:latest@$index verified: 3 signed" "$work/verify.out" || fail "verify: $(cat "$work/verify.out")"
+grep -q "$repo:latest@$index verified: 3 signed, with provenance and SBOMs" "$work/verify.out" || fail "verify: $(cat "$work/verify.out")"
 pass "dmc -a verify checks the signatures and attestations itself"
 
 # Another key: refused by both.
@@ -117,6 +126,8 @@ payloads slsaprovenance1 "$repo:latest" >"$work/provenance2"
 payloads spdxjson "$repo:latest" >"$work/sboms2"
 cmp -s "$work/provenance" "$work/provenance2" || fail "the provenance changed on signing again"
 cmp -s "$work/sboms" "$work/sboms2" || fail "the SBOM attestations changed on signing again"
+payloads cyclonedx "$repo:latest" >"$work/cdx2"
+cmp -s "$work/cdx" "$work/cdx2" || fail "the CycloneDX attestations changed on signing again"
 pass "the same inputs give the same attestation payloads"
 
 # The tag moved to a manifest nobody signed: refused.

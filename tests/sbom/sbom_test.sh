@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The SBOMs of the real nginx image tell the truth: the SPDX 2.3 document validates
-# against the schema SPDX publishes (ajv from npm); every file of the image's layer
+# against the schema SPDX publishes (ajv from npm), the CycloneDX 1.6 one with
+# CycloneDX's own JavaScript library; every file of the image's layer
 # is in it with its true SHA256 and no file of it is missing from the layer; a
 # package of which only some files ship is marked partial with what was left out
 # and why, and its status.d md5sums list only shipped files; a package with no
@@ -23,10 +24,23 @@ NODE_PATH=$npm_dir/node_modules node "$DMC_SOURCE_DIR/tests/sbom/validate_sbom.j
     "$DMC_SOURCE_DIR/tests/sbom/schemas/spdx-2.3.schema.json" "$sbom" >"$work/spdx.out" 2>&1 \
     || fail "the SPDX SBOM does not validate: $(head -20 "$work/spdx.out")"
 pass "the SPDX SBOM validates against SPDX's published 2.3 schema (ajv)"
+# CycloneDX's own library (npm) validates against the 1.6 schema it ships.
+if [ ! -d "$npm_dir/node_modules/@cyclonedx/cyclonedx-library" ]; then
+    npm install --prefix "$npm_dir" --no-audit --no-fund --silent @cyclonedx/cyclonedx-library@10 \
+        ajv-formats-draft2019@1 >/dev/null || fail "npm install @cyclonedx/cyclonedx-library"
+fi
+NODE_PATH=$npm_dir/node_modules node -e '
+const { Validation, Spec } = require("@cyclonedx/cyclonedx-library");
+const text = require("fs").readFileSync(process.argv[1], "utf8");
+new Validation.JsonStrictValidator(Spec.Version.v1dot6).validate(text).then(errors => {
+  if (errors) { console.log(JSON.stringify(errors).slice(0, 2000)); process.exit(1); }
+}, e => { console.log(String(e)); process.exit(1); });' "$work/images/nginx-amd64.cdx.json" >"$work/cdx.out" 2>&1 \
+    || fail "the CycloneDX SBOM does not validate: $(cat "$work/cdx.out")"
+pass "the CycloneDX SBOM validates against the 1.6 schema (CycloneDX's JavaScript library)"
 
-python3 - "$work/images/nginx" "$sbom" <<'PY' || fail "the SBOM and the image differ"
+python3 - "$work/images/nginx" "$sbom" "$work/images/nginx-amd64.cdx.json" <<'PY' || fail "the SBOMs and the image differ"
 import gzip, hashlib, io, json, sys, tarfile
-layout, sbom_file = sys.argv[1:]
+layout, sbom_file, cdx_file = sys.argv[1:]
 blob = lambda d: open(f"{layout}/blobs/sha256/{d.split(':')[1]}", "rb").read()
 index = json.loads(open(f"{layout}/index.json").read())
 ref = next(m for m in index["manifests"] if m["annotations"]["org.opencontainers.image.ref.name"] == "latest-amd64")
@@ -46,7 +60,24 @@ assert not extra, f"in the SBOM, not in the image: {extra[:10]}"
 wrong = [p for p in files if files[p] != listed[p]]
 assert not wrong, f"wrong digests: {wrong[:10]}"
 
+# CycloneDX: the same files, under the packages that ship them, and the same partial marks.
+cdx = json.load(open(cdx_file))
+cdx_files, cdx_packages = {}, {}
+for c in cdx["components"]:
+    if c["type"] == "file":
+        cdx_files[c["name"]] = (c["hashes"][0]["content"], None)
+    else:
+        cdx_packages[c["name"]] = c
+        for f in c["components"]:
+            cdx_files[f["name"]] = (f["hashes"][0]["content"], c["name"])
+assert {p: h for p, (h, _) in cdx_files.items()} == files, "CycloneDX files differ from the image"
+assert cdx_files["/usr/sbin/nginx"][1] == "nginx"
+props = {p["name"]: p["value"] for p in cdx_packages["libc6"]["properties"]}
+assert props["dmc:partial"].startswith("partial: "), props
+assert props["dmc:source-package"] == "glibc"
+
 packages = {p["name"]: p for p in sbom["packages"]}
+assert set(cdx_packages) == set(packages), set(cdx_packages) ^ set(packages)
 ids = {p["SPDXID"]: p["name"] for p in sbom["packages"]}
 owner = {}
 fid = {f["SPDXID"]: f["fileName"][1:] for f in sbom["files"]}
