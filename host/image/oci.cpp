@@ -323,17 +323,28 @@ Descriptor write_image(const fs::path& layout, const ImageConfig& config,
     }
     const Descriptor config_descriptor =
         write_blob(layout, media_type_image_config, config_json(config, diff_ids));
-    Descriptor manifest = write_blob(layout, media_type_image_manifest,
-                                     manifest_json(config_descriptor, layer_descriptors));
+    Descriptor manifest =
+        write_blob(layout, media_type_image_manifest,
+                   manifest_json(config_descriptor, layer_descriptors, image_annotations(config)));
     manifest.platform = config.platform();
     return manifest;
 }
 
-Descriptor write_image_index(const fs::path& layout, const std::vector<Descriptor>& manifests) {
+std::map<std::string, std::string> image_annotations(const ImageConfig& config) {
+    std::map<std::string, std::string> out;
+    for (const auto key : image_annotation_keys)
+        if (auto it = config.labels.find(std::string(key));
+            it != config.labels.end() && !it->second.empty())
+            out.insert(*it);
+    return out;
+}
+
+Descriptor write_image_index(const fs::path& layout, const std::vector<Descriptor>& manifests,
+                             const std::map<std::string, std::string>& annotations) {
     for (const Descriptor& manifest : manifests)
         if (!manifest.platform)
             throw Error("image index entry " + manifest.digest + " has no platform");
-    return write_blob(layout, media_type_image_index, index_json(manifests));
+    return write_blob(layout, media_type_image_index, index_json(manifests, annotations));
 }
 
 void write_layout_index(const fs::path& layout, const std::map<std::string, Descriptor>& refs,

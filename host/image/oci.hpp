@@ -34,6 +34,15 @@ inline constexpr std::string_view media_type_image_index =
 inline constexpr std::string_view media_type_image_config =
     "application/vnd.oci.image.config.v1+json";
 inline constexpr std::string_view ref_name_annotation = "org.opencontainers.image.ref.name";
+// The pre-defined annotation keys of annotations.md that describe an image (besides
+// ref.name), which dmc puts on its manifests and indexes from the config's labels.
+inline constexpr std::string_view image_annotation_keys[] = {
+    "org.opencontainers.image.created",     "org.opencontainers.image.authors",
+    "org.opencontainers.image.url",         "org.opencontainers.image.documentation",
+    "org.opencontainers.image.source",      "org.opencontainers.image.version",
+    "org.opencontainers.image.revision",    "org.opencontainers.image.vendor",
+    "org.opencontainers.image.licenses",    "org.opencontainers.image.title",
+    "org.opencontainers.image.description", "org.opencontainers.image.base.name"};
 
 // Manifests and indexes, OCI's or Docker's (registries answer with either).
 bool is_manifest_media_type(std::string_view media_type);
@@ -110,13 +119,18 @@ Descriptor store_layer(const std::filesystem::path& layout, const LayerInfo& lay
 
 // Stores the layers, the config and the manifest of one image. Returns the
 // manifest's descriptor, with the config's platform.
+// The manifest carries the labels of the config that have an annotation key of
+// image_annotation_keys as its annotations.
 Descriptor write_image(const std::filesystem::path& layout, const ImageConfig& config,
                        const std::vector<LayerInfo>& layers);
 
 // Stores an image index over manifests written by write_image() (one per
 // platform; each needs a platform) and returns its descriptor.
 Descriptor write_image_index(const std::filesystem::path& layout,
-                             const std::vector<Descriptor>& manifests);
+                             const std::vector<Descriptor>& manifests,
+                             const std::map<std::string, std::string>& annotations = {});
+// The annotations write_image gives a manifest of this config.
+std::map<std::string, std::string> image_annotations(const ImageConfig& config);
 
 enum class UnreferencedBlobs { keep, remove };
 

@@ -41,16 +41,19 @@ void index(Context& context, const tasks::Task& task) {
         }
     }
     std::vector<image::Descriptor> manifests;
+    std::map<std::string, std::string> annotations;  // the first arch's: the same for all
     for (const auto& arch : settings.archs) {
         const fs::path file = context.work_dir(task.template_name, arch) / "pack.json";
         std::error_code ec;
         if (!fs::exists(file, ec))
             throw Error("no " + task.template_name + " image for " + arch + " yet; run " +
                         task.template_name + "." + arch + ".pack first (see -l)");
-        manifests.push_back(
-            image::descriptor_from_json(json::parse(read_file(file)).at("manifest")));
+        const json packed = json::parse(read_file(file));
+        manifests.push_back(image::descriptor_from_json(packed.at("manifest")));
+        if (annotations.empty() && packed.contains("annotations"))
+            packed.at("annotations").get_to(annotations);
     }
-    auto index = image::write_image_index(layout, manifests);
+    auto index = image::write_image_index(layout, manifests, annotations);
     // The tag names the index over every arch; "<tag>-<arch>" names each image, for
     // clients that cannot pick a platform out of an index (umoci).
     std::map<std::string, image::Descriptor> refs{{settings.tag, index}};

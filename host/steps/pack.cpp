@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "apt/deb822.hpp"
 #include "arch/arch.hpp"
 #include "contents/assemble.hpp"
+#include "contents/licenses.hpp"
 #include "contents/sbom.hpp"
 #include "image/docker_archive.hpp"
 #include "image/oci.hpp"
 #include "log/log.hpp"
+#include "rootfs/path.hpp"
 #include "steps/saved.hpp"
 #include "steps/steps.hpp"
 #include "util/error.hpp"
@@ -60,6 +63,31 @@ std::int64_t epoch_of(const config::Settings& settings, const rootfs::Manifest& 
         if (auto it = manifest.packages.find(name); it != manifest.packages.end())
             newest = std::max(newest, it->second.mtime);
     return newest;
+}
+
+// What the labels a template did not set say of the image's main package: its
+// home page (url, source), its maintainer (vendor) and its license (DEP-5).
+void describe_main_package(std::map<std::string, std::string>& labels, const fs::path& root,
+                           const rootfs::Manifest& manifest, const std::string& name) {
+    auto it = manifest.packages.find(name);
+    if (it == manifest.packages.end()) return;
+    const apt::Stanza control(it->second.control);
+    const std::string homepage(apt::trim(control.get("Homepage")));
+    std::string maintainer(apt::trim(control.get("Maintainer")));
+    maintainer = std::string(apt::trim(maintainer.substr(0, maintainer.find('<'))));
+    // The copyright file as the image would see it (a symlink resolves inside the root).
+    std::string license;
+    if (auto path = resolve_in_root(root, "/usr/share/doc/" + name + "/copyright")) {
+        std::error_code ec;
+        const fs::path file = root / path->substr(1);
+        if (fs::is_regular_file(file, ec) && fs::file_size(file, ec) < (4u << 20))
+            license = contents::spdx_license(read_file(file));
+    }
+    for (const auto& [key, value] : {std::pair{"url", homepage},
+                                     {"source", homepage},
+                                     {"vendor", maintainer},
+                                     {"licenses", license}})
+        if (!value.empty()) labels.emplace(std::string("org.opencontainers.image.") + key, value);
 }
 
 }  // namespace
@@ -138,16 +166,22 @@ void pack(Context& context, const tasks::Task& task) {
     config.labels["org.opencontainers.image.title"] = task.template_name;
     config.labels["org.opencontainers.image.created"] = image::rfc3339_utc(spec.mtime);
     if (tmpl) config.labels["org.opencontainers.image.description"] = tmpl->description;
-    std::string versions;
+    std::string versions, main_package;
     for (const auto& name : prepared.packages) {
         auto it = manifest.packages.find(name);
         if (it == manifest.packages.end()) continue;
-        if (versions.empty())
+        if (versions.empty()) {
             config.labels["org.opencontainers.image.version"] = it->second.version;
+            main_package = name;
+        }
         versions += (versions.empty() ? "" : " ") + name + "=" + it->second.version;
     }
     if (!versions.empty()) config.labels["org.opencontainers.image.base.packages"] = versions;
     config.labels["org.opencontainers.image.base.name"] = "debian:" + settings.dist;
+    describe_main_package(config.labels, rootfs / "root", manifest, main_package);
+    if (tmpl)
+        config.labels.emplace("org.opencontainers.image.revision",
+                              tmpl->name + "-" + tmpl->version);
 
     const auto outputs = image_outputs(context, task.template_name, task.arch);
     const std::string name = task.template_name + "-" + task.arch;
@@ -176,6 +210,7 @@ void pack(Context& context, const tasks::Task& task) {
     write_file_atomic(dir / "pack.json",
                       json{{"key", key},
                            {"manifest", image::descriptor_to_json(manifest_desc)},
+                           {"annotations", image::image_annotations(config)},
                            {"tar_size", layer.tar_size},
                            {"size", layer.size},
                            {"packages", assembly.packages.size()}}

@@ -11,7 +11,8 @@ source "$DMC_SOURCE_DIR/tests/lib.sh"
 source "$DMC_SOURCE_DIR/tests/runtime/lib.sh"  # the shared download cache
 start_work
 
-"$DMC" -t nginx -A amd64 --imagedir "$work/images" >"$work/build.log" 2>&1 || { tail "$work/build.log"; fail "build"; }
+SOURCE_DATE_EPOCH=1700000000 "$DMC" -t nginx -A amd64 --imagedir "$work/images" >"$work/build.log" 2>&1 \
+    || { tail "$work/build.log"; fail "build"; }
 sbom=$work/images/nginx-amd64.spdx.json
 
 npm_dir=$DMC_BINARY_DIR/test-npm
@@ -118,3 +119,29 @@ for name in ["debconf", "base-passwd", "mawk"]:
 PY
 pass "every file of the image is in the SBOM with its SHA256, and nothing else"
 pass "partial packages are marked with what was left out; status.d lists only shipped files"
+
+# The OCI annotations, on the index and the manifest, from the template, the main
+# package and the build; created is SOURCE_DATE_EPOCH, never the clock.
+python3 - "$work/images/nginx" <<'PY' || fail "annotations"
+import json, sys
+layout = sys.argv[1]
+blob = lambda d: json.loads(open(f"{layout}/blobs/sha256/{d.split(':')[1]}").read())
+refs = {m["annotations"]["org.opencontainers.image.ref.name"]: m for m in json.load(open(f"{layout}/index.json"))["manifests"]}
+index = blob(refs["latest"]["digest"])
+manifest = blob(refs["latest-amd64"]["digest"])
+config = blob(manifest["config"]["digest"])
+a = manifest["annotations"]
+p = "org.opencontainers.image."
+assert a[p + "created"] == "2023-11-14T22:13:20Z", a
+assert a[p + "title"] == "nginx" and a[p + "description"], a
+assert a[p + "version"].startswith("1."), a
+assert a[p + "licenses"] == "BSD-2-Clause", a
+assert a[p + "vendor"] == "Debian Nginx Maintainers", a
+assert a[p + "url"] == a[p + "source"] and a[p + "url"].startswith("https://nginx.org"), a
+assert a[p + "revision"].startswith("nginx-"), a
+assert a[p + "base.name"] == "debian:trixie", a
+assert index["annotations"] == a, index.get("annotations")
+for k, v in a.items():
+    assert config["config"]["Labels"][k] == v, k
+PY
+pass "the index and the manifest carry the OCI annotations; created is SOURCE_DATE_EPOCH"
