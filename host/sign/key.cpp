@@ -118,6 +118,13 @@ PublicKey PublicKey::parse(const std::string& pem, const std::string& what) {
     return k;
 }
 
+PublicKey PublicKey::load(const std::filesystem::path& file) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec))
+        throw Error("the public key " + file.string() + " is not there; give --key PUB");
+    return parse(read_file(file), "the public key " + file.string());
+}
+
 bool PublicKey::verify(std::string_view data, std::string_view der_signature) const {
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
     if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, raw(key_)) != 1)

@@ -36,6 +36,8 @@ class PrivateKey {
 class PublicKey {
   public:
     static PublicKey parse(const std::string& pem, const std::string& what);
+    // The public key in a PEM file (verify's --key).
+    static PublicKey load(const std::filesystem::path& file);
     bool verify(std::string_view data, std::string_view der_signature) const;
     std::string pem() const;
 

@@ -107,11 +107,7 @@ std::vector<std::string> check(registry::Reader& reader, const sign::PublicKey& 
 void verify(Context& context, const tasks::Task& task) {
     const auto& s = context.settings;
     const fs::path key_file = s.key;
-    std::error_code ec;
-    if (!fs::is_regular_file(key_file, ec))
-        throw Error("the public key " + key_file.string() + " is not there; give --key PUB");
-    const auto key =
-        sign::PublicKey::parse(read_file(key_file), "the public key " + key_file.string());
+    const auto key = sign::PublicKey::load(key_file);
 
     registry::Reader reader(push_options(s), task.template_name);
     const auto top = reader.manifest(s.tag);
