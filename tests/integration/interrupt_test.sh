@@ -60,6 +60,10 @@ for _ in $(seq 1 50); do [ -s "$work/port" ] && break; sleep 0.1; done
 base=http://127.0.0.1:$(cat "$work/port")
 start_registry reg
 registry=127.0.0.1:$REG_PORT
+# The rounds push through a proxy that lets 8 MB/s through, so that a push lasts
+# long enough to be stopped in the middle of a blob.
+start_proxy slow "$registry" --throttle 8000000
+slow=127.0.0.1:$PROXY_PORT
 
 cat >"$work/dmc.yaml" <<EOF
 dist: dmctest
@@ -127,13 +131,14 @@ dmc_in "$work/ref-cache" "$work/ref-images" -H "$registry/ref" >"$work/ref.out" 
 
 # --- SIGINT and SIGTERM, in every step ---------------------------------------------------
 # Each round starts over (no images, build or rootfs; every third without packages),
-# pushes to a repository of its own, and is stopped a random moment after one of
-# its steps began, the steps taken in turn.
+# pushes to a repository of its own and uploads every blob again (no mounts from
+# earlier rounds), and is stopped a random moment after one of its steps began,
+# the steps taken in turn.
 rounds=${DMC_INTERRUPT_ROUNDS:-24}
 targets=(rootfs collect pack index push rootfs pack push)
 declare -A stopped_in=()
 for round in $(seq 1 "$rounds"); do
-    rm -rf "$images" "$cache/build" "$cache/rootfs"
+    rm -rf "$images" "$cache/build" "$cache/rootfs" "$cache/registry-blobs.json"
     [ $((round % 3)) != 1 ] || rm -rf "$cache/debs"
     sig=INT
     [ $((round % 2)) = 0 ] && sig=TERM
@@ -145,7 +150,7 @@ for round in $(seq 1 "$rounds"); do
     env DMC_CACHEDIR="$cache" python3 -c 'import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_DFL)
 os.execv(sys.argv[1], sys.argv[1:])' "$DMC" --config "$work/dmc.yaml" --plugin-dir "$plugins" -g current \
-        --imagedir "$images" -H "$registry/round$round" >"$work/round.out" 2>"$work/round.err" &
+        --imagedir "$images" -H "$slow/round$round" >"$work/round.out" 2>"$work/round.err" &
     pid=$!
     for _ in $(seq 1 3000); do
         grep -qE "^TASK +[0-9]+ $tmpl(\.amd64)?\.$target " "$work/round.err" && break

@@ -78,18 +78,15 @@ expect_fail 1 'docker-credential-missing named in Docker.s config.json is not in
 pass "credsStore and credHelpers through docker-credential-*; a missing helper is named"
 
 # Redirects: blob HEADs go to another origin (localhost), which must not get the credentials.
-proxy_port=$(free_port)
-python3 "$DMC_SOURCE_DIR/tests/registry/proxy.py" --port "$proxy_port" --upstream "$host" \
-    --redirect-blobs --upstream-auth "$user:$password" --log "$work/redirect.log" &
-_pids+=($!)
-wait_http "http://127.0.0.1:$proxy_port/v2/" || fail "proxy did not start"
+start_proxy redirect "$host" --redirect-blobs --upstream-auth "$user:$password"
+proxy_port=$PROXY_PORT
 make_layout "$work/img2" --size 100000 --seed redirect >/dev/null
 DMC_REGISTRY_USER=$user DMC_REGISTRY_PASSWORD=$password run_dmc redirect -a load -t nginx \
     -H "127.0.0.1:$proxy_port/redirect" --imagedir "$work/img2" || fail "push through redirects"
-redirected=$(grep -c 'host=localhost' "$work/redirect.log" || true)
-[ "$redirected" -ge 4 ] || fail "no redirected requests: $(cat "$work/redirect.log")"
-! grep 'host=localhost' "$work/redirect.log" | grep -q 'auth=yes' || fail "credentials went to another origin"
-grep '/blobs/uploads/' "$work/redirect.log" | grep -q 'auth=yes' || fail "no credentials to the registry itself"
+redirected=$(grep -c 'host=localhost' "$work/redirect.proxy.log" || true)
+[ "$redirected" -ge 4 ] || fail "no redirected requests: $(cat "$work/redirect.proxy.log")"
+! grep 'host=localhost' "$work/redirect.proxy.log" | grep -q 'auth=yes' || fail "credentials went to another origin"
+grep '/blobs/uploads/' "$work/redirect.proxy.log" | grep -q 'auth=yes' || fail "no credentials to the registry itself"
 pass "redirected to another origin, $redirected requests carried no credentials"
 
 # Bearer tokens: realm, service and a scope per repository; a refused token is renewed.

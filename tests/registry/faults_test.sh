@@ -13,13 +13,9 @@ start_registry reg
 reg_port=$REG_PORT
 make_layout "$work/img" --size 300000 >/dev/null
 
-proxy() {  # proxy NAME [proxy.py args]: sets PROXY_PORT
+proxy() {  # proxy NAME [proxy.py args]: a proxy in front of the registry; sets PROXY_PORT
     local name=$1; shift
-    PROXY_PORT=$(free_port)
-    python3 "$DMC_SOURCE_DIR/tests/registry/proxy.py" --port "$PROXY_PORT" --upstream "127.0.0.1:$reg_port" \
-        --log "$work/$name.proxy.log" "$@" &
-    _pids+=($!)
-    wait_http "http://127.0.0.1:$PROXY_PORT/v2/" || fail "proxy $name did not start"
+    start_proxy "$name" "127.0.0.1:$reg_port" "$@"
 }
 
 # Two 500s on blob uploads and a 429 on a manifest, then success.

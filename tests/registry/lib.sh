@@ -85,6 +85,18 @@ start_token_registry() {
 }
 
 # count LOG PATTERN: access-log lines of the registry matching an extended regex.
+# start_proxy NAME UPSTREAM [proxy.py args]: tests/registry/proxy.py in front of
+# UPSTREAM (HOST:PORT) on a free port, logging to $work/NAME.proxy.log; sets PROXY_PORT.
+start_proxy() {
+    local name=$1 upstream=$2
+    shift 2
+    PROXY_PORT=$(free_port)
+    python3 "$DMC_SOURCE_DIR/tests/registry/proxy.py" --port "$PROXY_PORT" --upstream "$upstream" \
+        --log "$work/$name.proxy.log" "$@" &
+    _pids+=($!)
+    wait_http "http://127.0.0.1:$PROXY_PORT/v2/" || fail "proxy $name did not start"
+}
+
 count() { grep -cE "$2" "$1" || true; }
 
 # push_ok NAME [dmc args]: runs dmc, keeps stdout in $work/NAME.out and stderr in $work/NAME.err.
