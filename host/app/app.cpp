@@ -174,9 +174,13 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
     }
     if (activity == "resolve" && options.arguments.empty())
         throw UsageError("resolve needs package names: dmc -a resolve [-D DIST] [-A ARCH] PKG...");
-    if (activity != "resolve" && !options.arguments.empty())
+    if (activity == "diff" && (options.arguments.size() != 2 || !options.templates))
+        throw UsageError(
+            "diff needs -t TEMPLATE and two images: dmc -a diff -t nginx OLD NEW (each an OCI "
+            "layout, an image directory, or a tag at -H)");
+    if (activity != "resolve" && activity != "diff" && !options.arguments.empty())
         throw UsageError("unexpected argument '" + options.arguments.front() +
-                         "'; only resolve takes package names");
+                         "'; only resolve and diff take arguments");
 
     tasks::PlanRequest request;
     request.activity = activity;
@@ -209,7 +213,7 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
                      (settings.deploy && kube::cluster_configured(kube::request_from_environment(
                                              settings.kubeconfig, settings.kube_context)));
     if (activity == "create" || activity == "load" || activity == "update" ||
-        activity == "deploy" || activity == "verify")
+        activity == "deploy" || activity == "verify" || activity == "diff")
         request.templates =
             choose_templates(catalog, options.templates.value_or(std::vector<std::string>{}),
                              options.groups.value_or(std::vector<std::string>{}));

@@ -33,6 +33,8 @@ void run_step(Context& context, const tasks::Task& task) {
             return sign(context, task);
         case Step::verify:
             return verify(context, task);
+        case Step::diff:
+            return diff(context, task);
         case Step::keygen:
             return keygen(context, task);
         case Step::deploy:

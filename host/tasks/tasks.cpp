@@ -17,6 +17,7 @@ const std::vector<Activity>& activities() {
         {"resolve", "Print the package closure of the given packages"},
         {"keygen", "Write a signing key pair: --key dmc.key gives dmc.key and dmc.pub"},
         {"verify", "Check the signature, provenance and SBOM of pushed images (--key PUB)"},
+        {"diff", "Show the packages and files two images of a template differ in (OLD NEW)"},
     };
     return list;
 }
@@ -61,6 +62,11 @@ std::vector<Task> plan(const PlanRequest& r) {
         for (const auto& t : r.templates)
             add(t + ".verify", "Check the signature and attestations of " + t + " in the registry",
                 t, "", Step::verify);
+        return out;
+    }
+    if (r.activity == "diff") {
+        for (const auto& t : r.templates)
+            add(t + ".diff", "Compare two images of " + t, t, "", Step::diff);
         return out;
     }
     if (r.activity == "resolve") {

@@ -33,6 +33,7 @@ enum class Step {
     push,
     sign,
     verify,
+    diff,
     keygen,
     deploy,
     remove

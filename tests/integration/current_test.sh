@@ -198,6 +198,38 @@ for t in alpha gamma beta; do
 done
 pass "create rebuilds and pushes exactly the changed images; delta keeps its digest and is not pushed"
 
+# --- diff: state one (a layout, an image directory) against state three (here, the registry) ---
+# diff_of NAME TEMPLATE OLD NEW: the result lines of dmc -a diff in NAME.out
+diff_of() {
+    local name=$1 t=$2
+    shift 2
+    "$DMC" --config "$work/dmc.yaml" --plugin-dir "$plugins" -a diff -t "$t" "$@" \
+        >"$work/$name.out" 2>"$work/$name.err" || fail "$name: $(cat "$work/$name.err")"
+}
+diff_of diff-beta beta "$work/images-fresh" "$IMAGEDIR"
+grep -qx 'beta amd64: packages 1 added, 1 removed, 0 changed; files [0-9]* added, [0-9]* removed, 0 changed; .* -> .* (.*)' \
+    "$work/diff-beta.out" || fail "beta's summary: $(head -1 "$work/diff-beta.out")"
+grep -qx '+ package libnew 1.0 (amd64)' "$work/diff-beta.out" || fail "libnew is not added: $(cat "$work/diff-beta.out")"
+grep -qx -- '- package libold 1.0 (amd64)' "$work/diff-beta.out" || fail "libold is not removed"
+grep -qE '^\+ file /usr/share/beta/new [0-9]+ B, 0[0-7]{3}, sha256:[0-9a-f]{12}$' "$work/diff-beta.out" || fail "its file is not added"
+grep -qE '^- file /usr/share/beta/old ' "$work/diff-beta.out" || fail "libold's file is not removed"
+grep -qE '^\+ file /var/lib/dpkg/status.d/libnew ' "$work/diff-beta.out" || fail "libnew's record is not added"
+diff_of diff-alpha alpha "$work/images-fresh/alpha" latest
+grep -qx '~ package libshared 1.0 (amd64) -> 1.1 (amd64)' "$work/diff-alpha.out" || fail "alpha: $(cat "$work/diff-alpha.out")"
+grep -qE '^~ file /usr/share/alpha/shared [0-9]+ B, 0[0-7]{3}, sha256:[0-9a-f]{12} -> [0-9]+ B, 0[0-7]{3}, sha256:[0-9a-f]{12}$' \
+    "$work/diff-alpha.out" || fail "libshared's file is not changed"
+! grep -q ' /usr/bin/alpha ' "$work/diff-alpha.out" || fail "an unchanged file is listed"
+diff_of diff-delta delta "$work/images-fresh" latest
+[ "$(wc -l <"$work/diff-delta.out")" = 1 ] && grep -qx 'delta amd64: packages 0 added, 0 removed, 0 changed; files 0 added, 0 removed, 0 changed; .* (+0 B)' \
+    "$work/diff-delta.out" || fail "delta did not change: $(cat "$work/diff-delta.out")"
+expect_fail 1 "there is no 127.0.0.1:$REG_PORT/current/alpha:nosuch; push it first" -- \
+    "$DMC" --config "$work/dmc.yaml" --plugin-dir "$plugins" -a diff -t alpha "$work/images-fresh" nosuch
+expect_fail 1 "$work/requests is neither an OCI layout nor an image directory with alpha/index.json" -- \
+    "$DMC" --config "$work/dmc.yaml" --plugin-dir "$plugins" -a diff -t alpha "$work/requests" latest
+expect_fail 2 "diff needs -t TEMPLATE and two images" -- \
+    "$DMC" --config "$work/dmc.yaml" --plugin-dir "$plugins" -a diff "$work/images-fresh" latest
+pass "diff: packages and files added, removed and changed between a layout, an image directory and a pushed tag; nothing for an unchanged image"
+
 # A new version of the template alpha rebuilds alpha and gamma, which builds on it.
 cp "$DMC_TEST_PLUGINS/current-next/alpha.so" "$plugins/alpha.so"
 build four
