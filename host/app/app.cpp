@@ -178,9 +178,13 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
         throw UsageError(
             "diff needs -t TEMPLATE and two images: dmc -a diff -t nginx OLD NEW (each an OCI "
             "layout, an image directory, or a tag at -H)");
-    if (activity != "resolve" && activity != "diff" && !options.arguments.empty())
+    if (activity == "why" && (options.arguments.size() != 1 || !options.templates))
+        throw UsageError(
+            "why needs -t TEMPLATE and one package or path: dmc -a why -t nginx libpcre2-8-0");
+    if (activity != "resolve" && activity != "diff" && activity != "why" &&
+        !options.arguments.empty())
         throw UsageError("unexpected argument '" + options.arguments.front() +
-                         "'; only resolve and diff take arguments");
+                         "'; only resolve, diff and why take arguments");
 
     tasks::PlanRequest request;
     request.activity = activity;
@@ -213,7 +217,7 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
                      (settings.deploy && kube::cluster_configured(kube::request_from_environment(
                                              settings.kubeconfig, settings.kube_context)));
     if (activity == "create" || activity == "load" || activity == "update" ||
-        activity == "deploy" || activity == "verify" || activity == "diff")
+        activity == "deploy" || activity == "verify" || activity == "diff" || activity == "why")
         request.templates =
             choose_templates(catalog, options.templates.value_or(std::vector<std::string>{}),
                              options.groups.value_or(std::vector<std::string>{}));

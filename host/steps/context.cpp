@@ -40,7 +40,8 @@ fs::path Context::rootfs_base(const std::string& tmpl, const std::string& arch) 
     return child_path(child_path(child_path(settings.rootfs_dir, settings.dist), arch), tmpl);
 }
 
-fs::path Context::rootfs_dir(const std::string& tmpl, const std::string& arch) const {
+fs::path Context::rootfs_dir(const std::string& tmpl, const std::string& arch,
+                             bool any_options) const {
     const fs::path record = work_dir(tmpl, arch) / "rootfs.json";
     std::error_code ec;
     if (!fs::exists(record, ec))
@@ -50,7 +51,7 @@ fs::path Context::rootfs_dir(const std::string& tmpl, const std::string& arch) c
     try {
         j = nlohmann::json::parse(read_file(record));
         const auto options = j.at("options").get<std::map<std::string, std::string>>();
-        if (options != image_options(*this, tmpl))
+        if (!any_options && options != image_options(*this, tmpl))
             throw Error("the rootfs of " + tmpl + " " + arch + " in " + record.string() +
                         " was made for other options; run from its rootfs step again");
         return child_path(rootfs_base(tmpl, arch), j.at("tree").get<std::string>());

@@ -38,8 +38,10 @@ class Context {
     std::filesystem::path rootfs_base(const std::string& tmpl, const std::string& arch) const;
     // The tree the rootfs step chose for this run's packages (recorded in the work
     // dir's rootfs.json). Throws Error when there is none, or when it was made for
-    // other image options (a run resumed with -b after one with -T, say).
-    std::filesystem::path rootfs_dir(const std::string& tmpl, const std::string& arch) const;
+    // other image options (a run resumed with -b after one with -T, say), unless
+    // `any_options`: why reads the tree of the last build, whatever it was made for.
+    std::filesystem::path rootfs_dir(const std::string& tmpl, const std::string& arch,
+                                     bool any_options = false) const;
     // What the hooks of `t` read with setting(); `image` is the template whose image is
     // built, which may be one that builds on `t`.
     plugin::HookSettings hook_settings(const plugin::Template& t, const std::string& arch,

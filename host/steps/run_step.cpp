@@ -35,6 +35,8 @@ void run_step(Context& context, const tasks::Task& task) {
             return verify(context, task);
         case Step::diff:
             return diff(context, task);
+        case Step::why:
+            return why(context, task);
         case Step::keygen:
             return keygen(context, task);
         case Step::deploy:

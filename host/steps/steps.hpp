@@ -37,6 +37,7 @@ registry::PushOptions push_options(const config::Settings& settings);
 void sign(Context& context, const tasks::Task& task);
 void verify(Context& context, const tasks::Task& task);
 void diff(Context& context, const tasks::Task& task);
+void why(Context& context, const tasks::Task& task);
 void keygen(Context& context, const tasks::Task& task);
 void deploy(Context& context, const tasks::Task& task);
 void remove(Context& context, const tasks::Task& task);  // delete.cpp

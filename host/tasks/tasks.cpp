@@ -18,6 +18,7 @@ const std::vector<Activity>& activities() {
         {"keygen", "Write a signing key pair: --key dmc.key gives dmc.key and dmc.pub"},
         {"verify", "Check the signature, provenance and SBOM of pushed images (--key PUB)"},
         {"diff", "Show the packages and files two images of a template differ in (OLD NEW)"},
+        {"why", "Say why a package or a path is in a template's image (WHAT)"},
     };
     return list;
 }
@@ -67,6 +68,13 @@ std::vector<Task> plan(const PlanRequest& r) {
     if (r.activity == "diff") {
         for (const auto& t : r.templates)
             add(t + ".diff", "Compare two images of " + t, t, "", Step::diff);
+        return out;
+    }
+    if (r.activity == "why") {
+        for (const auto& t : r.templates)
+            for (const auto& arch : r.archs)
+                add(t + "." + arch + ".why", "Say why it is in the " + t + " image for " + arch, t,
+                    arch, Step::why);
         return out;
     }
     if (r.activity == "resolve") {

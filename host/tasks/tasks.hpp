@@ -34,6 +34,7 @@ enum class Step {
     sign,
     verify,
     diff,
+    why,
     keygen,
     deploy,
     remove

@@ -230,6 +230,35 @@ expect_fail 2 "diff needs -t TEMPLATE and two images" -- \
     "$DMC" --config "$work/dmc.yaml" --plugin-dir "$plugins" -a diff "$work/images-fresh" latest
 pass "diff: packages and files added, removed and changed between a layout, an image directory and a pushed tag; nothing for an unchanged image"
 
+# --- why: the chain to a package, the rule for a path ---------------------------------------
+# why_of NAME TEMPLATE WHAT: the result lines of dmc -a why in NAME.out
+why_of() {
+    local name=$1 t=$2
+    shift 2
+    "$DMC" --config "$work/dmc.yaml" --plugin-dir "$plugins" -a why -t "$t" "$@" \
+        >"$work/$name.out" 2>"$work/$name.err" || fail "$name: $(cat "$work/$name.err")"
+}
+why_of why-libnew beta libnew
+[ "$(cat "$work/why-libnew.out")" = "beta amd64: package libnew 1.0 (amd64)
+  beta-bin: asked for by the template
+  beta-bin Depends: libold | libnew; taken: libnew; not taken: libold" ] \
+    || fail "why libnew: $(cat "$work/why-libnew.out")"
+why_of why-shared alpha /usr/share/alpha/shared
+[ "$(cat "$work/why-shared.out")" = "alpha amd64: path /usr/share/alpha/shared: collected by the template: /usr/share/alpha
+  from package libshared 1.1 (amd64)
+  alpha-bin: asked for by the template
+  alpha-bin Depends: libshared" ] || fail "why /usr/share/alpha/shared: $(cat "$work/why-shared.out")"
+why_of why-passwd alpha /etc/passwd
+grep -q "^alpha amd64: path /etc/passwd: a base file dmc writes in every image" "$work/why-passwd.out" \
+    || fail "why /etc/passwd: $(cat "$work/why-passwd.out")"
+expect_fail 1 "libnew is not among the image's packages; give a package it has, or a path" -- \
+    "$DMC" --config "$work/dmc.yaml" --plugin-dir "$plugins" -a why -t alpha libnew
+expect_fail 1 "/usr/share/beta/new is not in the image" -- \
+    "$DMC" --config "$work/dmc.yaml" --plugin-dir "$plugins" -a why -t alpha /usr/share/beta/new
+expect_fail 2 "why needs -t TEMPLATE and one package or path" -- \
+    "$DMC" --config "$work/dmc.yaml" --plugin-dir "$plugins" -a why libnew
+pass "why: the dependency chain with the alternative taken, the rule that collected a path, a base file; unknown names refused"
+
 # A new version of the template alpha rebuilds alpha and gamma, which builds on it.
 cp "$DMC_TEST_PLUGINS/current-next/alpha.so" "$plugins/alpha.so"
 build four

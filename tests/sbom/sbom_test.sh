@@ -145,3 +145,19 @@ for k, v in a.items():
     assert config["config"]["Labels"][k] == v, k
 PY
 pass "the index and the manifest carry the OCI annotations; created is SOURCE_DATE_EPOCH"
+
+# why: the real chain to nginx's libpcre2, and the rule that put libcrypt.so.1 in the image.
+"$DMC" -a why -t nginx -A amd64 libpcre2-8-0 >"$work/why-pcre.out" 2>"$work/why.err" || fail "why: $(cat "$work/why.err")"
+grep -qE '^nginx amd64: package libpcre2-8-0 [^ ]+ \(amd64\)$' "$work/why-pcre.out" \
+    && grep -qx '  nginx: asked for by the template' "$work/why-pcre.out" \
+    && grep -qE '^  nginx Depends: libpcre2-8-0( \(.*\))?$' "$work/why-pcre.out" \
+    || fail "why libpcre2-8-0: $(cat "$work/why-pcre.out")"
+dpkg-deb -f "$(ls "$DMC_CACHEDIR"/debs/*.deb | while read -r d; do [ "$(dpkg-deb -f "$d" Package Architecture | tr '\n' ' ')" = "Package: nginx Architecture: amd64 " ] && echo "$d"; done | head -1)" Depends \
+    | tr ',' '\n' | grep -q 'libpcre2-8-0' || fail "nginx's own control does not depend on libpcre2-8-0"
+"$DMC" -a why -t nginx -A amd64 /usr/lib/x86_64-linux-gnu/libcrypt.so.1 >"$work/why-crypt.out" 2>"$work/why.err" \
+    || fail "why libcrypt.so.1: $(cat "$work/why.err")"
+head -1 "$work/why-crypt.out" | grep -qE '^nginx amd64: path /usr/lib/x86_64-linux-gnu/libcrypt.so.1: a library needed by .*/usr/sbin/nginx \(DT_NEEDED libcrypt.so.1\)' \
+    && grep -qE '^  from package libcrypt1 ' "$work/why-crypt.out" \
+    && grep -qE '^  nginx Depends: libcrypt1' "$work/why-crypt.out" \
+    || fail "why libcrypt.so.1: $(cat "$work/why-crypt.out")"
+pass "why: nginx Depends: libpcre2-8-0; libcrypt.so.1 is DT_NEEDED by /usr/sbin/nginx, from libcrypt1 that nginx depends on"
