@@ -110,6 +110,7 @@ json descriptor_json(const Descriptor& descriptor) {
                      {"size", descriptor.size}};
     if (descriptor.platform) document["platform"] = platform_json(*descriptor.platform);
     if (!descriptor.annotations.empty()) document["annotations"] = descriptor.annotations;
+    if (!descriptor.artifact_type.empty()) document["artifactType"] = descriptor.artifact_type;
     return document;
 }
 
@@ -184,6 +185,7 @@ Descriptor descriptor_from_json(const json& j) {
         }
         if (j.contains("annotations"))
             d.annotations = j.at("annotations").get<std::map<std::string, std::string>>();
+        if (j.contains("artifactType")) d.artifact_type = j.at("artifactType").get<std::string>();
         return d;
     } catch (const json::exception& e) {
         throw Error(std::string("malformed descriptor: ") + e.what());
@@ -257,6 +259,25 @@ std::string index_json(const std::vector<Descriptor>& manifests,
         {"schemaVersion", 2}, {"mediaType", media_type_image_index}, {"manifests", manifest_list}};
     if (!annotations.empty()) document["annotations"] = annotations;
     return canonical(document);
+}
+
+std::string artifact_manifest_json(std::string_view artifact_type, const Descriptor& empty_config,
+                                   const std::vector<Descriptor>& blobs,
+                                   const Descriptor& subject) {
+    json layer_list = json::array();
+    for (const Descriptor& blob : blobs) layer_list.push_back(descriptor_json(blob));
+    Descriptor about{subject.media_type, subject.digest, subject.size, std::nullopt, {}, {}};
+    return canonical({{"schemaVersion", 2},
+                      {"mediaType", media_type_image_manifest},
+                      {"artifactType", artifact_type},
+                      {"config", descriptor_json(empty_config)},
+                      {"layers", layer_list},
+                      {"subject", descriptor_json(about)}});
+}
+
+std::string referrers_tag(std::string_view digest) {
+    if (!is_valid_digest(digest)) throw Error("invalid digest \"" + std::string(digest) + "\"");
+    return "sha256-" + std::string(digest.substr(7));
 }
 
 void init_layout(const fs::path& layout) {

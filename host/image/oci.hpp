@@ -60,6 +60,7 @@ struct Descriptor {
     std::uint64_t size = 0;
     std::optional<Platform> platform;                // written when set
     std::map<std::string, std::string> annotations;  // written when not empty
+    std::string artifact_type;                       // written when set (referrers)
 };
 
 // A descriptor as JSON and back, as descriptor.md writes it; the reader throws
@@ -100,6 +101,15 @@ std::string manifest_json(const Descriptor& config, const std::vector<Descriptor
                           const std::map<std::string, std::string>& annotations = {});
 std::string index_json(const std::vector<Descriptor>& manifests,
                        const std::map<std::string, std::string>& annotations = {});
+// An artifact (image-spec 1.1, "artifacts guidance"): an image manifest with an
+// artifactType, the empty config, the artifact's blobs as layers, and the subject
+// it is about, which the registry's referrers API (or the referrers tag schema's
+// index, sha256-<hex>) lists it under.
+inline constexpr std::string_view media_type_empty = "application/vnd.oci.empty.v1+json";
+std::string artifact_manifest_json(std::string_view artifact_type, const Descriptor& empty_config,
+                                   const std::vector<Descriptor>& blobs, const Descriptor& subject);
+// "sha256-<hex>": the tag of the referrers index of `digest` (distribution-spec 1.1).
+std::string referrers_tag(std::string_view digest);
 
 // Creates the layout's directories and its oci-layout file. The writers below
 // create what they need themselves; this is for an explicit empty layout.

@@ -29,9 +29,8 @@ std::string signed_digest(const std::string& payload) {
 }
 
 std::string attachment_tag(const std::string& digest, std::string_view suffix) {
-    const auto colon = digest.find(':');
-    if (colon == std::string::npos) throw Error("'" + digest + "' is not a digest");
-    return digest.substr(0, colon) + "-" + digest.substr(colon + 1) + std::string(suffix);
+    // The referrers tag schema's tag, which cosign's tags extend.
+    return image::referrers_tag(digest) + std::string(suffix);
 }
 
 image::Descriptor write_attachments(const std::filesystem::path& layout,

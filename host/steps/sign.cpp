@@ -8,6 +8,7 @@
 
 #include "image/layout_reader.hpp"
 #include "log/log.hpp"
+#include "registry/pull.hpp"
 #include "sign/cosign.hpp"
 #include "sign/dsse.hpp"
 #include "sign/key.hpp"
@@ -23,6 +24,11 @@ using nlohmann::json;
 
 namespace dmc::steps {
 namespace {
+
+constexpr std::string_view sbom_spdx_type = "application/spdx+json";
+constexpr std::string_view sbom_cyclonedx_type = "application/vnd.cyclonedx+json";
+// On each referrer dmc lists: the arch whose SBOM it is.
+constexpr std::string_view sbom_arch_annotation = "dev.dmc.sbom.arch";
 
 json read_json(const fs::path& file, const std::string& what) {
     std::error_code ec;
@@ -83,6 +89,28 @@ sign::Attachment attestation(const std::string& statement, std::string_view pred
              {std::string(sign::predicate_type_annotation), std::string(predicate_type)}}};
 }
 
+// Copies another tool's referrer (its manifest, config and layers, or an index and
+// what it lists) from the registry
+// into the layout, which must hold everything its referrers index names; false when
+// the registry no longer has it.
+bool copy_referrer(registry::Reader& reader, const fs::path& layout, const image::Descriptor& d) {
+    const auto manifest = reader.manifest(d.digest);
+    if (!manifest) return false;
+    image::write_blob(layout, manifest->media_type, manifest->bytes);
+    const json doc = json::parse(manifest->bytes, nullptr, false);
+    if (!doc.is_object()) return false;
+    std::vector<json> blobs;
+    if (doc.contains("config")) blobs.push_back(doc["config"]);
+    for (const auto& l : doc.value("layers", json::array())) blobs.push_back(l);
+    for (const auto& b : blobs) {
+        const auto blob = image::descriptor_from_json(b);
+        image::write_blob(layout, blob.media_type, reader.blob(blob.digest));
+    }
+    for (const auto& m : doc.value("manifests", json::array()))  // a referrer that is an index
+        if (!copy_referrer(reader, layout, image::descriptor_from_json(m))) return false;
+    return true;
+}
+
 }  // namespace
 
 void sign(Context& context, const tasks::Task& task) {
@@ -106,6 +134,7 @@ void sign(Context& context, const tasks::Task& task) {
     struct Part {
         std::string arch, digest;
         json spdx, cyclonedx;
+        fs::path spdx_file, cyclonedx_file;
     };
     std::vector<Part> parts;
     for (const auto& arch : s.archs) {
@@ -113,7 +142,7 @@ void sign(Context& context, const tasks::Task& task) {
         if (!built) throw Error("no " + tmpl + " image for " + arch + "; build it first");
         const auto outputs = image_outputs(context, tmpl, arch);
         parts.push_back({arch, built->digest, read_json(outputs.sbom, "SBOM"),
-                         read_json(outputs.cyclonedx, "SBOM")});
+                         read_json(outputs.cyclonedx, "SBOM"), outputs.sbom, outputs.cyclonedx});
     }
 
     std::vector<sign::Subject> subjects{{repo, index.digest}};
@@ -152,6 +181,63 @@ void sign(Context& context, const tasks::Task& task) {
         std::vector<sign::Attachment> own{provenance_att};
         own.insert(own.end(), sboms[p.arch].begin(), sboms[p.arch].end());
         attach(p.digest, own);
+    }
+    // The SBOMs as OCI 1.1 referrers too (for oras discover and the like): an artifact
+    // per SBOM about the index (every arch's) and about each manifest (its own), listed
+    // in the referrers tag schema's index of each subject. What other tools listed
+    // there is kept; dmc's earlier SBOMs of the same kind are replaced.
+    registry::Reader reader(push_options(s), tmpl);
+    const auto empty = image::write_blob(attached, image::media_type_empty, "{}");
+    auto refer = [&](const image::Descriptor& subject, const std::vector<const Part*>& of) {
+        std::vector<image::Descriptor> listed;
+        for (const auto* p : of)
+            for (const auto& [type, file] : {std::pair{sbom_spdx_type, &p->spdx_file},
+                                             std::pair{sbom_cyclonedx_type, &p->cyclonedx_file}}) {
+                auto blob = image::write_blob(attached, type, read_file(*file));
+                blob.annotations = {{"org.opencontainers.image.title", file->filename().string()}};
+                auto d =
+                    image::write_blob(attached, image::media_type_image_manifest,
+                                      image::artifact_manifest_json(type, empty, {blob}, subject));
+                d.artifact_type = type;
+                d.annotations = {{std::string(sbom_arch_annotation), p->arch}};
+                listed.push_back(d);
+            }
+        const std::string tag = image::referrers_tag(subject.digest);
+        if (const auto before = reader.manifest(tag);
+            before && image::is_index_media_type(before->media_type)) {
+            const json doc = json::parse(before->bytes, nullptr, false);
+            if (doc.is_object() && doc.contains("manifests") && doc["manifests"].is_array())
+                for (const auto& m : doc["manifests"]) {
+                    image::Descriptor d;
+                    try {
+                        d = image::descriptor_from_json(m);
+                    } catch (const Error&) {
+                        continue;
+                    }
+                    const bool ours = (d.artifact_type == sbom_spdx_type ||
+                                       d.artifact_type == sbom_cyclonedx_type) &&
+                                      d.annotations.count(std::string(sbom_arch_annotation));
+                    const bool same = std::any_of(listed.begin(), listed.end(), [&](const auto& l) {
+                        return l.digest == d.digest;
+                    });
+                    if (!ours && !same && copy_referrer(reader, attached, d)) listed.push_back(d);
+                }
+        }
+        refs[tag] =
+            image::write_blob(attached, image::media_type_image_index, image::index_json(listed));
+    };
+    std::vector<const Part*> every;
+    for (const auto& p : parts) every.push_back(&p);
+    refer(index, every);
+    for (const auto& p : parts) {
+        const std::string bytes = image::read_document(layout, p.digest);
+        refer({std::string(image::media_type_image_manifest),
+               p.digest,
+               bytes.size(),
+               std::nullopt,
+               {},
+               {}},
+              {&p});
     }
     image::write_layout_index(attached, refs);
 

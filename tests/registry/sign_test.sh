@@ -108,6 +108,36 @@ for m in $manifests; do
 done
 pass "cosign verifies the SLSA provenance and the SPDX and CycloneDX SBOMs, of the index and of each manifest"
 
+# oras (Debian's package) discovers the SBOMs as OCI 1.1 referrers: this registry has no
+# referrers API, so through the referrers tag schema; and pulls them back whole.
+fetch_client oras
+ORAS=$CLIENT
+discover() {  # discover IMAGE: "artifactType arch" of each referrer oras finds, sorted
+    "$ORAS" discover --plain-http --format json "$1" 2>"$work/oras.err" | python3 -c '
+import json, sys
+doc = json.load(sys.stdin)
+for m in doc.get("manifests") or doc.get("referrers") or []:
+    print(m["artifactType"], m.get("annotations", {}).get("dev.dmc.sbom.arch", "?"))' | sort
+}
+[ "$(discover "$repo:latest")" = "application/spdx+json amd64
+application/spdx+json arm64
+application/vnd.cyclonedx+json amd64
+application/vnd.cyclonedx+json arm64" ] || fail "oras discover of the index: $(discover "$repo:latest") $(cat "$work/oras.err")"
+for m in $manifests; do
+    arch=$(discover "$repo@$m" | awk 'NR == 1 {print $2}')
+    [ "$(discover "$repo@$m")" = "application/spdx+json $arch
+application/vnd.cyclonedx+json $arch" ] || fail "oras discover of $m: $(discover "$repo@$m")"
+    sbom=$("$ORAS" discover --plain-http --format json --artifact-type application/spdx+json "$repo@$m" \
+        | python3 -c 'import json, sys; d = json.load(sys.stdin); print((d.get("manifests") or d.get("referrers"))[0]["digest"])')
+    rm -rf "$work/pulled" && mkdir "$work/pulled"
+    "$ORAS" pull --plain-http -o "$work/pulled" "$repo@$sbom" >/dev/null 2>"$work/oras.err" \
+        || fail "oras pull of the SBOM of $m: $(cat "$work/oras.err")"
+    cmp -s "$work/pulled/nginx-$arch.spdx.json" "$work/images/nginx-$arch.spdx.json" \
+        || fail "the SBOM oras pulled for $arch is not the one dmc wrote: $(ls "$work/pulled")"
+done
+first_manifest=$(echo "$manifests" | head -1)
+pass "oras discovers each SBOM, SPDX and CycloneDX, as a referrer of the index and of its arch's manifest, and pulls it whole"
+
 run_dmc verify -a verify -t nginx -A amd64,arm64 -H "$host" --key "$work/dmc.pub" || fail "dmc -a verify"
 grep -q "$repo:latest@$index verified: 3 signed, with provenance and SBOMs" "$work/verify.out" || fail "verify: $(cat "$work/verify.out")"
 pass "dmc -a verify checks the signatures and attestations itself"
@@ -120,8 +150,16 @@ expect_fail 1 "latest \(sha256:.*is signed, but not with this key" -- \
     "$DMC" -a verify -t nginx -H "$host" --key "$work/other.pub"
 pass "another key is refused by cosign and by dmc -a verify"
 
-# Signing again: the same statements (only the signatures may differ).
+# Signing again: the same statements (only the signatures may differ), and a referrer
+# another tool attached (oras attach) is kept beside dmc's SBOMs.
+echo "reviewed" >"$work/note.txt"
+(cd "$work" && "$ORAS" attach --plain-http --artifact-type application/vnd.example.review "$repo@$first_manifest" \
+    note.txt >/dev/null 2>"$work/oras.err") || fail "oras attach: $(cat "$work/oras.err")"
 run_dmc resign -a load -t nginx -A amd64,arm64 -H "$host" --sign "$work/dmc.key" || fail "load --sign"
+discover "$repo@$first_manifest" | grep -q "^application/vnd.example.review " \
+    || fail "signing again dropped another tool's referrer: $(discover "$repo@$first_manifest")"
+[ "$(discover "$repo@$first_manifest" | grep -c '^application/spdx+json ')" = 1 ] \
+    || fail "signing again listed the SBOM twice: $(discover "$repo@$first_manifest")"
 payloads slsaprovenance1 "$repo:latest" >"$work/provenance2"
 payloads spdxjson "$repo:latest" >"$work/sboms2"
 cmp -s "$work/provenance" "$work/provenance2" || fail "the provenance changed on signing again"

@@ -551,3 +551,31 @@ TEST(ImageOci, DockerArchiveIsDeterministicAndLoadable) {
                                    " dir:" + quoted(temp.path() / "copied"));
     EXPECT_EQ(copy.status, 0) << copy.output;
 }
+
+TEST(ImageOci, ArtifactManifestNamesItsSubjectAndType) {
+    const std::string hex(64, 'a');
+    const Descriptor empty{
+        std::string(media_type_empty), "sha256:" + std::string(64, 'e'), 2, std::nullopt, {}, {}};
+    Descriptor sbom{"application/spdx+json",
+                    "sha256:" + std::string(64, 'b'),
+                    10,
+                    std::nullopt,
+                    {{"org.opencontainers.image.title", "x.spdx.json"}},
+                    {}};
+    Descriptor subject{std::string(media_type_image_manifest), "sha256:" + hex, 99,
+                       Platform{"amd64", "linux", ""},         {{"k", "v"}},    {}};
+    const json doc =
+        json::parse(artifact_manifest_json("application/spdx+json", empty, {sbom}, subject));
+    EXPECT_EQ(doc["artifactType"], "application/spdx+json");
+    EXPECT_EQ(doc["config"]["mediaType"], media_type_empty);
+    EXPECT_EQ(doc["layers"][0]["annotations"]["org.opencontainers.image.title"], "x.spdx.json");
+    // The subject is a plain descriptor: no platform or annotations of the image.
+    EXPECT_EQ(doc["subject"], json({{"mediaType", media_type_image_manifest},
+                                    {"digest", "sha256:" + hex},
+                                    {"size", 99}}));
+    sbom.artifact_type = "application/spdx+json";
+    EXPECT_EQ(descriptor_from_json(descriptor_to_json(sbom)).artifact_type,
+              "application/spdx+json");
+    EXPECT_EQ(referrers_tag("sha256:" + hex), "sha256-" + hex);
+    EXPECT_THROW(referrers_tag("sha256:short"), dmc::Error);
+}
