@@ -199,13 +199,14 @@ done
 pass "create rebuilds and pushes exactly the changed images; delta keeps its digest and is not pushed"
 
 # --- diff: state one (a layout, an image directory) against state three (here, the registry) ---
-# diff_of NAME TEMPLATE OLD NEW: the result lines of dmc -a diff in NAME.out
-diff_of() {
-    local name=$1 t=$2
-    shift 2
-    "$DMC" --config "$work/dmc.yaml" --plugin-dir "$plugins" -a diff -t "$t" "$@" \
+# ask NAME ACTIVITY TEMPLATE ARGS...: dmc -a ACTIVITY -t TEMPLATE ARGS, its result lines in NAME.out
+ask() {
+    local name=$1 activity=$2 t=$3
+    shift 3
+    "$DMC" --config "$work/dmc.yaml" --plugin-dir "$plugins" -a "$activity" -t "$t" "$@" \
         >"$work/$name.out" 2>"$work/$name.err" || fail "$name: $(cat "$work/$name.err")"
 }
+diff_of() { ask "$1" diff "${@:2}"; }  # diff_of NAME TEMPLATE OLD NEW
 diff_of diff-beta beta "$work/images-fresh" "$IMAGEDIR"
 grep -qx 'beta amd64: packages 1 added, 1 removed, 0 changed; files [0-9]* added, [0-9]* removed, 0 changed; .* -> .* (.*)' \
     "$work/diff-beta.out" || fail "beta's summary: $(head -1 "$work/diff-beta.out")"
@@ -231,13 +232,7 @@ expect_fail 2 "diff needs -t TEMPLATE and two images" -- \
 pass "diff: packages and files added, removed and changed between a layout, an image directory and a pushed tag; nothing for an unchanged image"
 
 # --- why: the chain to a package, the rule for a path ---------------------------------------
-# why_of NAME TEMPLATE WHAT: the result lines of dmc -a why in NAME.out
-why_of() {
-    local name=$1 t=$2
-    shift 2
-    "$DMC" --config "$work/dmc.yaml" --plugin-dir "$plugins" -a why -t "$t" "$@" \
-        >"$work/$name.out" 2>"$work/$name.err" || fail "$name: $(cat "$work/$name.err")"
-}
+why_of() { ask "$1" why "${@:2}"; }  # why_of NAME TEMPLATE WHAT
 why_of why-libnew beta libnew
 [ "$(cat "$work/why-libnew.out")" = "beta amd64: package libnew 1.0 (amd64)
   beta-bin: asked for by the template
