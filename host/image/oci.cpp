@@ -192,6 +192,23 @@ Descriptor descriptor_from_json(const json& j) {
     }
 }
 
+std::vector<Descriptor> index_entries(std::string_view index_bytes) {
+    const json doc = json::parse(index_bytes, nullptr, false);
+    std::vector<Descriptor> out;
+    if (!doc.is_object() || !doc.contains("manifests") || !doc["manifests"].is_array()) return out;
+    for (const auto& m : doc["manifests"]) {
+        try {
+            out.push_back(descriptor_from_json(m));
+        } catch (const Error&) {
+        }
+    }
+    return out;
+}
+
+std::string architecture_of(const Descriptor& descriptor) {
+    return descriptor.platform ? descriptor.platform->architecture : "?";
+}
+
 Platform ImageConfig::platform() const { return Platform{architecture, os, variant}; }
 
 std::string rfc3339_utc(std::int64_t epoch_seconds) {

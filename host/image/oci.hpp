@@ -68,6 +68,12 @@ struct Descriptor {
 nlohmann::json descriptor_to_json(const Descriptor& descriptor);
 Descriptor descriptor_from_json(const nlohmann::json& document);
 
+// The entries of an image index's "manifests", read from its bytes; entries that
+// are not valid descriptors are left out, and bytes that are no index give none.
+std::vector<Descriptor> index_entries(std::string_view index_bytes);
+// A descriptor's architecture, or "?" when it names no platform.
+std::string architecture_of(const Descriptor& descriptor);
+
 // The image configuration. Empty strings, lists, sets and maps are left out of
 // the JSON, so it holds exactly the fields that were set.
 struct ImageConfig {

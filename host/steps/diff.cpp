@@ -60,14 +60,8 @@ class Source {
             out[doc_arch(doc)] = doc;
             return out;
         }
-        for (const auto& m : doc.value("manifests", json::array())) {
-            if (!m.is_object() || !m.contains("digest")) continue;
-            std::string arch = "?";
-            if (m.contains("platform") && m["platform"].is_object())
-                arch = m["platform"].value("architecture", "?");
-            const std::string digest = m["digest"].get<std::string>();
-            out[arch] = parse(document(digest), digest);
-        }
+        for (const auto& m : image::index_entries(bytes))
+            out[image::architecture_of(m)] = parse(document(m.digest), m.digest);
         return out;
     }
 

@@ -106,8 +106,8 @@ bool copy_referrer(registry::Reader& reader, const fs::path& layout, const image
         const auto blob = image::descriptor_from_json(b);
         image::write_blob(layout, blob.media_type, reader.blob(blob.digest));
     }
-    for (const auto& m : doc.value("manifests", json::array()))  // a referrer that is an index
-        if (!copy_referrer(reader, layout, image::descriptor_from_json(m))) return false;
+    for (const auto& m : image::index_entries(manifest->bytes))  // a referrer that is an index
+        if (!copy_referrer(reader, layout, m)) return false;
     return true;
 }
 
@@ -204,25 +204,15 @@ void sign(Context& context, const tasks::Task& task) {
             }
         const std::string tag = image::referrers_tag(subject.digest);
         if (const auto before = reader.manifest(tag);
-            before && image::is_index_media_type(before->media_type)) {
-            const json doc = json::parse(before->bytes, nullptr, false);
-            if (doc.is_object() && doc.contains("manifests") && doc["manifests"].is_array())
-                for (const auto& m : doc["manifests"]) {
-                    image::Descriptor d;
-                    try {
-                        d = image::descriptor_from_json(m);
-                    } catch (const Error&) {
-                        continue;
-                    }
-                    const bool ours = (d.artifact_type == sbom_spdx_type ||
-                                       d.artifact_type == sbom_cyclonedx_type) &&
-                                      d.annotations.count(std::string(sbom_arch_annotation));
-                    const bool same = std::any_of(listed.begin(), listed.end(), [&](const auto& l) {
-                        return l.digest == d.digest;
-                    });
-                    if (!ours && !same && copy_referrer(reader, attached, d)) listed.push_back(d);
-                }
-        }
+            before && image::is_index_media_type(before->media_type))
+            for (const auto& d : image::index_entries(before->bytes)) {
+                const bool ours = (d.artifact_type == sbom_spdx_type ||
+                                   d.artifact_type == sbom_cyclonedx_type) &&
+                                  d.annotations.count(std::string(sbom_arch_annotation));
+                const bool same = std::any_of(listed.begin(), listed.end(),
+                                              [&](const auto& l) { return l.digest == d.digest; });
+                if (!ours && !same && copy_referrer(reader, attached, d)) listed.push_back(d);
+            }
         refs[tag] =
             image::write_blob(attached, image::media_type_image_index, image::index_json(listed));
     };

@@ -115,17 +115,9 @@ void verify(Context& context, const tasks::Task& task) {
         throw Error("there is no " + reader.where() + ":" + s.tag + "; push it first: dmc -t " +
                     task.template_name + " -H " + s.registry);
     std::vector<std::pair<std::string, std::string>> images{{top->digest, s.tag}};
-    if (image::is_index_media_type(top->media_type)) {
-        const json doc = json::parse(top->bytes, nullptr, false);
-        if (doc.is_object() && doc.contains("manifests") && doc["manifests"].is_array())
-            for (const auto& m : doc["manifests"]) {
-                if (!m.is_object() || !m.contains("digest")) continue;
-                std::string arch = "?";
-                if (m.contains("platform") && m["platform"].is_object())
-                    arch = m["platform"].value("architecture", "?");
-                images.push_back({m["digest"].get<std::string>(), arch});
-            }
-    }
+    if (image::is_index_media_type(top->media_type))
+        for (const auto& m : image::index_entries(top->bytes))
+            images.push_back({m.digest, image::architecture_of(m)});
     std::vector<std::string> problems;
     for (const auto& [digest, name] : images) {
         auto found = check(reader, key, digest, name + " (" + digest.substr(0, 19) + ")");

@@ -579,3 +579,27 @@ TEST(ImageOci, ArtifactManifestNamesItsSubjectAndType) {
     EXPECT_EQ(referrers_tag("sha256:" + hex), "sha256-" + hex);
     EXPECT_THROW(referrers_tag("sha256:short"), dmc::Error);
 }
+
+TEST(ImageOci, IndexEntriesKeepValidDescriptorsOnly) {
+    const std::string a = "sha256:" + std::string(64, 'a');
+    const std::string b = "sha256:" + std::string(64, 'b');
+    const json index = {
+        {"schemaVersion", 2},
+        {"manifests",
+         {{{"mediaType", media_type_image_manifest},
+           {"digest", a},
+           {"size", 5},
+           {"platform", {{"architecture", "arm64"}, {"os", "linux"}}}},
+          {{"mediaType", media_type_image_manifest}, {"size", 5}},  // no digest
+          {{"mediaType", media_type_image_manifest}, {"digest", "sha256:short"}, {"size", 5}},
+          {{"mediaType", media_type_image_manifest}, {"digest", b}, {"size", 7}}}}};
+    const auto entries = index_entries(index.dump());
+    ASSERT_EQ(entries.size(), 2U);
+    EXPECT_EQ(entries[0].digest, a);
+    EXPECT_EQ(architecture_of(entries[0]), "arm64");
+    EXPECT_EQ(entries[1].digest, b);
+    EXPECT_EQ(architecture_of(entries[1]), "?");
+    EXPECT_TRUE(index_entries("not json").empty());
+    EXPECT_TRUE(index_entries(R"({"manifests": {}})").empty());
+    EXPECT_TRUE(index_entries("[]").empty());
+}
