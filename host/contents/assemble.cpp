@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "rootfs/path.hpp"
 #include "util/error.hpp"
+#include "util/sha256.hpp"
 #include "util/text.hpp"
 
 namespace fs = std::filesystem;
@@ -97,7 +99,52 @@ std::string md5_of_file(const fs::path& file) {
     return to_hex(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 
+std::string octal(std::uint32_t mode) {
+    char text[8];
+    std::snprintf(text, sizeof text, "%04o", mode & 07777);
+    return text;
+}
+
 }  // namespace
+
+std::string writer(const Origin& origin) {
+    switch (origin.kind) {
+        case Origin::Kind::package:
+            return "";
+        case Origin::Kind::template_hook:
+            return origin.name.empty() ? "the image's configure hook" : "template " + origin.name;
+        case Origin::Kind::dmc:
+            break;
+    }
+    return "dmc";
+}
+
+std::string file_manifest(const Assembly& assembly) {
+    static const char* const kinds[] = {"file", "dir", "symlink", "hardlink"};
+    std::string text;
+    for (const auto& e : assembly.entries) {
+        nlohmann::ordered_json line = {{"path", e.path},
+                                       {"type", kinds[static_cast<int>(e.type)]},
+                                       {"mode", octal(e.mode)}};
+        if (e.uid != 0 || e.gid != 0) {
+            line["uid"] = e.uid;
+            line["gid"] = e.gid;
+        }
+        if (auto c = assembly.contents.find(e.path);
+            c != assembly.contents.end() && e.path != file_manifest_path) {
+            line["size"] = c->second.size;
+            line["sha256"] = c->second.sha256;
+        }
+        if (!e.link_target.empty()) line["link"] = e.link_target;
+        const Origin& origin = assembly.origins.at(e.path);
+        if (origin.kind == Origin::Kind::package)
+            line["package"] = origin.name;
+        else
+            line["written_by"] = writer(origin);
+        text += line.dump() + "\n";
+    }
+    return text;
+}
 
 std::string passwd_file(const std::vector<plugin::UserSpec>& users) {
     std::ostringstream out;
@@ -209,59 +256,72 @@ Assembly assemble(const AssemblyInput& in) {
             it = under(it->first, r) ? entries.erase(it) : std::next(it);
     }
 
+    // What dmc and the templates write; any other entry is a package's file.
+    std::map<std::string, Origin> written;
+    const Origin by_dmc;
+    auto by_template = [&](const std::string& path) {
+        auto it = cfg.written_by.find(normalize_image_path(path));
+        return Origin{Origin::Kind::template_hook, it == cfg.written_by.end() ? "" : it->second};
+    };
+    auto put = [&](Entry e, const Origin& origin) {
+        e.path = normalize_image_path(e.path);
+        written[e.path] = origin;
+        entries[e.path] = std::move(e);
+    };
     auto put_file = [&](const std::string& path, std::string content, std::uint32_t mode,
-                        std::uint32_t uid = 0, std::uint32_t gid = 0) {
+                        const Origin& origin, std::uint32_t uid = 0, std::uint32_t gid = 0) {
         Entry e;
-        e.path = normalize_image_path(path);
+        e.path = path;
         e.type = Type::file;
         e.content = std::move(content);
         e.mode = mode;
         e.uid = uid;
         e.gid = gid;
-        entries[e.path] = e;
+        put(std::move(e), origin);
     };
-    auto put_dir = [&](const std::string& path, std::uint32_t mode, std::uint32_t uid = 0,
-                       std::uint32_t gid = 0) {
+    auto put_dir = [&](const std::string& path, std::uint32_t mode, const Origin& origin,
+                       std::uint32_t uid = 0, std::uint32_t gid = 0) {
         Entry e;
-        e.path = normalize_image_path(path);
+        e.path = path;
         e.type = Type::dir;
         e.mode = mode;
         e.uid = uid;
         e.gid = gid;
-        entries[e.path] = e;
+        put(std::move(e), origin);
     };
-    auto put_link = [&](const std::string& target, const std::string& path) {
+    auto put_link = [&](const std::string& target, const std::string& path, const Origin& origin) {
         Entry e;
-        e.path = normalize_image_path(path);
+        e.path = path;
         e.type = Type::symlink;
         e.mode = 0777;
         e.link_target = target;
-        entries[e.path] = e;
+        put(std::move(e), origin);
     };
 
     // The minimal base every micro image has.
-    put_file("/etc/passwd", passwd_file(cfg.users), 0644);
-    put_file("/etc/group", group_file(cfg.groups, cfg.users), 0644);
+    put_file("/etc/passwd", passwd_file(cfg.users), 0644, by_dmc);
+    put_file("/etc/group", group_file(cfg.groups, cfg.users), 0644, by_dmc);
     put_file("/etc/nsswitch.conf",
              "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\n"
              "protocols: files\nservices: files\nethers: files\nrpc: files\n",
-             0644);
+             0644, by_dmc);
     for (const char* p : {"/etc/os-release", "/usr/lib/os-release", "/etc/debian_version"})
         if (auto chain = symlink_chain(in.root, p); !chain.empty())
             for (const auto& c : chain) entries.try_emplace(c, entry_from_rootfs(in.root, c, m));
-    put_dir("/tmp", 01777);
-    put_dir("/var/tmp", 01777);
-    put_dir("/root", 0700);
+    put_dir("/tmp", 01777, by_dmc);
+    put_dir("/var/tmp", 01777, by_dmc);
+    put_dir("/root", 0700, by_dmc);
     for (const auto& link : merged_usr_links())
-        if (link.always) put_link(std::string("usr/") + link.dir, std::string("/") + link.dir);
+        if (link.always)
+            put_link(std::string("usr/") + link.dir, std::string("/") + link.dir, by_dmc);
 
     if (in.features.wants("ca-certificates")) {
-        put_dir("/etc/ssl/certs", 0755);
-        put_file("/etc/ssl/certs/ca-certificates.crt", ca_bundle(in.root), 0644);
+        put_dir("/etc/ssl/certs", 0755, by_dmc);
+        put_file("/etc/ssl/certs/ca-certificates.crt", ca_bundle(in.root), 0644, by_dmc);
     }
     if (in.features.wants("tzdata")) {
-        put_link("/usr/share/zoneinfo/Etc/UTC", "/etc/localtime");
-        put_file("/etc/timezone", "Etc/UTC\n", 0644);
+        put_link("/usr/share/zoneinfo/Etc/UTC", "/etc/localtime", by_dmc);
+        put_file("/etc/timezone", "Etc/UTC\n", 0644, by_dmc);
     }
 
     if (in.features.tools) {
@@ -270,24 +330,34 @@ Assembly assemble(const AssemblyInput& in) {
         for (const auto& c : chain) entries.try_emplace(c, entry_from_rootfs(in.root, c, m));
         for (const char* applet : kBusyboxApplets) {
             const std::string path = std::string("/usr/bin/") + applet;
-            if (!entries.count(path)) put_link("busybox", path);
+            if (!entries.count(path)) put_link("busybox", path, by_dmc);
         }
     }
 
     // The template's own configuration comes last and wins.
-    for (const auto& d : cfg.dirs) put_dir(d.path, d.mode, d.uid, d.gid);
-    for (const auto& f : cfg.files) put_file(f.path, f.data, f.mode, f.uid, f.gid);
-    for (const auto& l : cfg.symlinks) put_link(l.target, l.path);
+    for (const auto& d : cfg.dirs) put_dir(d.path, d.mode, by_template(d.path), d.uid, d.gid);
+    for (const auto& f : cfg.files)
+        put_file(f.path, f.data, f.mode, by_template(f.path), f.uid, f.gid);
+    for (const auto& l : cfg.symlinks) put_link(l.target, l.path, by_template(l.path));
+
+    // Each entry's origin: a path nobody wrote over is its package's (or, for the
+    // directories the unpacking implied, dmc's). A file the template replaced no
+    // longer belongs to the package.
+    for (const auto& [path, e] : entries) {
+        if (auto w = written.find(path); w != written.end()) {
+            out.origins[path] = w->second;
+            continue;
+        }
+        auto it = m.files.find(path);
+        out.origins[path] = it == m.files.end() || it->second.package.empty()
+                                ? by_dmc
+                                : Origin{Origin::Kind::package, it->second.package};
+    }
 
     // Scanner metadata: each package with files in the image, distroless style.
     std::map<std::string, std::vector<std::string>> kept;
-    for (const auto& [path, e] : entries) {
-        auto it = m.files.find(path);
-        if (it == m.files.end() || it->second.package.empty()) continue;
-        // A file the template replaced no longer belongs to the package.
-        if (e.type == Type::file && e.source.empty()) continue;
-        kept[it->second.package].push_back(path);
-    }
+    for (const auto& [path, origin] : out.origins)
+        if (origin.kind == Origin::Kind::package) kept[origin.name].push_back(path);
     std::string status;
     for (const auto& [pkg, paths] : kept) {
         auto rec = m.packages.find(pkg);
@@ -313,14 +383,14 @@ Assembly assemble(const AssemblyInput& in) {
             status += stanza + "\n";
             std::string list;
             for (const auto& path : paths) list += path + "\n";
-            put_file("/var/lib/dpkg/info/" + pkg + ".list", list, 0644);
-            put_file("/var/lib/dpkg/info/" + pkg + ".md5sums", md5sums, 0644);
+            put_file("/var/lib/dpkg/info/" + pkg + ".list", list, 0644, by_dmc);
+            put_file("/var/lib/dpkg/info/" + pkg + ".md5sums", md5sums, 0644, by_dmc);
         } else {
-            put_file("/var/lib/dpkg/status.d/" + pkg, stanza, 0644);
-            put_file("/var/lib/dpkg/status.d/" + pkg + ".md5sums", md5sums, 0644);
+            put_file("/var/lib/dpkg/status.d/" + pkg, stanza, 0644, by_dmc);
+            put_file("/var/lib/dpkg/status.d/" + pkg + ".md5sums", md5sums, 0644, by_dmc);
         }
     }
-    if (in.features.small) put_file("/var/lib/dpkg/status", status, 0644);
+    if (in.features.small) put_file("/var/lib/dpkg/status", status, 0644, by_dmc);
 
     // A setuid or setgid file of the packages keeps the bit only where the template
     // allows it: a container seldom needs one, and each is a way up to root.
@@ -335,8 +405,34 @@ Assembly assemble(const AssemblyInput& in) {
         out.setid_dropped.push_back(path);
     }
 
+    put_file(file_manifest_path, "", 0644, by_dmc);  // its text comes last
+    // The directories the layer would imply, listed, so the manifest names every path.
+    std::vector<std::string> parents;
+    for (const auto& [path, e] : entries)
+        for (auto slash = path.rfind('/'); slash != 0 && slash != std::string::npos;
+             slash = path.rfind('/', slash - 1))
+            if (!entries.count(path.substr(0, slash))) parents.push_back(path.substr(0, slash));
+    for (const auto& p : parents) put_dir(p, 0755, by_dmc);
+
+    for (const auto& [path, e] : entries) {
+        if (!out.origins.count(path)) out.origins[path] = written.at(path);
+        if (e.type != Type::file) continue;
+        auto rec = m.files.find(path);
+        if (e.source.empty())
+            out.contents[path] = {sha256_hex(e.content), e.content.size()};
+        else if (rec != m.files.end() && !rec->second.sha256.empty())
+            out.contents[path] = {rec->second.sha256, rec->second.size};
+        else
+            out.contents[path] = {sha256_file(e.source), fs::file_size(e.source)};
+    }
     out.entries.reserve(entries.size());
     for (auto& [path, e] : entries) out.entries.push_back(std::move(e));
+    // The manifest, written last, lists itself without the digest it cannot hold.
+    out.contents.erase(file_manifest_path);
+    auto self = std::find_if(out.entries.begin(), out.entries.end(),
+                             [](const Entry& e) { return e.path == file_manifest_path; });
+    self->content = file_manifest(out);
+    out.contents[file_manifest_path] = {sha256_hex(self->content), self->content.size()};
     return out;
 }
 

@@ -26,13 +26,38 @@ struct AssemblyInput {
     std::vector<std::string> allow_setid;  // globs: the files that keep setuid/setgid
 };
 
+// Who put a path into the image: a package (its file, unchanged), a template's
+// configure hook, or dmc itself (the base of every image and its records).
+struct Origin {
+    enum class Kind { package, template_hook, dmc };
+    Kind kind = Kind::dmc;
+    std::string name;  // the package or the template; empty for dmc
+};
+
+// Who wrote a path that is no package's: "template nginx" or "dmc"; "" for a package.
+std::string writer(const Origin& origin);
+
+// The in-image file manifest: one JSON object per line, sorted by path, every path
+// of the image (the manifest itself without a digest, as it cannot hold its own).
+inline constexpr const char* file_manifest_path = "/var/lib/dmc/manifest";
+
 struct Assembly {
-    std::vector<image::LayerEntry> entries;
-    std::set<std::string> packages;          // packages with at least one file in the image
-    std::vector<std::string> setid_dropped;  // files of the packages that lost setuid/setgid
+    std::vector<image::LayerEntry> entries;    // sorted by path, parents included
+    std::map<std::string, Origin> origins;     // every entry's path
+    struct Content {
+        std::string sha256;  // hex
+        std::uint64_t size = 0;
+    };
+    std::map<std::string, Content> contents;   // every regular file's
+    std::set<std::string> packages;            // packages with at least one file in the image
+    std::vector<std::string> setid_dropped;    // files of the packages that lost setuid/setgid
 };
 
 Assembly assemble(const AssemblyInput& input);
+
+// The text of file_manifest_path for the entries of an assembly (less the manifest
+// itself, which it lists without digest).
+std::string file_manifest(const Assembly& assembly);
 
 // /etc/ssl/certs/ca-certificates.crt as update-ca-certificates builds it: every
 // certificate below /usr/share/ca-certificates, in sorted order, concatenated.

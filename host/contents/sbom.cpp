@@ -53,6 +53,7 @@ std::string source_of(const std::string& control) {
 struct Model {
     struct File {
         std::string path, sha256, package;  // package: "" when dmc or a template wrote it
+        std::string written_by;              // then: "template nginx" or "dmc"
     };
     struct Package {
         std::string name, version, source, purl;
@@ -90,17 +91,16 @@ Model model_of(const SbomInput& in) {
     const auto& m = *in.manifest;
     Model model;
     std::set<std::string> shipped_paths;
-    for (const auto& e : *in.entries) {
-        if (e.type != image::LayerEntry::Type::file) continue;
-        auto rec = m.files.find(e.path);
-        const bool from_package =
-            rec != m.files.end() && !rec->second.package.empty() && !e.source.empty();
-        std::string sha = from_package && !rec->second.sha256.empty() ? rec->second.sha256
-                                                                      : sha256_hex(e.content);
-        model.files.push_back({e.path, sha, from_package ? rec->second.package : ""});
-        if (!from_package) continue;
-        shipped_paths.insert(e.path);
-        const std::string& name = rec->second.package;
+    const Assembly& a = *in.assembly;
+    for (const auto& [path, content] : a.contents) {
+        const Origin& origin = a.origins.at(path);
+        if (origin.kind != Origin::Kind::package) {
+            model.files.push_back({path, content.sha256, "", writer(origin)});
+            continue;
+        }
+        model.files.push_back({path, content.sha256, origin.name, ""});
+        shipped_paths.insert(path);
+        const std::string& name = origin.name;
         if (model.packages.count(name)) continue;
         const auto& p = m.packages.at(name);
         Model::Package pkg;
@@ -139,7 +139,10 @@ std::string spdx_json(const SbomInput& in) {
              {"checksums", json::array({{{"algorithm", "SHA256"}, {"checksumValue", f.sha256}}})},
              {"licenseConcluded", "NOASSERTION"},
              {"copyrightText", "NOASSERTION"}});
-        if (f.package.empty()) continue;
+        if (f.package.empty()) {
+            files.back()["comment"] = "written by " + f.written_by;
+            continue;
+        }
         relationships.push_back({{"spdxElementId", spdx_id("Package", f.package)},
                                  {"relationshipType", "CONTAINS"},
                                  {"relatedSpdxElement", id}});
@@ -190,10 +193,13 @@ std::string spdx_json(const SbomInput& in) {
 std::string cyclonedx_json(const SbomInput& in) {
     const Model model = model_of(in);
     auto file_component = [](const Model::File& f) {
-        return json{{"type", "file"},
-                    {"bom-ref", "file:" + f.path},
-                    {"name", f.path},
-                    {"hashes", json::array({{{"alg", "SHA-256"}, {"content", f.sha256}}})}};
+        json c = {{"type", "file"},
+                  {"bom-ref", "file:" + f.path},
+                  {"name", f.path},
+                  {"hashes", json::array({{{"alg", "SHA-256"}, {"content", f.sha256}}})}};
+        if (!f.written_by.empty())
+            c["properties"] = json::array({{{"name", "dmc:written-by"}, {"value", f.written_by}}});
+        return c;
     };
     // A package holds the components of its shipped files; the others stand alone.
     std::map<std::string, json> nested;

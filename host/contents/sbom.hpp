@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "image/layer.hpp"
+#include "contents/assemble.hpp"
 #include "rootfs/manifest.hpp"
 
 namespace dmc::contents {
@@ -18,7 +18,7 @@ struct SbomInput {
     std::string arch;
     std::int64_t created = 0;  // the image's epoch, so the document is reproducible
     const rootfs::Manifest* manifest = nullptr;
-    const std::vector<image::LayerEntry>* entries = nullptr;
+    const Assembly* assembly = nullptr;  // the image's entries, their origins and digests
 };
 
 std::string spdx_json(const SbomInput& input);

@@ -179,24 +179,29 @@ std::vector<std::string> why(const WhyInput& in, const std::string& what) {
     }
     const std::string path = normalize_image_path(what);
     std::vector<std::string> lines;
+    const auto by = in.configure->written_by.find(path);
+    const std::string hook = by == in.configure->written_by.end()
+                                 ? "the image's configure hook"
+                                 : "the configure hook of template " + by->second;
     for (const auto& f : in.configure->files)
         if (normalize_image_path(f.path) == path)
-            lines.push_back("path " + path + ": written by the image's configure hook");
+            lines.push_back("path " + path + ": written by " + hook);
     for (const auto& d : in.configure->dirs)
         if (normalize_image_path(d.path) == path && lines.empty())
-            lines.push_back("path " + path + ": made by the image's configure hook");
+            lines.push_back("path " + path + ": made by " + hook);
     for (const auto& s : in.configure->symlinks)
         if (normalize_image_path(s.path) == path && lines.empty())
-            lines.push_back("path " + path + ": a symlink the image's configure hook makes");
+            lines.push_back("path " + path + ": a symlink made by " + hook);
     if (!lines.empty()) return lines;
     const bool chosen = std::binary_search(in.files.begin(), in.files.end(), path);
     const auto record = m.files.find(path);
     if (!chosen) {
-        if (path.starts_with("/var/lib/dpkg/") || path == "/etc/passwd" || path == "/etc/group" ||
-            path == "/etc/nsswitch.conf" || path == "/etc/os-release" || path == "/tmp")
+        if (path.starts_with("/var/lib/dpkg/") || path.starts_with("/var/lib/dmc/") ||
+            path == "/etc/passwd" || path == "/etc/group" || path == "/etc/nsswitch.conf" ||
+            path == "/etc/os-release" || path == "/tmp")
             return {"path " + path +
                     ": a base file dmc writes in every image (users, NSS, os-release, dpkg "
-                    "records)"};
+                    "records, the file manifest)"};
         throw Error(path + " is not in the image" +
                     (record == m.files.end()
                          ? ""

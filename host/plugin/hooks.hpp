@@ -73,6 +73,9 @@ struct ConfigureResult {
     std::vector<GroupSpec> groups;
     std::vector<UserSpec> users;
     ImageSettings image;
+    // Image path of each file, directory and symlink → the template of the image
+    // whose configure hook last wrote it (filled in by the configure step).
+    std::map<std::string, std::string> written_by;
 };
 
 // A Secret of random values that deploy creates when it does not exist yet.

@@ -25,30 +25,23 @@ using nlohmann::json;
 namespace dmc::steps {
 namespace {
 
-// Everything the layer and image bytes depend on, hashed: files by the digest the
-// manifest recorded when they were unpacked, so nothing is read again.
-std::string pack_key(const image::LayerSpec& spec, const rootfs::Manifest& manifest,
+// Everything the layer and image bytes depend on, hashed: files by the digests the
+// assembly took from the rootfs manifest, so nothing is read again.
+std::string pack_key(const image::LayerSpec& spec, const contents::Assembly& assembly,
                      const std::string& config, const std::string& tag) {
     Sha256 h;
     auto add = [&](const std::string& s) {
         h.update(s);
         h.update("\0", 1);
     };
-    add("pack 1");
+    add("pack 2");
     add(config);
     add(tag);
     add(std::to_string(spec.mtime) + " " + std::to_string(static_cast<int>(spec.compression)));
     for (const auto& e : spec.entries) {
         add(e.path + " " + std::to_string(static_cast<int>(e.type)) + " " + std::to_string(e.mode) +
             " " + std::to_string(e.uid) + " " + std::to_string(e.gid) + " " + e.link_target);
-        if (e.type != image::LayerEntry::Type::file) continue;
-        if (e.source.empty()) {
-            add(sha256_hex(e.content));
-            continue;
-        }
-        auto it = manifest.files.find(e.path);
-        add(it != manifest.files.end() && !it->second.sha256.empty() ? it->second.sha256
-                                                                     : sha256_file(e.source));
+        if (e.type == image::LayerEntry::Type::file) add(assembly.contents.at(e.path).sha256);
     }
     return h.hex();
 }
@@ -187,7 +180,7 @@ void pack(Context& context, const tasks::Task& task) {
     const std::string name = task.template_name + "-" + task.arch;
 
     // Same layer and config as last time, with the outputs in place: nothing to write.
-    const std::string key = pack_key(spec, manifest, image::config_json(config, {}), settings.tag);
+    const std::string key = pack_key(spec, assembly, image::config_json(config, {}), settings.tag);
     std::error_code ec;
     if (auto built = built_image(context, task.template_name, task.arch)) {
         if (json::parse(read_file(dir / "pack.json")).value("key", "") == key) {
@@ -204,7 +197,7 @@ void pack(Context& context, const tasks::Task& task) {
         {"dmc/" + task.template_name + ":" + settings.tag + "-" + task.arch});
     contents::SbomInput sbom{name,      std::string("debian-") + settings.dist,
                              task.arch, spec.mtime,
-                             &manifest, &assembly.entries};
+                             &manifest, &assembly};
     write_file_atomic(outputs.sbom, contents::spdx_json(sbom));
     write_file_atomic(outputs.cyclonedx, contents::cyclonedx_json(sbom));
     write_file_atomic(dir / "pack.json",

@@ -62,7 +62,7 @@ void from_json(const json& j, ImageSettings& s) {
 }
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ConfigureResult, files, dirs, symlinks, removals, groups, users,
-                                   image)
+                                   image, written_by)
 
 }  // namespace dmc::plugin
 

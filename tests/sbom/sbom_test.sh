@@ -2,7 +2,8 @@
 # The SBOMs of the real nginx image tell the truth: the SPDX 2.3 document validates
 # against the schema SPDX publishes (ajv from npm), the CycloneDX 1.6 one with
 # CycloneDX's own JavaScript library; every file of the image's layer
-# is in it with its true SHA256 and no file of it is missing from the layer; a
+# is in it with its true SHA256 and no file of it is missing from the layer, as
+# in the image's own /var/lib/dmc/manifest, which names who wrote each path; a
 # package of which only some files ship is marked partial with what was left out
 # and why, and its status.d md5sums list only shipped files; a package with no
 # file in the image appears nowhere.
@@ -116,8 +117,45 @@ assert "Source: glibc" in layer.extractfile(members["/var/lib/dpkg/status.d/libc
 # nginx's closure has packages with no file in the image (e.g. debconf's): none of them appears.
 for name in ["debconf", "base-passwd", "mawk"]:
     assert name not in packages and name not in status, name
+
+# The manifest inside the image: every path of the layer, sorted, with its true
+# type, mode, owner, size, SHA256 and link, and who put it there.
+text = layer.extractfile(members["/var/lib/dmc/manifest"]).read().decode()
+lines = [json.loads(l) for l in text.splitlines()]
+paths = [l["path"] for l in lines]
+assert paths == sorted(paths, key=lambda p: p.encode()), "the manifest is not sorted"
+assert set(paths) == set(members), sorted(set(paths) ^ set(members))[:10]
+kind = lambda t: "file" if t.isfile() else "dir" if t.isdir() else "symlink" if t.issym() else "hardlink"
+for l in lines:
+    t = members[l["path"]]
+    assert l["type"] == kind(t), l
+    assert int(l["mode"], 8) == t.mode & 0o7777, (l, oct(t.mode))
+    assert (l.get("uid", 0), l.get("gid", 0)) == (t.uid, t.gid), l
+    if t.isfile() and l["path"] != "/var/lib/dmc/manifest":
+        assert l["sha256"] == files[l["path"]] and l["size"] == t.size, l
+    if t.issym():
+        assert l["link"] == t.linkname, l
+    assert ("package" in l) != ("written_by" in l), l
+    if "package" in l:
+        assert owner.get(l["path"], l["package"]) == l["package"], (l, owner.get(l["path"]))
+        assert l["package"] in packages, l
+assert "sha256" not in next(l for l in lines if l["path"] == "/var/lib/dmc/manifest")
+by = {l["path"]: l.get("package") or l["written_by"] for l in lines}
+assert by["/usr/sbin/nginx"] == "nginx", by["/usr/sbin/nginx"]
+assert by["/etc/nginx/nginx.conf"] == "template nginx", by["/etc/nginx/nginx.conf"]
+assert by["/var/log/nginx/access.log"] == "template nginx"
+assert by["/etc/passwd"] == "dmc" and by["/var/lib/dpkg/status.d/nginx"] == "dmc"
+# The SBOMs say the same of the files no package ships.
+comments = {f["fileName"][1:]: f.get("comment") for f in sbom["files"]}
+assert comments["/etc/nginx/nginx.conf"] == "written by template nginx", comments["/etc/nginx/nginx.conf"]
+assert comments["/etc/passwd"] == "written by dmc"
+assert comments["/usr/sbin/nginx"] is None
+cdx_by = {c["name"]: {p["name"]: p["value"] for p in c.get("properties", [])}
+          for c in cdx["components"] if c["type"] == "file"}
+assert cdx_by["/etc/nginx/nginx.conf"] == {"dmc:written-by": "template nginx"}, cdx_by["/etc/nginx/nginx.conf"]
 PY
 pass "every file of the image is in the SBOM with its SHA256, and nothing else"
+pass "/var/lib/dmc/manifest lists every path of the layer, sorted, with its digest and origin"
 pass "partial packages are marked with what was left out; status.d lists only shipped files"
 
 # The OCI annotations, on the index and the manifest, from the template, the main

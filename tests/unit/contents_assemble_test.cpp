@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "contents/assemble.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/sha256.hpp"
 
 namespace dmc::contents {
 namespace {
@@ -119,6 +122,82 @@ TEST(Assemble, TemplateRemovesAndReplaces) {
     EXPECT_EQ(find(a, "/etc/app/default.conf"), nullptr);
     EXPECT_EQ(find(a, "/etc/app/keep.conf")->content, "new");
     EXPECT_EQ(find(a, "/etc/app/keep.conf")->mode, 0600u);
+}
+
+// Every path has an origin: a package's file, a template's, or dmc's; a package file
+// a template wrote over is the template's, and leaves the package's md5sums.
+TEST(Assemble, EachPathSaysWhoPutItThere) {
+    Fixture f;
+    f.file("/usr/bin/tool", "binary", "tool");
+    f.file("/etc/tool/tool.conf", "packaged", "tool");
+    f.configure.files.push_back({"/etc/tool/tool.conf", "mine", 0644, 0, 0});
+    f.configure.files.push_back({"/srv/www/index.html", "hi", 0644, 33, 33});
+    f.configure.written_by = {{"/etc/tool/tool.conf", "web"}};  // index.html: no record
+    auto a = f.run({"/usr/bin/tool", "/etc/tool/tool.conf"});
+    using Kind = Origin::Kind;
+    EXPECT_EQ(a.origins.at("/usr/bin/tool").kind, Kind::package);
+    EXPECT_EQ(a.origins.at("/usr/bin/tool").name, "tool");
+    EXPECT_EQ(writer(a.origins.at("/etc/tool/tool.conf")), "template web");
+    EXPECT_EQ(writer(a.origins.at("/srv/www/index.html")), "the image's configure hook");
+    EXPECT_EQ(writer(a.origins.at("/etc/passwd")), "dmc");
+    EXPECT_EQ(writer(a.origins.at("/srv")), "dmc");  // implied by /srv/www/index.html
+    EXPECT_EQ(find(a, "/var/lib/dpkg/status.d/tool.md5sums")->content,
+              "9d7183f16acce70658f686ae7f1a4d20  usr/bin/tool\n");
+    for (const auto& e : a.entries) EXPECT_TRUE(a.origins.count(e.path)) << e.path;
+}
+
+// The manifest inside the image: one JSON line per path, sorted, each file with its
+// true size and SHA256 and its origin; itself listed without a digest.
+TEST(Assemble, FileManifestListsEveryPath) {
+    Fixture f;
+    f.file("/usr/bin/tool", "binary", "tool", 0755);
+    fs::create_symlink("tool", f.root / "usr/bin/t");
+    f.manifest.files["/usr/bin/t"] = {"tool", 'l', 0777, 0, 0, 0, "", "tool"};
+    f.configure.files.push_back({"/srv/index.html", "hi", 0640, 33, 33});
+    f.configure.written_by = {{"/srv/index.html", "web"}};
+    auto a = f.run({"/usr/bin/tool", "/usr/bin/t"});
+    const auto* manifest = find(a, file_manifest_path);
+    ASSERT_NE(manifest, nullptr);
+    std::vector<nlohmann::json> lines;
+    std::istringstream text(manifest->content);
+    for (std::string line; std::getline(text, line);) lines.push_back(nlohmann::json::parse(line));
+    ASSERT_EQ(lines.size(), a.entries.size());
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        EXPECT_EQ(lines[i]["path"], a.entries[i].path);
+        if (i) {
+            EXPECT_LT(lines[i - 1]["path"].get<std::string>(), lines[i]["path"]);
+        }
+    }
+    auto line = [&](const std::string& path) {
+        for (const auto& l : lines)
+            if (l["path"] == path) return l;
+        ADD_FAILURE() << path << " is not in the manifest";
+        return nlohmann::json();
+    };
+    EXPECT_EQ(line("/usr/bin/tool"),
+              (nlohmann::json{{"path", "/usr/bin/tool"},
+                              {"type", "file"},
+                              {"mode", "0755"},
+                              {"size", 6},
+                              {"sha256", dmc::sha256_hex("binary")},
+                              {"package", "tool"}}));
+    EXPECT_EQ(line("/usr/bin/t")["link"], "tool");
+    EXPECT_EQ(line("/usr/bin/t")["type"], "symlink");
+    EXPECT_EQ(line("/srv/index.html"),
+              (nlohmann::json{{"path", "/srv/index.html"},
+                              {"type", "file"},
+                              {"mode", "0640"},
+                              {"uid", 33},
+                              {"gid", 33},
+                              {"size", 2},
+                              {"sha256", dmc::sha256_hex("hi")},
+                              {"written_by", "template web"}}));
+    EXPECT_EQ(line("/srv")["type"], "dir");
+    EXPECT_EQ(line("/var/lib/dmc")["type"], "dir");  // the manifest's own parents too
+    EXPECT_EQ(line("/etc/passwd")["written_by"], "dmc");
+    EXPECT_FALSE(line(file_manifest_path).contains("sha256"));
+    // Its own digest is in the assembly, for the SBOMs.
+    EXPECT_EQ(a.contents.at(file_manifest_path).sha256, dmc::sha256_hex(manifest->content));
 }
 
 TEST(Assemble, ScannerMetadataPerPackage) {
