@@ -59,13 +59,25 @@ class Pusher {
         }
     }
 
-    // Pushes a manifest or index by digest unless the registry has it.
+    // Pushes a manifest or index by digest unless the registry has it. One with a
+    // subject is always pushed: only the answer to a push says whether the registry
+    // took the subject (the header OCI-Subject, which a registry with the referrers
+    // API sends) or a client must list it in the referrers tag schema.
     void document(const Document& d) {
         const std::string path = "/v2/" + repo_ + "/manifests/" + d.digest;
-        Reply head = send("HEAD", path, {manifest_accept});
-        if (head.status == 200) return;
-        if (head.status != 404) fail("cannot check manifest " + d.digest, head);
-        put_document(d, path);
+        const json doc = json::parse(d.bytes, nullptr, false);
+        const std::string subject = doc.is_object() && doc.contains("subject") &&
+                                            doc["subject"].is_object()
+                                        ? doc["subject"].value("digest", "")
+                                        : "";
+        if (subject.empty()) {
+            Reply head = send("HEAD", path, {manifest_accept});
+            if (head.status == 200) return;
+            if (head.status != 404) fail("cannot check manifest " + d.digest, head);
+        }
+        const Reply put = put_document(d, path);
+        if (!subject.empty() && put.header("oci-subject") == subject)
+            subject_processed.insert(d.digest);
         ++stats.manifests;
     }
 
@@ -80,6 +92,7 @@ class Pusher {
         std::atomic<std::size_t> present{0}, mounted{0}, uploaded{0}, chunked{0}, manifests{0};
         std::atomic<std::uint64_t> bytes{0};
     } stats;
+    std::set<std::string> subject_processed;  // documents are pushed one at a time
 
   private:
     std::string where() const { return client_.registry().host + "/" + repo_; }
@@ -105,13 +118,14 @@ class Pusher {
         throw Error(what + " in " + where() + ": " + why);
     }
 
-    void put_document(const Document& d, const std::string& path) {
+    Reply put_document(const Document& d, const std::string& path) {
         Reply put = send("PUT", path, {"Content-Type: " + d.media_type}, Body{d.bytes});
         if (put.status != 201 && put.status != 200) fail("cannot push manifest " + d.digest, put);
         const std::string got = put.header("docker-content-digest");
         if (!got.empty() && got != d.digest)
             throw Error("registry " + where() + " stored manifest " + d.digest + " as " + got +
                         "; it rewrites manifests, which dmc cannot push to");
+        return put;
     }
 
     // A repository of this registry that holds the blob, other than ours.
@@ -302,6 +316,7 @@ std::vector<std::string> default_tags(const fs::path& layout, const std::string&
 std::vector<std::string> push_layout(const PushOptions& options, const fs::path& layout,
                                      const std::string& layout_ref, const std::string& name,
                                      const std::vector<std::string>& tags, PushStats* stats) {
+    if (tags.empty()) throw UsageError("nothing to push " + name + " as: no tag");
     return push_layout(options, layout, name, {PushTarget{layout_ref, tags}}, stats);
 }
 
@@ -316,7 +331,6 @@ std::vector<std::string> push_layout(const PushOptions& options, const fs::path&
             if (!valid_tag(t))
                 throw UsageError("'" + t +
                                  "' is not a valid tag ([A-Za-z0-9_][A-Za-z0-9._-]{0,127})");
-        if (target.tags.empty()) throw UsageError("nothing to push " + name + " as: no tag");
     }
 
     // What the refs reach, each blob and document once, children before parents.
@@ -398,6 +412,7 @@ std::vector<std::string> push_layout(const PushOptions& options, const fs::path&
         stats->bytes = s.bytes;
         stats->manifests = s.manifests;
         stats->requests = client.requests();
+        stats->subject_processed = pusher.subject_processed;
     }
     return refs;
 }

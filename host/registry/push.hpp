@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,9 @@ struct PushStats {
     std::uint64_t bytes = 0;    // uploaded
     std::size_t manifests = 0;  // pushed (not already there)
     std::uint64_t requests = 0;
+    // The manifests with a subject whose push the registry answered with OCI-Subject:
+    // it lists them in its referrers API, and no referrers tag is needed.
+    std::set<std::string> subject_processed;
 };
 
 // Pushes what `layout_ref` names in the layout's index.json (an image index or
@@ -53,7 +57,7 @@ std::vector<std::string> push_layout(const PushOptions& options,
                                      PushStats* stats = nullptr);
 
 // Several refs of one layout to one repository in one session: every blob and
-// manifest once, then each ref's tags.
+// manifest once, then each ref's tags (none: the ref is pushed by digest only).
 struct PushTarget {
     std::string layout_ref;
     std::vector<std::string> tags;

@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sign/dsse.hpp"
+#include "sign/key.hpp"
+#include "util/base64.hpp"
 #include "util/error.hpp"
 
 using nlohmann::json;
@@ -31,6 +34,30 @@ std::string signed_digest(const std::string& payload) {
 std::string attachment_tag(const std::string& digest, std::string_view suffix) {
     // The referrers tag schema's tag, which cosign's tags extend.
     return image::referrers_tag(digest) + std::string(suffix);
+}
+
+std::vector<AttachmentLayer> attachment_layers(std::string_view manifest) {
+    std::vector<AttachmentLayer> out;
+    const json doc = json::parse(manifest, nullptr, false);
+    if (!doc.is_object() || !doc.contains("layers") || !doc["layers"].is_array()) return out;
+    for (const auto& l : doc["layers"]) {
+        if (!l.is_object()) continue;
+        AttachmentLayer layer{l.value("mediaType", ""), l.value("digest", ""), {}};
+        if (l.contains("annotations") && l["annotations"].is_object())
+            for (const auto& [k, v] : l["annotations"].items())
+                if (v.is_string()) layer.annotations[k] = v.get<std::string>();
+        out.push_back(std::move(layer));
+    }
+    return out;
+}
+
+bool signed_with(const AttachmentLayer& layer, const std::string& content, const PublicKey& key) {
+    if (layer.media_type == dsse_media_type)
+        return open_envelope(content, in_toto_payload_type, key).has_value();
+    auto it = layer.annotations.find(std::string(signature_annotation));
+    if (it == layer.annotations.end()) return false;
+    const auto der = base64_decode(it->second);
+    return der && key.verify(content, *der);
 }
 
 image::Descriptor write_attachments(const std::filesystem::path& layout,

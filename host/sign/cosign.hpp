@@ -38,6 +38,19 @@ struct Attachment {
     std::map<std::string, std::string> annotations;
 };
 
+// A layer of an attachment image as its manifest lists it.
+struct AttachmentLayer {
+    std::string media_type, digest;
+    std::map<std::string, std::string> annotations;
+};
+// The layers an attachment image's manifest lists; none when it is no manifest.
+std::vector<AttachmentLayer> attachment_layers(std::string_view manifest);
+
+class PublicKey;
+// Whether `key` signed a layer whose content is `content`: a simple-signing payload
+// whose signature annotation checks, or a DSSE envelope one of whose signatures does.
+bool signed_with(const AttachmentLayer& layer, const std::string& content, const PublicKey& key);
+
 // Stores an image of the attachments, in this order, in an OCI layout and returns
 // its manifest's descriptor (for write_layout_index).
 image::Descriptor write_attachments(const std::filesystem::path& layout,

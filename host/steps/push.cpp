@@ -3,6 +3,7 @@
 // main package's version; the pushed references are printed on stdout.
 #include "registry/push.hpp"
 
+#include "image/layout_reader.hpp"
 #include "log/log.hpp"
 #include "steps/steps.hpp"
 #include "util/error.hpp"
@@ -26,6 +27,25 @@ registry::PushOptions push_options(const config::Settings& settings) {
     options.credentials.password_file = settings.registry_password_file;
     options.mount_cache = settings.cache_dir / "registry-blobs.json";
     return options;
+}
+
+PushedImage pushed_image(const Context& context, const std::string& tmpl) {
+    const auto& s = context.settings;
+    const fs::path layout = child_path(s.image_dir, tmpl);
+    const auto index = image::find_ref(layout, s.tag);
+    const fs::path record_file = pushed_record(s, tmpl);
+    std::string image;
+    try {
+        image = nlohmann::json::parse(read_file(record_file)).at("image").get<std::string>();
+    } catch (const std::exception&) {
+        throw Error("no record of a push of " + tmpl + " in " + record_file.string() +
+                    "; push it first: dmc -t " + tmpl + " -a load -H " + s.registry);
+    }
+    const auto at = image.find('@');
+    if (at == std::string::npos || image.substr(at + 1) != index.digest)
+        throw Error(tmpl + " in " + layout.string() + " is not the image pushed last (" + image +
+                    "); push it first: dmc -t " + tmpl + " -a load -H " + s.registry);
+    return {image.substr(0, at), index, record_file.parent_path()};
 }
 
 void push(Context& context, const tasks::Task& task) {

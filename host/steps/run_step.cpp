@@ -29,6 +29,8 @@ void run_step(Context& context, const tasks::Task& task) {
             return index(context, task);
         case Step::push:
             return push(context, task);
+        case Step::attach:
+            return attach(context, task);
         case Step::sign:
             return sign(context, task);
         case Step::verify:

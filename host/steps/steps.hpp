@@ -34,6 +34,7 @@ void index(Context& context, const tasks::Task& task);
 void push(Context& context, const tasks::Task& task);
 // How the push, sign and verify steps reach the registry (-H and the registry_* settings).
 registry::PushOptions push_options(const config::Settings& settings);
+void attach(Context& context, const tasks::Task& task);
 void sign(Context& context, const tasks::Task& task);
 void verify(Context& context, const tasks::Task& task);
 void diff(Context& context, const tasks::Task& task);
@@ -61,6 +62,14 @@ Cluster connect_cluster(const Context& context);
 // <builddir>/<dist>/images/<template>/pushed.json: the registry and the image digest
 // of the last push, which deploy names.
 std::filesystem::path pushed_record(const config::Settings& settings, const std::string& tmpl);
+// push.cpp: the image of `tmpl` as its last push left it, which must be the index the
+// layout holds at the tag now (what attach and sign work on).
+struct PushedImage {
+    std::string repository;    // "host/repo"
+    image::Descriptor index;   // in the layout
+    std::filesystem::path record_dir;  // where the push record is, for what goes with it
+};
+PushedImage pushed_image(const Context& context, const std::string& tmpl);
 
 // The packages of a template for an arch. follow: the lock's entry when it was made
 // for what the templates ask now, else resolved from its saved prepare output against

@@ -24,26 +24,6 @@ using nlohmann::json;
 namespace dmc::steps {
 namespace {
 
-struct Layer {
-    std::string media_type, digest;
-    std::map<std::string, std::string> annotations;
-};
-
-std::vector<Layer> layers_of(const registry::Manifest& m) {
-    std::vector<Layer> out;
-    const json doc = json::parse(m.bytes, nullptr, false);
-    if (!doc.is_object() || !doc.contains("layers") || !doc["layers"].is_array()) return out;
-    for (const auto& l : doc["layers"]) {
-        if (!l.is_object()) continue;
-        Layer layer{l.value("mediaType", ""), l.value("digest", ""), {}};
-        if (l.contains("annotations") && l["annotations"].is_object())
-            for (const auto& [k, v] : l["annotations"].items())
-                if (v.is_string()) layer.annotations[k] = v.get<std::string>();
-        out.push_back(std::move(layer));
-    }
-    return out;
-}
-
 bool names_digest(const json& statement, const std::string& digest) {
     if (!statement.contains("subject") || !statement["subject"].is_array()) return false;
     const std::string hex = digest.substr(digest.find(':') + 1);
@@ -62,12 +42,10 @@ std::vector<std::string> check(registry::Reader& reader, const sign::PublicKey& 
     bool signed_ok = false;
     bool other_key = false;
     if (sig)
-        for (const auto& l : layers_of(*sig)) {
+        for (const auto& l : sign::attachment_layers(sig->bytes)) {
             if (l.media_type != sign::simple_signing_media_type) continue;
             const std::string payload = reader.blob(l.digest);
-            auto it = l.annotations.find(std::string(sign::signature_annotation));
-            const auto der = it == l.annotations.end() ? std::nullopt : base64_decode(it->second);
-            if (!der || !key.verify(payload, *der)) {
+            if (!sign::signed_with(l, payload, key)) {
                 other_key = true;
                 continue;
             }
@@ -82,7 +60,7 @@ std::vector<std::string> check(registry::Reader& reader, const sign::PublicKey& 
     std::set<std::string> found;
     bool foreign = false;
     if (const auto att = reader.manifest(sign::attachment_tag(digest, sign::attestation_suffix)))
-        for (const auto& l : layers_of(*att)) {
+        for (const auto& l : sign::attachment_layers(att->bytes)) {
             if (l.media_type != sign::dsse_media_type) continue;
             const auto body =
                 sign::open_envelope(reader.blob(l.digest), sign::in_toto_payload_type, key);

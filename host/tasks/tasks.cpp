@@ -106,8 +106,11 @@ std::vector<Task> plan(const PlanRequest& r) {
             }
             add(t + ".index", "Write the " + t + " image index and archives", t, "", Step::index);
         }
-        if (r.activity == "load" || (r.activity == "create" && r.push))
+        if (r.activity == "load" || (r.activity == "create" && r.push)) {
             add(t + ".push", "Push " + t + " to the registry", t, "", Step::push);
+            add(t + ".attach", "Attach the SBOMs of " + t + " to it as OCI referrers", t, "",
+                Step::attach);
+        }
         if ((r.activity == "load" || (r.activity == "create" && r.push)) && r.sign)
             add(t + ".sign", "Sign " + t + " and attach its provenance and SBOM in the registry", t,
                 "", Step::sign);

@@ -31,6 +31,7 @@ enum class Step {
     pack,
     index,
     push,
+    attach,
     sign,
     verify,
     diff,

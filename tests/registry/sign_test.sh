@@ -6,7 +6,9 @@
 # attestations;
 # cosign verifies all of them with the public key and refuses them with another key
 # or once the tag is moved to an unsigned manifest; `dmc -a verify` says the same;
-# signing again gives the same attestation payloads.
+# signing again gives the same attestation payloads and keeps what other keys and
+# tools attached; without --sign the SBOMs are still attached as OCI referrers,
+# through the referrers API where the registry has it.
 set -euo pipefail
 source "$DMC_SOURCE_DIR/tests/lib.sh"
 source "$DMC_SOURCE_DIR/tests/runtime/lib.sh"  # the shared download cache
@@ -150,12 +152,31 @@ expect_fail 1 "latest \(sha256:.*is signed, but not with this key" -- \
     "$DMC" -a verify -t nginx -H "$host" --key "$work/other.pub"
 pass "another key is refused by cosign and by dmc -a verify"
 
-# Signing again: the same statements (only the signatures may differ), and a referrer
-# another tool attached (oras attach) is kept beside dmc's SBOMs.
+# Signing again: the same statements (only the signatures may differ); a referrer
+# another tool attached (oras attach), and another key's signature and attestation
+# (cosign sign and attest), are kept beside dmc's.
 echo "reviewed" >"$work/note.txt"
 (cd "$work" && "$ORAS" attach --plain-http --artifact-type application/vnd.example.review "$repo@$first_manifest" \
     note.txt >/dev/null 2>"$work/oras.err") || fail "oras attach: $(cat "$work/oras.err")"
+(cd "$work" && COSIGN_PASSWORD= "$COSIGN" generate-key-pair >/dev/null 2>"$work/cosign.err") \
+    || fail "cosign generate-key-pair: $(cat "$work/cosign.err")"
+echo '{"reviewed": true}' >"$work/review.json"
+for step in "sign" "attest --type https://example.com/review --predicate $work/review.json"; do
+    # shellcheck disable=SC2086  # $step is a command and its options
+    COSIGN_PASSWORD= "$COSIGN" $step --key "$work/cosign.key" --tlog-upload=false --allow-http-registry \
+        -y "$repo@$index" >/dev/null 2>"$work/cosign.err" || fail "cosign $step: $(cat "$work/cosign.err")"
+done
+cosign verify --key "$work/cosign.pub" "$repo@$index" >/dev/null 2>&1 || fail "cosign's own signature does not verify"
 run_dmc resign -a load -t nginx -A amd64,arm64 -H "$host" --sign "$work/dmc.key" || fail "load --sign"
+grep -q "keeping 2 signatures and attestations of other keys" "$work/resign.err" || fail "resign: $(cat "$work/resign.err")"
+cosign verify --key "$work/cosign.pub" "$repo@$index" >/dev/null 2>"$work/verify.err" \
+    || fail "signing again dropped another key's signature: $(cat "$work/verify.err")"
+cosign verify-attestation --key "$work/cosign.pub" --type https://example.com/review "$repo@$index" >/dev/null \
+    2>"$work/verify.err" || fail "signing again dropped another key's attestation: $(cat "$work/verify.err")"
+cosign verify --key "$work/dmc.pub" "$repo@$index" >/dev/null 2>&1 || fail "dmc's signature is gone"
+sig=$(curl -sf "http://$host/v2/nginx/manifests/sha256-${index#sha256:}.sig" -H 'Accept: application/vnd.oci.image.manifest.v1+json')
+[ "$(python3 -c 'import json,sys; print(len(json.loads(sys.argv[1])["layers"]))' "$sig")" = 2 ] \
+    || fail "the signature image should hold cosign's and dmc's (once): $sig"
 discover "$repo@$first_manifest" | grep -q "^application/vnd.example.review " \
     || fail "signing again dropped another tool's referrer: $(discover "$repo@$first_manifest")"
 [ "$(discover "$repo@$first_manifest" | grep -c '^application/spdx+json ')" = 1 ] \
@@ -167,6 +188,7 @@ cmp -s "$work/sboms" "$work/sboms2" || fail "the SBOM attestations changed on si
 payloads cyclonedx "$repo:latest" >"$work/cdx2"
 cmp -s "$work/cdx" "$work/cdx2" || fail "the CycloneDX attestations changed on signing again"
 pass "the same inputs give the same attestation payloads"
+pass "another key's signature and attestation, and another tool's referrer, survive signing again"
 
 # The tag moved to a manifest nobody signed: refused.
 first=$(echo "$manifests" | head -1)
@@ -179,3 +201,33 @@ cosign verify --key "$work/dmc.pub" "$repo:latest" >/dev/null 2>&1 && fail "cosi
 expect_fail 1 "latest \(sha256:.*has no signature; latest \(sha256:.*has no provenance attestation" -- \
     "$DMC" -a verify -t nginx -H "$host" --key "$work/dmc.pub"
 pass "once the tag names an unsigned manifest, cosign and dmc -a verify refuse it"
+
+# Without --sign the SBOMs are attached all the same: to a registry without the
+# referrers API through the tag schema, and to one with it (the tests' proxy, which
+# implements the API as the spec gives it) through the API alone, with no tag.
+start_registry plain
+plain=127.0.0.1:$REG_PORT
+run_dmc unsigned -a load -t nginx -A amd64,arm64 -H "$plain" || fail "load without --sign"
+grep -q "listed in the referrers tag schema: the registry has no referrers API" "$work/unsigned.err" \
+    || fail "unsigned push: $(cat "$work/unsigned.err")"
+[ "$(discover "$plain/nginx:latest" | wc -l)" = 4 ] || fail "oras discover, unsigned: $(discover "$plain/nginx:latest")"
+tags=$(curl -sf "http://$plain/v2/nginx/tags/list")
+grep -q "\"sha256-${index#sha256:}\"" <<<"$tags" || fail "no referrers tag: $tags"
+grep -q '\.sig"' <<<"$tags" && fail "a push without --sign wrote a signature: $tags"
+
+start_registry api
+api_upstream=127.0.0.1:$REG_PORT
+start_proxy api "$api_upstream" --referrers
+api=127.0.0.1:$PROXY_PORT
+run_dmc api -a load -t nginx -A amd64,arm64 -H "$api" || fail "load to a registry with the referrers API"
+grep -q "as OCI referrers (the registry lists them)" "$work/api.err" || fail "api push: $(cat "$work/api.err")"
+tags=$(curl -sf "http://$api_upstream/v2/nginx/tags/list")
+grep -q '"sha256-' <<<"$tags" && fail "a referrers tag, though the registry has the API: $tags"
+[ "$(discover "$api/nginx:latest" | wc -l)" = 4 ] || fail "oras discover through the API: $(discover "$api/nginx:latest")"
+for m in $manifests; do
+    [ "$(discover "$api/nginx@$m" | wc -l)" = 2 ] || fail "oras discover of $m through the API: $(discover "$api/nginx@$m")"
+done
+grep -q "^GET /v2/nginx/referrers/sha256:" "$work/api.proxy.log" || fail "oras did not ask the referrers API"
+run_dmc api2 -a load -t nginx -A amd64,arm64 -H "$api" || fail "load again"
+[ "$(discover "$api/nginx:latest" | wc -l)" = 4 ] || fail "pushed again, the SBOMs are listed twice: $(discover "$api/nginx:latest")"
+pass "without --sign the SBOMs are referrers all the same: by the tag schema, or by the registry's referrers API and no tag"

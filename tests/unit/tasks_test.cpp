@@ -34,10 +34,13 @@ TEST(Tasks, PushOnlyWithARegistryAndForLoad) {
     for (const auto& t : no_push) EXPECT_NE(t.step, Step::push);
     auto push =
         plan({.activity = "create", .templates = {"nginx"}, .archs = {"amd64"}, .push = true});
-    EXPECT_EQ(push.back().name, "nginx.push");
+    EXPECT_EQ(push[push.size() - 2].name, "nginx.push");
+    EXPECT_EQ(push.back().name, "nginx.attach");  // the SBOMs as referrers, signed or not
+    EXPECT_EQ(push.back().step, Step::attach);
     auto load = plan({.activity = "load", .templates = {"nginx", "php"}, .archs = {"amd64"}});
-    ASSERT_EQ(load.size(), 2u);
-    EXPECT_EQ(load[1].name, "php.push");
+    ASSERT_EQ(load.size(), 4u);
+    EXPECT_EQ(load[2].name, "php.push");
+    EXPECT_EQ(load[3].name, "php.attach");
 }
 
 TEST(Tasks, DeleteSetupUpdateResolve) {
@@ -66,7 +69,7 @@ TEST(Tasks, DeployAfterThePushOrAlone) {
                               .push = true,
                               .deploy = true});
     ASSERT_GE(with_cluster.size(), 2u);
-    EXPECT_EQ(with_cluster[with_cluster.size() - 2].name, "nginx.push");
+    EXPECT_EQ(with_cluster[with_cluster.size() - 3].name, "nginx.push");
     EXPECT_EQ(with_cluster.back().name, "nginx.deploy");
     EXPECT_EQ(with_cluster.back().step, Step::deploy);
     auto unpushed =
