@@ -1,5 +1,6 @@
 #include "registry/pull.hpp"
 
+#include "image/oci.hpp"
 #include "registry/client.hpp"
 #include "util/error.hpp"
 #include "util/sha256.hpp"
@@ -33,6 +34,20 @@ std::optional<Manifest> Reader::manifest(const std::string& reference) {
         throw Error("registry " + where_ + " answered " + reference + " with other bytes (" +
                     m.digest + ")");
     return m;
+}
+
+bool Reader::has_referrers_api(const std::string& digest) {
+    Request r;
+    r.url = "/v2/" + repo_ + "/referrers/" + digest;
+    r.headers = {"Accept: " + std::string(image::media_type_image_index)};
+    r.scopes = {"repository:" + repo_ + ":pull"};
+    const Reply reply = client_->send(r);
+    if (reply.status == 404) return false;
+    if (!reply.ok())
+        throw Error("cannot ask " + where_ + " for the referrers of " + digest + ": " +
+                    describe(reply));
+    return image::is_index_media_type(reply.header("content-type").substr(
+        0, reply.header("content-type").find(';')));
 }
 
 std::string Reader::blob(const std::string& digest, std::uint64_t max_bytes) {

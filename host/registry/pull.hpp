@@ -29,6 +29,9 @@ class Reader {
     // A manifest or index by tag or digest; nullopt when the registry has none.
     // Throws Error when it cannot answer, or answers with other bytes than a digest names.
     std::optional<Manifest> manifest(const std::string& reference);
+    // Whether the registry has the referrers API: GET /v2/<name>/referrers/<digest>
+    // answers 200 with an image index (a 404 says it has not).
+    bool has_referrers_api(const std::string& digest);
     // A blob, checked against its digest; at most max_bytes.
     std::string blob(const std::string& digest, std::uint64_t max_bytes = 64u << 20);
     // "host/repository"

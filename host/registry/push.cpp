@@ -59,24 +59,18 @@ class Pusher {
         }
     }
 
-    // Pushes a manifest or index by digest unless the registry has it. One with a
-    // subject is always pushed: only the answer to a push says whether the registry
-    // took the subject (the header OCI-Subject, which a registry with the referrers
-    // API sends) or a client must list it in the referrers tag schema.
+    // Pushes a manifest or index by digest unless the registry has it. The answer to
+    // the push of one with a subject says whether the registry took the subject (the
+    // header OCI-Subject, which a registry with the referrers API sends).
     void document(const Document& d) {
         const std::string path = "/v2/" + repo_ + "/manifests/" + d.digest;
-        const json doc = json::parse(d.bytes, nullptr, false);
-        const std::string subject = doc.is_object() && doc.contains("subject") &&
-                                            doc["subject"].is_object()
-                                        ? doc["subject"].value("digest", "")
-                                        : "";
-        if (subject.empty()) {
-            Reply head = send("HEAD", path, {manifest_accept});
-            if (head.status == 200) return;
-            if (head.status != 404) fail("cannot check manifest " + d.digest, head);
-        }
+        Reply head = send("HEAD", path, {manifest_accept});
+        if (head.status == 200) return;
+        if (head.status != 404) fail("cannot check manifest " + d.digest, head);
         const Reply put = put_document(d, path);
-        if (!subject.empty() && put.header("oci-subject") == subject)
+        const json doc = json::parse(d.bytes, nullptr, false);
+        if (doc.is_object() && doc.contains("subject") && doc["subject"].is_object() &&
+            put.header("oci-subject") == doc["subject"].value("digest", ""))
             subject_processed.insert(d.digest);
         ++stats.manifests;
     }

@@ -42,7 +42,8 @@ struct PushStats {
     std::size_t manifests = 0;  // pushed (not already there)
     std::uint64_t requests = 0;
     // The manifests with a subject whose push the registry answered with OCI-Subject:
-    // it lists them in its referrers API, and no referrers tag is needed.
+    // it lists them in its referrers API, and no referrers tag is needed. (One the
+    // registry had already was not pushed, so is not here.)
     std::set<std::string> subject_processed;
 };
 

@@ -7,6 +7,8 @@
 // other tools listed there and replacing what dmc listed before. They are written
 // as an OCI layout next to the push record (referrers/) and pushed from there.
 #include <algorithm>
+#include <optional>
+#include <set>
 
 #include "image/layout_reader.hpp"
 #include "log/log.hpp"
@@ -80,11 +82,14 @@ void attach(Context& context, const tasks::Task& task) {
         refs[d.digest.substr(d.digest.find(':') + 1)] = d;
         subject.sboms.push_back(d);
     };
+    // The manifests of the pushed index that dmc built here, with their SBOMs (an
+    // image directory made by other means has none to attach).
+    std::set<std::string> in_index;
+    for (const auto& m : image::index_entries(image::read_document(image_layout, pushed.index.digest)))
+        in_index.insert(m.digest);
     for (const auto& arch : s.archs) {
         const auto built = built_image(context, tmpl, arch);
-        if (!built)
-            throw Error("no " + tmpl + " image for " + arch + " with its SBOMs; build it first: dmc -t " +
-                        tmpl + " -A " + arch);
+        if (!built || !in_index.count(built->digest)) continue;
         const auto outputs = image_outputs(context, tmpl, arch);
         const auto bytes = image::read_document(image_layout, built->digest);
         subjects.push_back({{std::string(image::media_type_image_manifest), built->digest,
@@ -95,6 +100,11 @@ void attach(Context& context, const tasks::Task& task) {
             add_sbom(subjects.front(), arch, type, *file);
             add_sbom(subjects.back(), arch, type, *file);
         }
+    }
+    if (refs.empty()) {
+        log::notice("no SBOMs of " + tmpl + " to attach: " + pushed.repository + "@" +
+                    pushed.index.digest + " lists no image dmc built here");
+        return;
     }
     image::write_layout_index(layout, refs);
 
@@ -107,10 +117,14 @@ void attach(Context& context, const tasks::Task& task) {
     std::vector<registry::PushTarget> lists;
     std::size_t listed_by_registry = 0;
     registry::Reader reader(options, tmpl);
+    // Pushed now, the registry's answer says; pushed before, its referrers API does.
+    std::optional<bool> api;
     for (const auto& subject : subjects) {
-        if (std::all_of(subject.sboms.begin(), subject.sboms.end(), [&](const auto& d) {
-                return stats.subject_processed.count(d.digest) > 0;
-            })) {
+        const bool acknowledged =
+            std::all_of(subject.sboms.begin(), subject.sboms.end(),
+                        [&](const auto& d) { return stats.subject_processed.count(d.digest) > 0; });
+        if (!acknowledged && !api) api = reader.has_referrers_api(subject.descriptor.digest);
+        if (acknowledged || *api) {
             ++listed_by_registry;
             continue;
         }

@@ -208,8 +208,9 @@ ask() {
 }
 diff_of() { ask "$1" diff "${@:2}"; }  # diff_of NAME TEMPLATE OLD NEW
 diff_of diff-beta beta "$work/images-fresh" "$IMAGEDIR"
-grep -qx 'beta amd64: packages 1 added, 1 removed, 0 changed; files [0-9]* added, [0-9]* removed, 0 changed; .* -> .* (.*)' \
+grep -qx 'beta amd64: packages 1 added, 1 removed, 0 changed; files [0-9]* added, [0-9]* removed, 1 changed; .* -> .* (.*)' \
     "$work/diff-beta.out" || fail "beta's summary: $(head -1 "$work/diff-beta.out")"
+grep -q '^~ file /var/lib/dmc/manifest ' "$work/diff-beta.out" || fail "the changed file is not the image's manifest"
 grep -qx '+ package libnew 1.0 (amd64)' "$work/diff-beta.out" || fail "libnew is not added: $(cat "$work/diff-beta.out")"
 grep -qx -- '- package libold 1.0 (amd64)' "$work/diff-beta.out" || fail "libold is not removed"
 grep -qE '^\+ file /usr/share/beta/new [0-9]+ B, 0[0-7]{3}, sha256:[0-9a-f]{12}$' "$work/diff-beta.out" || fail "its file is not added"

@@ -29,6 +29,17 @@ ports=$(skopeo inspect --config "oci:$work/images/adminer:latest-amd64" | python
 grep -q '^listen = 127.0.0.1:9000$' "$root/etc/php/8.4/fpm/pool.d/www.conf" || fail "php-fpm is not limited to loopback"
 pass "one image, one layer: nginx, php-fpm and Adminer, no shell"
 
+# Its file manifest names the template of the three that wrote each file last.
+python3 - "$root/var/lib/dmc/manifest" <<'PY' || fail "the adminer image's manifest misnames who wrote its files"
+import json, sys
+by = {l["path"]: l.get("package") or l["written_by"] for l in map(json.loads, open(sys.argv[1]))}
+assert by["/etc/nginx/nginx.conf"] == "template nginx", by["/etc/nginx/nginx.conf"]
+assert by["/etc/php/8.4/fpm/php-fpm.conf"] == "template php", by["/etc/php/8.4/fpm/php-fpm.conf"]
+assert by["/etc/nginx/sites-available/default"] == "template adminer", by["/etc/nginx/sites-available/default"]
+assert by["/usr/sbin/nginx"] == "nginx" and by["/usr/sbin/php-fpm8.4"] == "php8.4-fpm", by["/usr/sbin/php-fpm8.4"]
+PY
+pass "/var/lib/dmc/manifest says which of nginx, php and adminer wrote each file"
+
 ns=dmc-pod-$$
 make_netns "$ns"
 mkdir -p "$work/data"

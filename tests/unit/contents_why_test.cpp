@@ -56,6 +56,11 @@ TEST(ContentsWhy, PathsByTheirRule) {
     EXPECT_EQ(why(f.input(), "/usr/share/app/a.txt")[1], "  from package app 1.0 (amd64)");
     EXPECT_EQ(why(f.input(), "/etc/app.conf").front(),
               "path /etc/app.conf: written by the image's configure hook");
+    f.configure.written_by = {{"/etc/app.conf", "web"}};  // what the configure step records
+    EXPECT_EQ(why(f.input(), "/etc/app.conf").front(),
+              "path /etc/app.conf: written by the configure hook of template web");
+    EXPECT_EQ(why(f.input(), "/var/lib/dmc/manifest").front().substr(0, 47),
+              "path /var/lib/dmc/manifest: a base file dmc wri");
     EXPECT_THROW(why(f.input(), "/usr/share/doc/app/copyright"), Error);
     EXPECT_THROW(why(f.input(), "nosuch"), Error);
 }
