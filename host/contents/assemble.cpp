@@ -123,9 +123,8 @@ std::string file_manifest(const Assembly& assembly) {
     static const char* const kinds[] = {"file", "dir", "symlink", "hardlink"};
     std::string text;
     for (const auto& e : assembly.entries) {
-        nlohmann::ordered_json line = {{"path", e.path},
-                                       {"type", kinds[static_cast<int>(e.type)]},
-                                       {"mode", octal(e.mode)}};
+        nlohmann::ordered_json line = {
+            {"path", e.path}, {"type", kinds[static_cast<int>(e.type)]}, {"mode", octal(e.mode)}};
         if (e.uid != 0 || e.gid != 0) {
             line["uid"] = e.uid;
             line["gid"] = e.gid;

@@ -42,15 +42,15 @@ std::string writer(const Origin& origin);
 inline constexpr const char* file_manifest_path = "/var/lib/dmc/manifest";
 
 struct Assembly {
-    std::vector<image::LayerEntry> entries;    // sorted by path, parents included
-    std::map<std::string, Origin> origins;     // every entry's path
+    std::vector<image::LayerEntry> entries;  // sorted by path, parents included
+    std::map<std::string, Origin> origins;   // every entry's path
     struct Content {
         std::string sha256;  // hex
         std::uint64_t size = 0;
     };
-    std::map<std::string, Content> contents;   // every regular file's
-    std::set<std::string> packages;            // packages with at least one file in the image
-    std::vector<std::string> setid_dropped;    // files of the packages that lost setuid/setgid
+    std::map<std::string, Content> contents;  // every regular file's
+    std::set<std::string> packages;           // packages with at least one file in the image
+    std::vector<std::string> setid_dropped;   // files of the packages that lost setuid/setgid
 };
 
 Assembly assemble(const AssemblyInput& input);

@@ -53,7 +53,7 @@ std::string source_of(const std::string& control) {
 struct Model {
     struct File {
         std::string path, sha256, package;  // package: "" when dmc or a template wrote it
-        std::string written_by;              // then: "template nginx" or "dmc"
+        std::string written_by;             // then: "template nginx" or "dmc"
     };
     struct Package {
         std::string name, version, source, purl;

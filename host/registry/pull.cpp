@@ -46,8 +46,8 @@ bool Reader::has_referrers_api(const std::string& digest) {
     if (!reply.ok())
         throw Error("cannot ask " + where_ + " for the referrers of " + digest + ": " +
                     describe(reply));
-    return image::is_index_media_type(reply.header("content-type").substr(
-        0, reply.header("content-type").find(';')));
+    return image::is_index_media_type(
+        reply.header("content-type").substr(0, reply.header("content-type").find(';')));
 }
 
 std::string Reader::blob(const std::string& digest, std::uint64_t max_bytes) {

@@ -50,8 +50,8 @@ bool copy_referrer(registry::Reader& reader, const fs::path& layout, const image
 }
 
 struct Subject {
-    image::Descriptor descriptor;           // the index or a manifest, as a plain descriptor
-    std::vector<image::Descriptor> sboms;   // its artifacts, as the referrers list names them
+    image::Descriptor descriptor;          // the index or a manifest, as a plain descriptor
+    std::vector<image::Descriptor> sboms;  // its artifacts, as the referrers list names them
 };
 
 }  // namespace
@@ -66,9 +66,9 @@ void attach(Context& context, const tasks::Task& task) {
 
     // The subjects: the index, then each arch's manifest.
     const fs::path image_layout = child_path(s.image_dir, tmpl);
-    std::vector<Subject> subjects{{{pushed.index.media_type, pushed.index.digest,
-                                    pushed.index.size, std::nullopt, {}, {}},
-                                   {}}};
+    std::vector<Subject> subjects{
+        {{pushed.index.media_type, pushed.index.digest, pushed.index.size, std::nullopt, {}, {}},
+         {}}};
     std::map<std::string, image::Descriptor> refs;
     auto add_sbom = [&](Subject& subject, const std::string& arch, std::string_view type,
                         const fs::path& file) {
@@ -85,15 +85,20 @@ void attach(Context& context, const tasks::Task& task) {
     // The manifests of the pushed index that dmc built here, with their SBOMs (an
     // image directory made by other means has none to attach).
     std::set<std::string> in_index;
-    for (const auto& m : image::index_entries(image::read_document(image_layout, pushed.index.digest)))
+    for (const auto& m :
+         image::index_entries(image::read_document(image_layout, pushed.index.digest)))
         in_index.insert(m.digest);
     for (const auto& arch : s.archs) {
         const auto built = built_image(context, tmpl, arch);
         if (!built || !in_index.count(built->digest)) continue;
         const auto outputs = image_outputs(context, tmpl, arch);
         const auto bytes = image::read_document(image_layout, built->digest);
-        subjects.push_back({{std::string(image::media_type_image_manifest), built->digest,
-                             bytes.size(), std::nullopt, {}, {}},
+        subjects.push_back({{std::string(image::media_type_image_manifest),
+                             built->digest,
+                             bytes.size(),
+                             std::nullopt,
+                             {},
+                             {}},
                             {}});
         for (const auto& [type, file] : {std::pair{sbom_spdx_type, &outputs.sbom},
                                          std::pair{sbom_cyclonedx_type, &outputs.cyclonedx}}) {
@@ -136,15 +141,16 @@ void attach(Context& context, const tasks::Task& task) {
                 throw Error(reader.where() + ":" + tag + " is no image index (" +
                             before->media_type + "), so it cannot list referrers; remove the tag");
             for (const auto& d : image::index_entries(before->bytes)) {
-                const bool ours = (d.artifact_type == sbom_spdx_type ||
-                                   d.artifact_type == sbom_cyclonedx_type) &&
-                                  d.annotations.count(std::string(sbom_arch_annotation));
+                const bool ours =
+                    (d.artifact_type == sbom_spdx_type || d.artifact_type == sbom_cyclonedx_type) &&
+                    d.annotations.count(std::string(sbom_arch_annotation));
                 const bool same = std::any_of(listed.begin(), listed.end(),
                                               [&](const auto& l) { return l.digest == d.digest; });
                 if (!ours && !same && copy_referrer(reader, layout, d)) listed.push_back(d);
             }
         }
-        refs[tag] = image::write_blob(layout, image::media_type_image_index, image::index_json(listed));
+        refs[tag] =
+            image::write_blob(layout, image::media_type_image_index, image::index_json(listed));
         lists.push_back({tag, {tag}});
     }
     if (!lists.empty()) {
@@ -152,9 +158,9 @@ void attach(Context& context, const tasks::Task& task) {
         for (const auto& ref : registry::push_layout(options, layout, tmpl, lists))
             log::info("listed the SBOMs in " + ref);
     }
-    log::notice("attached " + std::to_string(targets.size()) + " SBOMs to " +
-                pushed.repository + "@" + pushed.index.digest + " and its " +
-                std::to_string(subjects.size() - 1) + " manifests as OCI referrers (" +
+    log::notice("attached " + std::to_string(targets.size()) + " SBOMs to " + pushed.repository +
+                "@" + pushed.index.digest + " and its " + std::to_string(subjects.size() - 1) +
+                " manifests as OCI referrers (" +
                 (lists.empty() ? "the registry lists them"
                  : listed_by_registry == 0
                      ? "listed in the referrers tag schema: the registry has no referrers API"

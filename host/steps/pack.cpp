@@ -195,9 +195,8 @@ void pack(Context& context, const tasks::Task& task) {
     image::write_docker_archive(
         outputs.docker_archive, config, {layer},
         {"dmc/" + task.template_name + ":" + settings.tag + "-" + task.arch});
-    contents::SbomInput sbom{name,      std::string("debian-") + settings.dist,
-                             task.arch, spec.mtime,
-                             &manifest, &assembly};
+    contents::SbomInput sbom{
+        name, std::string("debian-") + settings.dist, task.arch, spec.mtime, &manifest, &assembly};
     write_file_atomic(outputs.sbom, contents::spdx_json(sbom));
     write_file_atomic(outputs.cyclonedx, contents::cyclonedx_json(sbom));
     write_file_atomic(dir / "pack.json",

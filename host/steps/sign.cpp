@@ -176,8 +176,9 @@ void sign(Context& context, const tasks::Task& task) {
     log::notice("signed " + repo + "@" + index.digest + " and its " + std::to_string(parts.size()) +
                 " manifests; attached their SLSA provenance and SPDX and CycloneDX SBOMs (" +
                 std::to_string(tags.size()) + " tags" +
-                (kept ? ", keeping " + std::to_string(kept) + " signatures and attestations of "
-                                                              "other keys"
+                (kept ? ", keeping " + std::to_string(kept) +
+                            " signatures and attestations of "
+                            "other keys"
                       : "") +
                 ")");
     for (const auto& ref : tags) log::info("attached " + ref);

@@ -65,8 +65,8 @@ std::filesystem::path pushed_record(const config::Settings& settings, const std:
 // push.cpp: the image of `tmpl` as its last push left it, which must be the index the
 // layout holds at the tag now (what attach and sign work on).
 struct PushedImage {
-    std::string repository;    // "host/repo"
-    image::Descriptor index;   // in the layout
+    std::string repository;            // "host/repo"
+    image::Descriptor index;           // in the layout
     std::filesystem::path record_dir;  // where the push record is, for what goes with it
 };
 PushedImage pushed_image(const Context& context, const std::string& tmpl);

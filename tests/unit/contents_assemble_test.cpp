@@ -174,24 +174,22 @@ TEST(Assemble, FileManifestListsEveryPath) {
         ADD_FAILURE() << path << " is not in the manifest";
         return nlohmann::json();
     };
-    EXPECT_EQ(line("/usr/bin/tool"),
-              (nlohmann::json{{"path", "/usr/bin/tool"},
-                              {"type", "file"},
-                              {"mode", "0755"},
-                              {"size", 6},
-                              {"sha256", dmc::sha256_hex("binary")},
-                              {"package", "tool"}}));
+    EXPECT_EQ(line("/usr/bin/tool"), (nlohmann::json{{"path", "/usr/bin/tool"},
+                                                     {"type", "file"},
+                                                     {"mode", "0755"},
+                                                     {"size", 6},
+                                                     {"sha256", dmc::sha256_hex("binary")},
+                                                     {"package", "tool"}}));
     EXPECT_EQ(line("/usr/bin/t")["link"], "tool");
     EXPECT_EQ(line("/usr/bin/t")["type"], "symlink");
-    EXPECT_EQ(line("/srv/index.html"),
-              (nlohmann::json{{"path", "/srv/index.html"},
-                              {"type", "file"},
-                              {"mode", "0640"},
-                              {"uid", 33},
-                              {"gid", 33},
-                              {"size", 2},
-                              {"sha256", dmc::sha256_hex("hi")},
-                              {"written_by", "template web"}}));
+    EXPECT_EQ(line("/srv/index.html"), (nlohmann::json{{"path", "/srv/index.html"},
+                                                       {"type", "file"},
+                                                       {"mode", "0640"},
+                                                       {"uid", 33},
+                                                       {"gid", 33},
+                                                       {"size", 2},
+                                                       {"sha256", dmc::sha256_hex("hi")},
+                                                       {"written_by", "template web"}}));
     EXPECT_EQ(line("/srv")["type"], "dir");
     EXPECT_EQ(line("/var/lib/dmc")["type"], "dir");  // the manifest's own parents too
     EXPECT_EQ(line("/etc/passwd")["written_by"], "dmc");
