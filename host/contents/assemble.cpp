@@ -123,14 +123,16 @@ std::string file_manifest(const Assembly& assembly) {
     static const char* const kinds[] = {"file", "dir", "symlink", "hardlink"};
     std::string text;
     for (const auto& e : assembly.entries) {
-        nlohmann::ordered_json line = {
-            {"path", e.path}, {"type", kinds[static_cast<int>(e.type)]}, {"mode", octal(e.mode)}};
+        // A symlink's mode is 0777 in the layer, whatever the entry says.
+        const bool symlink = e.type == image::LayerEntry::Type::symlink;
+        nlohmann::ordered_json line = {{"path", e.path},
+                                       {"type", kinds[static_cast<int>(e.type)]},
+                                       {"mode", octal(symlink ? 0777 : e.mode)}};
         if (e.uid != 0 || e.gid != 0) {
             line["uid"] = e.uid;
             line["gid"] = e.gid;
         }
-        if (auto c = assembly.contents.find(e.path);
-            c != assembly.contents.end() && e.path != file_manifest_path) {
+        if (auto c = assembly.contents.find(e.path); c != assembly.contents.end()) {
             line["size"] = c->second.size;
             line["sha256"] = c->second.sha256;
         }
@@ -140,7 +142,8 @@ std::string file_manifest(const Assembly& assembly) {
             line["package"] = origin.name;
         else
             line["written_by"] = writer(origin);
-        text += line.dump() + "\n";
+        // Names that are not UTF-8 (rare, and against Debian's policy) lose those bytes.
+        text += line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     }
     return text;
 }

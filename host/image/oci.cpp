@@ -192,14 +192,16 @@ Descriptor descriptor_from_json(const json& j) {
     }
 }
 
-std::vector<Descriptor> index_entries(std::string_view index_bytes) {
+std::vector<Descriptor> index_entries(std::string_view index_bytes, std::size_t* left_out) {
     const json doc = json::parse(index_bytes, nullptr, false);
     std::vector<Descriptor> out;
+    if (left_out) *left_out = 0;
     if (!doc.is_object() || !doc.contains("manifests") || !doc["manifests"].is_array()) return out;
     for (const auto& m : doc["manifests"]) {
         try {
             out.push_back(descriptor_from_json(m));
         } catch (const Error&) {
+            if (left_out) ++*left_out;
         }
     }
     return out;
@@ -279,17 +281,19 @@ std::string index_json(const std::vector<Descriptor>& manifests,
 }
 
 std::string artifact_manifest_json(std::string_view artifact_type, const Descriptor& empty_config,
-                                   const std::vector<Descriptor>& blobs,
-                                   const Descriptor& subject) {
+                                   const std::vector<Descriptor>& blobs, const Descriptor& subject,
+                                   const std::map<std::string, std::string>& annotations) {
     json layer_list = json::array();
     for (const Descriptor& blob : blobs) layer_list.push_back(descriptor_json(blob));
     Descriptor about{subject.media_type, subject.digest, subject.size, std::nullopt, {}, {}};
-    return canonical({{"schemaVersion", 2},
-                      {"mediaType", media_type_image_manifest},
-                      {"artifactType", artifact_type},
-                      {"config", descriptor_json(empty_config)},
-                      {"layers", layer_list},
-                      {"subject", descriptor_json(about)}});
+    json doc = {{"schemaVersion", 2},
+                {"mediaType", media_type_image_manifest},
+                {"artifactType", artifact_type},
+                {"config", descriptor_json(empty_config)},
+                {"layers", layer_list},
+                {"subject", descriptor_json(about)}};
+    if (!annotations.empty()) doc["annotations"] = annotations;
+    return canonical(doc);
 }
 
 std::string referrers_tag(std::string_view digest) {

@@ -69,8 +69,10 @@ nlohmann::json descriptor_to_json(const Descriptor& descriptor);
 Descriptor descriptor_from_json(const nlohmann::json& document);
 
 // The entries of an image index's "manifests", read from its bytes; entries that
-// are not valid descriptors are left out, and bytes that are no index give none.
-std::vector<Descriptor> index_entries(std::string_view index_bytes);
+// are not valid descriptors are left out (counted in left_out), and bytes that are
+// no index give none.
+std::vector<Descriptor> index_entries(std::string_view index_bytes,
+                                      std::size_t* left_out = nullptr);
 // A descriptor's architecture, or "?" when it names no platform.
 std::string architecture_of(const Descriptor& descriptor);
 
@@ -112,8 +114,10 @@ std::string index_json(const std::vector<Descriptor>& manifests,
 // it is about, which the registry's referrers API (or the referrers tag schema's
 // index, sha256-<hex>) lists it under.
 inline constexpr std::string_view media_type_empty = "application/vnd.oci.empty.v1+json";
+// Its annotations are what a registry's referrers API lists with it.
 std::string artifact_manifest_json(std::string_view artifact_type, const Descriptor& empty_config,
-                                   const std::vector<Descriptor>& blobs, const Descriptor& subject);
+                                   const std::vector<Descriptor>& blobs, const Descriptor& subject,
+                                   const std::map<std::string, std::string>& annotations = {});
 // "sha256-<hex>": the tag of the referrers index of `digest` (distribution-spec 1.1).
 std::string referrers_tag(std::string_view digest);
 

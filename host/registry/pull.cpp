@@ -42,7 +42,11 @@ bool Reader::has_referrers_api(const std::string& digest) {
     r.headers = {"Accept: " + std::string(image::media_type_image_index)};
     r.scopes = {"repository:" + repo_ + ":pull"};
     const Reply reply = client_->send(r);
-    if (reply.status == 404) return false;
+    // 404 is the spec's "no referrers API"; other registries without it refuse the
+    // route in other words (400, 405). Refused access or a failure is an error.
+    if (reply.status >= 400 && reply.status < 500 && reply.status != 401 && reply.status != 403 &&
+        reply.status != 429)
+        return false;
     if (!reply.ok())
         throw Error("cannot ask " + where_ + " for the referrers of " + digest + ": " +
                     describe(reply));

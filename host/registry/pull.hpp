@@ -30,7 +30,8 @@ class Reader {
     // Throws Error when it cannot answer, or answers with other bytes than a digest names.
     std::optional<Manifest> manifest(const std::string& reference);
     // Whether the registry has the referrers API: GET /v2/<name>/referrers/<digest>
-    // answers 200 with an image index (a 404 says it has not).
+    // answers 200 with an image index (a 404, or another refusal of the route, says
+    // it has not).
     bool has_referrers_api(const std::string& digest);
     // A blob, checked against its digest; at most max_bytes.
     std::string blob(const std::string& digest, std::uint64_t max_bytes = 64u << 20);

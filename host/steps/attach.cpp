@@ -64,8 +64,7 @@ void attach(Context& context, const tasks::Task& task) {
     fs::remove_all(layout);
     const auto empty = image::write_blob(layout, image::media_type_empty, "{}");
 
-    // The subjects: the index, then each arch's manifest.
-    const fs::path image_layout = child_path(s.image_dir, tmpl);
+    // The subjects: the index, then each arch's manifest that dmc built here.
     std::vector<Subject> subjects{
         {{pushed.index.media_type, pushed.index.digest, pushed.index.size, std::nullopt, {}, {}},
          {}}};
@@ -74,32 +73,21 @@ void attach(Context& context, const tasks::Task& task) {
                         const fs::path& file) {
         auto blob = image::write_blob(layout, type, read_file(file));
         blob.annotations = {{"org.opencontainers.image.title", file.filename().string()}};
+        // The referrers list copies the manifest's artifactType and annotations.
+        const std::map<std::string, std::string> annotations{
+            {std::string(sbom_arch_annotation), arch}};
         auto d = image::write_blob(
             layout, image::media_type_image_manifest,
-            image::artifact_manifest_json(type, empty, {blob}, subject.descriptor));
+            image::artifact_manifest_json(type, empty, {blob}, subject.descriptor, annotations));
         d.artifact_type = type;
-        d.annotations = {{std::string(sbom_arch_annotation), arch}};
+        d.annotations = annotations;
         refs[d.digest.substr(d.digest.find(':') + 1)] = d;
         subject.sboms.push_back(d);
     };
-    // The manifests of the pushed index that dmc built here, with their SBOMs (an
-    // image directory made by other means has none to attach).
-    std::set<std::string> in_index;
-    for (const auto& m :
-         image::index_entries(image::read_document(image_layout, pushed.index.digest)))
-        in_index.insert(m.digest);
-    for (const auto& arch : s.archs) {
-        const auto built = built_image(context, tmpl, arch);
-        if (!built || !in_index.count(built->digest)) continue;
-        const auto outputs = image_outputs(context, tmpl, arch);
-        const auto bytes = image::read_document(image_layout, built->digest);
-        subjects.push_back({{std::string(image::media_type_image_manifest),
-                             built->digest,
-                             bytes.size(),
-                             std::nullopt,
-                             {},
-                             {}},
-                            {}});
+    for (const auto& part : pushed_parts(context, tmpl, pushed)) {
+        subjects.push_back({part.manifest, {}});
+        const auto& arch = part.arch;
+        const auto& outputs = part.outputs;
         for (const auto& [type, file] : {std::pair{sbom_spdx_type, &outputs.sbom},
                                          std::pair{sbom_cyclonedx_type, &outputs.cyclonedx}}) {
             add_sbom(subjects.front(), arch, type, *file);
@@ -146,7 +134,13 @@ void attach(Context& context, const tasks::Task& task) {
                     d.annotations.count(std::string(sbom_arch_annotation));
                 const bool same = std::any_of(listed.begin(), listed.end(),
                                               [&](const auto& l) { return l.digest == d.digest; });
-                if (!ours && !same && copy_referrer(reader, layout, d)) listed.push_back(d);
+                if (ours || same) continue;
+                try {
+                    if (copy_referrer(reader, layout, d)) listed.push_back(d);
+                } catch (const Error& e) {
+                    log::warning("left out the referrer " + d.digest + " of " + reader.where() +
+                                 ":" + tag + ", which cannot be copied: " + e.what());
+                }
             }
         }
         refs[tag] =
@@ -158,9 +152,9 @@ void attach(Context& context, const tasks::Task& task) {
         for (const auto& ref : registry::push_layout(options, layout, tmpl, lists))
             log::info("listed the SBOMs in " + ref);
     }
-    log::notice("attached " + std::to_string(targets.size()) + " SBOMs to " + pushed.repository +
-                "@" + pushed.index.digest + " and its " + std::to_string(subjects.size() - 1) +
-                " manifests as OCI referrers (" +
+    log::notice("attached " + std::to_string(targets.size()) + " SBOM artifacts to " +
+                pushed.repository + "@" + pushed.index.digest + " and its " +
+                std::to_string(subjects.size() - 1) + " manifests as OCI referrers (" +
                 (lists.empty() ? "the registry lists them"
                  : listed_by_registry == 0
                      ? "listed in the referrers tag schema: the registry has no referrers API"

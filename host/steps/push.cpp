@@ -3,6 +3,8 @@
 // main package's version; the pushed references are printed on stdout.
 #include "registry/push.hpp"
 
+#include <set>
+
 #include "image/layout_reader.hpp"
 #include "log/log.hpp"
 #include "steps/steps.hpp"
@@ -46,6 +48,29 @@ PushedImage pushed_image(const Context& context, const std::string& tmpl) {
         throw Error(tmpl + " in " + layout.string() + " is not the image pushed last (" + image +
                     "); push it first: dmc -t " + tmpl + " -a load -H " + s.registry);
     return {image.substr(0, at), index, record_file.parent_path()};
+}
+
+std::vector<PushedPart> pushed_parts(const Context& context, const std::string& tmpl,
+                                     const PushedImage& pushed) {
+    const fs::path layout = child_path(context.settings.image_dir, tmpl);
+    std::set<std::string> listed;
+    for (const auto& m : image::index_entries(image::read_document(layout, pushed.index.digest)))
+        listed.insert(m.digest);
+    std::vector<PushedPart> parts;
+    for (const auto& arch : context.settings.archs) {
+        const auto built = built_image(context, tmpl, arch);
+        if (!built || !listed.count(built->digest)) continue;
+        const auto size = image::read_document(layout, built->digest).size();
+        parts.push_back({arch,
+                         {std::string(image::media_type_image_manifest),
+                          built->digest,
+                          size,
+                          std::nullopt,
+                          {},
+                          {}},
+                         image_outputs(context, tmpl, arch)});
+    }
+    return parts;
 }
 
 void push(Context& context, const tasks::Task& task) {

@@ -61,8 +61,8 @@ void from_json(const json& j, ImageSettings& s) {
     if (j.contains("cmd")) s.cmd = j.at("cmd").get<std::vector<std::string>>();
 }
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ConfigureResult, files, dirs, symlinks, removals, groups, users,
-                                   image, written_by)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ConfigureResult, files, dirs, symlinks, removals,
+                                                groups, users, image, written_by)
 
 }  // namespace dmc::plugin
 

@@ -37,13 +37,14 @@ json read_json(const fs::path& file, const std::string& what) {
 }
 
 // The provenance predicate of the image over its archs' build records.
-json provenance(const Context& context, const std::string& tmpl) {
+json provenance(const Context& context, const std::string& tmpl,
+                const std::vector<std::string>& archs) {
     const auto& s = context.settings;
     sign::Provenance p;
     p.dmc_version = DMC_VERSION;
     json builds = json::object();
     json programs = json::object();
-    for (const auto& arch : s.archs) {
+    for (const auto& arch : archs) {
         const json record = read_json(build_record_file(context, tmpl, arch),
                                       "record of the " + tmpl + " " + arch + " build");
         builds[arch] = {{"command", record.at("command")}, {"options", record.at("options")}};
@@ -67,11 +68,8 @@ json provenance(const Context& context, const std::string& tmpl) {
                                    pkg.at("sha256").get<std::string>(),
                                    {}});
     }
-    p.external_parameters = {{"template", tmpl},
-                             {"dist", s.dist},
-                             {"tag", s.tag},
-                             {"archs", s.archs},
-                             {"builds", builds}};
+    p.external_parameters = {
+        {"template", tmpl}, {"dist", s.dist}, {"tag", s.tag}, {"archs", archs}, {"builds", builds}};
     p.internal_parameters = {{"dmc", programs}};
     return sign::slsa_predicate(p);
 }
@@ -94,26 +92,34 @@ void sign(Context& context, const tasks::Task& task) {
     const auto& index = pushed.index;
     const std::string& repo = pushed.repository;
 
-    // Each arch's manifest, with its SBOM.
+    // Each arch's manifest, with its SBOMs: every manifest of the index must be one
+    // dmc built here, or the signed index would vouch for what has no provenance.
     struct Part {
         std::string arch, digest;
         json spdx, cyclonedx;
-        fs::path spdx_file, cyclonedx_file;
     };
     std::vector<Part> parts;
-    for (const auto& arch : s.archs) {
-        const auto built = built_image(context, tmpl, arch);
-        if (!built) throw Error("no " + tmpl + " image for " + arch + "; build it first");
-        const auto outputs = image_outputs(context, tmpl, arch);
-        parts.push_back({arch, built->digest, read_json(outputs.sbom, "SBOM"),
-                         read_json(outputs.cyclonedx, "SBOM"), outputs.sbom, outputs.cyclonedx});
+    std::vector<std::string> archs;
+    for (const auto& part : pushed_parts(context, tmpl, pushed)) {
+        parts.push_back({part.arch, part.manifest.digest, read_json(part.outputs.sbom, "SBOM"),
+                         read_json(part.outputs.cyclonedx, "SBOM")});
+        archs.push_back(part.arch);
     }
+    std::string archs_text;
+    for (const auto& a : s.archs) archs_text += (archs_text.empty() ? "" : ",") + a;
+    const auto entries =
+        image::index_entries(image::read_document(child_path(s.image_dir, tmpl), index.digest));
+    if (parts.empty() || parts.size() != entries.size())
+        throw Error(repo + "@" + index.digest + " lists " + std::to_string(entries.size()) +
+                    " manifests, of which dmc built " + std::to_string(parts.size()) +
+                    " here for -A " + archs_text +
+                    "; sign what dmc built, with the archs it was built for");
 
     std::vector<sign::Subject> subjects{{repo, index.digest}};
     for (const auto& p : parts) subjects.push_back({repo, p.digest});
-    const auto provenance_att =
-        attestation(sign::statement(subjects, sign::slsa_provenance_v1, provenance(context, tmpl)),
-                    sign::slsa_provenance_v1, key);
+    const auto provenance_att = attestation(
+        sign::statement(subjects, sign::slsa_provenance_v1, provenance(context, tmpl, archs)),
+        sign::slsa_provenance_v1, key);
     // Each arch's SBOMs, SPDX and CycloneDX, about its manifest and the index.
     std::map<std::string, std::vector<sign::Attachment>> sboms;
     for (const auto& p : parts) {

@@ -110,4 +110,14 @@ ImageOutputs image_outputs(const Context& context, const std::string& tmpl,
 std::optional<image::Descriptor> built_image(const Context& context, const std::string& tmpl,
                                              const std::string& arch);
 
+// push.cpp: the manifests of a pushed index that dmc built here, for the run's archs,
+// with their outputs (the SBOMs). An index dmc did not build has none.
+struct PushedPart {
+    std::string arch;
+    image::Descriptor manifest;  // plain: media type, digest, size
+    ImageOutputs outputs;
+};
+std::vector<PushedPart> pushed_parts(const Context& context, const std::string& tmpl,
+                                     const PushedImage& pushed);
+
 }  // namespace dmc::steps

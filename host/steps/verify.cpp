@@ -93,10 +93,16 @@ void verify(Context& context, const tasks::Task& task) {
         throw Error("there is no " + reader.where() + ":" + s.tag + "; push it first: dmc -t " +
                     task.template_name + " -H " + s.registry);
     std::vector<std::pair<std::string, std::string>> images{{top->digest, s.tag}};
-    if (image::is_index_media_type(top->media_type))
-        for (const auto& m : image::index_entries(top->bytes))
-            images.push_back({m.digest, image::architecture_of(m)});
     std::vector<std::string> problems;
+    if (image::is_index_media_type(top->media_type)) {
+        std::size_t unreadable = 0;
+        for (const auto& m : image::index_entries(top->bytes, &unreadable))
+            images.push_back({m.digest, image::architecture_of(m)});
+        if (unreadable)
+            problems.push_back(std::to_string(unreadable) +
+                               " entries of the index are no valid descriptors, so cannot be "
+                               "checked");
+    }
     for (const auto& [digest, name] : images) {
         auto found = check(reader, key, digest, name + " (" + digest.substr(0, 19) + ")");
         if (found.empty())

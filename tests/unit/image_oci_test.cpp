@@ -573,6 +573,11 @@ TEST(ImageOci, ArtifactManifestNamesItsSubjectAndType) {
     EXPECT_EQ(doc["subject"], json({{"mediaType", media_type_image_manifest},
                                     {"digest", "sha256:" + hex},
                                     {"size", 99}}));
+    EXPECT_FALSE(doc.contains("annotations"));
+    // The annotations a referrers API lists with the artifact are the manifest's own.
+    EXPECT_EQ(json::parse(artifact_manifest_json("application/spdx+json", empty, {sbom}, subject,
+                                                 {{"dev.dmc.sbom.arch", "arm64"}}))["annotations"],
+              json({{"dev.dmc.sbom.arch", "arm64"}}));
     sbom.artifact_type = "application/spdx+json";
     EXPECT_EQ(descriptor_from_json(descriptor_to_json(sbom)).artifact_type,
               "application/spdx+json");
@@ -593,8 +598,10 @@ TEST(ImageOci, IndexEntriesKeepValidDescriptorsOnly) {
           {{"mediaType", media_type_image_manifest}, {"size", 5}},  // no digest
           {{"mediaType", media_type_image_manifest}, {"digest", "sha256:short"}, {"size", 5}},
           {{"mediaType", media_type_image_manifest}, {"digest", b}, {"size", 7}}}}};
-    const auto entries = index_entries(index.dump());
+    std::size_t left_out = 9;
+    const auto entries = index_entries(index.dump(), &left_out);
     ASSERT_EQ(entries.size(), 2U);
+    EXPECT_EQ(left_out, 2U);
     EXPECT_EQ(entries[0].digest, a);
     EXPECT_EQ(architecture_of(entries[0]), "arm64");
     EXPECT_EQ(entries[1].digest, b);
