@@ -50,7 +50,7 @@ bool copy_referrer(registry::Reader& reader, const fs::path& layout, const image
 }
 
 struct Subject {
-    image::Descriptor descriptor;          // the index or a manifest, as a plain descriptor
+    image::Descriptor descriptor;          // the index or a manifest
     std::vector<image::Descriptor> sboms;  // its artifacts, as the referrers list names them
 };
 
@@ -65,9 +65,7 @@ void attach(Context& context, const tasks::Task& task) {
     const auto empty = image::write_blob(layout, image::media_type_empty, "{}");
 
     // The subjects: the index, then each arch's manifest that dmc built here.
-    std::vector<Subject> subjects{
-        {{pushed.index.media_type, pushed.index.digest, pushed.index.size, std::nullopt, {}, {}},
-         {}}};
+    std::vector<Subject> subjects{{pushed.index, {}}};
     std::map<std::string, image::Descriptor> refs;
     auto add_sbom = [&](Subject& subject, const std::string& arch, std::string_view type,
                         const fs::path& file) {

@@ -60,15 +60,7 @@ std::vector<PushedPart> pushed_parts(const Context& context, const std::string& 
     for (const auto& arch : context.settings.archs) {
         const auto built = built_image(context, tmpl, arch);
         if (!built || !listed.count(built->digest)) continue;
-        const auto size = image::read_document(layout, built->digest).size();
-        parts.push_back({arch,
-                         {std::string(image::media_type_image_manifest),
-                          built->digest,
-                          size,
-                          std::nullopt,
-                          {},
-                          {}},
-                         image_outputs(context, tmpl, arch)});
+        parts.push_back({arch, *built, image_outputs(context, tmpl, arch)});
     }
     return parts;
 }

@@ -114,7 +114,7 @@ std::optional<image::Descriptor> built_image(const Context& context, const std::
 // with their outputs (the SBOMs). An index dmc did not build has none.
 struct PushedPart {
     std::string arch;
-    image::Descriptor manifest;  // plain: media type, digest, size
+    image::Descriptor manifest;
     ImageOutputs outputs;
 };
 std::vector<PushedPart> pushed_parts(const Context& context, const std::string& tmpl,
