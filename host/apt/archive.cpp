@@ -257,6 +257,68 @@ Archive::SignedRelease Archive::release_text(const config::Mirror& m, const std:
     return {text, signed_sha256};
 }
 
+std::optional<IndexFile> Archive::index_file(const config::Mirror& m, const std::string& suite,
+                                             const ReleaseFile& release,
+                                             const std::string& release_sha256,
+                                             const std::string& dir_in_suite,
+                                             const std::string& name, const std::string& arch) {
+    const std::string component = dir_in_suite.substr(0, dir_in_suite.find('/'));
+    const std::string base = dir_in_suite + "/" + name;
+    auto plain = release.files.find(base);
+    const char* exts[] = {".xz", ".gz", ".bz2", ""};
+    const char* chosen = nullptr;
+    for (const char* ext : exts)
+        if (release.files.count(base + ext)) {
+            chosen = ext;
+            break;
+        }
+    if (chosen == nullptr) {
+        log::warning(m.url + " " + suite + " lists no " + base + ", skipped");
+        return std::nullopt;
+    }
+    const auto& entry = release.files.at(base + chosen);
+    IndexFile f{m.url, suite, component, arch, {}, {}, release_sha256, release.date};
+    // The cache holds uncompressed indexes by the SHA256 the Release file gives.
+    const std::string key =
+        plain != release.files.end() ? plain->second.sha256 : entry.sha256;
+    f.path = cache_ / "indexes" / key;
+    f.sha256 = key;
+    std::error_code ec;
+    if (!fs::exists(f.path, ec)) {
+        const std::string dir = m.url + "/dists/" + suite + "/";
+        const std::string url = release.acquire_by_hash
+                                    ? dir + dir_in_suite + "/by-hash/SHA256/" + entry.sha256
+                                    : dir + base + chosen;
+        // No more than the signed Release says: an endless answer stops there.
+        auto data = http_.get(url, entry.size);
+        if (!data && release.acquire_by_hash)
+            data = http_.get(dir + base + chosen, entry.size);
+        if (!data)
+            throw Error(dir + base + chosen +
+                        " is listed in the Release file but missing on the mirror");
+        const std::string what = dir + base + chosen;
+        if (data->size() != entry.size || sha256_hex(*data) != entry.sha256)
+            throw Error(
+                what +
+                ": size or SHA256 does not match the signed Release file (expected " +
+                entry.sha256 + "); the mirror is corrupt or tampered with");
+        std::string text_data =
+            *chosen ? decompress(*data, what,
+                                 plain != release.files.end() ? plain->second.size
+                                                              : kIndexLimit)
+                    : *data;
+        if (plain != release.files.end() &&
+            (text_data.size() != plain->second.size ||
+             sha256_hex(text_data) != plain->second.sha256))
+            throw Error(
+                what +
+                ": the uncompressed index does not match the signed Release file");
+        write_file_atomic(f.path, text_data);
+        log::info("fetched " + what);
+    }
+    return f;
+}
+
 std::vector<IndexFile> Archive::indexes(const std::string& arch, bool refresh) {
     if (settings_.allow_unsigned)
         log::warning(
@@ -283,67 +345,37 @@ std::vector<IndexFile> Archive::indexes(const std::string& arch, bool refresh) {
                     release.architectures.end())
                 throw Error(m.url + " " + suite + " has no architecture " + arch + " (it has " +
                             config::join(release.architectures, " ") + ")");
-            for (const auto& component : m.components) {
-                const std::string base = component + "/binary-" + arch + "/Packages";
-                auto plain = release.files.find(base);
-                const char* exts[] = {".xz", ".gz", ".bz2", ""};
-                const char* chosen = nullptr;
-                for (const char* ext : exts)
-                    if (release.files.count(base + ext)) {
-                        chosen = ext;
-                        break;
-                    }
-                if (chosen == nullptr) {
-                    log::warning(m.url + " " + suite + " lists no " + base + ", skipped");
-                    continue;
-                }
-                const auto& entry = release.files.at(base + chosen);
-                IndexFile f{m.url,       suite, component, arch, {}, {}, signed_release.sha256,
-                            release.date};
-                // The cache holds uncompressed indexes by the SHA256 the Release file gives.
-                const std::string key =
-                    plain != release.files.end() ? plain->second.sha256 : entry.sha256;
-                f.path = cache_ / "indexes" / key;
-                f.sha256 = key;
-                std::error_code ec;
-                if (!fs::exists(f.path, ec)) {
-                    const std::string dir = m.url + "/dists/" + suite + "/";
-                    const std::string url = release.acquire_by_hash
-                                                ? dir + component + "/binary-" + arch +
-                                                      "/by-hash/SHA256/" + entry.sha256
-                                                : dir + base + chosen;
-                    // No more than the signed Release says: an endless answer stops there.
-                    auto data = http_.get(url, entry.size);
-                    if (!data && release.acquire_by_hash)
-                        data = http_.get(dir + base + chosen, entry.size);
-                    if (!data)
-                        throw Error(dir + base + chosen +
-                                    " is listed in the Release file but missing on the mirror");
-                    const std::string what = dir + base + chosen;
-                    if (data->size() != entry.size || sha256_hex(*data) != entry.sha256)
-                        throw Error(
-                            what +
-                            ": size or SHA256 does not match the signed Release file (expected " +
-                            entry.sha256 + "); the mirror is corrupt or tampered with");
-                    std::string text_data =
-                        *chosen ? decompress(*data, what,
-                                             plain != release.files.end() ? plain->second.size
-                                                                          : kIndexLimit)
-                                : *data;
-                    if (plain != release.files.end() &&
-                        (text_data.size() != plain->second.size ||
-                         sha256_hex(text_data) != plain->second.sha256))
-                        throw Error(
-                            what +
-                            ": the uncompressed index does not match the signed Release file");
-                    write_file_atomic(f.path, text_data);
-                    log::info("fetched " + what);
-                }
-                out.push_back(f);
-            }
+            for (const auto& component : m.components)
+                if (auto f = index_file(m, suite, release, signed_release.sha256,
+                                        component + "/binary-" + arch, "Packages", arch))
+                    out.push_back(*f);
         }
     }
     if (out.empty()) throw Error("no package index for " + arch + " on any mirror");
+    return out;
+}
+
+std::vector<IndexFile> Archive::source_indexes(bool refresh) {
+    std::vector<IndexFile> out;
+    bool first_mirror = true;
+    for (const auto& m : mirrors_) {
+        const bool primary = first_mirror;
+        first_mirror = false;
+        bool first_suite = true;
+        for (const auto& suite : suites_for(m, settings_.dist)) {
+            const auto signed_release = release_text(m, suite, refresh, primary && first_suite);
+            first_suite = false;
+            if (signed_release.text.empty()) continue;
+            const auto release = parse_release(signed_release.text);
+            for (const auto& component : m.components)
+                if (auto f = index_file(m, suite, release, signed_release.sha256,
+                                        component + "/source", "Sources", "source"))
+                    out.push_back(*f);
+        }
+    }
+    if (out.empty())
+        throw Error("no Sources index for " + settings_.dist +
+                    " on any mirror; give a mirror that has the source packages");
     return out;
 }
 

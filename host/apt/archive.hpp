@@ -4,10 +4,12 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "apt/index.hpp"
+#include "apt/release.hpp"
 #include "config/settings.hpp"
 #include "net/http.hpp"
 
@@ -45,6 +47,10 @@ class Archive {
     // Release files are fetched again; otherwise a cached, still valid one is used.
     std::vector<IndexFile> indexes(const std::string& arch, bool refresh);
 
+    // The same for the dist's Sources indexes (arch "source"), for builds from source.
+    std::vector<IndexFile> source_indexes(bool refresh);
+    net::Http& http() { return http_; }
+
     // A PackageIndex over the given (cached) index files.
     PackageIndex load(const std::vector<IndexFile>& files) const;
 
@@ -66,6 +72,13 @@ class Archive {
     };
     SignedRelease release_text(const config::Mirror& m, const std::string& suite, bool refresh,
                                bool primary);
+    // One index of a suite (dir_in_suite "main/binary-amd64", name "Packages"),
+    // verified against its Release file into the cache; nullopt when it lists none.
+    std::optional<IndexFile> index_file(const config::Mirror& m, const std::string& suite,
+                                        const ReleaseFile& release,
+                                        const std::string& release_sha256,
+                                        const std::string& dir_in_suite, const std::string& name,
+                                        const std::string& arch);
     const config::Settings& settings_;
     net::Http& http_;
     std::vector<config::Mirror> mirrors_;

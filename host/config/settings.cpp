@@ -398,6 +398,11 @@ const std::vector<Row>& table() {
                  "",
                  "seconds to wait for a deployment to roll out"},
                 &S::rollout_timeout, 1, 86400, " s");
+        integer({"build_timeout",
+                 {"DMC_BUILD_TIMEOUT"},
+                 "",
+                 "seconds a step of a build from source may take"},
+                &S::build_timeout, 1, 86400, " s");
         flag({"force_conflicts", {}, "--force-conflicts", "take over fields other managers own"},
              &S::force_conflicts);
         flag(

@@ -54,6 +54,7 @@ struct Settings {
     std::filesystem::path kubeconfig;  // empty: KUBECONFIG, else ~/.kube/config
     std::string kube_context;          // empty: the current context
     int rollout_timeout = 300;         // seconds
+    int build_timeout = 3600;          // seconds a build step from source may take
     bool force_conflicts = false;      // server-side apply takes over others' fields
     bool deploy = true;                // create deploys after its push when a cluster is set
     bool tools = false;                // -T

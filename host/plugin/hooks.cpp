@@ -108,6 +108,16 @@ void finish(const Call& call, int rc, const char* hook) {
     }
 }
 
+// The image's build from source, declared by one template of its composition.
+template <class C>
+BuildSpec& build_of(C& c) {
+    auto& b = c.result.build;
+    if (!b.template_name.empty() && b.template_name != c.tmpl.name)
+        throw Error("template " + b.template_name + " of this image builds from source already");
+    b.template_name = c.tmpl.name;
+    return b;
+}
+
 }  // namespace
 
 void run_prepare(const Template& t, const HookSettings& settings, PrepareResult& into) {
@@ -123,6 +133,28 @@ void run_prepare(const Template& t, const HookSettings& settings, PrepareResult&
     };
     ctx.want = [](void* o, const char* feature) {
         guarded<C>(o, [&](C& c) { c.result.features.push_back(str(feature)); });
+    };
+    ctx.source_package = [](void* o, const char* name, const char* version) {
+        guarded<C>(o, [&](C& c) {
+            auto& b = build_of(c);
+            b.source_package = str(name);
+            b.source_version = str(version);
+            b.tarball_url.clear();
+        });
+    };
+    ctx.source_tarball = [](void* o, const char* url, const char* sha256) {
+        guarded<C>(o, [&](C& c) {
+            auto& b = build_of(c);
+            b.tarball_url = str(url);
+            b.tarball_sha256 = str(sha256);
+            b.source_package.clear();
+        });
+    };
+    ctx.build_depends = [](void* o, const char* relations) {
+        guarded<C>(o, [&](C& c) { build_of(c).build_depends.push_back(str(relations)); });
+    };
+    ctx.build_step = [](void* o, const char* name, const char* command) {
+        guarded<C>(o, [&](C& c) { build_of(c).steps.emplace_back(str(name), str(command)); });
     };
     finish(call, t.plugin.prepare(&ctx), "prepare");
 }

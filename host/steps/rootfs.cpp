@@ -76,15 +76,15 @@ void locate_locked(Context& context, const std::string& tmpl, const std::string&
     }
 }
 
-// Keeps the tree in use and the two used last of a template's package sets, and
+// Keeps the tree in use (and the build over it) and the two used last of a template's package sets, and
 // removes the rest (and anything else in `base`: trees of an older layout).
-void forget_old_trees(const fs::path& base, const std::string& in_use) {
+void forget_old_trees(const fs::path& base, const std::string& in_use, const std::string& built) {
     constexpr std::size_t kKept = 2;
     std::vector<std::pair<fs::file_time_type, fs::path>> others;
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(base, ec)) {
         const fs::path& p = entry.path();
-        if (p.filename() == in_use) continue;
+        if (p.filename() == in_use || p.filename() == built) continue;
         const auto used = fs::last_write_time(p / "stamp", ec);
         if (ec || p.filename().string().starts_with('.'))
             fs::remove_all(p, ec);  // not a finished tree: a leftover or an old layout
@@ -118,10 +118,12 @@ void rootfs(Context& context, const tasks::Task& task) {
     // Another dmc process may build the same rootfs: the second finds it done.
     FileLock lock(base.parent_path() / ("." + task.template_name + ".lock"));
     const auto chosen = [&] {
+        const std::string tree =
+            build_from_source(context, task.template_name, task.arch, set);
         const auto options = image_options(context, task.template_name);
         write_file_atomic(context.work_dir(task.template_name, task.arch) / "rootfs.json",
-                          nlohmann::json{{"tree", set}, {"options", options}}.dump(1));
-        forget_old_trees(base, set);
+                          nlohmann::json{{"tree", tree}, {"options", options}}.dump(1));
+        forget_old_trees(base, set, tree);
     };
     std::error_code ec;
     if (fs::exists(dir / "stamp", ec) && read_file(dir / "stamp") == stamp) {

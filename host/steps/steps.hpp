@@ -27,6 +27,10 @@ void refresh_indexes(Context& context, const tasks::Task& task);  // setup.cpp: 
 void resolve(Context& context, const tasks::Task& task);          // resolve.cpp
 void prepare(Context& context, const tasks::Task& task);
 void rootfs(Context& context, const tasks::Task& task);
+// build.cpp, for the rootfs step: the tree with the template's build from source laid
+// over the package set `set`, or `set` itself when the template builds nothing.
+std::string build_from_source(Context& context, const std::string& tmpl, const std::string& arch,
+                              const std::string& set);
 void collect(Context& context, const tasks::Task& task);
 void configure(Context& context, const tasks::Task& task);
 void pack(Context& context, const tasks::Task& task);

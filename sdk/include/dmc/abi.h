@@ -82,6 +82,21 @@ typedef struct dmc_prepare_ctx {
     /* Optional content of the base image: "ca-certificates", "tzdata", "small", and
      * "system-users" (base-passwd in the rootfs, for Configure::system_user()). */
     void (*want)(void* opaque, const char* feature);
+    /* Appended: software built from source, in a build environment the host makes
+     * (a Debian rootfs of the dist with build-essential and the build dependencies).
+     * The source is a Debian source package of the dist's signed Sources index
+     * (version NULL or "": the newest there), or a tarball whose SHA256 is pinned
+     * (a URL without a scheme is a path on the dist's archive mirror). Build
+     * dependencies are Build-Depends relations; without any, the source package's
+     * own. Steps run in order in the unpacked source, as `sh -e -c COMMAND` by an
+     * unprivileged user without network, with DESTDIR, JOBS, DEB_HOST_ARCH,
+     * DEB_HOST_GNU_TYPE, DEB_BUILD_GNU_TYPE and CROSS_COMPILE ("aarch64-linux-gnu-"
+     * when cross-building, else "") set. What they install into DESTDIR joins the
+     * rootfs, owned by the source, for collect. */
+    void (*source_package)(void* opaque, const char* name, const char* version);
+    void (*source_tarball)(void* opaque, const char* url, const char* sha256);
+    void (*build_depends)(void* opaque, const char* relations);
+    void (*build_step)(void* opaque, const char* name, const char* command);
 } dmc_prepare_ctx;
 #define DMC_PREPARE_CTX_SIZE_V1 DMC_SIZE_UP_TO(dmc_prepare_ctx, want)
 

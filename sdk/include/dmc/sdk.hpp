@@ -84,7 +84,30 @@ class Prepare : public Context {
     void exclude(const std::string& name) { ctx_->exclude_package(ctx_->opaque, name.c_str()); }
     void want(const std::string& feature) { ctx_->want(ctx_->opaque, feature.c_str()); }
 
+    // Building from source (abi.h, dmc_prepare_ctx::source_package, says how). Each
+    // throws when the host is older than these calls.
+    void source_package(const std::string& name, const std::string& version = "") {
+        need(DMC_HAS_FIELD(ctx_, dmc_prepare_ctx, source_package), "source_package");
+        ctx_->source_package(ctx_->opaque, name.c_str(), version.c_str());
+    }
+    void source_tarball(const std::string& url, const std::string& sha256) {
+        need(DMC_HAS_FIELD(ctx_, dmc_prepare_ctx, source_tarball), "source_tarball");
+        ctx_->source_tarball(ctx_->opaque, url.c_str(), sha256.c_str());
+    }
+    void build_depends(const std::string& relations) {
+        need(DMC_HAS_FIELD(ctx_, dmc_prepare_ctx, build_depends), "build_depends");
+        ctx_->build_depends(ctx_->opaque, relations.c_str());
+    }
+    // A named step ("configure", "build", "install") and its shell command.
+    void build_step(const std::string& name, const std::string& command) {
+        need(DMC_HAS_FIELD(ctx_, dmc_prepare_ctx, build_step), "build_step");
+        ctx_->build_step(ctx_->opaque, name.c_str(), command.c_str());
+    }
+
   private:
+    static void need(bool has, const char* call) {
+        if (!has) throw std::runtime_error(std::string("this dmc is too old for ") + call + "(); update dmc");
+    }
     const dmc_prepare_ctx* ctx_;
 };
 
