@@ -60,5 +60,5 @@ class LighttpdSrc : public dmc::sdk::Template {
 
 }  // namespace
 
-DMC_TEMPLATE(LighttpdSrc, "lighttpd-src", "1.0", "core",
+DMC_TEMPLATE(LighttpdSrc, "lighttpd-src", "1.0", "source",
              "lighttpd built from Debian's source, natively or cross-compiled, port 8080")

@@ -81,5 +81,5 @@ class NginxSrc : public dmc::sdk::Template {
 
 }  // namespace
 
-DMC_TEMPLATE(NginxSrc, "nginx-src", "1.0", "core",
+DMC_TEMPLATE(NginxSrc, "nginx-src", "1.0", "source",
              "nginx built from source with a reduced module set, port 8080")

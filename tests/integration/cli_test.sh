@@ -23,7 +23,7 @@ order=$(grep -oE '[a-z]+\.index' <<<"$list" | tr '\n' ' ')
 grep -qE '^  1 nginx.amd64.prepare +: ' <<<"$list" || fail "list format: $list"
 pass "list in group order"
 
-expect_fail 2 "^FAIL +unknown template 'apache'; valid templates: adminer, dmc, mariadb, nginx, php$" -- "$DMC" -t apache -l
+expect_fail 2 "^FAIL +unknown template 'apache'; valid templates: adminer, dmc, lighttpd-src, mariadb, nginx, nginx-src, php$" -- "$DMC" -t apache -l
 expect_fail 2 "unknown group 'db'; valid groups: core, base, app" -- "$DMC" -g db -l
 expect_fail 2 "unknown activity 'destroy'; valid activities: update, setup, create, load, deploy, resolve" -- "$DMC" destroy
 expect_fail 2 "unknown architecture 'sparc'; valid architectures: amd64, arm64" -- "$DMC" -A sparc -l
