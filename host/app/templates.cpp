@@ -70,11 +70,15 @@ std::vector<std::string> choose_templates(const plugin::Catalog& catalog,
         add(t);
     }
     if (templates.empty() && groups.empty()) {
-        // Every image, but not the tools (the dmc image): they are built when named.
+        // Every image, but not the tools (the dmc image) nor the builds from source:
+        // they are built when named.
+        const auto by_default = [](const std::string& group) {
+            return group != kToolsGroup && group != kSourceGroup;
+        };
         for (const auto& g : group_list)
-            if (g.name != kToolsGroup) add_group(g.name);
+            if (by_default(g.name)) add_group(g.name);
         for (const auto& name : all)
-            if (catalog.find(name)->group != kToolsGroup) add(name);
+            if (by_default(catalog.find(name)->group)) add(name);
     }
 
     // Stable topological order: each template after the selected ones it builds on.

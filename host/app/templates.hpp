@@ -16,8 +16,11 @@ std::vector<Group> groups_of(const std::vector<plugin::Template>& templates);
 
 // The group of templates that are no service image of their own (plugins/dmc).
 inline constexpr const char* kToolsGroup = "tools";
+// The templates that build from source (root, and minutes each): built when named.
+inline constexpr const char* kSourceGroup = "source";
 
-// The templates named by -t and -g (all but the tools when neither is given), ordered by the
+// The templates named by -t and -g (all but the tools and the source group when neither is
+// given), ordered by the
 // request and then so that a template comes after those it builds on. Unknown names
 // throw UsageError listing the valid values.
 std::vector<std::string> choose_templates(const plugin::Catalog& catalog,

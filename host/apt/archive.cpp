@@ -279,8 +279,7 @@ std::optional<IndexFile> Archive::index_file(const config::Mirror& m, const std:
     const auto& entry = release.files.at(base + chosen);
     IndexFile f{m.url, suite, component, arch, {}, {}, release_sha256, release.date};
     // The cache holds uncompressed indexes by the SHA256 the Release file gives.
-    const std::string key =
-        plain != release.files.end() ? plain->second.sha256 : entry.sha256;
+    const std::string key = plain != release.files.end() ? plain->second.sha256 : entry.sha256;
     f.path = cache_ / "indexes" / key;
     f.sha256 = key;
     std::error_code ec;
@@ -291,28 +290,22 @@ std::optional<IndexFile> Archive::index_file(const config::Mirror& m, const std:
                                     : dir + base + chosen;
         // No more than the signed Release says: an endless answer stops there.
         auto data = http_.get(url, entry.size);
-        if (!data && release.acquire_by_hash)
-            data = http_.get(dir + base + chosen, entry.size);
+        if (!data && release.acquire_by_hash) data = http_.get(dir + base + chosen, entry.size);
         if (!data)
             throw Error(dir + base + chosen +
                         " is listed in the Release file but missing on the mirror");
         const std::string what = dir + base + chosen;
         if (data->size() != entry.size || sha256_hex(*data) != entry.sha256)
-            throw Error(
-                what +
-                ": size or SHA256 does not match the signed Release file (expected " +
-                entry.sha256 + "); the mirror is corrupt or tampered with");
+            throw Error(what +
+                        ": size or SHA256 does not match the signed Release file (expected " +
+                        entry.sha256 + "); the mirror is corrupt or tampered with");
         std::string text_data =
             *chosen ? decompress(*data, what,
-                                 plain != release.files.end() ? plain->second.size
-                                                              : kIndexLimit)
+                                 plain != release.files.end() ? plain->second.size : kIndexLimit)
                     : *data;
-        if (plain != release.files.end() &&
-            (text_data.size() != plain->second.size ||
-             sha256_hex(text_data) != plain->second.sha256))
-            throw Error(
-                what +
-                ": the uncompressed index does not match the signed Release file");
+        if (plain != release.files.end() && (text_data.size() != plain->second.size ||
+                                             sha256_hex(text_data) != plain->second.sha256))
+            throw Error(what + ": the uncompressed index does not match the signed Release file");
         write_file_atomic(f.path, text_data);
         log::info("fetched " + what);
     }

@@ -17,10 +17,10 @@ using HookSettings = std::map<std::string, std::string>;
 
 // Software built from source (abi.h: dmc_prepare_ctx::source_package).
 struct BuildSpec {
-    std::string template_name;                   // the template that declared it
-    std::string source_package, source_version;  // a Debian source package, or
-    std::string tarball_url, tarball_sha256;     // a tarball with a pinned SHA256
-    std::vector<std::string> build_depends;      // relations; empty: the source's own
+    std::string template_name;                               // the template that declared it
+    std::string source_package, source_version;              // a Debian source package, or
+    std::string tarball_url, tarball_sha256;                 // a tarball with a pinned SHA256
+    std::vector<std::string> build_depends;                  // relations; empty: the source's own
     std::vector<std::pair<std::string, std::string>> steps;  // name, shell command
     bool empty() const { return source_package.empty() && tarball_url.empty(); }
 };

@@ -3,9 +3,10 @@
 // them), /build made for the work directory, apt's caches emptied.
 #include "source/buildenv.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
-#include <unistd.h>
 
 #include "log/log.hpp"
 #include "util/error.hpp"
@@ -28,7 +29,8 @@ std::string quoted(const std::string& s) {
 std::vector<std::string> all_depends(const BuildEnvRequest& r) {
     // Toolchains run on the build machine: :native, as in Build-Depends.
     std::vector<std::string> deps = {"build-essential:native"};
-    if (r.host_arch != r.build_arch) deps.push_back("crossbuild-essential-" + r.host_arch + ":native");
+    if (r.host_arch != r.build_arch)
+        deps.push_back("crossbuild-essential-" + r.host_arch + ":native");
     deps.insert(deps.end(), r.depends.begin(), r.depends.end());
     return deps;
 }
@@ -68,29 +70,35 @@ fs::path ensure_buildenv(const BuildEnvRequest& r) {
         return dir / "root";
     }
     if (geteuid() != 0)
-        throw Error("making the build environment needs root (mmdebstrap runs its maintainer "
-                    "scripts); run dmc as root");
-    const std::string mmdebstrap = find_executable("mmdebstrap", std::getenv("PATH") ? std::getenv("PATH") : "");
+        throw Error(
+            "making the build environment needs root (mmdebstrap runs its maintainer "
+            "scripts); run dmc as root");
+    const std::string mmdebstrap =
+        find_executable("mmdebstrap", std::getenv("PATH") ? std::getenv("PATH") : "");
     if (mmdebstrap.empty())
-        throw Error("mmdebstrap is not installed; install it (apt-get install mmdebstrap) to build "
-                    "from source");
+        throw Error(
+            "mmdebstrap is not installed; install it (apt-get install mmdebstrap) to build "
+            "from source");
     const fs::path tmp = temp_sibling(dir);
     fs::remove_all(tmp, ec);
     fs::create_directories(tmp);
     std::string satisfy = "chroot \"$1\" apt-get satisfy -y -q --no-install-recommends";
     if (r.host_arch != r.build_arch) satisfy += " --host-architecture " + quoted(r.host_arch);
     for (const auto& d : all_depends(r)) satisfy += " " + quoted(d);
-    std::vector<std::string> argv = {mmdebstrap, "--mode=root", "--variant=buildd",
-                                     "--architectures=" + r.build_arch +
-                                         (r.host_arch != r.build_arch ? "," + r.host_arch : ""),
-                                     "--customize-hook=" + satisfy,
-                                     "--customize-hook=mkdir -p \"$1/build\"",
-                                     "--customize-hook=chroot \"$1\" apt-get clean",
-                                     r.dist, (tmp / "root").string()};
+    std::vector<std::string> argv = {
+        mmdebstrap,
+        "--mode=root",
+        "--variant=buildd",
+        "--architectures=" + r.build_arch + (r.host_arch != r.build_arch ? "," + r.host_arch : ""),
+        "--customize-hook=" + satisfy,
+        "--customize-hook=mkdir -p \"$1/build\"",
+        "--customize-hook=chroot \"$1\" apt-get clean",
+        r.dist,
+        (tmp / "root").string()};
     argv.insert(argv.end(), r.sources.begin(), r.sources.end());
     log::notice("making the build environment for " + r.dist + " " + r.host_arch +
-                (r.host_arch != r.build_arch ? " (cross, on " + r.build_arch + ")" : "") +
-                " in " + dir.string() + "; its log: " + r.log_file.string());
+                (r.host_arch != r.build_arch ? " (cross, on " + r.build_arch + ")" : "") + " in " +
+                dir.string() + "; its log: " + r.log_file.string());
     ProcessRun run;
     try {
         run = run_process({argv, {}, std::string(), true, r.timeout});

@@ -17,8 +17,8 @@ struct BuildEnvRequest {
     std::vector<std::string> sources;   // "deb URL SUITE COMPONENTS..." lines
     std::vector<std::string> depends;   // Build-Depends relations, build-essential added
     std::filesystem::path cache_dir;
-    std::filesystem::path log_file;     // mmdebstrap's output
-    bool refresh = false;               // made again even when cached (update)
+    std::filesystem::path log_file;  // mmdebstrap's output
+    bool refresh = false;            // made again even when cached (update)
     std::chrono::seconds timeout{3600};
 };
 

@@ -33,12 +33,27 @@ exec chroot "$ROOT" /usr/bin/setpriv --reuid="$BUILD_UID" --regid="$BUILD_UID" -
 
 IsolatedRun run_isolated(const IsolatedCommand& c) {
     if (geteuid() != 0)
-        throw Error("building from source needs root (for the build environment and the "
-                    "build's namespaces); run dmc as root");
+        throw Error(
+            "building from source needs root (for the build environment and the "
+            "build's namespaces); run dmc as root");
     write_file_atomic(c.work / ".dmc-step", c.command + "\n");
-    std::vector<std::string> argv = {find_executable("unshare", "/usr/bin:/bin"), "--mount", "--pid", "--net", "--ipc", "--uts",
-                                     "--fork",  "--kill-child", "/bin/sh", "-e", "-c", kSetup,
-                                     "sh", c.root.string(), c.work.string(), c.cwd, "-"};
+    std::vector<std::string> argv = {find_executable("unshare", "/usr/bin:/bin"),
+                                     "--mount",
+                                     "--pid",
+                                     "--net",
+                                     "--ipc",
+                                     "--uts",
+                                     "--fork",
+                                     "--kill-child",
+                                     "/bin/sh",
+                                     "-e",
+                                     "-c",
+                                     kSetup,
+                                     "sh",
+                                     c.root.string(),
+                                     c.work.string(),
+                                     c.cwd,
+                                     "-"};
     argv.insert(argv.end(), c.env.begin(), c.env.end());
     ProcessRequest request;
     request.argv = argv;

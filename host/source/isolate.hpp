@@ -11,14 +11,14 @@
 
 namespace dmc::source {
 
-inline constexpr unsigned kBuildUid = 65534;  // nobody, nogroup: owns nothing in the root
+inline constexpr unsigned kBuildUid = 65534;        // nobody, nogroup: owns nothing in the root
 inline constexpr const char* kBuildDir = "/build";  // where the work directory is seen
 
 struct IsolatedCommand {
-    std::filesystem::path root;  // the build environment, mounted read-only
-    std::filesystem::path work;  // the host directory seen as /build, writable
-    std::string cwd;             // inside: "/build/src"
-    std::string command;         // run as sh -e -c COMMAND
+    std::filesystem::path root;    // the build environment, mounted read-only
+    std::filesystem::path work;    // the host directory seen as /build, writable
+    std::string cwd;               // inside: "/build/src"
+    std::string command;           // run as sh -e -c COMMAND
     std::vector<std::string> env;  // NAME=value, the whole environment besides PATH, HOME
     std::chrono::seconds timeout{3600};
 };

@@ -107,7 +107,8 @@ std::vector<SourceFile> checksum_list(std::string_view field, const std::string&
         std::uint64_t size = 0;
         const std::string& s = w[i + 1];
         const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), size);
-        if (!hex64(w[i]) || ec != std::errc() || end != s.data() + s.size() || unsafe_name(w[i + 2]))
+        if (!hex64(w[i]) || ec != std::errc() || end != s.data() + s.size() ||
+            unsafe_name(w[i + 2]))
             throw Error(what + ": a malformed checksum line: " + w[i] + " " + s + " " + w[i + 2]);
         out.push_back({w[i + 2], w[i], size, {}});
     }
@@ -121,7 +122,8 @@ Source fetch(apt::Archive& archive, const plugin::BuildSpec& build, const fs::pa
         const std::string& url = build.tarball_url;
         const bool relative = url.find("://") == std::string::npos;
         if (relative && archive.mirrors().empty())
-            throw Error("the tarball " + url + " is a path on the archive mirror, and no mirror is set");
+            throw Error("the tarball " + url +
+                        " is a path on the archive mirror, and no mirror is set");
         s.origin = relative ? archive.mirrors().front().url + "/" + url : url;
         std::string name = url.substr(url.rfind('/') + 1);
         if (!hex64(build.tarball_sha256))
@@ -150,8 +152,9 @@ Source fetch(apt::Archive& archive, const plugin::BuildSpec& build, const fs::pa
         log::info(what + ": signed by a key of " + *keyring);
     } else {
         text = apt::signed_message(armoured, what);
-        log::info(what + ": trusted through the signed Sources index (no uploader keyring, "
-                         "debian-keyring, to check its own signature)");
+        log::info(what +
+                  ": trusted through the signed Sources index (no uploader keyring, "
+                  "debian-keyring, to check its own signature)");
     }
     const apt::Deb822 doc(text);
     auto stanza = doc.begin();
@@ -161,7 +164,8 @@ Source fetch(apt::Archive& archive, const plugin::BuildSpec& build, const fs::pa
         auto in_index = std::find_if(s.files.begin(), s.files.end(),
                                      [&](const SourceFile& g) { return g.name == f.name; });
         if (in_index == s.files.end() || in_index->sha256 != f.sha256 || in_index->size != f.size)
-            throw Error(what + ": " + f.name + " does not match the Sources index; the mirror is "
+            throw Error(what + ": " + f.name +
+                        " does not match the Sources index; the mirror is "
                         "corrupt or tampered with");
     }
     return s;
@@ -176,27 +180,28 @@ fs::path unpack(const Source& source, const fs::path& dir) {
         const fs::path files = dir / "files";
         fs::create_directories(files);
         for (const auto& f : source.files) fs::create_symlink(f.path, files / f.name);
-        const fs::path tree = dir / "src";
-        auto r = run_process({{find_executable("dpkg-source", "/usr/bin:/bin"), "--no-check", "--no-copy", "-x",
-                               (files / source.files[0].name).string(), tree.string()},
-                              {},
-                              std::string(),
-                              true,
-                              std::chrono::seconds(600)});
+        fs::path tree = dir / "src";
+        auto r = run_process(
+            {{find_executable("dpkg-source", "/usr/bin:/bin"), "--no-check", "--no-copy", "-x",
+              (files / source.files[0].name).string(), tree.string()},
+             {},
+             std::string(),
+             true,
+             std::chrono::seconds(600)});
         if (r.status != 0)
             throw Error("dpkg-source -x " + source.files[0].name + " failed: " + r.output);
         return tree;
     }
-    const fs::path tree = dir / "src";
+    fs::path tree = dir / "src";
     fs::create_directories(tree);
-    auto r = run_process({{find_executable("tar", "/usr/bin:/bin"), "-x", "--no-same-owner", "--no-same-permissions", "-f",
-                           source.files[0].path.string(), "-C", tree.string()},
-                          {},
-                          std::string(),
-                          true,
-                          std::chrono::seconds(600)});
-    if (r.status != 0)
-        throw Error("cannot unpack " + source.origin + ": " + r.output);
+    auto r = run_process(
+        {{find_executable("tar", "/usr/bin:/bin"), "-x", "--no-same-owner", "--no-same-permissions",
+          "-f", source.files[0].path.string(), "-C", tree.string()},
+         {},
+         std::string(),
+         true,
+         std::chrono::seconds(600)});
+    if (r.status != 0) throw Error("cannot unpack " + source.origin + ": " + r.output);
     // A tarball of one top directory builds in it.
     std::vector<fs::path> top;
     for (const auto& e : fs::directory_iterator(tree)) top.push_back(e.path());

@@ -22,11 +22,11 @@ struct SourceFile {
 
 struct Source {
     std::string name, version;
-    std::string origin;               // the .dsc's or the tarball's URL
-    std::string build_depends;        // the .dsc's Build-Depends (Debian sources)
-    std::vector<SourceFile> files;    // the .dsc first, or the tarball
+    std::string origin;             // the .dsc's or the tarball's URL
+    std::string build_depends;      // the .dsc's Build-Depends (Debian sources)
+    std::vector<SourceFile> files;  // the .dsc first, or the tarball
     bool debian() const { return !files.empty() && files[0].name.ends_with(".dsc"); }
-    std::string digest() const;       // over every file's name and SHA256
+    std::string digest() const;  // over every file's name and SHA256
 };
 
 // One file list of a .dsc or a Sources stanza ("Checksums-Sha256": "sha size name"

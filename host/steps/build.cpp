@@ -3,10 +3,10 @@
 // source/isolate.hpp), and what it installs laid over the package tree as a tree
 // of its own, owned by the source, for collect and the ELF closure.
 #include <sys/stat.h>
-#include <thread>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "apt/sources.hpp"
 #include "arch/arch.hpp"
@@ -31,7 +31,10 @@ namespace {
 
 std::string machine_arch() {
     auto r = run_process({{find_executable("dpkg", "/usr/bin:/bin"), "--print-architecture"},
-                          {}, std::string(), true, std::chrono::seconds(10)});
+                          {},
+                          std::string(),
+                          true,
+                          std::chrono::seconds(10)});
     std::string a = r.output.substr(0, r.output.find('\n'));
     if (r.status != 0 || a.empty()) throw Error("cannot tell this machine's Debian architecture");
     return a;
@@ -61,8 +64,8 @@ std::string canonical_path(const std::string& path) {
 void chown_tree(const fs::path& dir) {
     std::error_code ec;
     (void)::lchown(dir.c_str(), source::kBuildUid, source::kBuildUid);
-    for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator();
-         it.increment(ec))
+    for (auto it = fs::recursive_directory_iterator(dir, ec);
+         it != fs::recursive_directory_iterator(); it.increment(ec))
         (void)::lchown(it->path().c_str(), source::kBuildUid, source::kBuildUid);
 }
 
@@ -75,12 +78,13 @@ void overlay(const fs::path& package_set, const fs::path& install, const fs::pat
                  fs::copy_options::create_hard_links);
     auto manifest = rootfs::Manifest::load(package_set / "manifest.json");
     std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(install); it != fs::recursive_directory_iterator();
-         ++it) {
+    for (auto it = fs::recursive_directory_iterator(install);
+         it != fs::recursive_directory_iterator(); ++it) {
         const std::string path = canonical_path("/" + fs::relative(it->path(), install).string());
         const fs::path target = tmp / "root" / path.substr(1);
         struct stat st {};
-        if (::lstat(it->path().c_str(), &st) != 0) throw Error("cannot read " + it->path().string());
+        if (::lstat(it->path().c_str(), &st) != 0)
+            throw Error("cannot read " + it->path().string());
         rootfs::FileRecord rec;
         rec.package = package;
         rec.mode = st.st_mode & 07777;
@@ -140,13 +144,15 @@ std::string build_from_source(Context& context, const std::string& tmpl, const s
     env.log_file = context.work_dir(tmpl, arch) / "buildenv.log";
 
     // The tree is named by everything that goes into it.
-    std::string key_text = "build 1\n" + src.digest() + "\n" + source::buildenv_key(env) + "\n" + arch + "\n";
+    std::string key_text =
+        "build 1\n" + src.digest() + "\n" + source::buildenv_key(env) + "\n" + arch + "\n";
     for (const auto& [name, command] : b.steps) key_text += name + "\n" + command + "\n";
-    const std::string tree = set + "-src-" + sha256_hex(key_text).substr(0, 12);
+    std::string tree = set + "-src-" + sha256_hex(key_text).substr(0, 12);
     std::error_code ec;
     if (fs::exists(base / tree / "stamp", ec)) {
         fs::last_write_time(base / tree / "stamp", fs::file_time_type::clock::now(), ec);
-        log::info(tmpl + " " + arch + ": built from source already (" + (base / tree).string() + ")");
+        log::info(tmpl + " " + arch + ": built from source already (" + (base / tree).string() +
+                  ")");
         return tree;
     }
     const fs::path root = source::ensure_buildenv(env);
@@ -176,15 +182,17 @@ std::string build_from_source(Context& context, const std::string& tmpl, const s
     std::string log_text;
     for (const auto& [name, command] : b.steps) {
         log::info(tmpl + " " + arch + ": build step " + name);
-        source::IsolatedCommand c{root, work, cwd, command, vars, std::chrono::seconds(settings.build_timeout)};
+        source::IsolatedCommand c{root,    work, cwd,
+                                  command, vars, std::chrono::seconds(settings.build_timeout)};
         auto run = source::run_isolated(c);
         log_text += "== " + name + ": " + command + "\n" + run.output;
         write_file_atomic(log_file, log_text);
         if (run.status != 0) {
             log::error(source::last_lines(run.output, 15));
             throw Error("template " + tmpl + " " + arch + ": build step '" + name + "' failed (" +
-                        (run.status == 124 ? "time limit of " + std::to_string(settings.build_timeout) + " s"
-                                           : "exit " + std::to_string(run.status)) +
+                        (run.status == 124
+                             ? "time limit of " + std::to_string(settings.build_timeout) + " s"
+                             : "exit " + std::to_string(run.status)) +
                         "); its log: " + log_file.string());
         }
     }
@@ -201,9 +209,8 @@ std::string build_from_source(Context& context, const std::string& tmpl, const s
     record.mtime = epoch;
     record.control = "Package: " + name + "\nVersion: " + version + "\nArchitecture: " + arch +
                      "\nMaintainer: dmc template " + tmpl + "\nX-Dmc-Source: " + src.origin +
-                     "\nX-Dmc-Source-Sha256: " + src.files[0].sha256 +
-                     "\nDescription: " + name + " " + version +
-                     " built from source by the dmc template " + tmpl + "\n";
+                     "\nX-Dmc-Source-Sha256: " + src.files[0].sha256 + "\nDescription: " + name +
+                     " " + version + " built from source by the dmc template " + tmpl + "\n";
     const fs::path tmp = temp_sibling(base / tree);
     fs::remove_all(tmp, ec);
     try {

@@ -76,8 +76,8 @@ void locate_locked(Context& context, const std::string& tmpl, const std::string&
     }
 }
 
-// Keeps the tree in use (and the build over it) and the two used last of a template's package sets, and
-// removes the rest (and anything else in `base`: trees of an older layout).
+// Keeps the tree in use (and the build over it) and the two used last of a template's package sets,
+// and removes the rest (and anything else in `base`: trees of an older layout).
 void forget_old_trees(const fs::path& base, const std::string& in_use, const std::string& built) {
     constexpr std::size_t kKept = 2;
     std::vector<std::pair<fs::file_time_type, fs::path>> others;
@@ -118,8 +118,7 @@ void rootfs(Context& context, const tasks::Task& task) {
     // Another dmc process may build the same rootfs: the second finds it done.
     FileLock lock(base.parent_path() / ("." + task.template_name + ".lock"));
     const auto chosen = [&] {
-        const std::string tree =
-            build_from_source(context, task.template_name, task.arch, set);
+        const std::string tree = build_from_source(context, task.template_name, task.arch, set);
         const auto options = image_options(context, task.template_name);
         write_file_atomic(context.work_dir(task.template_name, task.arch) / "rootfs.json",
                           nlohmann::json{{"tree", tree}, {"options", options}}.dump(1));

@@ -40,7 +40,8 @@ class LighttpdSrc : public dmc::sdk::Template {
         p.build_depends("meson, ninja-build, pkgconf:native, libpcre2-dev, zlib1g-dev");
         p.build_step("configure", kConfigure);
         p.build_step("build", "ninja -C /build/out -j\"$JOBS\"");
-        p.build_step("install", "DESTDIR=\"$DESTDIR\" meson install -C /build/out --no-rebuild");
+        p.build_step("install",
+                     "DESTDIR=\"$DESTDIR\" meson install -C /build/out --no-rebuild --strip");
     }
 
     void collect(dmc::sdk::Collect& c) override {

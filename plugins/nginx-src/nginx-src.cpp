@@ -58,7 +58,10 @@ class NginxSrc : public dmc::sdk::Template {
         if (const auto more = option(p, 3); !more.empty()) p.build_depends(more);
         p.build_step("configure", kConfigure + (" " + option(p, 2)));
         p.build_step("build", "make -j\"$JOBS\"");
-        p.build_step("install", "make install DESTDIR=\"$DESTDIR\"");
+        // Stripped, as Debian's packages are (nginx's configure adds -g).
+        p.build_step("install",
+                     "make install DESTDIR=\"$DESTDIR\" && "
+                     "\"${CROSS_COMPILE}strip\" --strip-unneeded \"$DESTDIR/usr/sbin/nginx\"");
     }
 
     void collect(dmc::sdk::Collect& c) override {

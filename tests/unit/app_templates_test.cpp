@@ -40,6 +40,8 @@ TEST(Selection, AllTemplatesButTheToolsByDefault) {
     const auto all = choose_templates(registry(), {}, {});
     EXPECT_EQ(all.size(), 5u);
     EXPECT_EQ(std::count(all.begin(), all.end(), "dmc"), 0);
+    EXPECT_EQ(std::count(all.begin(), all.end(), "nginx-src"), 0);  // built when named
+    EXPECT_EQ(choose_templates(registry(), {}, {"source"}), (Strings{"lighttpd-src", "nginx-src"}));
     EXPECT_EQ(choose_templates(registry(), {}, {"tools"}), Strings{"dmc"});
     EXPECT_EQ(choose_templates(registry(), {"dmc"}, {}), Strings{"dmc"});
 }
@@ -49,15 +51,16 @@ TEST(Selection, UnknownNamesListTheValidOnes) {
         choose_templates(registry(), {"apache"}, {});
         FAIL();
     } catch (const UsageError& e) {
-        EXPECT_STREQ(
-            e.what(),
-            "unknown template 'apache'; valid templates: adminer, dmc, hello, mariadb, nginx, php");
+        EXPECT_STREQ(e.what(),
+                     "unknown template 'apache'; valid templates: adminer, dmc, hello, "
+                     "lighttpd-src, mariadb, "
+                     "nginx, nginx-src, php");
     }
     try {
         choose_templates(registry(), {}, {"db"});
         FAIL();
     } catch (const UsageError& e) {
-        EXPECT_STREQ(e.what(), "unknown group 'db'; valid groups: core, base, app, tools");
+        EXPECT_STREQ(e.what(), "unknown group 'db'; valid groups: core, base, app, source, tools");
     }
 }
 

@@ -1,8 +1,6 @@
 // The isolation of build steps, in a small root made of this machine's own programs:
 // an unprivileged user without capabilities, a read-only root, only /build writable,
 // no network but loopback, a PID namespace of its own, and the time limit.
-#include "source/isolate.hpp"
-
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "source/isolate.hpp"
 #include "util/fs.hpp"
 
 namespace fs = std::filesystem;
@@ -28,13 +27,14 @@ class Isolate : public ::testing::Test {
         work_ = dir_ / "work";
         fs::create_directories(work_);
         // The programs the setup and the tests run, with their libraries (ldd).
-        const std::string script =
-            "set -e; r='" + root_.string() + "'; mkdir -p \"$r\"/proc \"$r\"/tmp \"$r\"/build; "
-            "for p in /usr/bin/setpriv /usr/bin/env /bin/sh /usr/bin/id /usr/bin/cat /usr/bin/sleep "
-            "/usr/bin/touch; do "
-            "  for f in $(readlink -f $p) $(ldd $p | grep -o '/[^ ]*'); do "
-            "    mkdir -p \"$r$(dirname $f)\"; cp -L $f \"$r$f\"; done; "
-            "  mkdir -p \"$r$(dirname $p)\"; cp -L $p \"$r$p\"; done";
+        const std::string script = "set -e; r='" + root_.string() +
+                                   "'; mkdir -p \"$r\"/proc \"$r\"/tmp \"$r\"/build; "
+                                   "for p in /usr/bin/setpriv /usr/bin/env /bin/sh /usr/bin/id "
+                                   "/usr/bin/cat /usr/bin/sleep "
+                                   "/usr/bin/touch; do "
+                                   "  for f in $(readlink -f $p) $(ldd $p | grep -o '/[^ ]*'); do "
+                                   "    mkdir -p \"$r$(dirname $f)\"; cp -L $f \"$r$f\"; done; "
+                                   "  mkdir -p \"$r$(dirname $p)\"; cp -L $p \"$r$p\"; done";
         ASSERT_EQ(std::system(("bash -c \"" + escape(script) + "\"").c_str()), 0);
         chown(work_.c_str(), kBuildUid, kBuildUid);
     }
@@ -51,7 +51,8 @@ class Isolate : public ::testing::Test {
         return out;
     }
     IsolatedRun run(const std::string& command, int seconds = 30) {
-        return run_isolated({root_, work_, "/build", command, {"X=1"}, std::chrono::seconds(seconds)});
+        return run_isolated(
+            {root_, work_, "/build", command, {"X=1"}, std::chrono::seconds(seconds)});
     }
     fs::path dir_, root_, work_;
 };

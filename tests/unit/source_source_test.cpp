@@ -9,7 +9,8 @@ using namespace dmc::source;
 
 TEST(SourceChecksums, ReadsTheLinesOfADscOrASourcesStanza) {
     const std::string field =
-        "\n b1b8dc9c2fa47dcd46844f68833bc80244220a127299be36754bbb3b5d56192e 3610 nginx_1.26.3-3.dsc\n"
+        "\n b1b8dc9c2fa47dcd46844f68833bc80244220a127299be36754bbb3b5d56192e 3610 "
+        "nginx_1.26.3-3.dsc\n"
         " 69ee2b237744036e61d24b836668aad3040dda461fe6f570f1787eab570c75aa 1260179 "
         "nginx_1.26.3.orig.tar.gz";
     auto files = checksum_list(field, "test");

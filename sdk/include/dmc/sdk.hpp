@@ -106,7 +106,9 @@ class Prepare : public Context {
 
   private:
     static void need(bool has, const char* call) {
-        if (!has) throw std::runtime_error(std::string("this dmc is too old for ") + call + "(); update dmc");
+        if (!has)
+            throw std::runtime_error(std::string("this dmc is too old for ") + call +
+                                     "(); update dmc");
     }
     const dmc_prepare_ctx* ctx_;
 };
