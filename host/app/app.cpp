@@ -216,8 +216,10 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
     request.deploy = options.print.has_value() ||
                      (settings.deploy && kube::cluster_configured(kube::request_from_environment(
                                              settings.kubeconfig, settings.kube_context)));
+    // setup prepares the builds from source of the templates it is given, and only those.
     if (activity == "create" || activity == "load" || activity == "update" ||
-        activity == "deploy" || activity == "verify" || activity == "diff" || activity == "why")
+        activity == "deploy" || activity == "verify" || activity == "diff" || activity == "why" ||
+        (activity == "setup" && (options.templates || options.groups)))
         request.templates =
             choose_templates(catalog, options.templates.value_or(std::vector<std::string>{}),
                              options.groups.value_or(std::vector<std::string>{}));

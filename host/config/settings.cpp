@@ -403,6 +403,11 @@ const std::vector<Row>& table() {
                  "",
                  "seconds a step of a build from source may take"},
                 &S::build_timeout, 1, 86400, " s");
+        text({"source_keyring",
+              {"DMC_SOURCE_KEYRING"},
+              "",
+              "keyring of source packages' signatures (.dsc)"},
+             &S::source_keyring);
         flag({"force_conflicts", {}, "--force-conflicts", "take over fields other managers own"},
              &S::force_conflicts);
         flag(

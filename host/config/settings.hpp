@@ -55,6 +55,7 @@ struct Settings {
     std::string kube_context;          // empty: the current context
     int rollout_timeout = 300;         // seconds
     int build_timeout = 3600;          // seconds a build step from source may take
+    std::string source_keyring;        // of .dsc signatures; empty: debian-keyring's, if installed
     bool force_conflicts = false;      // server-side apply takes over others' fields
     bool deploy = true;                // create deploys after its push when a cluster is set
     bool tools = false;                // -T

@@ -137,7 +137,8 @@ Lock Lock::parse(const std::string& text, const std::string& origin) {
             r.fail(kv.first, "'" + key + "' is not dist/arch/template");
         const std::string what = "image " + key;
         r.map(n, what);
-        r.only(n, {"templates", "options", "request", "exclude", "releases", "packages"}, what);
+        r.only(n, {"templates", "options", "request", "exclude", "releases", "packages", "source"},
+               what);
         e.dist = key.substr(0, first);
         e.arch = key.substr(first + 1, second - first - 1);
         e.image = key.substr(second + 1);
@@ -183,6 +184,15 @@ Lock Lock::parse(const std::string& text, const std::string& origin) {
                 r.fail(item["filename"],
                        p.name + ": filename '" + p.filename + "' is not a path in the archive");
             e.packages.push_back(std::move(p));
+        }
+        if (const YAML::Node item = n["source"]) {
+            const std::string swhat = what + ": its source";
+            r.map(item, swhat);
+            r.only(item, {"name", "version", "url", "sha256"}, swhat);
+            Source src{r.text(item, "name", swhat), r.text(item, "version", swhat),
+                       r.text(item, "url", swhat), r.text(item, "sha256", swhat)};
+            if (!is_hex64(src.sha256)) r.fail(item["sha256"], swhat + ": sha256 is not 64 hex digits");
+            e.source = std::move(src);
         }
         lock.put(std::move(e));
     }
@@ -242,6 +252,10 @@ std::string Lock::render() const {
                    ", sha256: " + quoted(p.sha256) + ", mirror: " + quoted(p.mirror) +
                    ", suite: " + quoted(p.suite) + ", component: " + quoted(p.component) +
                    ", filename: " + quoted(p.filename) + "}\n";
+        if (e.source)
+            out += "    source: {name: " + quoted(e.source->name) +
+                   ", version: " + quoted(e.source->version) + ", url: " + quoted(e.source->url) +
+                   ", sha256: " + quoted(e.source->sha256) + "}\n";
     }
     return out;
 }

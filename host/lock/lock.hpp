@@ -1,6 +1,7 @@
 // dmc.lock: what every image of a config is built from, per dist, arch and image
 // template: each package with its version, digest, size and where it came from,
-// the signed Release files those were verified against, the versions of the
+// the signed Release files those were verified against, the source a build from
+// source starts from, the versions of the
 // templates whose hooks make the image, and the options that change its bytes.
 // One stable, sorted YAML form (no clock in it), meant for version control.
 #pragma once
@@ -8,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -26,6 +28,13 @@ struct Release {
     std::string date;    // its Date field
 };
 
+// The source an image's build from source starts from (plugin BuildSpec): the .dsc
+// or the tarball, by its URL and SHA256.
+struct Source {
+    std::string name, version, url, sha256;
+    bool operator==(const Source&) const = default;
+};
+
 struct Entry {
     std::string dist, arch, image;
     std::map<std::string, std::string> templates;  // name -> version, every one of the image
@@ -33,6 +42,7 @@ struct Entry {
     std::vector<std::string> request, exclude;     // what the templates asked for
     std::vector<Release> releases;                 // sorted by mirror, suite
     std::vector<Package> packages;                 // sorted by name, arch
+    std::optional<Source> source;                  // a build from source's
     int line = 0;                                  // where it starts in the file; 0: new
     std::string key() const { return dist + "/" + arch + "/" + image; }
 };

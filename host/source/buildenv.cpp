@@ -58,16 +58,24 @@ std::string buildenv_key(const BuildEnvRequest& r) {
     return sha256_hex(text).substr(0, 16);
 }
 
-fs::path ensure_buildenv(const BuildEnvRequest& r) {
+fs::path ensure_buildenv(const BuildEnvRequest& r, BuildEnvState* state) {
     const fs::path base = r.cache_dir / "buildenv";
     fs::create_directories(base);
     const std::string key = buildenv_key(r);
     const fs::path dir = base / key;
+    const std::string stamp = key + "\n" + r.indexes;
     FileLock lock(base / ("." + key + ".lock"));
     std::error_code ec;
-    if (!r.refresh && fs::exists(dir / "stamp", ec)) {
-        log::info("build environment " + dir.string() + " is ready");
-        return dir / "root";
+    if (fs::exists(dir / "stamp", ec)) {
+        const bool current = read_file(dir / "stamp") == stamp;
+        if (!r.refresh || current) {
+            log::info("build environment " + dir.string() +
+                      (current ? " is current" : " is ready (made from older indexes)"));
+            if (state) *state = r.refresh ? BuildEnvState::current : BuildEnvState::ready;
+            return dir / "root";
+        }
+        log::notice("the indexes changed since the build environment " + dir.string() +
+                    " was made; making it again");
     }
     if (geteuid() != 0)
         throw Error(
@@ -100,14 +108,15 @@ fs::path ensure_buildenv(const BuildEnvRequest& r) {
                 (r.host_arch != r.build_arch ? " (cross, on " + r.build_arch + ")" : "") + " in " +
                 dir.string() + "; its log: " + r.log_file.string());
     ProcessRun run;
+    fs::create_directories(r.log_file.parent_path(), ec);
     try {
-        run = run_process({argv, {}, std::string(), true, r.timeout});
+        ProcessRequest request{argv, {}, std::string(), true, r.timeout};
+        request.output_file = r.log_file;
+        run = run_process(request);
     } catch (const Error& e) {
         fs::remove_all(tmp, ec);
         throw;
     }
-    fs::create_directories(r.log_file.parent_path(), ec);
-    write_file_atomic(r.log_file, run.output);
     if (run.status != 0) {
         fs::remove_all(tmp, ec);
         for (const auto& line : {last_lines(run.output, 12)}) log::error(line);
@@ -115,9 +124,14 @@ fs::path ensure_buildenv(const BuildEnvRequest& r) {
                     " could not be made (mmdebstrap exit " + std::to_string(run.status) +
                     "; a build dependency missing?); see " + r.log_file.string());
     }
-    write_file_atomic(tmp / "stamp", key + "\n");
-    fs::remove_all(dir, ec);
+    write_file_atomic(tmp / "stamp", stamp);
+    // The old environment goes only once the new one is whole.
+    const fs::path old = temp_sibling(dir);
+    fs::remove_all(old, ec);
+    fs::rename(dir, old, ec);
     fs::rename(tmp, dir);
+    fs::remove_all(old, ec);
+    if (state) *state = BuildEnvState::made;
     return dir / "root";
 }
 

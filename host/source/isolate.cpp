@@ -37,7 +37,10 @@ IsolatedRun run_isolated(const IsolatedCommand& c) {
             "building from source needs root (for the build environment and the "
             "build's namespaces); run dmc as root");
     write_file_atomic(c.work / ".dmc-step", c.command + "\n");
-    std::vector<std::string> argv = {find_executable("unshare", "/usr/bin:/bin"),
+    const std::string unshare = find_executable("unshare", "/usr/bin:/bin");
+    if (unshare.empty())
+        throw Error("unshare (util-linux) is not installed; it isolates the build from source");
+    std::vector<std::string> argv = {unshare,
                                      "--mount",
                                      "--pid",
                                      "--net",
@@ -61,13 +64,15 @@ IsolatedRun run_isolated(const IsolatedCommand& c) {
                    "BUILD_UID=" + std::to_string(kBuildUid)};
     request.input = std::string();
     request.timeout = c.timeout;
+    request.output_file = c.log;
     IsolatedRun run;
     try {
         auto r = run_process(request);
         run.status = r.status;
         run.output = std::move(r.output);
-    } catch (const Error& e) {
-        run.status = 124;
+    } catch (const TimeoutError& e) {
+        run.status = 128 + 9;
+        run.timed_out = true;
         run.output = e.what();
     }
     return run;

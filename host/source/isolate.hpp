@@ -21,14 +21,17 @@ struct IsolatedCommand {
     std::string command;           // run as sh -e -c COMMAND
     std::vector<std::string> env;  // NAME=value, the whole environment besides PATH, HOME
     std::chrono::seconds timeout{3600};
+    std::filesystem::path log;  // where all of its output goes
 };
 
 struct IsolatedRun {
-    int status = 0;  // the command's exit status, 124 at the time limit
-    std::string output;
+    int status = 0;          // the command's exit status
+    bool timed_out = false;  // killed at the time limit
+    std::string output;      // its last MiB
 };
 
-// Throws Error when the isolation itself cannot be set up (not root, no unshare).
+// Throws Error when the isolation itself cannot be set up or started (not root, no
+// unshare).
 IsolatedRun run_isolated(const IsolatedCommand& c);
 
 }  // namespace dmc::source

@@ -3,7 +3,10 @@
 #include "source/source.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <optional>
+#include <tuple>
 
 #include "apt/deb822.hpp"
 #include "apt/release.hpp"
@@ -22,10 +25,6 @@ namespace dmc::source {
 
 namespace {
 
-// The keyrings of Debian's uploaders (the debian-keyring package), when installed.
-constexpr const char* kUploaderKeyrings[] = {"/usr/share/keyrings/debian-keyring.gpg",
-                                             "/usr/share/keyrings/debian-maintainers.gpg"};
-
 bool hex64(std::string_view s) {
     return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
                return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
@@ -43,15 +42,18 @@ void fetch_files(apt::Archive& archive, const std::string& base_url, std::vector
     fs::create_directories(cache_dir / "sources", ec);
     for (auto& f : files) {
         f.path = cached(cache_dir, f);
-        if (fs::exists(f.path, ec) && fs::file_size(f.path, ec) == f.size) continue;
-        downloads.push_back({base_url + f.name, f.path, f.sha256, f.size, f.name});
+        // A cached file was checked when it was written: it is named by its SHA256.
+        if (fs::exists(f.path, ec) && (f.size == 0 || fs::file_size(f.path, ec) == f.size))
+            continue;
+        downloads.push_back(
+            {base_url + f.name, f.path, f.sha256,
+             f.size ? std::optional<std::uint64_t>(f.size) : std::nullopt, f.name});
     }
     if (!downloads.empty()) archive.http().fetch(downloads);
 }
 
 // The Sources stanza of `name` (at `version`, else the newest).
-Source from_index(apt::Archive& archive, const std::string& name, const std::string& version,
-                  const fs::path& cache_dir) {
+Source from_index(apt::Archive& archive, const std::string& name, const std::string& version) {
     Source best;
     std::string best_dir, best_mirror;
     for (const auto& index : archive.source_indexes(false)) {
@@ -86,8 +88,8 @@ Source from_index(apt::Archive& archive, const std::string& name, const std::str
     if (dsc == best.files.end())
         throw Error("the Sources entry of " + name + " " + best.version + " lists no .dsc");
     std::rotate(best.files.begin(), dsc, dsc + 1);
-    best.origin = best_mirror + "/" + best_dir + "/" + best.files[0].name;
-    fetch_files(archive, best_mirror + "/" + best_dir + "/", best.files, cache_dir);
+    best.base_url = best_mirror + "/" + best_dir + "/";
+    best.origin = best.base_url + best.files[0].name;
     return best;
 }
 
@@ -116,45 +118,62 @@ std::vector<SourceFile> checksum_list(std::string_view field, const std::string&
     return out;
 }
 
-Source fetch(apt::Archive& archive, const plugin::BuildSpec& build, const fs::path& cache_dir) {
-    if (!build.tarball_url.empty()) {
-        Source s;
-        const std::string& url = build.tarball_url;
-        const bool relative = url.find("://") == std::string::npos;
-        if (relative && archive.mirrors().empty())
-            throw Error("the tarball " + url +
-                        " is a path on the archive mirror, and no mirror is set");
-        s.origin = relative ? archive.mirrors().front().url + "/" + url : url;
-        std::string name = url.substr(url.rfind('/') + 1);
-        if (!hex64(build.tarball_sha256))
-            throw Error("template " + build.template_name + ": the tarball's SHA256 '" +
-                        build.tarball_sha256 + "' is not 64 lowercase hex digits");
-        if (unsafe_name(name)) name = "source.tar";
-        s.name = build.template_name;
-        s.files.push_back({name, build.tarball_sha256, 0, {}});
-        s.files[0].path = cached(cache_dir, s.files[0]);
-        std::error_code ec;
-        fs::create_directories(cache_dir / "sources", ec);
-        if (!fs::exists(s.files[0].path, ec))
-            archive.http().fetch({{s.origin, s.files[0].path, build.tarball_sha256, {}, name}});
-        s.files[0].size = fs::file_size(s.files[0].path);
-        return s;
-    }
-    Source s = from_index(archive, build.source_package, build.source_version, cache_dir);
+std::pair<std::string, std::string> tarball_identity(const std::string& file,
+                                                     const std::string& fallback) {
+    std::string stem = file.substr(0, file.find(".tar"));
+    if (stem.ends_with(".orig")) stem.resize(stem.size() - 5);
+    for (std::size_t i = stem.size(); i-- > 1;)
+        if ((stem[i] == '_' || stem[i] == '-') && i + 1 < stem.size() &&
+            std::isdigit(static_cast<unsigned char>(stem[i + 1])))
+            return {stem.substr(0, i), stem.substr(i + 1)};
+    return {fallback, "0"};
+}
+
+Source locate(apt::Archive& archive, const plugin::BuildSpec& build, const std::string& version) {
+    if (build.tarball_url.empty())
+        return from_index(archive, build.source_package,
+                          version.empty() ? build.source_version : version);
+    Source s;
+    const std::string& url = build.tarball_url;
+    const bool relative = url.find("://") == std::string::npos;
+    if (relative && archive.mirrors().empty())
+        throw Error("the tarball " + url + " is a path on the archive mirror, and no mirror is set");
+    s.origin = relative ? archive.mirrors().front().url + "/" + url : url;
+    s.base_url = s.origin.substr(0, s.origin.rfind('/') + 1);
+    const std::string name = url.substr(url.rfind('/') + 1);
+    if (!hex64(build.tarball_sha256))
+        throw Error("template " + build.template_name + ": the tarball's SHA256 '" +
+                    build.tarball_sha256 + "' is not 64 lowercase hex digits");
+    if (name.empty() || unsafe_name(name))
+        throw Error("template " + build.template_name + ": the tarball URL " + url +
+                    " names no file");
+    std::tie(s.name, s.version) = tarball_identity(name, build.template_name);
+    s.files.push_back({name, build.tarball_sha256, 0, {}});
+    return s;
+}
+
+void fetch(apt::Archive& archive, Source& s, const fs::path& cache_dir, const fs::path& keyring) {
+    fetch_files(archive, s.base_url, s.files, cache_dir);
+    for (auto& f : s.files) f.size = fs::file_size(f.path);
+    if (!s.debian()) return;
     // The .dsc names the same files with the same digests, or it is not this source.
     const std::string what = s.origin;
     const std::string armoured = read_file(s.files[0].path);
     std::string text;
-    const auto keyring = std::find_if(std::begin(kUploaderKeyrings), std::end(kUploaderKeyrings),
-                                      [](const char* k) { return fs::exists(k); });
-    if (keyring != std::end(kUploaderKeyrings)) {
-        text = apt::verify_inrelease(armoured, *keyring, what);
-        log::info(what + ": signed by a key of " + *keyring);
+    if (!keyring.empty()) {
+        try {
+            text = apt::verify_inrelease(armoured, keyring.string(), what);
+        } catch (const Error& e) {
+            log::info(e.what());
+            throw Error(what + ": not signed by a key of " + keyring.string() +
+                        "; set source_keyring to the keyring of its uploaders");
+        }
+        log::info(what + ": signed by a key of " + keyring.string());
     } else {
         text = apt::signed_message(armoured, what);
         log::info(what +
-                  ": trusted through the signed Sources index (no uploader keyring, "
-                  "debian-keyring, to check its own signature)");
+                  ": trusted through the signed Sources index (no uploaders' keyring, "
+                  "debian-keyring or source_keyring, to check its own signature)");
     }
     const apt::Deb822 doc(text);
     auto stanza = doc.begin();
@@ -168,7 +187,6 @@ Source fetch(apt::Archive& archive, const plugin::BuildSpec& build, const fs::pa
                         " does not match the Sources index; the mirror is "
                         "corrupt or tampered with");
     }
-    return s;
 }
 
 fs::path unpack(const Source& source, const fs::path& dir) {

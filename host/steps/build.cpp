@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <fstream>
+#include <set>
 #include <thread>
 
 #include "apt/sources.hpp"
@@ -29,6 +31,10 @@ namespace dmc::steps {
 
 namespace {
 
+// The keyrings of Debian's uploaders (the debian-keyring package), when installed.
+constexpr const char* kUploaderKeyrings[] = {"/usr/share/keyrings/debian-keyring.gpg",
+                                             "/usr/share/keyrings/debian-maintainers.gpg"};
+
 std::string machine_arch() {
     auto r = run_process({{find_executable("dpkg", "/usr/bin:/bin"), "--print-architecture"},
                           {},
@@ -38,18 +44,6 @@ std::string machine_arch() {
     std::string a = r.output.substr(0, r.output.find('\n'));
     if (r.status != 0 || a.empty()) throw Error("cannot tell this machine's Debian architecture");
     return a;
-}
-
-// "nginx_1.26.3.orig.tar.gz" or "nginx-1.26.3.tar.gz" -> {"nginx", "1.26.3"}.
-std::pair<std::string, std::string> tarball_identity(const std::string& file,
-                                                     const std::string& fallback) {
-    std::string stem = file.substr(0, file.find(".tar"));
-    if (stem.ends_with(".orig")) stem.resize(stem.size() - 5);
-    for (std::size_t i = stem.size(); i-- > 1;)
-        if ((stem[i] == '_' || stem[i] == '-') && i + 1 < stem.size() &&
-            std::isdigit(static_cast<unsigned char>(stem[i + 1])))
-            return {stem.substr(0, i), stem.substr(i + 1)};
-    return {fallback, "0"};
 }
 
 // /lib/x -> /usr/lib/x: where the merged-/usr tree keeps it.
@@ -116,18 +110,11 @@ void overlay(const fs::path& package_set, const fs::path& install, const fs::pat
 
 }  // namespace
 
-std::string build_from_source(Context& context, const std::string& tmpl, const std::string& arch,
-                              const std::string& set) {
-    const auto prepared = load_prepare(context.work_dir(tmpl, arch));
-    const plugin::BuildSpec& b = prepared.build;
-    if (b.empty()) return set;
+source::BuildEnvRequest buildenv_request(Context& context, const std::string& tmpl,
+                                         const std::string& arch, const source::Source& src) {
     const auto& settings = context.settings;
+    const plugin::BuildSpec& b = load_prepare(context.work_dir(tmpl, arch)).build;
     auto& archive = context.archive();
-    const auto src = source::fetch(archive, b, settings.cache_dir);
-    const fs::path base = context.rootfs_base(tmpl, arch);
-    const fs::path work = context.work_dir(tmpl, arch) / "source-build";
-    const fs::path log_file = context.work_dir(tmpl, arch) / "source-build.log";
-
     source::BuildEnvRequest env;
     env.dist = settings.dist;
     env.build_arch = machine_arch();
@@ -142,6 +129,56 @@ std::string build_from_source(Context& context, const std::string& tmpl, const s
     if (env.depends.empty() && !src.build_depends.empty()) env.depends = {src.build_depends};
     env.cache_dir = settings.cache_dir;
     env.log_file = context.work_dir(tmpl, arch) / "buildenv.log";
+    for (const auto& a : std::set<std::string>{env.build_arch, arch})
+        for (const auto& f : archive.indexes(a, false))
+            env.indexes +=
+                f.mirror + " " + f.suite + " " + f.component + " " + a + " " + f.sha256 + "\n";
+    env.timeout = std::chrono::seconds(settings.build_timeout);
+    return env;
+}
+
+std::optional<source::Source> template_source(Context& context, const std::string& tmpl,
+                                              const std::string& arch) {
+    const plugin::BuildSpec& b = load_prepare(context.work_dir(tmpl, arch)).build;
+    if (b.empty()) return std::nullopt;
+    const auto* entry = context.lock().find(context.settings.dist, arch, tmpl);
+    const auto locked = entry && entry->source && entry->source->name == b.source_package
+                            ? entry->source
+                            : std::nullopt;
+    auto src = source::locate(context.archive(), b, locked ? locked->version : std::string());
+    if (locked && src.files[0].sha256 != locked->sha256)
+        throw Error("the source " + src.name + " " + src.version + " on the mirror (" +
+                    src.origin + ") is not the one " + context.settings.lock_file.string() +
+                    " has; run dmc -a update to take it");
+    return src;
+}
+
+fs::path source_keyring(const config::Settings& settings) {
+    if (!settings.source_keyring.empty()) {
+        std::error_code ec;
+        if (!fs::exists(settings.source_keyring, ec))
+            throw Error("source_keyring " + settings.source_keyring +
+                        " does not exist; install debian-keyring, or set it to a keyring file");
+        return settings.source_keyring;
+    }
+    for (const char* k : kUploaderKeyrings)
+        if (fs::exists(k)) return k;
+    return {};
+}
+
+std::string build_from_source(Context& context, const std::string& tmpl, const std::string& arch,
+                              const std::string& set) {
+    const auto prepared = load_prepare(context.work_dir(tmpl, arch));
+    const plugin::BuildSpec& b = prepared.build;
+    auto located = template_source(context, tmpl, arch);
+    if (!located) return set;
+    auto& src = *located;
+    const auto& settings = context.settings;
+    source::fetch(context.archive(), src, settings.cache_dir, source_keyring(settings));
+    const fs::path base = context.rootfs_base(tmpl, arch);
+    const fs::path work = context.work_dir(tmpl, arch) / "source-build";
+    const fs::path log_file = context.work_dir(tmpl, arch) / "source-build.log";
+    const source::BuildEnvRequest env = buildenv_request(context, tmpl, arch, src);
 
     // The tree is named by everything that goes into it.
     std::string key_text =
@@ -179,30 +216,34 @@ std::string build_from_source(Context& context, const std::string& tmpl, const s
     };
     const std::string cwd =
         std::string(source::kBuildDir) + "/" + fs::relative(src_dir, work).string();
-    std::string log_text;
+    // Each step's output goes to its own log, then joins the build's log.
+    std::ofstream log_out(log_file, std::ios::binary | std::ios::trunc);
+    const fs::path step_log = context.work_dir(tmpl, arch) / "source-step.log";
     for (const auto& [name, command] : b.steps) {
         log::info(tmpl + " " + arch + ": build step " + name);
-        source::IsolatedCommand c{root,    work, cwd,
-                                  command, vars, std::chrono::seconds(settings.build_timeout)};
-        auto run = source::run_isolated(c);
-        log_text += "== " + name + ": " + command + "\n" + run.output;
-        write_file_atomic(log_file, log_text);
-        if (run.status != 0) {
+        auto run = source::run_isolated({root, work, cwd, command, vars,
+                                         std::chrono::seconds(settings.build_timeout), step_log});
+        log_out << "== " << name << ": " << command << "\n" << std::ifstream(step_log).rdbuf();
+        log_out.flush();
+        if (run.status != 0 || run.timed_out) {
             log::error(source::last_lines(run.output, 15));
             throw Error("template " + tmpl + " " + arch + ": build step '" + name + "' failed (" +
-                        (run.status == 124
+                        (run.timed_out
                              ? "time limit of " + std::to_string(settings.build_timeout) + " s"
                              : "exit " + std::to_string(run.status)) +
                         "); its log: " + log_file.string());
         }
     }
+    log_out.close();
+    fs::remove(step_log, ec);
     if (settings.log.dir) {
         fs::create_directories(*settings.log.dir, ec);
-        write_file_atomic(*settings.log.dir / (tmpl + "-" + arch + "-build.log"), log_text);
+        fs::copy_file(log_file, *settings.log.dir / (tmpl + "-" + arch + "-build.log"),
+                      fs::copy_options::overwrite_existing, ec);
     }
 
-    auto [name, version] = src.debian() ? std::pair{src.name, src.version}
-                                        : tarball_identity(src.files[0].name, src.name);
+    const std::string& name = src.name;
+    const std::string& version = src.version;
     rootfs::PackageRecord record;
     record.version = version;
     record.arch = arch;

@@ -85,6 +85,9 @@ Inputs inputs_now(Context& context, const std::string& tmpl, const std::string& 
     Inputs in;
     for (const auto& r : resolve_template(context, tmpl, arch))
         in.packages[r.name + ":" + r.arch] = r.version + " " + r.sha256;
+    // A build from source's source, as the lock has it (resolve_template put it there).
+    if (const auto* e = context.lock().find(context.settings.dist, arch, tmpl); e && e->source)
+        in.packages["source " + e->source->name] = e->source->version + " " + e->source->sha256;
     for (const auto* t : context.catalog.composition(tmpl))
         in.templates[t->name] = t->version + " " + file_digest(t->file);
     in.options = image_options(context, tmpl);

@@ -32,6 +32,12 @@ std::vector<Change> changes_between(const lock::Entry& old, const lock::Entry& n
     }
     for (const auto& [id, p] : before)
         if (!after.count(id)) out.push_back({p->name, p->version, "", false});
+    // The source of a build from source, said as "source NAME OLD -> NEW".
+    const auto* was = old.source ? &*old.source : nullptr;
+    const auto* is = now.source ? &*now.source : nullptr;
+    if ((was || is) && !(was && is && *was == *is))
+        out.push_back({"source " + (is ? is->name : was->name), was ? was->version : "",
+                       is ? is->version : "", false});
     return out;
 }
 

@@ -7,6 +7,7 @@
 #include "apt/resolver.hpp"
 #include "contents/features.hpp"
 #include "log/log.hpp"
+#include "source/source.hpp"
 #include "steps/saved.hpp"
 #include "steps/steps.hpp"
 #include "util/error.hpp"
@@ -107,6 +108,21 @@ lock::Entry entry_of(Context& context, const std::string& tmpl, const std::strin
     return e;
 }
 
+// What a build from source of the template starts from, for the lock: the locked
+// source while the template asks for the same one (follow), else located anew.
+std::optional<lock::Source> source_of(Context& context, const std::string& tmpl,
+                                      const std::string& arch, const lock::Entry* locked,
+                                      LockUse use) {
+    const plugin::BuildSpec& b = load_prepare(context.work_dir(tmpl, arch)).build;
+    if (b.empty()) return std::nullopt;
+    if (locked && use == LockUse::follow && locked->source && b.tarball_url.empty() &&
+        locked->source->name == b.source_package &&
+        (b.source_version.empty() || b.source_version == locked->source->version))
+        return locked->source;
+    const auto s = source::locate(context.archive(), b);
+    return lock::Source{s.name, s.version, without_credentials(s.origin), s.files[0].sha256};
+}
+
 }  // namespace
 
 std::vector<apt::PackageRef> resolve_template(Context& context, const std::string& tmpl,
@@ -123,10 +139,13 @@ std::vector<apt::PackageRef> resolve_template(Context& context, const std::strin
         auto refs = locked_refs(*locked, context.archive().mirrors());
         const auto templates = image_templates(context, tmpl);
         const auto options = image_options(context, tmpl);
-        if (locked->templates != templates || locked->options != options) {
+        auto source = source_of(context, tmpl, arch, locked, use);
+        if (locked->templates != templates || locked->options != options ||
+            locked->source != source) {
             lock::Entry updated = *locked;
             updated.templates = templates;
             updated.options = options;
+            updated.source = std::move(source);
             lock.put(std::move(updated));
             context.save_lock();
         }
@@ -182,7 +201,9 @@ std::vector<apt::PackageRef> resolve_template(Context& context, const std::strin
     {
         // With --no-lock the entry stays in memory: the provenance reads its Release files.
         const bool fresh = locked == nullptr;
-        lock.put(entry_of(context, tmpl, arch, request, refs, files));
+        auto entry = entry_of(context, tmpl, arch, request, refs, files);
+        entry.source = source_of(context, tmpl, arch, locked, use);
+        lock.put(std::move(entry));
         if (use == LockUse::follow && settings.use_lock) {
             context.save_lock();
             if (fresh)

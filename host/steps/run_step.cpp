@@ -13,6 +13,11 @@ void run_step(Context& context, const tasks::Task& task) {
             return refresh_indexes(context, task);
         case Step::lock:
             return lock_images(context, task);
+        case Step::sources:
+            return fetch_sources(context, task);
+        case Step::buildenv:
+        case Step::update_buildenv:
+            return build_environments(context, task);
         case Step::resolve:
             return resolve(context, task);
         case Step::prepare:

@@ -15,6 +15,8 @@
 #include "kube/kubeconfig.hpp"
 #include "lock/lock.hpp"
 #include "registry/push.hpp"
+#include "source/buildenv.hpp"
+#include "source/source.hpp"
 #include "steps/context.hpp"
 #include "tasks/tasks.hpp"
 
@@ -31,6 +33,19 @@ void rootfs(Context& context, const tasks::Task& task);
 // over the package set `set`, or `set` itself when the template builds nothing.
 std::string build_from_source(Context& context, const std::string& tmpl, const std::string& arch,
                               const std::string& set);
+// build.cpp: the source the template builds from, located as the lock has it (the
+// resolve step puts it there) and not fetched yet; nullopt when it builds nothing.
+std::optional<source::Source> template_source(Context& context, const std::string& tmpl,
+                                              const std::string& arch);
+// The build environment that source is built in, for the template's dist and arch.
+source::BuildEnvRequest buildenv_request(Context& context, const std::string& tmpl,
+                                         const std::string& arch, const source::Source& src);
+// The keyring a .dsc's signature is checked with: source_keyring, else debian-keyring's
+// when installed, else none (the .dsc is trusted through the signed Sources index).
+std::filesystem::path source_keyring(const config::Settings& settings);
+void fetch_sources(Context& context, const tasks::Task& task);       // sources.cpp: setup
+void build_environments(Context& context, const tasks::Task& task);  // buildenv.cpp
+
 void collect(Context& context, const tasks::Task& task);
 void configure(Context& context, const tasks::Task& task);
 void pack(Context& context, const tasks::Task& task);

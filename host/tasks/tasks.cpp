@@ -46,13 +46,24 @@ std::vector<Task> plan(const PlanRequest& r) {
                 (setup ? "Fetch and verify the " : "Refresh the ") + r.dist + " indexes for " +
                     arch,
                 "", arch, setup ? Step::setup : Step::update);
-        if (setup || r.templates.empty()) return out;
+        if (r.templates.empty()) return out;
         for (const auto& t : r.templates)
             for (const auto& arch : r.archs)
                 add(t + "." + arch + ".prepare", "Declare the packages of " + t + " for " + arch, t,
                     arch, Step::prepare);
+        if (setup) {
+            add("setup.sources", "Fetch and verify the sources of the builds from source", "", "",
+                Step::sources);
+            add("setup.buildenv", "Make the build environments of the builds from source", "",
+                "", Step::buildenv);
+            return out;
+        }
         add("update.lock", "Resolve every image again, report the changes, rewrite the lock", "",
             "", Step::lock);
+        add("update.buildenv",
+            "Make the build environments of the builds from source again where the indexes "
+            "changed",
+            "", "", Step::update_buildenv);
         return out;
     }
     if (r.activity == "keygen") {

@@ -23,6 +23,9 @@ enum class Step {
     setup,
     update,
     lock,
+    sources,          // setup: fetch and verify the sources of builds from source
+    buildenv,         // setup: make their build environments
+    update_buildenv,  // update: make them again where the indexes changed
     resolve,
     prepare,
     rootfs,

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "util/error.hpp"
@@ -19,6 +20,10 @@ extern char** environ;
 namespace fs = std::filesystem;
 
 namespace dmc {
+
+namespace {
+constexpr std::size_t kOutputLimit = 1 << 20;  // what a run keeps of its output
+}  // namespace
 
 std::string find_executable(const std::string& name, const std::string& path) {
     if (name.find('/') != std::string::npos)
@@ -104,6 +109,17 @@ ProcessRun run_process(const ProcessRequest& request) {
     }
 
     ProcessRun result;
+    std::ofstream log;
+    if (!request.output_file.empty()) {
+        log.open(request.output_file, std::ios::binary | std::ios::trunc);
+        if (!log) {
+            ::kill(own_group ? -pid : pid, SIGKILL);
+            ::close(out[0]);
+            while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+            }
+            throw Error("cannot write " + request.output_file.string());
+        }
+    }
     const auto deadline = std::chrono::steady_clock::now() + request.timeout;
     char buf[4096];
     bool timed_out = false;
@@ -125,7 +141,19 @@ ProcessRun run_process(const ProcessRequest& request) {
         if (got < 0 && errno == EINTR) continue;
         if (got <= 0) break;
         result.output.append(buf, static_cast<std::size_t>(got));
-        if (result.output.size() > (1 << 20)) break;
+        if (log) {
+            log.write(buf, static_cast<std::streamsize>(got));
+            if (result.output.size() > 2 * kOutputLimit)
+                result.output.erase(0, result.output.size() - kOutputLimit);
+        } else if (result.output.size() > kOutputLimit) {
+            break;
+        }
+    }
+    if (log) {
+        if (result.output.size() > kOutputLimit)
+            result.output.erase(0, result.output.size() - kOutputLimit);
+        log.flush();
+        if (!log) throw Error("cannot write " + request.output_file.string());
     }
     ::close(out[0]);
     if (timed_out) ::kill(own_group ? -pid : pid, SIGKILL);
@@ -133,7 +161,7 @@ ProcessRun run_process(const ProcessRequest& request) {
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (timed_out)
-        throw Error(program + " did not finish within " + std::to_string(request.timeout.count()) +
+        throw TimeoutError(program + " did not finish within " + std::to_string(request.timeout.count()) +
                     " s");
     result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return result;

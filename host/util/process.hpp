@@ -3,9 +3,12 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "util/error.hpp"
 
 namespace dmc {
 
@@ -15,6 +18,10 @@ struct ProcessRequest {
     std::optional<std::string> input;  // written to stdin; nullopt: stdin is dmc's own
     bool stderr_to_output = true;      // false: stderr stays dmc's (the user's terminal)
     std::chrono::seconds timeout{60};
+    // Set: everything the program prints is written there too (a build's log), and the
+    // program may print any amount; `output` keeps the last MiB. Unset: a program that
+    // prints more than a MiB is cut off there.
+    std::filesystem::path output_file;
 };
 
 struct ProcessRun {
@@ -22,7 +29,13 @@ struct ProcessRun {
     std::string output;
 };
 
-// Throws Error when the program cannot be started or outlives the timeout (it is killed).
+// What run_process throws when the program outlives its timeout (it is killed).
+struct TimeoutError : Error {
+    using Error::Error;
+};
+
+// Throws Error when the program cannot be started, TimeoutError when it outlives the
+// timeout.
 ProcessRun run_process(const ProcessRequest& request);
 
 // The executable `name` in the colon-separated `path`, or "". A name with a slash is

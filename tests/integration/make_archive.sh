@@ -12,6 +12,7 @@
 #   publish ROOT SUITE GNUPGHOME ARCHS COMPONENTS [-o OPTION]...
 #                                indexes ROOT/$POOL/<component> into
 #                                ROOT/dists/SUITE/<component>/binary-<arch>/Packages.xz,
+#                                and the .dsc files under it into source/Sources.xz,
 #                                writes Release and signs it as InRelease and Release.gpg;
 #                                the options go to `apt-ftparchive release`; with
 #                                PACKAGES_FILE set, that file is every Packages index
@@ -79,6 +80,13 @@ publish() {
             fi
             xz -k "$dists/$c/binary-$a/Packages"
         done
+        # Source packages (.dsc files in the pool) get a Sources index, as on Debian.
+        if [ -n "$(find "$root/${POOL:-pool}/$c" -name '*.dsc' -print -quit)" ]; then
+            mkdir -p "$dists/$c/source"
+            (cd "$root" && apt-ftparchive sources "${POOL:-pool}/$c" 2>/dev/null) \
+                >"$dists/$c/source/Sources"
+            xz -k "$dists/$c/source/Sources"
+        fi
     done
     (cd "$root" && apt-ftparchive \
         -o APT::FTPArchive::Release::Origin=dmc-test \
@@ -89,7 +97,7 @@ publish() {
         "$@" release "dists/$suite") >"$root/.Release"
     mv "$root/.Release" "$dists/Release"
     # Like Debian: the Release file lists the uncompressed indexes, the mirror has only .xz.
-    find "$dists" -name Packages -delete
+    find "$dists" \( -name Packages -o -name Sources \) -delete
     GNUPGHOME=$gpghome gpg --batch --quiet --yes --clearsign -o "$dists/InRelease" "$dists/Release"
     GNUPGHOME=$gpghome gpg --batch --quiet --yes -abs -o "$dists/Release.gpg" "$dists/Release"
 }

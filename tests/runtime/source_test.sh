@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Images built from source in the build environment dmc makes (mmdebstrap, cached in
 # the test cache): nginx-src for amd64, served over HTTP with runc; lighttpd-src from
-# Debian's source package, cross-built for arm64 and run under qemu-user. Bad input
+# Debian's source package, cross-built for arm64 and run under qemu-user. The lock
+# records both sources; setup and update keep the environments. Bad input
 # stops the build at its step with the log's last lines, and the environment stays
 # usable: a wrong SHA256, a build dependency that does not exist, a failing compile.
 set -euo pipefail
@@ -9,6 +10,7 @@ source "$DMC_SOURCE_DIR/tests/lib.sh"
 source "$DMC_SOURCE_DIR/tests/runtime/lib.sh"
 need_root
 start_work
+export DMC_LOCK_FILE=$work/dmc.lock
 mkdir -p "$work/images"
 build() {  # build TEMPLATE ARCH [more dmc args]
     local t=$1 a=$2
@@ -95,3 +97,18 @@ checked=$(qemu-aarch64-static -L "$arm" "$arm/usr/sbin/lighttpd" -t -m "$arm/usr
     -f "$arm/etc/lighttpd/lighttpd.conf" 2>&1) || fail "the image's configuration: $checked"
 grep -q 'Syntax OK' <<<"$checked" || fail "lighttpd -t says: $checked"
 pass "lighttpd cross-built for arm64 runs under qemu: $version"
+
+# --- the lock records the sources; setup and update keep the environments -------------------
+grep -q 'source: {name: "nginx", version: "1.26.3", url: ".*/pool/main/n/nginx/nginx_1.26.3.orig.tar.gz", sha256: "69ee2b23' "$DMC_LOCK_FILE" \
+    || fail "the lock does not record nginx-src's tarball: $(grep -A2 nginx-src "$DMC_LOCK_FILE" | head -5)"
+grep -q 'source: {name: "lighttpd", version: "1\.4\.[0-9]*-[0-9.]*", url: ".*/pool/main/l/lighttpd/lighttpd_.*\.dsc", sha256: "[0-9a-f]\{64\}"}' "$DMC_LOCK_FILE" \
+    || fail "the lock does not record lighttpd's source package"
+OUT_level=NOTICE "$DMC" -a setup -t nginx-src -A amd64 >/dev/null 2>"$work/setup.log" \
+    || { cat "$work/setup.log"; fail "setup -t nginx-src"; }
+grep -q '1 sources fetched and verified' "$work/setup.log" && grep -q '0 build environments made, 1 ready already' "$work/setup.log" \
+    || fail "setup did not find the source and the environment: $(cat "$work/setup.log")"
+OUT_level=NOTICE "$DMC" -a update -t lighttpd-src -A arm64 >/dev/null 2>"$work/update.log" \
+    || { cat "$work/update.log"; fail "update -t lighttpd-src"; }
+grep -q '0 build environments made, 1 current' "$work/update.log" \
+    || fail "update did not find the environment current: $(cat "$work/update.log")"
+pass "the lock records both sources; setup and update find their environments made and current"

@@ -51,6 +51,29 @@ TEST(Lock, RoundTripsAndRendersTheSameBytes) {
     EXPECT_EQ(other.render(), text);
 }
 
+TEST(Lock, RecordsTheSourceOfABuildFromSource) {
+    Lock lock;
+    Entry e = sample("nginx-src");
+    e.source = Source{"nginx", "1.26.3-3", "http://m/debian/pool/main/n/nginx/nginx_1.26.3-3.dsc",
+                      std::string(64, 'e')};
+    lock.put(e);
+    lock.put(sample("nginx"));
+    const std::string text = lock.render();
+    EXPECT_NE(text.find("    source: {name: \"nginx\", version: \"1.26.3-3\", url: "
+                        "\"http://m/debian/pool/main/n/nginx/nginx_1.26.3-3.dsc\", sha256: \"" +
+                        std::string(64, 'e') + "\"}\n"),
+              std::string::npos)
+        << text;
+    const Lock again = Lock::parse(text, "dmc.lock");
+    EXPECT_EQ(again.render(), text);
+    EXPECT_EQ(again.find("trixie", "amd64", "nginx-src")->source, e.source);
+    EXPECT_FALSE(again.find("trixie", "amd64", "nginx")->source.has_value());
+    // A source without its digest is not one this dmc wrote.
+    std::string broken = text;
+    broken.replace(broken.find(std::string(64, 'e')), 64, "short");
+    EXPECT_THROW(Lock::parse(broken, "dmc.lock"), Error);
+}
+
 TEST(Lock, ValuesThatLookLikeOtherTypesStayStrings) {
     Lock lock;
     Entry e = sample("x");

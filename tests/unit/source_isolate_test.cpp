@@ -31,7 +31,7 @@ class Isolate : public ::testing::Test {
                                    "'; mkdir -p \"$r\"/proc \"$r\"/tmp \"$r\"/build; "
                                    "for p in /usr/bin/setpriv /usr/bin/env /bin/sh /usr/bin/id "
                                    "/usr/bin/cat /usr/bin/sleep "
-                                   "/usr/bin/touch; do "
+                                   "/usr/bin/touch /usr/bin/yes /usr/bin/head; do "
                                    "  for f in $(readlink -f $p) $(ldd $p | grep -o '/[^ ]*'); do "
                                    "    mkdir -p \"$r$(dirname $f)\"; cp -L $f \"$r$f\"; done; "
                                    "  mkdir -p \"$r$(dirname $p)\"; cp -L $p \"$r$p\"; done";
@@ -51,8 +51,8 @@ class Isolate : public ::testing::Test {
         return out;
     }
     IsolatedRun run(const std::string& command, int seconds = 30) {
-        return run_isolated(
-            {root_, work_, "/build", command, {"X=1"}, std::chrono::seconds(seconds)});
+        return run_isolated({root_, work_, "/build", command, {"X=1"},
+                             std::chrono::seconds(seconds), dir_ / "step.log"});
     }
     fs::path dir_, root_, work_;
 };
@@ -89,9 +89,20 @@ TEST_F(Isolate, HasNoNetworkAndItsOwnProcesses) {
 TEST_F(Isolate, PassesTheExitStatusAndStopsAtTheTimeLimit) {
     auto failed = run("echo before; exit 3");
     EXPECT_EQ(failed.status, 3);
+    EXPECT_FALSE(failed.timed_out);
     EXPECT_NE(failed.output.find("before"), std::string::npos);
     auto slow = run("sleep 20", 1);
-    EXPECT_EQ(slow.status, 124) << slow.output;
+    EXPECT_TRUE(slow.timed_out) << slow.output;
+}
+
+TEST_F(Isolate, KeepsAllOfALongLogAndItsLastMegabyte) {
+    // A build prints more than a pipe's worth and more than dmc keeps in memory.
+    auto r = run("yes compiling | head -c 3000000; echo; echo end");
+    ASSERT_EQ(r.status, 0) << r.output.substr(0, 200);
+    EXPECT_FALSE(r.timed_out);
+    EXPECT_EQ(fs::file_size(dir_ / "step.log"), 3000005u);
+    EXPECT_LE(r.output.size(), 1u << 20);
+    EXPECT_TRUE(r.output.ends_with("ling\n\nend\n")) << r.output.substr(r.output.size() - 40);
 }
 
 }  // namespace

@@ -58,6 +58,23 @@ TEST(Tasks, DeleteSetupUpdateResolve) {
     EXPECT_EQ(resolve[0].name, "resolve.amd64");
 }
 
+TEST(Tasks, SetupAndUpdateTakeCareOfBuildsFromSource) {
+    // Named templates: setup fetches their sources and makes their build environments;
+    // update remakes those after the lock.
+    auto setup = plan({.activity = "setup", .templates = {"nginx-src"}, .archs = {"amd64"}});
+    ASSERT_EQ(setup.size(), 5u);
+    EXPECT_EQ(setup[2].name, "nginx-src.amd64.prepare");
+    EXPECT_EQ(setup[3].name, "setup.sources");
+    EXPECT_EQ(setup[3].step, Step::sources);
+    EXPECT_EQ(setup[4].name, "setup.buildenv");
+    EXPECT_EQ(setup[4].step, Step::buildenv);
+    auto update = plan({.activity = "update", .templates = {"nginx-src"}, .archs = {"amd64"}});
+    ASSERT_EQ(update.size(), 4u);
+    EXPECT_EQ(update[2].step, Step::lock);
+    EXPECT_EQ(update[3].name, "update.buildenv");
+    EXPECT_EQ(update[3].step, Step::update_buildenv);
+}
+
 TEST(Tasks, DeployAfterThePushOrAlone) {
     // create deploys at the end only when it pushes and a cluster is there.
     auto without_cluster =
