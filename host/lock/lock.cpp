@@ -191,7 +191,8 @@ Lock Lock::parse(const std::string& text, const std::string& origin) {
             r.only(item, {"name", "version", "url", "sha256"}, swhat);
             Source src{r.text(item, "name", swhat), r.text(item, "version", swhat),
                        r.text(item, "url", swhat), r.text(item, "sha256", swhat)};
-            if (!is_hex64(src.sha256)) r.fail(item["sha256"], swhat + ": sha256 is not 64 hex digits");
+            if (!is_hex64(src.sha256))
+                r.fail(item["sha256"], swhat + ": sha256 is not 64 hex digits");
             e.source = std::move(src);
         }
         lock.put(std::move(e));

@@ -40,23 +40,10 @@ IsolatedRun run_isolated(const IsolatedCommand& c) {
     const std::string unshare = find_executable("unshare", "/usr/bin:/bin");
     if (unshare.empty())
         throw Error("unshare (util-linux) is not installed; it isolates the build from source");
-    std::vector<std::string> argv = {unshare,
-                                     "--mount",
-                                     "--pid",
-                                     "--net",
-                                     "--ipc",
-                                     "--uts",
-                                     "--fork",
-                                     "--kill-child",
-                                     "/bin/sh",
-                                     "-e",
-                                     "-c",
-                                     kSetup,
-                                     "sh",
-                                     c.root.string(),
-                                     c.work.string(),
-                                     c.cwd,
-                                     "-"};
+    std::vector<std::string> argv = {
+        unshare,  "--mount",       "--pid",         "--net", "--ipc", "--uts",
+        "--fork", "--kill-child",  "/bin/sh",       "-e",    "-c",    kSetup,
+        "sh",     c.root.string(), c.work.string(), c.cwd,   "-"};
     argv.insert(argv.end(), c.env.begin(), c.env.end());
     ProcessRequest request;
     request.argv = argv;

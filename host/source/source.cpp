@@ -45,9 +45,8 @@ void fetch_files(apt::Archive& archive, const std::string& base_url, std::vector
         // A cached file was checked when it was written: it is named by its SHA256.
         if (fs::exists(f.path, ec) && (f.size == 0 || fs::file_size(f.path, ec) == f.size))
             continue;
-        downloads.push_back(
-            {base_url + f.name, f.path, f.sha256,
-             f.size ? std::optional<std::uint64_t>(f.size) : std::nullopt, f.name});
+        downloads.push_back({base_url + f.name, f.path, f.sha256,
+                             f.size ? std::optional<std::uint64_t>(f.size) : std::nullopt, f.name});
     }
     if (!downloads.empty()) archive.http().fetch(downloads);
 }
@@ -137,7 +136,8 @@ Source locate(apt::Archive& archive, const plugin::BuildSpec& build, const std::
     const std::string& url = build.tarball_url;
     const bool relative = url.find("://") == std::string::npos;
     if (relative && archive.mirrors().empty())
-        throw Error("the tarball " + url + " is a path on the archive mirror, and no mirror is set");
+        throw Error("the tarball " + url +
+                    " is a path on the archive mirror, and no mirror is set");
     s.origin = relative ? archive.mirrors().front().url + "/" + url : url;
     s.base_url = s.origin.substr(0, s.origin.rfind('/') + 1);
     const std::string name = url.substr(url.rfind('/') + 1);

@@ -5,8 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
@@ -147,8 +147,8 @@ std::optional<source::Source> template_source(Context& context, const std::strin
                             : std::nullopt;
     auto src = source::locate(context.archive(), b, locked ? locked->version : std::string());
     if (locked && src.files[0].sha256 != locked->sha256)
-        throw Error("the source " + src.name + " " + src.version + " on the mirror (" +
-                    src.origin + ") is not the one " + context.settings.lock_file.string() +
+        throw Error("the source " + src.name + " " + src.version + " on the mirror (" + src.origin +
+                    ") is not the one " + context.settings.lock_file.string() +
                     " has; run dmc -a update to take it");
     return src;
 }

@@ -15,8 +15,8 @@ void fetch_sources(Context& context, const tasks::Task&) {
             if (!src) continue;
             source::fetch(context.archive(), *src, settings.cache_dir, source_keyring(settings));
             log::info(tmpl + " " + arch + ": source " + src->name + " " + src->version + " (" +
-                      src->origin + ") fetched and verified, " +
-                      std::to_string(src->files.size()) + " files");
+                      src->origin + ") fetched and verified, " + std::to_string(src->files.size()) +
+                      " files");
             ++fetched;
         }
     log::notice(fetched ? std::to_string(fetched) + " sources fetched and verified"

@@ -54,8 +54,8 @@ std::vector<Task> plan(const PlanRequest& r) {
         if (setup) {
             add("setup.sources", "Fetch and verify the sources of the builds from source", "", "",
                 Step::sources);
-            add("setup.buildenv", "Make the build environments of the builds from source", "",
-                "", Step::buildenv);
+            add("setup.buildenv", "Make the build environments of the builds from source", "", "",
+                Step::buildenv);
             return out;
         }
         add("update.lock", "Resolve every image again, report the changes, rewrite the lock", "",

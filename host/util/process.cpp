@@ -161,8 +161,8 @@ ProcessRun run_process(const ProcessRequest& request) {
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (timed_out)
-        throw TimeoutError(program + " did not finish within " + std::to_string(request.timeout.count()) +
-                    " s");
+        throw TimeoutError(program + " did not finish within " +
+                           std::to_string(request.timeout.count()) + " s");
     result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return result;
 }

@@ -51,8 +51,13 @@ class Isolate : public ::testing::Test {
         return out;
     }
     IsolatedRun run(const std::string& command, int seconds = 30) {
-        return run_isolated({root_, work_, "/build", command, {"X=1"},
-                             std::chrono::seconds(seconds), dir_ / "step.log"});
+        return run_isolated({root_,
+                             work_,
+                             "/build",
+                             command,
+                             {"X=1"},
+                             std::chrono::seconds(seconds),
+                             dir_ / "step.log"});
     }
     fs::path dir_, root_, work_;
 };
