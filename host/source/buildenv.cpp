@@ -77,6 +77,7 @@ fs::path ensure_buildenv(const BuildEnvRequest& r, BuildEnvState* state) {
         log::notice("the indexes changed since the build environment " + dir.string() +
                     " was made; making it again");
     }
+    if (r.check) r.check();
     if (geteuid() != 0)
         throw Error(
             "making the build environment needs root (mmdebstrap runs its maintainer "

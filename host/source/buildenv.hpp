@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,9 @@ struct BuildEnvRequest {
     // The digests of the verified indexes it is made from; recorded in its stamp.
     std::string indexes;
     bool refresh = false;  // update: made again when `indexes` changed since it was made
+    // Run before mmdebstrap, when the environment is to be made: throws Error to stop
+    // (a build dependency that no index has), so nothing slow starts in vain.
+    std::function<void()> check;
     std::chrono::seconds timeout{3600};
 };
 

@@ -5,11 +5,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
+#include "apt/relation.hpp"
 #include "apt/sources.hpp"
 #include "arch/arch.hpp"
 #include "contents/features.hpp"
@@ -134,6 +137,28 @@ source::BuildEnvRequest buildenv_request(Context& context, const std::string& tm
             env.indexes +=
                 f.mirror + " " + f.suite + " " + f.component + " " + a + " " + f.sha256 + "\n";
     env.timeout = std::chrono::seconds(settings.build_timeout);
+    // A build dependency that no index of the dist has stops the build before
+    // mmdebstrap spends a minute on a bootstrap that cannot end well.
+    env.check = [&context, tmpl, arch, build_arch = env.build_arch, depends = env.depends] {
+        auto& a = context.archive();
+        const auto host = a.load(a.indexes(arch, false));
+        const auto build = build_arch == arch ? std::optional<apt::PackageIndex>()
+                                              : a.load(a.indexes(build_arch, false));
+        auto known = [&](const apt::PackageIndex& index, const std::string& name) {
+            return !index.versions(name).empty() || !index.providers(name).empty();
+        };
+        for (const auto& field : depends)
+            for (const auto& group : apt::parse_relations(field, arch)) {
+                const bool found = std::any_of(group.begin(), group.end(), [&](const auto& r) {
+                    return known(host, r.name) || (build && known(*build, r.name));
+                });
+                if (!found)
+                    throw Error("template " + tmpl + " " + arch + ": the build dependency '" +
+                                apt::to_string(group) + "' is in no index of " +
+                                context.settings.dist +
+                                "; check the template's build_depends, or the mirror's components");
+            }
+    };
     return env;
 }
 
