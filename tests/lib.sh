@@ -19,7 +19,6 @@ expect_fail() {
     local err rc=0
     err=$("$@" 2>&1 >/dev/null) || rc=$?
     [ "$rc" = "$code" ] || fail "'$*' exited $rc, expected $code; stderr: $err"
-    [ -z "${SHOW_ERR:-}" ] || echo "stderr: $err" >&2
     grep -qE -- "$pattern" <<<"$err" || fail "'$*' did not say /$pattern/; stderr: $err"
 }
 

@@ -12,12 +12,8 @@ for tool in python3 gpg gpgv gpgconf apt-ftparchive dpkg-deb xz; do
 done
 
 work=$(mktemp -d)
-server_pid=
 cleanup() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
+    stop_archive_server
     stop_keys "$work/keyA" "$work/keyB"
     rm -rf "$work"
 }
@@ -161,14 +157,7 @@ build_deb "$debs" "$(stage nginx)" nginx 1.0-1 all
 add_to_pool "$work/srv/good" main "$debs"/*.deb
 publish "$work/srv/good" dmctest "$keyA" "amd64 arm64" main -o APT::FTPArchive::Release::ValidTime=604800
 
-python3 "$here/archive_server.py" "$work/srv" "$work/port" "$work/requests" 2>"$work/server.log" &
-server_pid=$!
-for _ in $(seq 200); do
-    [ -s "$work/port" ] && break
-    sleep 0.05
-done
-[ -s "$work/port" ] || fail "the archive server did not start: $(cat "$work/server.log")"
-base=http://127.0.0.1:$(cat "$work/port")
+start_archive_server
 
 # --- 1. a good archive -----------------------------------------------------------------
 

@@ -14,14 +14,10 @@ for tool in python3 gpg gpgv gpgconf apt-ftparchive dpkg-deb xz; do
     command -v "$tool" >/dev/null || { echo "skipped: $tool is not installed"; exit 77; }
 done
 work=$(mktemp -d)
-server_pid=
 source "$DMC_SOURCE_DIR/tests/registry/lib.sh"
 cleanup() {
     cleanup_registry
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
+    stop_archive_server
     stop_keys "$work/key"
     rm -rf "$work"
 }
@@ -64,10 +60,7 @@ done
 publish "$srv" dmctest "$work/key" amd64 main
 POOL=pool/updates publish "$srv" dmctest-security "$work/key" amd64 main
 
-python3 "$here/archive_server.py" "$work/srv" "$work/port" "$work/requests" 2>"$work/server.log" &
-server_pid=$!
-for _ in $(seq 1 50); do [ -s "$work/port" ] && break; sleep 0.1; done
-base=http://127.0.0.1:$(cat "$work/port")
+start_archive_server
 start_registry reg
 registry=127.0.0.1:$REG_PORT/current
 

@@ -14,15 +14,11 @@ for tool in python3 gpg gpgv gpgconf apt-ftparchive dpkg-deb xz flock docker-reg
     command -v "$tool" >/dev/null || { echo "skipped: $tool is not installed"; exit 77; }
 done
 work=$(mktemp -d)
-server_pid=
 mounts=()
 source "$DMC_SOURCE_DIR/tests/registry/lib.sh"
 cleanup() {
     cleanup_registry
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
+    stop_archive_server
     for m in "${mounts[@]}"; do umount "$m" 2>/dev/null || true; done
     stop_keys "$work/key"
     rm -rf "$work"
@@ -54,10 +50,7 @@ pkg base-files 13.8 0
 srv=$work/srv/dmc
 add_to_pool "$srv" main "$debs"/*.deb
 publish "$srv" dmctest "$work/key" amd64 main
-python3 "$here/archive_server.py" "$work/srv" "$work/port" "$work/requests" 2>"$work/server.log" &
-server_pid=$!
-for _ in $(seq 1 50); do [ -s "$work/port" ] && break; sleep 0.1; done
-base=http://127.0.0.1:$(cat "$work/port")
+start_archive_server
 start_registry reg
 registry=127.0.0.1:$REG_PORT
 # The rounds push through a proxy that lets 8 MB/s through, so that a push lasts

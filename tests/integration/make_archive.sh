@@ -17,6 +17,10 @@
 #                                the options go to `apt-ftparchive release`; with
 #                                PACKAGES_FILE set, that file is every Packages index
 #   stop_keys DIR...             stops the gpg-agents of the key directories
+#   start_archive_server         archive_server.py serving $work/srv on 127.0.0.1, its
+#                                requests logged to $work/requests; sets server_pid and
+#                                base (http://127.0.0.1:PORT)
+#   stop_archive_server          stops it, if it was started
 
 make_key() {
     local home=$1
@@ -100,4 +104,25 @@ publish() {
     find "$dists" \( -name Packages -o -name Sources \) -delete
     GNUPGHOME=$gpghome gpg --batch --quiet --yes --clearsign -o "$dists/InRelease" "$dists/Release"
     GNUPGHOME=$gpghome gpg --batch --quiet --yes -abs -o "$dists/Release.gpg" "$dists/Release"
+}
+
+server_pid=
+start_archive_server() {
+    python3 "$(dirname "${BASH_SOURCE[0]}")/archive_server.py" "$work/srv" "$work/port" \
+        "$work/requests" 2>"$work/server.log" &
+    server_pid=$!
+    local _
+    for _ in $(seq 200); do
+        [ -s "$work/port" ] && break
+        sleep 0.05
+    done
+    [ -s "$work/port" ] || { echo "the archive server did not start: $(cat "$work/server.log")" >&2; return 1; }
+    base=http://127.0.0.1:$(cat "$work/port")
+}
+
+stop_archive_server() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
 }

@@ -13,12 +13,8 @@ for tool in python3 gpg gpgv gpgconf apt-ftparchive dpkg-deb dpkg-source xz; do
     command -v "$tool" >/dev/null || { echo "skipped: $tool is not installed"; exit 77; }
 done
 work=$(mktemp -d)
-server_pid=
 cleanup() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
+    stop_archive_server
     stop_keys "$work/key" "$work/uploader" "$work/stranger"
     rm -rf "$work"
 }
@@ -57,10 +53,7 @@ source_package 1.0
 publish "$srv" dmctest "$work/key" amd64 main
 [ -s "$srv/dists/dmctest/main/source/Sources.xz" ] || fail "the test archive has no Sources index"
 
-python3 "$here/archive_server.py" "$work/srv" "$work/port" "$work/requests" 2>"$work/server.log" &
-server_pid=$!
-for _ in $(seq 1 50); do [ -s "$work/port" ] && break; sleep 0.1; done
-base=http://127.0.0.1:$(cat "$work/port")
+start_archive_server
 cat >"$work/dmc.yaml" <<EOF
 dist: dmctest
 archs: [amd64]
