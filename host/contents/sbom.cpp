@@ -37,12 +37,13 @@ std::string left_out_because(const std::string& path) {
 }
 
 // The source package a binary package's control stanza names ("Source: src (1.2)").
-std::string source_of(const std::string& control) {
+// The first word of a control field's value, or "".
+std::string field_of(const std::string& control, const std::string& field) {
     std::istringstream lines(control);
     std::string line;
     while (std::getline(lines, line))
-        if (line.starts_with("Source:")) {
-            std::string v = line.substr(7);
+        if (line.starts_with(field + ":")) {
+            std::string v = line.substr(field.size() + 1);
             v.erase(0, v.find_first_not_of(" \t"));
             return v.substr(0, v.find_first_of(" \t("));
         }
@@ -57,6 +58,8 @@ struct Model {
     };
     struct Package {
         std::string name, version, source, purl;
+        // Built from source by a template (X-Dmc-Source): the .dsc's or tarball's URL.
+        std::string built_from, built_from_sha256;
         std::size_t shipped = 0;
         std::map<std::string, std::vector<std::string>> left_out;  // by rule
         std::size_t left_out_count() const {
@@ -106,11 +109,22 @@ Model model_of(const SbomInput& in) {
         Model::Package pkg;
         pkg.name = name;
         pkg.version = p.version;
-        pkg.source = source_of(p.control);
-        pkg.purl = "pkg:deb/debian/" + name + "@" + p.version +
-                   "?arch=" + (p.arch.empty() ? in.arch : p.arch);
-        if (!pkg.source.empty() && pkg.source != name) pkg.purl += "&upstream=" + pkg.source;
-        pkg.purl += "&distro=" + in.distribution;
+        pkg.source = field_of(p.control, "Source");
+        pkg.built_from = field_of(p.control, "X-Dmc-Source");
+        pkg.built_from_sha256 = field_of(p.control, "X-Dmc-Source-Sha256");
+        if (pkg.built_from.ends_with(".dsc")) {
+            // Debian's source package, built here: its purl is the source's.
+            pkg.purl = "pkg:deb/debian/" + name + "@" + p.version +
+                       "?arch=source&distro=" + in.distribution;
+        } else if (!pkg.built_from.empty()) {
+            pkg.purl = "pkg:generic/" + name + "@" + p.version +
+                       "?checksum=sha256:" + pkg.built_from_sha256;
+        } else {
+            pkg.purl = "pkg:deb/debian/" + name + "@" + p.version +
+                       "?arch=" + (p.arch.empty() ? in.arch : p.arch);
+            if (!pkg.source.empty() && pkg.source != name) pkg.purl += "&upstream=" + pkg.source;
+            pkg.purl += "&distro=" + in.distribution;
+        }
         model.packages.emplace(name, std::move(pkg));
     }
     for (const auto& [path, rec] : m.files) {
@@ -161,6 +175,11 @@ std::string spdx_json(const SbomInput& in) {
                                                        {"referenceLocator", p.purl}}})}};
         if (!p.source.empty())
             package["sourceInfo"] = "built from the Debian source package " + p.source;
+        if (!p.built_from.empty()) {
+            package["downloadLocation"] = p.built_from;
+            package["sourceInfo"] = "built from source in the image build, from " + p.built_from +
+                                    " (SHA256 " + p.built_from_sha256 + ")";
+        }
         // A package of which only some files ship says so, and what was left out why.
         if (const std::string partial = p.partial(); !partial.empty()) {
             package["comment"] = partial;
@@ -216,6 +235,14 @@ std::string cyclonedx_json(const SbomInput& in) {
         json properties = json::array();
         if (!p.source.empty())
             properties.push_back({{"name", "dmc:source-package"}, {"value", p.source}});
+        if (!p.built_from.empty()) {
+            properties.push_back({{"name", "dmc:built-from-source"}, {"value", p.built_from}});
+            c["externalReferences"] = json::array(
+                {{{"type", "source-distribution"},
+                  {"url", p.built_from},
+                  {"hashes",
+                   json::array({{{"alg", "SHA-256"}, {"content", p.built_from_sha256}}})}}});
+        }
         if (const std::string partial = p.partial(); !partial.empty()) {
             properties.push_back({{"name", "dmc:partial"}, {"value", partial}});
             for (const auto& [rule, paths] : p.left_out)

@@ -37,6 +37,10 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 nginx = [p for p in d["packages"] if p["name"] == "nginx"]
 assert nginx and nginx[0]["versionInfo"] == "1.26.3", nginx
+# The image's source, as it is: the pinned tarball, not a Debian package.
+assert nginx[0]["downloadLocation"].endswith("/pool/main/n/nginx/nginx_1.26.3.orig.tar.gz"), nginx
+assert nginx[0]["externalRefs"][0]["referenceLocator"].startswith("pkg:generic/nginx@1.26.3?checksum=sha256:69ee2b23"), nginx
+assert "built from source" in nginx[0]["sourceInfo"], nginx
 assert any(f["fileName"] == "./usr/sbin/nginx" for f in d["files"])
 PY
 pass "nginx-src built: $digest, $(du -sk "$root" | cut -f1) KiB unpacked"
@@ -100,6 +104,15 @@ grep -q '^Version: 1\.4\.[0-9]*-' "$arm/var/lib/dpkg/status.d/lighttpd" \
 checked=$(qemu-aarch64-static -L "$arm" "$arm/usr/sbin/lighttpd" -t -m "$arm/usr/lib/lighttpd" \
     -f "$arm/etc/lighttpd/lighttpd.conf" 2>&1) || fail "the image's configuration: $checked"
 grep -q 'Syntax OK' <<<"$checked" || fail "lighttpd -t says: $checked"
+python3 - "$work/images/lighttpd-src-arm64.cdx.json" <<'PY' || fail "lighttpd-src's CycloneDX SBOM does not name its source"
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = [c for c in d["components"] if c["name"] == "lighttpd"][0]
+assert c["purl"].startswith("pkg:deb/debian/lighttpd@1.4.") and "arch=source" in c["purl"], c["purl"]
+ref = c["externalReferences"][0]
+assert ref["type"] == "source-distribution" and ref["url"].endswith(".dsc"), ref
+assert len(ref["hashes"][0]["content"]) == 64, ref
+PY
 pass "lighttpd cross-built for arm64 runs under qemu: $version"
 
 # --- the lock records the sources; setup and update keep the environments -------------------
