@@ -7,14 +7,14 @@ namespace dmc::arch {
 
 const std::vector<ArchInfo>& known_archs() {
     static const std::vector<ArchInfo> archs = {
-        {"amd64", "amd64", "", "x86_64-linux-gnu", "x86_64", "qemu-x86_64-static"},
-        {"arm64", "arm64", "v8", "aarch64-linux-gnu", "aarch64", "qemu-aarch64-static"},
-        {"armhf", "arm", "v7", "arm-linux-gnueabihf", "arm", "qemu-arm-static"},
-        {"armel", "arm", "v5", "arm-linux-gnueabi", "arm", "qemu-arm-static"},
-        {"i386", "386", "", "i386-linux-gnu", "i386", "qemu-i386-static"},
-        {"ppc64el", "ppc64le", "", "powerpc64le-linux-gnu", "ppc64", "qemu-ppc64le-static"},
-        {"s390x", "s390x", "", "s390x-linux-gnu", "s390x", "qemu-s390x-static"},
-        {"riscv64", "riscv64", "", "riscv64-linux-gnu", "riscv64", "qemu-riscv64-static"},
+        {"amd64", "amd64", "", "x86_64-linux-gnu", "x86_64", "qemu-x86_64-static", 0x0303},
+        {"arm64", "arm64", "v8", "aarch64-linux-gnu", "aarch64", "qemu-aarch64-static", 0x0a03},
+        {"armhf", "arm", "v7", "arm-linux-gnueabihf", "arm", "qemu-arm-static", 0x0903},
+        {"armel", "arm", "v5", "arm-linux-gnueabi", "arm", "qemu-arm-static", 0x0b03},
+        {"i386", "386", "", "i386-linux-gnu", "i386", "qemu-i386-static", 0x0003},
+        {"ppc64el", "ppc64le", "", "powerpc64le-linux-gnu", "ppc64", "qemu-ppc64le-static", 0x0503},
+        {"s390x", "s390x", "", "s390x-linux-gnu", "s390x", "qemu-s390x-static", 0x0403},
+        {"riscv64", "riscv64", "", "riscv64-linux-gnu", "riscv64", "qemu-riscv64-static", 0x1003},
     };
     return archs;
 }

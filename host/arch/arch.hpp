@@ -2,6 +2,7 @@
 // every step that touches a binary or an image needs.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,10 @@ namespace dmc::arch {
 
 struct ArchInfo {
     std::string debian, oci, variant, triplet, elf_machine, qemu;
+    // What ldconfig flags this arch's libraries with in ld.so.cache (glibc's
+    // FLAG_ELF_LIBC6 with the arch's FLAG_*_LIB64, _LIBHF, ...); the loader takes
+    // only entries with its own.
+    std::int32_t ld_cache_flags = 0;
 };
 const std::vector<ArchInfo>& known_archs();
 const ArchInfo& arch_info(
