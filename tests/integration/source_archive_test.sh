@@ -75,7 +75,7 @@ grep -q "source hello 1.0 .*fetched and verified, 2 files" "$work/setup.err" \
     || fail "setup did not report the source: $(cat "$work/setup.err")"
 cmp -s "$sources/$(sha256sum <"$srv/pool/main/h/hello/hello_1.0.tar.xz" | cut -d' ' -f1)" \
     "$srv/pool/main/h/hello/hello_1.0.tar.xz" || fail "the tarball is not in the cache by its SHA256"
-dmc -a setup -l -t hello-src | grep -q "setup.buildenv" || fail "setup -t lists no buildenv task"
+grep -q "setup.buildenv" <<<"$(dmc -a setup -l -t hello-src)" || fail "setup -t lists no buildenv task"
 pass "setup fetches a source package and checks the .dsc's signature"
 
 # --- a .dsc signed by a key the keyring does not have is refused ----------------------------

@@ -28,7 +28,8 @@ nm -D --defined-only "$plugin" | grep -q ' dmc_plugin_entry$' || fail "the entry
 
 # The installed dmc finds its own templates in <prefix>/lib/dmc/plugins.
 installed="$stage/bin/dmc"
-"$installed" -h | grep -q '^nginx ' || fail "the installed dmc does not find its templates"
+# (Its output is read whole: grep -q would stop reading, and dmc die of SIGPIPE.)
+grep -q '^nginx ' <<<"$("$installed" -h)" || fail "the installed dmc does not find its templates"
 
 help=$("$installed" --plugin-dir "$work/build" -h)
 grep -q '^example                  : An example template built out of tree' <<<"$help" \
@@ -58,5 +59,5 @@ grep -q "typo.yaml:3: the template example has no option 'greting' (its options:
     || { echo "$out"; fail "the misspelt option was not named"; }
 grep -q '"hello"' "$work/state/trixie/amd64/example/prepare.json" || fail "the hook's packages were not kept"
 # The plugin was loaded from DMC_PLUGIN_PATH as well.
-DMC_PLUGIN_PATH="$work/build" "$installed" -h | grep -q '^example ' || fail "DMC_PLUGIN_PATH is not searched"
+grep -q '^example ' <<<"$(DMC_PLUGIN_PATH="$work/build" "$installed" -h)" || fail "DMC_PLUGIN_PATH is not searched"
 pass "sdk consumer"
