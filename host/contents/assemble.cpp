@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "contents/loader.hpp"
 #include "rootfs/path.hpp"
 #include "util/error.hpp"
 #include "util/sha256.hpp"
@@ -341,6 +342,21 @@ Assembly assemble(const AssemblyInput& in) {
     for (const auto& f : cfg.files)
         put_file(f.path, f.data, f.mode, by_template(f.path), f.uid, f.gid);
     for (const auto& l : cfg.symlinks) put_link(l.target, l.path, by_template(l.path));
+
+    // What ldconfig would have written, for libraries only ld.so.conf's directories hold.
+    if (!entries.count("/etc/ld.so.cache")) {
+        std::vector<std::string> paths;
+        for (const auto& [path, e] : entries) paths.push_back(path);
+        const LoaderFiles loader = loader_files(in.root, paths, in.triplet, in.ld_cache_flags);
+        if (!loader.cache.empty()) {
+            for (const auto& file : loader.conf_files)
+                for (const auto& c : symlink_chain(in.root, file))
+                    entries.try_emplace(c, entry_from_rootfs(in.root, c, m));
+            if (loader.default_conf && !entries.count("/etc/ld.so.conf"))
+                put_file("/etc/ld.so.conf", debian_ld_so_conf, 0644, by_dmc);
+            put_file("/etc/ld.so.cache", elf::ld_cache_bytes(loader.cache), 0644, by_dmc);
+        }
+    }
 
     // Each entry's origin: a path nobody wrote over is its package's (or, for the
     // directories the unpacking implied, dmc's). A file the template replaced no

@@ -24,6 +24,8 @@ struct AssemblyInput {
     const plugin::ConfigureResult* configure = nullptr;
     Features features;
     std::vector<std::string> allow_setid;  // globs: the files that keep setuid/setgid
+    std::string triplet;                   // the arch's, for the loader's files
+    std::int32_t ld_cache_flags = 0;       // (contents/loader.hpp)
 };
 
 // Who put a path into the image: a package (its file, unchanged), a template's

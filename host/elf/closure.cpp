@@ -23,6 +23,10 @@ namespace {
 // whose configuration includes itself must not hang us.
 constexpr int kMaxConfDepth = 16;
 
+// What libc-bin (Essential: on every Debian system) ships as /etc/ld.so.conf; a
+// rootfs of the image's packages alone may not have it.
+constexpr std::string_view kDebianLdSoConf = "include /etc/ld.so.conf.d/*.conf\n";
+
 // The host path of a resolved image path (normalized, no symlink left).
 fs::path host_path(const fs::path& root, const std::string& resolved) {
     return resolved == "/" ? root : root / resolved.substr(1);
@@ -111,10 +115,14 @@ std::vector<std::string> glob_in_root(const fs::path& root, const std::string& p
 // line, "include" followed by glob patterns (relative ones taken from the
 // including file's directory), "hwcap" lines ignored.
 void parse_ld_so_conf(const fs::path& root, const std::string& image_path, int depth,
-                      std::vector<std::string>& dirs) {
+                      LdSoConf& conf) {
     if (depth > kMaxConfDepth) return;
-    const std::optional<std::string> text = read_text_in_root(root, image_path);
+    std::optional<std::string> text = read_text_in_root(root, image_path);
+    if (!text && depth == 0) text = std::string(kDebianLdSoConf);
     if (!text) return;
+    if (depth > 0 || !conf.defaulted)
+        if (std::find(conf.files.begin(), conf.files.end(), image_path) == conf.files.end())
+            conf.files.push_back(image_path);
     std::istringstream lines(*text);
     std::string line;
     while (std::getline(lines, line)) {
@@ -126,7 +134,7 @@ void parse_ld_so_conf(const fs::path& root, const std::string& image_path, int d
                 const std::string pattern =
                     is_absolute(words[i]) ? words[i] : directory_of(image_path) + "/" + words[i];
                 for (const std::string& file : glob_in_root(root, pattern))
-                    parse_ld_so_conf(root, file, depth + 1, dirs);
+                    parse_ld_so_conf(root, file, depth + 1, conf);
             }
             continue;
         }
@@ -137,7 +145,8 @@ void parse_ld_so_conf(const fs::path& root, const std::string& image_path, int d
         while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
         // Relative entries depend on where ldconfig ran; they mean nothing here.
         if (!is_absolute(dir)) continue;
-        if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
+        if (std::find(conf.dirs.begin(), conf.dirs.end(), dir) == conf.dirs.end())
+            conf.dirs.push_back(dir);
     }
 }
 
@@ -398,10 +407,15 @@ void ClosureWalker::walk(const std::string& image_path, bool is_program) {
 
 }  // namespace
 
+LdSoConf read_ld_so_conf_files(const fs::path& root) {
+    LdSoConf conf;
+    conf.defaulted = !read_text_in_root(root, "/etc/ld.so.conf");
+    parse_ld_so_conf(root, "/etc/ld.so.conf", 0, conf);
+    return conf;
+}
+
 std::vector<std::string> read_ld_so_conf(const fs::path& root) {
-    std::vector<std::string> dirs;
-    parse_ld_so_conf(root, "/etc/ld.so.conf", 0, dirs);
-    return dirs;
+    return read_ld_so_conf_files(root).dirs;
 }
 
 ClosureResult resolve_closure(const ClosureRequest& request) {

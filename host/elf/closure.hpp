@@ -10,7 +10,7 @@
 //      DT_RUNPATH also gives no DT_RPATH to the objects it loads);
 //   3. DT_RUNPATH of the object itself;
 //   4. the directories listed in the root's /etc/ld.so.conf (what ldconfig
-//      caches), following "include" globs;
+//      caches), following "include" globs (Debian's when the root has none);
 //   5. /lib/<triplet>, /usr/lib/<triplet>, /lib, /usr/lib.
 // $ORIGIN, $LIB (Debian's "lib/<triplet>") and $PLATFORM, bare or in braces,
 // are expanded in search paths and in names with a "/". A path that is still
@@ -58,8 +58,17 @@ ClosureResult resolve_closure(const ClosureRequest& request);
 void add_dlopen_modules(ClosureResult& result, const ClosureRequest& request,
                         const std::vector<std::string>& modules);
 
-// The library directories that the root's /etc/ld.so.conf lists, in order,
-// with its "include" globs expanded inside the root. Empty if there is none.
-std::vector<std::string> read_ld_so_conf(const std::filesystem::path& root);
+// The root's dynamic loader configuration: the library directories that
+// /etc/ld.so.conf lists, in order, with its "include" globs expanded inside the
+// root, and the files read. A root without /etc/ld.so.conf reads as having
+// Debian's (libc-bin's "include /etc/ld.so.conf.d/*.conf"), since every Debian
+// system has it: `defaulted` says so, and `files` then lists only the included ones.
+struct LdSoConf {
+    std::vector<std::string> dirs;
+    std::vector<std::string> files;  // image paths, in the order read
+    bool defaulted = false;
+};
+LdSoConf read_ld_so_conf_files(const std::filesystem::path& root);
+std::vector<std::string> read_ld_so_conf(const std::filesystem::path& root);  // its dirs
 
 }  // namespace dmc

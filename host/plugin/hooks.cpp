@@ -156,6 +156,14 @@ void run_prepare(const Template& t, const HookSettings& settings, PrepareResult&
     ctx.build_step = [](void* o, const char* name, const char* command) {
         guarded<C>(o, [&](C& c) { build_of(c).steps.emplace_back(str(name), str(command)); });
     };
+    ctx.alternative = [](void* o, const char* name, const char* path) {
+        guarded<C>(o, [&](C& c) {
+            auto [it, fresh] = c.result.alternatives.emplace(str(name), str(path));
+            if (!fresh && it->second != str(path))
+                throw Error("the alternative " + it->first + " is pinned twice, to " +
+                            it->second + " and " + str(path));
+        });
+    };
     finish(call, t.plugin.prepare(&ctx), "prepare");
 }
 

@@ -30,6 +30,7 @@ struct PrepareResult {
     std::vector<std::string> excludes;
     std::vector<std::string> features;  // "ca-certificates", "tzdata", "small"
     BuildSpec build;
+    std::map<std::string, std::string> alternatives;  // pinned: name -> path
 };
 
 struct CollectResult {

@@ -25,7 +25,8 @@ void Manifest::save(const std::filesystem::path& file) const {
     pkgs = json::object();
     for (const auto& [name, p] : packages)
         pkgs[name] = {{"version", p.version}, {"arch", p.arch},           {"control", p.control},
-                      {"md5sums", p.md5sums}, {"conffiles", p.conffiles}, {"mtime", p.mtime}};
+                      {"md5sums", p.md5sums}, {"conffiles", p.conffiles}, {"mtime", p.mtime},
+                      {"scripts", p.scripts}};
     write_file_atomic(file, j.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
@@ -53,6 +54,7 @@ Manifest Manifest::load(const std::filesystem::path& file) {
             r.md5sums = p.at("md5sums").get<std::string>();
             r.conffiles = p.at("conffiles").get<std::string>();
             r.mtime = p.value("mtime", std::int64_t{0});
+            r.scripts = p.value("scripts", std::map<std::string, std::string>{});
             m.packages.emplace(name, std::move(r));
         }
     } catch (const json::exception& e) {

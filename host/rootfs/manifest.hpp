@@ -24,6 +24,9 @@ struct PackageRecord {
     std::string control;  // the control file (a deb822 stanza)
     std::string md5sums;  // the md5sums file, as shipped
     std::string conffiles;
+    // The maintainer scripts whose effects dmc reproduces statically ("preinst",
+    // "postinst"), by name; never run.
+    std::map<std::string, std::string> scripts;
     std::int64_t mtime = 0;  // the newest entry of its data, a date from the inputs
 };
 

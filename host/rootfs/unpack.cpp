@@ -155,6 +155,7 @@ void read_control(struct archive* inner, PackageRecord& record, const std::strin
         std::string* sink = name == "control"     ? &record.control
                             : name == "md5sums"   ? &record.md5sums
                             : name == "conffiles" ? &record.conffiles
+                            : name == "preinst" || name == "postinst" ? &record.scripts[name]
                                                   : nullptr;
         if (sink == nullptr) continue;
         char buf[16384];

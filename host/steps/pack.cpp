@@ -125,6 +125,9 @@ void pack(Context& context, const tasks::Task& task) {
     input.files = input.features.small ? contents::whole_package_files(manifest) : load_files(dir);
     input.configure = &configured;
     input.allow_setid = load_collect(dir).allow_setid;
+    const auto& arch = arch::arch_info(task.arch);
+    input.triplet = arch.triplet;
+    input.ld_cache_flags = arch.ld_cache_flags;
     auto assembly = contents::assemble(input);
     for (const auto& path : assembly.setid_dropped)
         log::info(task.template_name + " " + task.arch + ": " + path +
@@ -136,7 +139,6 @@ void pack(Context& context, const tasks::Task& task) {
     spec.compression =
         settings.compression == "zstd" ? image::Compression::zstd : image::Compression::gzip;
 
-    const auto& arch = arch::arch_info(task.arch);
     const plugin::Template* tmpl = context.catalog.find(task.template_name);
     image::ImageConfig config;
     config.architecture = arch.oci;

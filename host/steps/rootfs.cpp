@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "arch/arch.hpp"
 #include "contents/features.hpp"
 #include "log/log.hpp"
+#include "rootfs/alternatives.hpp"
 #include "rootfs/manifest.hpp"
 #include "rootfs/unpack.hpp"
+#include "steps/saved.hpp"
 #include "steps/steps.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
@@ -96,6 +99,32 @@ void forget_old_trees(const fs::path& base, const std::string& in_use, const std
     for (std::size_t i = kKept; i < others.size(); ++i) fs::remove_all(others[i].second, ec);
 }
 
+// What the packages' maintainer scripts would have done on a fresh install and dmc
+// reproduces without running them: the alternatives (rootfs/alternatives), each
+// applied or refused effect logged, and each command dmc cannot follow reported.
+void apply_script_effects(const tasks::Task& task, const std::vector<apt::PackageRef>& refs,
+                          const std::map<std::string, std::string>& pins, const fs::path& root,
+                          rootfs::Manifest& manifest) {
+    const std::string who = task.template_name + " " + task.arch + ": ";
+    std::vector<std::string> order;
+    for (const auto& r : refs) order.push_back(r.name);
+    const auto facts = rootfs::script_facts(task.arch, arch::arch_info(task.arch).triplet);
+    const auto read = rootfs::read_alternatives(manifest, order, facts);
+    for (const auto& u : read.unfollowed)
+        log::notice(who + u.package + "'s " + u.script + " runs `" + u.command + "` (line " +
+                    std::to_string(u.line) +
+                    "), whose arguments dmc cannot know without running it; its effect is not "
+                    "in the rootfs");
+    std::vector<rootfs::AlternativeSelection> chosen;
+    try {
+        chosen = rootfs::select_alternatives(root, read.choices, pins);
+    } catch (const Error& e) {
+        throw Error("template " + task.template_name + " (" + task.arch + "): " + e.what());
+    }
+    for (const auto& note : rootfs::apply_alternatives(root, manifest, chosen))
+        log::info(who + note);
+}
+
 }  // namespace
 
 void rootfs(Context& context, const tasks::Task& task) {
@@ -109,8 +138,10 @@ void rootfs(Context& context, const tasks::Task& task) {
     // One tree per package set, named by it: a run with other packages (-T, another
     // lock) unpacks beside it and never into it. Bump the layout when unpacking
     // changes, so old trees are unpacked again.
-    std::string stamp_text = "layout 4\n";
+    const auto pins = load_prepare(context.work_dir(task.template_name, task.arch)).alternatives;
+    std::string stamp_text = "layout 5\n";
     for (const auto& r : refs) stamp_text += r.sha256 + "\n";
+    for (const auto& [name, path] : pins) stamp_text += "alternative " + name + " " + path + "\n";
     const std::string stamp = sha256_hex(stamp_text);
     const std::string set = stamp.substr(0, 16);
     const fs::path base = context.rootfs_base(task.template_name, task.arch);
@@ -159,6 +190,7 @@ void rootfs(Context& context, const tasks::Task& task) {
                 throw Error(std::string(e.what()) + "; it was removed from the cache");
             }
         }
+        apply_script_effects(task, refs, pins, tmp / "root", manifest);
         manifest.save(tmp / "manifest.json");
         write_file_atomic(tmp / "stamp", stamp);
     } catch (...) {

@@ -14,7 +14,8 @@ namespace dmc::plugin {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BuildSpec, template_name, source_package,
                                                 source_version, tarball_url, tarball_sha256,
                                                 build_depends, steps)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PrepareResult, packages, excludes, features, build)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PrepareResult, packages, excludes, features, build,
+                                                alternatives)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CollectResult, paths, globs, dlopened,
                                                 allow_missing, package_files, allow_setid)
 // File contents may be binary, which JSON strings cannot carry: they are kept as hex.

@@ -97,6 +97,10 @@ typedef struct dmc_prepare_ctx {
     void (*source_tarball)(void* opaque, const char* url, const char* sha256);
     void (*build_depends)(void* opaque, const char* relations);
     void (*build_step)(void* opaque, const char* name, const char* command);
+    /* Appended: the alternative NAME (update-alternatives' name, such as
+     * "libblas.so.3-x86_64-linux-gnu") resolved to PATH, one of the choices the
+     * packages' scripts install, instead of the one of highest priority. */
+    void (*alternative)(void* opaque, const char* name, const char* path);
 } dmc_prepare_ctx;
 #define DMC_PREPARE_CTX_SIZE_V1 DMC_SIZE_UP_TO(dmc_prepare_ctx, want)
 

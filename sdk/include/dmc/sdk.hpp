@@ -104,6 +104,14 @@ class Prepare : public Context {
         ctx_->build_step(ctx_->opaque, name.c_str(), command.c_str());
     }
 
+    // Debian's alternatives are set up as update-alternatives' auto mode would (the
+    // choice of highest priority); this pins NAME to PATH, one of its choices:
+    // alternative("libblas.so.3-x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3").
+    void alternative(const std::string& name, const std::string& path) {
+        need(DMC_HAS_FIELD(ctx_, dmc_prepare_ctx, alternative), "alternative");
+        ctx_->alternative(ctx_->opaque, name.c_str(), path.c_str());
+    }
+
   private:
     static void need(bool has, const char* call) {
         if (!has)
