@@ -36,8 +36,8 @@ LoaderFiles loader_files(const fs::path& root, const std::vector<std::string>& i
             // ldconfig lists a library under its SONAME, the name programs ask for.
             if (!info.ok() || info.value().soname != name) continue;
             if (!names.insert(name).second) continue;  // an earlier directory has it
-            out.cache.push_back({name, (dir.back() == '/' ? dir : dir + "/") + name,
-                                 ld_cache_flags});
+            out.cache.push_back(
+                {name, (dir.back() == '/' ? dir : dir + "/") + name, ld_cache_flags});
         }
     }
     if (!out.cache.empty()) {

@@ -160,8 +160,8 @@ void run_prepare(const Template& t, const HookSettings& settings, PrepareResult&
         guarded<C>(o, [&](C& c) {
             auto [it, fresh] = c.result.alternatives.emplace(str(name), str(path));
             if (!fresh && it->second != str(path))
-                throw Error("the alternative " + it->first + " is pinned twice, to " +
-                            it->second + " and " + str(path));
+                throw Error("the alternative " + it->first + " is pinned twice, to " + it->second +
+                            " and " + str(path));
         });
     };
     finish(call, t.plugin.prepare(&ctx), "prepare");

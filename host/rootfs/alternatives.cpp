@@ -160,11 +160,11 @@ ScriptAlternatives read_alternatives(const Manifest& manifest,
     return out;
 }
 
-std::vector<AlternativeSelection> select_alternatives(const fs::path& root,
-                                                      const std::vector<AlternativeChoice>& choices,
-                                                      const std::map<std::string, std::string>& pins) {
+std::vector<AlternativeSelection> select_alternatives(
+    const fs::path& root, const std::vector<AlternativeChoice>& choices,
+    const std::map<std::string, std::string>& pins) {
     std::map<std::string, std::vector<const AlternativeChoice*>> by_name;  // usable, in order
-    std::map<std::string, std::vector<std::string>> offered;              // every path, for errors
+    std::map<std::string, std::vector<std::string>> offered;               // every path, for errors
     std::vector<std::string> names;
     for (const auto& c : choices) {
         if (!offered.count(c.master.name)) names.push_back(c.master.name);
@@ -225,8 +225,8 @@ std::vector<std::string> apply_alternatives(const fs::path& root, Manifest& mani
                         ")");
     };
     for (const auto& s : selections) {
-        const std::string why = (s.pinned ? "pinned by the template" : "priority " +
-                                                                          std::to_string(s.choice.priority)) +
+        const std::string why = (s.pinned ? "pinned by the template"
+                                          : "priority " + std::to_string(s.choice.priority)) +
                                 ", from " + s.choice.package;
         one(s.choice.master, why);
         for (const auto& slave : s.slaves) one(slave, "slave of " + s.choice.master.name);

@@ -53,9 +53,9 @@ ScriptAlternatives read_alternatives(const Manifest& manifest,
 
 // What one alternative name resolves to.
 struct AlternativeSelection {
-    AlternativeChoice choice;                // the master link, its package and priority
-    std::vector<AlternativeLink> slaves;     // those of the choice whose path exists
-    bool pinned = false;                     // chosen by a template, not by priority
+    AlternativeChoice choice;             // the master link, its package and priority
+    std::vector<AlternativeLink> slaves;  // those of the choice whose path exists
+    bool pinned = false;                  // chosen by a template, not by priority
 };
 
 // Auto mode for every name, except those in `pins` (name -> path). A choice whose

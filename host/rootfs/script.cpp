@@ -41,7 +41,7 @@ bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) |
 
 // Words that start or end a compound command: what follows them is the command.
 bool is_keyword(const std::string& w) {
-    static const char* const keywords[] = {"if",   "then",  "else", "elif", "fi", "do",  "done",
+    static const char* const keywords[] = {"if",    "then",  "else", "elif", "fi", "do",   "done",
                                            "while", "until", "!",    "{",    "}",  "esac", "time"};
     return std::any_of(std::begin(keywords), std::end(keywords),
                        [&](const char* k) { return w == k; });
@@ -215,8 +215,10 @@ class Reader {
             const char c = s_[pos_];
             if (c == '\n') ++line_;
             if (quote) {
-                if (c == '\\' && quote == '"') ++pos_;
-                else if (c == quote) quote = 0;
+                if (c == '\\' && quote == '"')
+                    ++pos_;
+                else if (c == quote)
+                    quote = 0;
             } else if (c == '\'' || c == '"') {
                 quote = c;
             } else if (c == '\\') {
@@ -316,7 +318,8 @@ class Reader {
                 std::string_view line = s_.substr(pos_, end - pos_);
                 pos_ = std::min(end + 1, s_.size());
                 ++line_;
-                if (strip_tabs) line.remove_prefix(std::min(line.find_first_not_of('\t'), line.size()));
+                if (strip_tabs)
+                    line.remove_prefix(std::min(line.find_first_not_of('\t'), line.size()));
                 if (line == delimiter) break;
             }
         }

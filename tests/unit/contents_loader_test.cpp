@@ -46,8 +46,9 @@ TEST_F(LoaderTest, LibrariesOnlyTheConfigurationNamesGetACache) {
     EXPECT_EQ(loader.cache[0].path, "/opt/extra/lib/libextra.so.1");
     EXPECT_EQ(loader.cache[0].flags, 0x0303);
     EXPECT_TRUE(loader.default_conf);  // no /etc/ld.so.conf: Debian's is meant
-    EXPECT_EQ(loader.conf_files, (std::vector<std::string>{"/etc/ld.so.conf.d/extra.conf",
-                                                           "/etc/ld.so.conf.d/x86_64-linux-gnu.conf"}));
+    EXPECT_EQ(loader.conf_files,
+              (std::vector<std::string>{"/etc/ld.so.conf.d/extra.conf",
+                                        "/etc/ld.so.conf.d/x86_64-linux-gnu.conf"}));
 }
 
 TEST_F(LoaderTest, AnImageWithoutSuchLibrariesNeedsNoLoaderFiles) {

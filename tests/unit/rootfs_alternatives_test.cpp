@@ -30,7 +30,8 @@ class AlternativesTest : public ::testing::Test {
         order_.push_back(name);
     }
     std::vector<AlternativeSelection> select(const std::map<std::string, std::string>& pins = {}) {
-        const auto read = read_alternatives(manifest_, order_, script_facts("amd64", "x86_64-linux-gnu"));
+        const auto read =
+            read_alternatives(manifest_, order_, script_facts("amd64", "x86_64-linux-gnu"));
         unfollowed_ = read.unfollowed;
         return select_alternatives(root(), read.choices, pins);
     }
@@ -57,9 +58,9 @@ const char* const kOpenblas =
 
 TEST_F(AlternativesTest, AutoModeTakesTheHighestPriorityAndItsSlaves) {
     package("libblas3", kBlas, {"/usr/lib/x86_64-linux-gnu/blas/libblas.so.3"});
-    package("libopenblas0-pthread", kOpenblas,
-            {"/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3",
-             "/usr/share/openblas/flavour"});
+    package(
+        "libopenblas0-pthread", kOpenblas,
+        {"/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3", "/usr/share/openblas/flavour"});
     const auto chosen = select();
     ASSERT_EQ(chosen.size(), 1u);
     EXPECT_EQ(chosen[0].choice.package, "libopenblas0-pthread");
@@ -95,8 +96,8 @@ TEST_F(AlternativesTest, APinWinsAndAWrongPinIsNamed) {
     package("libblas3", kBlas, {"/usr/lib/x86_64-linux-gnu/blas/libblas.so.3"});
     package("libopenblas0-pthread", kOpenblas,
             {"/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3"});
-    const auto pinned = select(
-        {{"libblas.so.3-x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu/blas/libblas.so.3"}});
+    const auto pinned =
+        select({{"libblas.so.3-x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu/blas/libblas.so.3"}});
     ASSERT_EQ(pinned.size(), 1u);
     EXPECT_TRUE(pinned[0].pinned);
     EXPECT_EQ(pinned[0].choice.package, "libblas3");
@@ -114,9 +115,10 @@ TEST_F(AlternativesTest, APinWinsAndAWrongPinIsNamed) {
 }
 
 TEST_F(AlternativesTest, WhatCannotBeFollowedIsReportedAndAPackagedFileIsNotReplaced) {
-    package("loop", "for v in a b; do update-alternatives --install /usr/bin/$v $v /opt/$v 1; done\n"
-                    "update-alternatives --install /usr/bin/short short\n"
-                    "update-alternatives --remove old /opt/old\n",
+    package("loop",
+            "for v in a b; do update-alternatives --install /usr/bin/$v $v /opt/$v 1; done\n"
+            "update-alternatives --install /usr/bin/short short\n"
+            "update-alternatives --remove old /opt/old\n",
             {});
     package("editor", "update-alternatives --install /usr/bin/editor editor /usr/bin/ed 10\n",
             {"/usr/bin/ed", "/usr/bin/editor"});

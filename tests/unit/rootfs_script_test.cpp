@@ -17,7 +17,8 @@ std::vector<std::string> texts(const std::string& script) {
 
 TEST(ReadScript, JoinsContinuedLinesAndRemovesQuotes) {
     const auto commands = read_script(
-        "#!/bin/sh\nset -e\n\n# a comment\nupdate-alternatives --install /usr/lib/x/libblas.so.3 \\\n"
+        "#!/bin/sh\nset -e\n\n# a comment\nupdate-alternatives --install /usr/lib/x/libblas.so.3 "
+        "\\\n"
         "        'libblas.so.3-x' \"/usr/lib/x/blas/libblas.so.3\" 10\nexit 0\n",
         script_facts("amd64", "x86_64-linux-gnu"));
     ASSERT_EQ(commands.size(), 3u);
@@ -55,11 +56,12 @@ TEST(ReadScript, MarksWhatItCannotFollow) {
 }
 
 TEST(ReadScript, SplitsOnOperatorsAndDropsKeywordsRedirectionsAndHereDocuments) {
-    EXPECT_EQ(texts("if [ \"$1\" = configure ]; then adduser --system x >/dev/null 2>&1 || true; fi\n"
-                    "case \"$1\" in\n  configure)\n    cat <<EOF >/etc/x\nnot a command\nEOF\n"
-                    "    ;;\nesac\n"),
-              (std::vector<std::string>{"[ configure = configure ]", "adduser --system x", "true",
-                                        "case configure in", "configure", "cat"}));
+    EXPECT_EQ(
+        texts("if [ \"$1\" = configure ]; then adduser --system x >/dev/null 2>&1 || true; fi\n"
+              "case \"$1\" in\n  configure)\n    cat <<EOF >/etc/x\nnot a command\nEOF\n"
+              "    ;;\nesac\n"),
+        (std::vector<std::string>{"[ configure = configure ]", "adduser --system x", "true",
+                                  "case configure in", "configure", "cat"}));
     // An assignment before a command is its environment, not the script's.
     EXPECT_EQ(texts("V=1 run $V\n"), std::vector<std::string>{"run ?"});
     EXPECT_EQ(texts("export V=2; run $V 'a b'\\ c\n"), std::vector<std::string>{"run 2 a b c"});

@@ -106,7 +106,8 @@ class Prepare : public Context {
 
     // Debian's alternatives are set up as update-alternatives' auto mode would (the
     // choice of highest priority); this pins NAME to PATH, one of its choices:
-    // alternative("libblas.so.3-x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3").
+    // alternative("libblas.so.3-x86_64-linux-gnu",
+    // "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3").
     void alternative(const std::string& name, const std::string& path) {
         need(DMC_HAS_FIELD(ctx_, dmc_prepare_ctx, alternative), "alternative");
         ctx_->alternative(ctx_->opaque, name.c_str(), path.c_str());

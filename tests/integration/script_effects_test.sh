@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# What maintainer scripts would have done, done without running them, against a small
+# archive signed and served here. Its packages are made of programs compiled here and
+# this machine's own glibc: libdemo-a and libdemo-b each offer libdemo.so.1 through
+# update-alternatives in their postinst (priorities 10 and 50, with a slave data file),
+# libextra1's library lies in a directory only /etc/ld.so.conf.d names, and loopy's
+# postinst calls update-alternatives in a loop. Checked: the links auto mode gives,
+# the loader cache that glibc's ldconfig reads, the programs running under runc and
+# loading what they should, a template's pin, a pin to no choice, and an image that
+# needs no loader files getting none.
+set -euo pipefail
+source "$DMC_SOURCE_DIR/tests/lib.sh"
+here=$DMC_SOURCE_DIR/tests/integration
+source "$here/make_archive.sh"
+source "$DMC_SOURCE_DIR/tests/runtime/lib.sh"
+need_root
+for tool in python3 gpg gpgv gpgconf apt-ftparchive dpkg-deb xz gcc runc umoci ldconfig; do
+    command -v "$tool" >/dev/null || { echo "skipped: $tool is not installed"; exit 77; }
+done
+[ "$(dpkg --print-architecture)" = amd64 ] || { echo "skipped: the packages are built for amd64"; exit 77; }
+work=$(mktemp -d)
+trap 'cleanup_containers; stop_archive_server; stop_keys "$work/key"; rm -rf "$work"' EXIT
+unset DMC_PLUGIN_PATH DMC_ARCHS DMC_DIST DMC_MIRROR DMC_IMAGEDIR DMC_ROOTFSDIR DMC_BUILDDIR \
+    DMC_LOCK_FILE SOURCE_DATE_EPOCH GNUPGHOME OUT_level LOG_level LOG_dir || true
+export DMC_CACHEDIR=$work/cache IMAGEDIR=$work/images DMC_BUILDDIR=$work/build HOME=$work/home
+ma=x86_64-linux-gnu
+
+# --- the packages ---------------------------------------------------------------------
+src=$work/src
+mkdir -p "$src"
+cat >"$src/demo.c" <<'EOF'
+const char *flavour(void) { return FLAVOUR; }
+EOF
+cat >"$src/extra.c" <<'EOF'
+int extra(void) { return 42; }
+EOF
+cat >"$src/tool.c" <<'EOF'
+#include <stdio.h>
+const char *flavour(void);
+int extra(void);
+int main(void) {
+    char data[64] = "none";
+    FILE *f = fopen("/usr/share/demo/flavour", "r");
+    if (f) { if (!fgets(data, sizeof data, f)) data[0] = 0; fclose(f); }
+    printf("flavour %s extra %d data %s\n", flavour(), extra(), data);
+    return 0;
+}
+EOF
+cat >"$src/plain.c" <<'EOF'
+#include <stdio.h>
+const char *flavour(void);
+int main(void) { printf("plain %s\n", flavour()); return 0; }
+EOF
+gcc -shared -fPIC -Wl,-soname,libdemo.so.1 -DFLAVOUR='"a"' -o "$src/libdemo-a.so" "$src/demo.c"
+gcc -shared -fPIC -Wl,-soname,libdemo.so.1 -DFLAVOUR='"b"' -o "$src/libdemo-b.so" "$src/demo.c"
+gcc -shared -fPIC -Wl,-soname,libextra.so.1 -o "$src/libextra.so" "$src/extra.c"
+ln -s libdemo-a.so "$src/libdemo.so"
+gcc -o "$src/demo-tool" "$src/tool.c" -L"$src" -ldemo -lextra
+gcc -o "$src/demo-plain" "$src/plain.c" -L"$src" -ldemo
+
+debs=$work/debs
+stage() { rm -rf "$work/stage/$1"; mkdir -p "$work/stage/$1/DEBIAN"; echo "$work/stage/$1"; }
+s=$(stage libc6)
+mkdir -p "$s/usr/lib/$ma" "$s/usr/lib64"
+cp -L "/lib/$ma/libc.so.6" "/lib/$ma/ld-linux-x86-64.so.2" "$s/usr/lib/$ma/"
+ln -s "../lib/$ma/ld-linux-x86-64.so.2" "$s/usr/lib64/ld-linux-x86-64.so.2"
+build_deb "$debs" "$s" libc6 2.36-1dmc amd64
+s=$(stage base-files)
+mkdir -p "$s/usr/lib"
+printf 'PRETTY_NAME="dmc test"\nID=debian\n' >"$s/usr/lib/os-release"
+build_deb "$debs" "$s" base-files 13.8 amd64
+for f in a b; do
+    s=$(stage libdemo-$f)
+    mkdir -p "$s/usr/lib/$ma/demo-$f" "$s/usr/share/demo"
+    cp "$src/libdemo-$f.so" "$s/usr/lib/$ma/demo-$f/libdemo.so.1"
+    echo "$f" >"$s/usr/share/demo/flavour-$f"
+    prio=$([ $f = a ] && echo 10 || echo 50)
+    cat >"$s/DEBIAN/postinst" <<EOF
+#!/bin/sh
+set -e
+MA=\$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+if [ "\$1" = configure ]; then
+    update-alternatives --install /usr/lib/\$MA/libdemo.so.1 libdemo.so.1 \\
+        "/usr/lib/\$MA/demo-$f/libdemo.so.1" $prio \\
+        --slave /usr/share/demo/flavour demo-flavour /usr/share/demo/flavour-$f
+fi
+EOF
+    chmod 0755 "$s/DEBIAN/postinst"
+    build_deb "$debs" "$s" libdemo-$f 1.0 amd64 "Provides: libdemo.so.1" "Depends: libc6"
+done
+s=$(stage libextra1)
+mkdir -p "$s/opt/extra/lib" "$s/etc/ld.so.conf.d"
+cp "$src/libextra.so" "$s/opt/extra/lib/libextra.so.1"
+echo /opt/extra/lib >"$s/etc/ld.so.conf.d/extra.conf"
+build_deb "$debs" "$s" libextra1 1.0 amd64 "Depends: libc6"
+s=$(stage loopy)
+mkdir -p "$s/usr/share/loopy"
+printf '#!/bin/sh\nfor v in one two; do update-alternatives --install /usr/bin/$v $v /usr/share/loopy/$v 5; done\n' \
+    >"$s/DEBIAN/postinst"
+chmod 0755 "$s/DEBIAN/postinst"
+build_deb "$debs" "$s" loopy 1.0 amd64
+s=$(stage demo-tool)
+mkdir -p "$s/usr/bin"
+cp "$src/demo-tool" "$src/demo-plain" "$s/usr/bin/"
+build_deb "$debs" "$s" demo-tool 1.0 amd64 "Depends: libc6, libdemo-a, libdemo-b, libextra1, loopy"
+
+make_key "$work/key"
+srv=$work/srv/dmc
+for d in "$debs"/*.deb; do add_to_pool "$srv" main "$d"; done
+publish "$srv" dmctest "$work/key" amd64 main
+start_archive_server
+
+plugins=$work/plugins
+mkdir -p "$plugins"
+cp "$DMC_TEST_PLUGINS/effects/effects.so" "$plugins/"
+# config NAME [OPTION: VALUE...]: a config file for the effects template with those options
+config() {
+    local name=$1
+    shift
+    {
+        echo "dist: dmctest"
+        echo "archs: [amd64]"
+        echo "mirrors:"
+        echo "  - url: $base/ok/dmc"
+        echo "    keyring: $work/key/key.gpg"
+        echo "lock_file: $work/$name.lock"
+        echo "templates:"
+        echo "  effects:"
+        echo "    packages: demo-tool"
+        echo "    paths: /usr/share/demo/flavour"
+        local o
+        for o in "$@"; do echo "    $o"; done
+    } >"$work/$name.yaml"
+}
+# build NAME: the image with NAME.yaml; stdout in NAME.out, stderr in NAME.err
+build() {
+    OUT_level=INFO "$DMC" --config "$work/$1.yaml" --plugin-dir "$plugins" -t effects -A amd64 \
+        --imagedir "$work/images-$1" >"$work/$1.out" 2>"$work/$1.err" || fail "$1: $(cat "$work/$1.err")"
+    rm -rf "$work/rootfs-$1"
+    umoci raw unpack --image "$work/images-$1/effects:latest" "$work/rootfs-$1" >/dev/null 2>&1 \
+        || fail "umoci cannot unpack the image of $1"
+}
+# run NAME: the image of NAME run once under runc; prints what it printed
+run() {
+    run_image "$work/images-$1/effects:latest" "effects-$1" effects
+    local i
+    for i in $(seq 1 40); do
+        [ "$(container_status "effects-$1")" = running ] || break
+        sleep 0.25
+    done
+    runc delete -f "effects-$1" >/dev/null 2>&1 || true
+    cat "$work/effects-$1.log"
+}
+make_netns effects
+
+# --- auto mode: the highest priority and its slave; the loader cache ---------------------
+config auto
+build auto
+r=$work/rootfs-auto
+[ "$(readlink "$r/usr/lib/$ma/libdemo.so.1")" = /etc/alternatives/libdemo.so.1 ] \
+    || fail "libdemo.so.1 is not the alternatives link: $(ls -l "$r/usr/lib/$ma/")"
+[ "$(readlink "$r/etc/alternatives/libdemo.so.1")" = "/usr/lib/$ma/demo-b/libdemo.so.1" ] \
+    || fail "auto mode did not take priority 50: $(readlink "$r/etc/alternatives/libdemo.so.1")"
+[ -f "$r/usr/lib/$ma/demo-b/libdemo.so.1" ] || fail "the chosen library is not in the image"
+[ ! -e "$r/usr/lib/$ma/demo-a/libdemo.so.1" ] || fail "the library not chosen is in the image"
+grep -q "effects amd64: alternative libdemo.so.1: /usr/lib/$ma/libdemo.so.1 -> /usr/lib/$ma/demo-b/libdemo.so.1 (priority 50, from libdemo-b)" \
+    "$work/auto.err" || fail "the log does not say which choice was taken: $(grep alternative "$work/auto.err")"
+grep -q "loopy's postinst runs \`update-alternatives --install ? ? ? 5\` (line 2)" \
+    "$work/auto.err" || fail "the loop's command is not reported: $(grep loopy "$work/auto.err")"
+pass "auto mode takes libdemo-b (priority 50) through /etc/alternatives; an unreadable call is reported"
+
+[ -f "$r/etc/ld.so.cache" ] || fail "no /etc/ld.so.cache though libextra lies in an ld.so.conf.d directory"
+ldconfig -p -C "$r/etc/ld.so.cache" >"$work/ldconfig.out" || fail "ldconfig cannot read dmc's cache"
+grep -qE "^\s+libextra\.so\.1 \(libc6,x86-64\) => /opt/extra/lib/libextra\.so\.1$" "$work/ldconfig.out" \
+    || fail "ldconfig -p does not list libextra: $(cat "$work/ldconfig.out")"
+[ "$(cat "$r/etc/ld.so.conf")" = "include /etc/ld.so.conf.d/*.conf" ] || fail "no Debian ld.so.conf"
+[ "$(cat "$r/etc/ld.so.conf.d/extra.conf")" = /opt/extra/lib ] || fail "extra.conf is not in the image"
+grep -q '"path":"/etc/ld.so.cache".*"written_by":"dmc"' "$r/var/lib/dmc/manifest" \
+    || fail "the file manifest does not name dmc as the cache's writer"
+pass "the image's ld.so.cache lists libextra as glibc's ldconfig reads it"
+
+out=$(run auto)
+[ "$out" = "flavour b extra 42 data b" ] || fail "the program printed: $out"
+pass "the program runs under runc, loading libdemo-b through its links and libextra through the cache"
+
+# Without the cache the loader would not find libextra: the same image less the cache fails.
+rm -rf "$work/bundle-effects-nocache"
+umoci unpack --image "$work/images-auto/effects:latest" "$work/bundle-effects-nocache" >/dev/null
+rm "$work/bundle-effects-nocache/rootfs/etc/ld.so.cache"
+out=$(run nocache 2>&1 || true)
+grep -q "libextra.so.1: cannot open shared object file" <<<"$out" \
+    || fail "without the cache the program still ran: $out"
+pass "the same image without the cache cannot load libextra"
+
+# --- a pin -------------------------------------------------------------------------------
+config pinned "pin: libdemo.so.1=/usr/lib/$ma/demo-a/libdemo.so.1"
+build pinned
+[ "$(readlink "$work/rootfs-pinned/etc/alternatives/libdemo.so.1")" = "/usr/lib/$ma/demo-a/libdemo.so.1" ] \
+    || fail "the pin was not followed"
+[ "$(readlink "$work/rootfs-pinned/etc/alternatives/demo-flavour")" = /usr/share/demo/flavour-a ] \
+    || fail "the slave did not follow the pinned master"
+out=$(run pinned)
+[ "$out" = "flavour a extra 42 data a" ] || fail "the pinned image printed: $out"
+grep -q "pinned by the template, from libdemo-a" "$work/pinned.err" || fail "the log does not say the pin"
+pass "a pinned choice wins over priority, its slave with it"
+
+config wrongpin "pin: libdemo.so.1=/usr/lib/$ma/demo-c/libdemo.so.1"
+rc=0
+"$DMC" --config "$work/wrongpin.yaml" --plugin-dir "$plugins" -t effects -A amd64 \
+    --imagedir "$work/images-wrongpin" >"$work/wrongpin.out" 2>"$work/wrongpin.err" || rc=$?
+[ "$rc" = 1 ] || fail "a pin to no choice exited $rc"
+grep -q "template effects (amd64): the alternative libdemo.so.1 is pinned to /usr/lib/$ma/demo-c/libdemo.so.1, which is not one of its choices (/usr/lib/$ma/demo-a/libdemo.so.1, /usr/lib/$ma/demo-b/libdemo.so.1)" \
+    "$work/wrongpin.err" || fail "the refusal does not name the choices: $(cat "$work/wrongpin.err")"
+[ ! -e "$work/images-wrongpin/effects" ] || fail "a refused build left an image"
+pass "a pin to no choice stops the build, naming the choices there are"
+
+# --- an image whose libraries are all in default directories has no loader files ----------
+config plain "program: /usr/bin/demo-plain"
+build plain
+[ ! -e "$work/rootfs-plain/etc/ld.so.cache" ] && [ ! -e "$work/rootfs-plain/etc/ld.so.conf" ] \
+    || fail "an image that needs no loader files has them"
+out=$(run plain)
+[ "$out" = "plain b" ] || fail "the plain image printed: $out"
+pass "an image without such libraries gets no ld.so.cache, and runs"
