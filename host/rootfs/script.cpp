@@ -23,7 +23,8 @@ std::string ScriptCommand::text() const {
 
 ScriptFacts script_facts(const std::string& debian_arch, const std::string& triplet) {
     ScriptFacts f;
-    f.variables = {{"1", "configure"}, {"2", ""}};
+    // dpkg sets DPKG_ROOT, empty unless it installs into another root.
+    f.variables = {{"1", "configure"}, {"2", ""}, {"DPKG_ROOT", ""}};
     f.arch = debian_arch;
     for (const char* side : {"HOST", "BUILD", "TARGET"}) {
         const std::string prefix = std::string("DEB_") + side + "_";
@@ -104,6 +105,7 @@ class Reader {
             return;
         }
         start_word();
+        if (c == '\'' || c == '"') quoted_ = true;
         if (c == '\'') {
             ++pos_;
             while (pos_ < s_.size() && peek() != '\'') take_char(word_.text);
@@ -135,6 +137,7 @@ class Reader {
         in_word_ = true;
         word_ = {};
         literal_prefix_ = std::string::npos;
+        quoted_ = false;
     }
     // The first quote or expansion ends the part of the word an assignment is read from.
     void mark_quoted() {
@@ -249,11 +252,18 @@ class Reader {
         const std::string name = inner.substr(0, n);
         if (n == inner.size()) return lookup(name);
         const std::string_view rest = std::string_view(inner).substr(n);
-        const bool colon = rest.rfind(":-", 0) == 0;
-        if (!colon && rest.rfind('-', 0) != 0) return std::nullopt;
+        const bool colon = !rest.empty() && rest[0] == ':';
+        const char op = rest.size() > (colon ? 1u : 0u) ? rest[colon ? 1 : 0] : '\0';
+        if (op != '-' && op != '+') return std::nullopt;
         const std::string fallback(rest.substr(colon ? 2 : 1));
-        if (fallback.find_first_of("$`\"'\\") != std::string::npos) return std::nullopt;
+        const bool literal = fallback.find_first_of("$`\"'\\") == std::string::npos;
         const auto value = lookup(name);
+        if (op == '+') {  // the word when the variable is set (and not empty, with ":")
+            if (!value) return std::nullopt;
+            if (colon && value->empty()) return "";
+            return literal ? std::optional(fallback) : std::nullopt;
+        }
+        if (!literal) return std::nullopt;
         if (value && (!colon || !value->empty())) return value;
         // Unset (or empty, with ":"): the default, if the variable is surely unset.
         if (variables_.count(name) || facts_.variables.count(name)) return fallback;
@@ -329,6 +339,8 @@ class Reader {
     void end_word() {
         if (!in_word_) return;
         in_word_ = false;
+        // An unquoted expansion to nothing is no word at all, as after field splitting.
+        if (word_.text.empty() && word_.known && !quoted_) return;
         if (command_.words.empty()) command_.line = line_;
         assignment_.push_back(assignment_length());
         command_.words.push_back(std::move(word_));
@@ -383,6 +395,7 @@ class Reader {
     bool in_word_ = false;
     ScriptWord word_;
     std::size_t literal_prefix_ = std::string::npos;
+    bool quoted_ = false;  // the word has quotes: "" is a word
     ScriptCommand command_;
     std::vector<std::size_t> assignment_;  // per word of command_: "NAME=" length, or 0
     std::map<std::string, Variable> variables_;

@@ -152,11 +152,11 @@ void read_control(struct archive* inner, PackageRecord& record, const std::strin
     while ((rc = archive_read_next_header(inner, &e)) == ARCHIVE_OK) {
         std::string name = archive_entry_pathname(e);
         if (name.rfind("./", 0) == 0) name.erase(0, 2);
-        std::string* sink = name == "control"     ? &record.control
-                            : name == "md5sums"   ? &record.md5sums
-                            : name == "conffiles" ? &record.conffiles
+        std::string* sink = name == "control"                         ? &record.control
+                            : name == "md5sums"                       ? &record.md5sums
+                            : name == "conffiles"                     ? &record.conffiles
                             : name == "preinst" || name == "postinst" ? &record.scripts[name]
-                                                  : nullptr;
+                                                                      : nullptr;
         if (sink == nullptr) continue;
         char buf[16384];
         la_ssize_t n;

@@ -6,6 +6,7 @@
 #include "arch/arch.hpp"
 #include "contents/features.hpp"
 #include "log/log.hpp"
+#include "rootfs/accounts.hpp"
 #include "rootfs/alternatives.hpp"
 #include "rootfs/manifest.hpp"
 #include "rootfs/unpack.hpp"
@@ -100,21 +101,23 @@ void forget_old_trees(const fs::path& base, const std::string& in_use, const std
 }
 
 // What the packages' maintainer scripts would have done on a fresh install and dmc
-// reproduces without running them: the alternatives (rootfs/alternatives), each
-// applied or refused effect logged, and each command dmc cannot follow reported.
-void apply_script_effects(const tasks::Task& task, const std::vector<apt::PackageRef>& refs,
-                          const std::map<std::string, std::string>& pins, const fs::path& root,
-                          rootfs::Manifest& manifest) {
+// reproduces without running them: the alternatives (rootfs/alternatives) and the
+// system users and groups (rootfs/accounts), each effect logged, and each command dmc
+// cannot follow reported.
+void apply_script_effects(const tasks::Task& task, const std::map<std::string, std::string>& pins,
+                          const fs::path& root, rootfs::Manifest& manifest) {
     const std::string who = task.template_name + " " + task.arch + ": ";
-    std::vector<std::string> order;
-    for (const auto& r : refs) order.push_back(r.name);
+    const auto order = rootfs::configure_order(manifest);
     const auto facts = rootfs::script_facts(task.arch, arch::arch_info(task.arch).triplet);
+    auto report = [&](const std::vector<rootfs::UnfollowedCommand>& unfollowed) {
+        for (const auto& u : unfollowed)
+            log::notice(who + u.package + "'s " + u.script + " runs `" + u.command + "` (line " +
+                        std::to_string(u.line) +
+                        "), which dmc cannot follow without running it; its effect is not in "
+                        "the rootfs");
+    };
     const auto read = rootfs::read_alternatives(manifest, order, facts);
-    for (const auto& u : read.unfollowed)
-        log::notice(who + u.package + "'s " + u.script + " runs `" + u.command + "` (line " +
-                    std::to_string(u.line) +
-                    "), whose arguments dmc cannot know without running it; its effect is not "
-                    "in the rootfs");
+    report(read.unfollowed);
     std::vector<rootfs::AlternativeSelection> chosen;
     try {
         chosen = rootfs::select_alternatives(root, read.choices, pins);
@@ -123,6 +126,11 @@ void apply_script_effects(const tasks::Task& task, const std::vector<apt::Packag
     }
     for (const auto& note : rootfs::apply_alternatives(root, manifest, chosen))
         log::info(who + note);
+
+    const auto accounts = rootfs::read_accounts(root, manifest, order, facts);
+    report(accounts.unfollowed);
+    for (const auto& line : accounts.created) log::info(who + "system " + line);
+    rootfs::write_accounts(root, manifest, accounts.accounts);
 }
 
 }  // namespace
@@ -190,7 +198,7 @@ void rootfs(Context& context, const tasks::Task& task) {
                 throw Error(std::string(e.what()) + "; it was removed from the cache");
             }
         }
-        apply_script_effects(task, refs, pins, tmp / "root", manifest);
+        apply_script_effects(task, pins, tmp / "root", manifest);
         manifest.save(tmp / "manifest.json");
         write_file_atomic(tmp / "stamp", stamp);
     } catch (...) {

@@ -44,8 +44,6 @@
 
 namespace {
 
-constexpr std::uint32_t kMysql = 999;  // Debian's postinst picks a dynamic id; the image fixes it
-
 constexpr const char* kEntrypoint = "/usr/local/bin/mariadb-entrypoint";
 
 // The version string mariadb-install-db writes to mariadb_upgrade_info ("11.8.9-MariaDB").
@@ -100,8 +98,9 @@ class Mariadb : public dmc::sdk::Template {
     }
 
     void configure(dmc::sdk::Configure& c) override {
-        c.group("mysql", kMysql);
-        c.user("mysql", kMysql, kMysql, "/var/lib/mysql");
+        // mariadb-server's preinst makes mysql with the next free system ids: the host
+        // reckons which a real install of the image's packages gives it.
+        const auto mysql = c.system_user("mysql");
         c.dir("/etc/mysql");
         c.dir("/etc/mysql/conf.d");
         c.dir("/etc/mysql/mariadb.conf.d");
@@ -111,10 +110,10 @@ class Mariadb : public dmc::sdk::Template {
         // tool is "$BB tool".
         const std::string script = dmc::sdk::substitute(
             std::string(dmc_files::entrypoint_sh),
-            {{"@UID@", std::to_string(kMysql)}, {"@VERSION@", upgrade_version(c)}});
+            {{"@UID@", std::to_string(mysql.uid)}, {"@VERSION@", upgrade_version(c)}});
         c.file(kEntrypoint, script, 0755);
-        c.dir("/var/lib/mysql", 0750, kMysql, kMysql);
-        c.dir("/run/mysqld", 0755, kMysql, kMysql);
+        c.dir("/var/lib/mysql", 0750, mysql.uid, mysql.gid);
+        c.dir("/run/mysqld", 0755, mysql.uid, mysql.gid);
         c.volume("/var/lib/mysql");
         c.entrypoint({"/usr/bin/busybox", "sh", kEntrypoint});
         c.cmd({"mariadbd"});

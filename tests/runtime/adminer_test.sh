@@ -43,7 +43,7 @@ pass "/var/lib/dmc/manifest says which of nginx, php and adminer wrote each file
 ns=dmc-pod-$$
 make_netns "$ns"
 mkdir -p "$work/data"
-chown 999:999 "$work/data"
+chown "$(user_ids "$work/images/mariadb" latest-amd64 mysql)" "$work/data"
 run_image "$work/images/mariadb:latest-amd64" "dmc-mariadb-$$" "$ns" "$work/data:/var/lib/mysql" \
     MARIADB_ROOT_PASSWORD=adminer-test-pw
 run_image "$work/images/adminer:latest-amd64" "dmc-adminer-$$" "$ns"

@@ -125,3 +125,21 @@ run_pod_container() {
     runc run -d --bundle "$bundle" "$id" >>"$work/$id.log" 2>&1 </dev/null || { cat "$work/$id.log"; fail "runc run $id"; }
     _containers+=("$id")
 }
+
+# user_ids LAYOUT REF NAME: "uid:gid" of the user NAME in the image REF of the OCI
+# layout LAYOUT, read from its /etc/passwd (ids a template takes from the packages).
+user_ids() {
+    python3 - "$1" "$2" "$3" <<'PY'
+import json, sys, tarfile
+layout, ref, name = sys.argv[1:4]
+blob = lambda d: f"{layout}/blobs/{d.replace(':', '/')}"
+index = json.load(open(f"{layout}/index.json"))
+desc = next(m for m in index["manifests"] if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == ref)
+layer = json.load(open(blob(desc["digest"])))["layers"][0]
+with tarfile.open(blob(layer["digest"])) as t:
+    for line in t.extractfile("etc/passwd").read().decode().splitlines():
+        f = line.split(":")
+        if f[0] == name:
+            print(f"{f[2]}:{f[3]}")
+PY
+}

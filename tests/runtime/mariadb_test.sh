@@ -2,7 +2,7 @@
 # The mariadb image from the real trixie archive, amd64 and arm64: built without
 # root, no shell but busybox (without applet links); run with runc on an empty
 # volume it initialises the data directory from MARIADB_* and serves TCP on 3306
-# as uid 999; the data survives a restart; bad or missing settings stop it with a
+# as mysql (the ids a real install gives); the data survives a restart; bad or missing settings stop it with a
 # message; the arm64 mariadbd runs under qemu-user.
 set -euo pipefail
 source "$DMC_SOURCE_DIR/tests/lib.sh"
@@ -50,7 +50,19 @@ others=$(find "$root" \( -name sh -o -name bash -o -name dash -o -name 'perl*' -
 [ -z "$others" ] || fail "other shells or interpreters in the image: $others"
 [ -x "$root/usr/bin/busybox" ] && [ -x "$root/usr/sbin/mariadbd" ] || fail "no busybox or mariadbd"
 grep -q '^bind-address *= *0.0.0.0' "$root/etc/mysql/my.cnf" || fail "my.cnf does not bind 0.0.0.0"
-grep -q '^mysql:x:999:999:' "$root/etc/passwd" || fail "no mysql user 999"
+# mysql's ids are those a real install of the same packages gives: mmdebstrap runs
+# mariadb-server's maintainer scripts for real, from the mirror of the host's apt sources.
+ids=$(awk -F: '$1 == "mysql" {print $3 ":" $4}' "$root/etc/passwd")
+[ -n "$ids" ] || fail "no mysql user in the image"
+mirror=$(sed -n 's/^URIs: *\([^ ]*\).*/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1)
+[ -n "$mirror" ] || mirror=$(awk '$1 == "deb" {print $2; exit}' /etc/apt/sources.list)
+mmdebstrap --quiet --variant=essential --include=mariadb-server trixie "$work/real" "$mirror" \
+    >"$work/mmdebstrap.log" 2>&1 || fail "mmdebstrap: $(tail -3 "$work/mmdebstrap.log")"
+real=$(awk -F: '$1 == "mysql" {print $3 ":" $4}' "$work/real/etc/passwd")
+[ "$ids" = "$real" ] || fail "mysql is $ids in the image, $real in a real install"
+uid=${ids%:*} gid=${ids#*:}
+rm -rf "$work/real"
+pass "mysql is $ids, as a real install gives it"
 pass "no shell but /usr/bin/busybox, no applet links, no ls ($(du -sk "$root" | cut -f1) KiB)"
 
 ns=dmc-mdb-$$
@@ -75,7 +87,7 @@ PY
 }
 volume() {  # volume NAME: a new empty directory owned by the image's mysql user
     mkdir "$work/$1"
-    chown 999:999 "$work/$1"
+    chown "$uid:$gid" "$work/$1"
     echo "$work/$1"
 }
 # start ID VOLUME [NAME=VALUE]...: runs the image detached in the namespace.
@@ -133,7 +145,7 @@ refused mdb-user-$$ 'MARIADB_USER=app is set without MARIADB_PASSWORD' "$(volume
 refused mdb-two-$$ 'set only one of MARIADB_ROOT_PASSWORD, MARIADB_RANDOM_ROOT_PASSWORD' "$(volume v-two)" \
     MARIADB_ROOT_PASSWORD=x MARIADB_RANDOM_ROOT_PASSWORD=1
 mkdir -m 755 "$work/v-root"
-refused mdb-owner-$$ 'data directory /var/lib/mysql is not writable by uid 999' "$work/v-root" \
+refused mdb-owner-$$ "data directory /var/lib/mysql is not writable by uid $uid" "$work/v-root" \
     MARIADB_ROOT_PASSWORD=x
 # A failed initialisation says so, and so does the next start on that volume.
 failed=$(volume v-failed)
@@ -153,7 +165,7 @@ c1=mdb-1-$$
 start "$c1" "$data" MARIADB_ROOT_PASSWORD="$rootpw" MARIADB_DATABASE=shop MARIADB_USER=app MARIADB_PASSWORD="$apppw"
 ready "$c1" root "$rootpw"
 grep -q 'initialising /var/lib/mysql' "$work/$c1.log" || fail "no initialisation message"
-[ "$(stat -c %u "$data/mysql")" = 999 ] || fail "the data is not owned by 999"
+[ "$(stat -c %u "$data/mysql")" = "$uid" ] || fail "the data is not owned by $uid"
 pass "initialises the empty volume and accepts root over TCP"
 
 sql root "$rootpw" 'CREATE DATABASE kept; CREATE TABLE kept.t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO kept.t VALUES (1, "survives")'
@@ -175,9 +187,9 @@ pass "MARIADB_DATABASE, MARIADB_USER and MARIADB_PASSWORD (with quotes and a bac
 
 pid=$(runc state "$c1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
 [ "$(cat /proc/$pid/comm)" = mariadbd ] || fail "PID 1 is $(cat /proc/$pid/comm), not mariadbd"
-[ "$(stat -c %u /proc/$pid)" = 999 ] || fail "mariadbd does not run as 999"
+[ "$(stat -c %u /proc/$pid)" = "$uid" ] || fail "mariadbd does not run as $uid"
 ! tr '\0' '\n' </proc/$pid/environ | grep -q PASSWORD= || fail "the passwords are in mariadbd's environment"
-pass "mariadbd is the container's PID 1, uid 999, without the passwords in its environment"
+pass "mariadbd is the container's PID 1, uid $uid, without the passwords in its environment"
 
 # Restart on the same volume, without any variable: the data is still there.
 stop "$c1"
@@ -203,7 +215,7 @@ stop "$c3"
 pass "MARIADB_RANDOM_ROOT_PASSWORD=yes prints a password that works; options reach mariadbd"
 
 # Started as root (with Docker's default capabilities) on a root-owned volume:
-# the volume is handed to mysql and mariadbd still runs as 999.
+# the volume is handed to mysql and mariadbd still runs as mysql.
 c4=mdb-4-$$
 mkdir -m 755 "$work/rootvol"
 cp -a "$base" "$work/bundle-$c4"
@@ -221,11 +233,11 @@ PY
 start "$c4" "$work/rootvol" MARIADB_ROOT_PASSWORD=rootpw
 ready "$c4" root rootpw
 pid=$(runc state "$c4" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
-[ "$(stat -c %u /proc/$pid)" = 999 ] || fail "started as root, mariadbd runs as $(stat -c %u /proc/$pid)"
-notmysql=$(find "$work/rootvol" \! -user 999 -printf '%P\n')
-[ -z "$notmysql" ] || fail "started as root, files not owned by 999: $notmysql"
+[ "$(stat -c %u /proc/$pid)" = "$uid" ] || fail "started as root, mariadbd runs as $(stat -c %u /proc/$pid)"
+notmysql=$(find "$work/rootvol" \! -user "$uid" -printf '%P\n')
+[ -z "$notmysql" ] || fail "started as root, files not owned by $uid: $notmysql"
 stop "$c4"
-pass "started as root: the volume is given to 999 and mariadbd runs as 999"
+pass "started as root: the volume is given to $uid and mariadbd runs as $uid"
 
 # arm64: the closure is complete, mariadbd and busybox run under qemu-user.
 umoci unpack --image "$layout:latest-arm64" "$work/arm64" >/dev/null || fail "umoci unpack arm64"

@@ -48,7 +48,9 @@ done
 pass "every workload names its image by the digest the registry holds"
 
 grep -q "runAsUser: 33" "$work"/manifests/nginx/*-deployment-nginx.yaml || fail "nginx does not run as www-data's number"
-grep -q "runAsUser: 999" "$work"/manifests/mariadb/*-statefulset-mariadb.yaml || fail "mariadb does not run as mysql's number"
+mysql_uid=$(user_ids "$IMAGEDIR/mariadb" latest-amd64 mysql | cut -d: -f1)
+[ -n "$mysql_uid" ] || fail "the mariadb image has no mysql user"
+grep -q "runAsUser: $mysql_uid\$" "$work"/manifests/mariadb/*-statefulset-mariadb.yaml || fail "mariadb does not run as mysql's number"
 
 # nginx
 make_netns "dmc-sc-nginx-$$"
@@ -83,8 +85,8 @@ got=$(ip netns exec "$ns" mariadb -h 127.0.0.1 -u app -papp-pw-2 app -N -e \
     'CREATE TABLE t (v VARCHAR(9)); INSERT INTO t VALUES ("stored"); SELECT v FROM t')
 [ "$got" = stored ] || fail "mariadb: $got"
 ip netns exec "$ns" mariadb -h 127.0.0.1 -u root -proot-pw-1 -N -e 'SELECT 1' >/dev/null || fail "root's password from the Secret"
-[ "$(stat -c %u "$work/data/mysql")" = 999 ] || fail "the data is not mysql's"
-pass "mariadb as uid 999 keeps its data on the claim; the Secret's passwords log in"
+[ "$(stat -c %u "$work/data/mysql")" = "$mysql_uid" ] || fail "the data is not mysql's"
+pass "mariadb as uid $mysql_uid keeps its data on the claim; the Secret's passwords log in"
 
 run_pod_container "$work/manifests" adminer php-fpm "$IMAGEDIR/adminer" latest-amd64 "dmc-sc-afpm-$$" "$ns"
 run_pod_container "$work/manifests" adminer nginx "$IMAGEDIR/adminer" latest-amd64 "dmc-sc-aweb-$$" "$ns"

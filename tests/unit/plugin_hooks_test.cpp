@@ -104,7 +104,7 @@ TEST(Hooks, BuiltinPhpKeepsPhpFpmOnLoopbackInsideAnotherImage) {
     Catalog reg;
     reg.load_dirs({DMC_BUILTIN_PLUGIN_DIR});
     RootfsReader reader = [](const std::string& path) {
-        return std::optional<std::string>(path == kPasswdMaster ? kBasePasswd : "x");
+        return std::optional<std::string>(path == "/etc/passwd" ? kBasePasswd : "x");
     };
     RootfsLister lister = [](const std::string&) {
         return std::vector<std::string>{"/usr/share/php8.4-common/common/ctype.ini"};

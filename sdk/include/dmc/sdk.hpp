@@ -177,37 +177,36 @@ class Configure : public Context {
         file(to, *data, mode);
     }
 
-    // A system user and its group with the fixed ids Debian gives them in
-    // base-passwd (www-data is 33:33), added to the image; prepare must
-    // want("system-users"). Throws when base-passwd does not know the name: such
-    // users (mysql, say) get ids from the template.
+    // A system user of the packages, added to the image with its primary group: one
+    // that Debian fixes in base-passwd (www-data is 33:33; prepare must
+    // want("system-users") to have base-passwd), or one that a package's maintainer
+    // scripts create (mysql), with the ids a real install of the image's packages
+    // gives it, which the host reckons without running them. Throws when the
+    // packages make no such user.
     User system_user(const std::string& name) {
-        const std::string master = "/usr/share/base-passwd/passwd.master";
-        auto passwd = read(master);
-        if (!passwd)
-            throw std::runtime_error("the rootfs has no " + master +
-                                     "; want(\"system-users\") in prepare to have base-passwd");
-        std::string_view rest = *passwd;
-        while (!rest.empty()) {
-            const auto end = rest.find('\n');
-            std::string_view line = rest.substr(0, end);
-            rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
-            std::vector<std::string> fields;
-            for (std::size_t at = 0;;) {
-                const auto colon = line.find(':', at);
-                fields.emplace_back(
-                    line.substr(at, colon == std::string_view::npos ? colon : colon - at));
-                if (colon == std::string_view::npos) break;
-                at = colon + 1;
-            }
-            if (fields.size() != 7 || fields[0] != name) continue;
-            User u{name, static_cast<std::uint32_t>(std::stoul(fields[2])),
-                   static_cast<std::uint32_t>(std::stoul(fields[3])), fields[5], fields[6]};
-            group(name, u.gid);
-            user(u.name, u.uid, u.gid, u.home, u.shell);
-            return u;
+        // The host writes the rootfs's /etc/passwd and /etc/group; older hosts did not.
+        auto passwd = read("/etc/passwd");
+        auto groups = read("/etc/group");
+        if (!passwd) {
+            passwd = read("/usr/share/base-passwd/passwd.master");
+            groups = read("/usr/share/base-passwd/group.master");
         }
-        throw std::runtime_error("base-passwd has no system user '" + name + "'");
+        if (!passwd)
+            throw std::runtime_error(
+                "the rootfs has no /etc/passwd; want(\"system-users\") in "
+                "prepare to have base-passwd");
+        const auto user_fields = entry(*passwd, name, 0, 7);
+        if (user_fields.empty())
+            throw std::runtime_error("the packages make no system user '" + name + "'");
+        User u{name, static_cast<std::uint32_t>(std::stoul(user_fields[2])),
+               static_cast<std::uint32_t>(std::stoul(user_fields[3])), user_fields[5],
+               user_fields[6]};
+        // Its primary group by number; nogroup (65534) is in every image already.
+        const auto group_fields = entry(groups.value_or(""), std::to_string(u.gid), 2, 4);
+        const std::string group_name = group_fields.empty() ? name : group_fields[0];
+        if (u.gid != 65534) group(group_name, u.gid);
+        user(u.name, u.uid, u.gid, u.home, u.shell);
+        return u;
     }
 
     void file(const std::string& path, std::string_view data, std::uint32_t mode = 0644,
@@ -266,6 +265,26 @@ class Configure : public Context {
     }
 
   private:
+    // The fields of the first line of a passwd or group text whose field `key` is
+    // `value`, when it has `count` fields; empty when there is none.
+    static std::vector<std::string> entry(std::string_view text, const std::string& value,
+                                          std::size_t key, std::size_t count) {
+        while (!text.empty()) {
+            const auto end = text.find('\n');
+            std::string_view line = text.substr(0, end);
+            text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+            std::vector<std::string> fields;
+            for (std::size_t at = 0;;) {
+                const auto colon = line.find(':', at);
+                fields.emplace_back(
+                    line.substr(at, colon == std::string_view::npos ? colon : colon - at));
+                if (colon == std::string_view::npos) break;
+                at = colon + 1;
+            }
+            if (fields.size() == count && fields[key] == value) return fields;
+        }
+        return {};
+    }
     using ArgvSetter = void (*)(void*, const char* const*, std::size_t);
     void set_argv(ArgvSetter setter, const std::vector<std::string>& argv) {
         std::vector<const char*> raw;
