@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "arch/arch.hpp"
 #include "log/log.hpp"
 #include "steps/steps.hpp"
 #include "util/error.hpp"
@@ -67,6 +68,7 @@ plugin::HookSettings Context::hook_settings(const plugin::Template& t, const std
         {"template", t.name},
         {"image_template", image},
         {"arch", arch},
+        {"multiarch", arch::arch_info(arch).triplet},
         {"dist", settings.dist},
         {"tools", settings.tools ? "1" : "0"},
         {"mode", settings.small ? "small" : "micro"},

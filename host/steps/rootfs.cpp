@@ -102,19 +102,21 @@ void forget_old_trees(const fs::path& base, const std::string& in_use, const std
 
 // What the packages' maintainer scripts would have done on a fresh install and dmc
 // reproduces without running them: the alternatives (rootfs/alternatives) and the
-// system users and groups (rootfs/accounts), each effect logged, and each command dmc
-// cannot follow reported.
-void apply_script_effects(const tasks::Task& task, const std::map<std::string, std::string>& pins,
-                          const fs::path& root, rootfs::Manifest& manifest) {
-    const std::string who = task.template_name + " " + task.arch + ": ";
+// system users and groups (rootfs/accounts). Returns the log of it, kept with the
+// tree (effects.json) so that every build that uses the tree logs it: each effect
+// (info) and each command dmc cannot follow (notice).
+nlohmann::json apply_script_effects(const tasks::Task& task,
+                                    const std::map<std::string, std::string>& pins,
+                                    const fs::path& root, rootfs::Manifest& manifest) {
+    nlohmann::json log = {{"info", nlohmann::json::array()}, {"notice", nlohmann::json::array()}};
     const auto order = rootfs::configure_order(manifest);
     const auto facts = rootfs::script_facts(task.arch, arch::arch_info(task.arch).triplet);
     auto report = [&](const std::vector<rootfs::UnfollowedCommand>& unfollowed) {
         for (const auto& u : unfollowed)
-            log::notice(who + u.package + "'s " + u.script + " runs `" + u.command + "` (line " +
-                        std::to_string(u.line) +
-                        "), which dmc cannot follow without running it; its effect is not in "
-                        "the rootfs");
+            log["notice"].push_back(u.package + "'s " + u.script + " runs `" + u.command +
+                                    "` (line " + std::to_string(u.line) +
+                                    "), which dmc cannot follow without running it; its effect "
+                                    "is not in the rootfs");
     };
     const auto read = rootfs::read_alternatives(manifest, order, facts);
     report(read.unfollowed);
@@ -125,12 +127,26 @@ void apply_script_effects(const tasks::Task& task, const std::map<std::string, s
         throw Error("template " + task.template_name + " (" + task.arch + "): " + e.what());
     }
     for (const auto& note : rootfs::apply_alternatives(root, manifest, chosen))
-        log::info(who + note);
+        log["info"].push_back(note);
 
     const auto accounts = rootfs::read_accounts(root, manifest, order, facts);
     report(accounts.unfollowed);
-    for (const auto& line : accounts.created) log::info(who + "system " + line);
+    for (const auto& line : accounts.created) log["info"].push_back("system " + line);
     rootfs::write_accounts(root, manifest, accounts.accounts);
+    return log;
+}
+
+void log_script_effects(const tasks::Task& task, const fs::path& tree) {
+    const std::string who = task.template_name + " " + task.arch + ": ";
+    std::error_code ec;
+    if (!fs::exists(tree / "effects.json", ec)) return;
+    try {
+        const auto log = nlohmann::json::parse(read_file(tree / "effects.json"));
+        for (const auto& line : log.at("info")) log::info(who + line.get<std::string>());
+        for (const auto& line : log.at("notice")) log::notice(who + line.get<std::string>());
+    } catch (const nlohmann::json::exception&) {
+        log::warning(who + (tree / "effects.json").string() + " is damaged");
+    }
 }
 
 }  // namespace
@@ -147,7 +163,7 @@ void rootfs(Context& context, const tasks::Task& task) {
     // lock) unpacks beside it and never into it. Bump the layout when unpacking
     // changes, so old trees are unpacked again.
     const auto pins = load_prepare(context.work_dir(task.template_name, task.arch)).alternatives;
-    std::string stamp_text = "layout 5\n";
+    std::string stamp_text = "layout 6\n";
     for (const auto& r : refs) stamp_text += r.sha256 + "\n";
     for (const auto& [name, path] : pins) stamp_text += "alternative " + name + " " + path + "\n";
     const std::string stamp = sha256_hex(stamp_text);
@@ -167,6 +183,7 @@ void rootfs(Context& context, const tasks::Task& task) {
     if (fs::exists(dir / "stamp", ec) && read_file(dir / "stamp") == stamp) {
         fs::last_write_time(dir / "stamp", fs::file_time_type::clock::now(), ec);
         log::info("rootfs " + dir.string() + " is up to date");
+        log_script_effects(task, dir);
         chosen();
         return;
     }
@@ -198,7 +215,8 @@ void rootfs(Context& context, const tasks::Task& task) {
                 throw Error(std::string(e.what()) + "; it was removed from the cache");
             }
         }
-        apply_script_effects(task, pins, tmp / "root", manifest);
+        write_file_atomic(tmp / "effects.json",
+                          apply_script_effects(task, pins, tmp / "root", manifest).dump(1));
         manifest.save(tmp / "manifest.json");
         write_file_atomic(tmp / "stamp", stamp);
     } catch (...) {
@@ -211,6 +229,7 @@ void rootfs(Context& context, const tasks::Task& task) {
         fs::remove_all(tmp, ec);
         throw Error("cannot move the rootfs into " + dir.string() + ": " + ec.message());
     }
+    log_script_effects(task, dir);
     chosen();
 }
 

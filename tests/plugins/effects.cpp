@@ -3,7 +3,8 @@
 //   packages  the packages to take, blank-separated
 //   program   the program to collect and run
 //   paths     more paths to collect, blank-separated
-//   pin       NAME=PATH: the alternative NAME resolved to PATH
+//   pin       NAME=PATH: the alternative NAME resolved to PATH ("@MULTIARCH@" in
+//             either is the arch's triplet)
 #include <dmc/sdk.hpp>
 #include <sstream>
 
@@ -12,9 +13,10 @@ class Effects : public dmc::sdk::Template {
     void prepare(dmc::sdk::Prepare& p) override {
         std::istringstream names(p.option("packages").value_or(""));
         for (std::string name; names >> name;) p.package(name);
-        if (auto pin = p.option("pin")) {
-            const auto eq = pin->find('=');
-            p.alternative(pin->substr(0, eq), eq == std::string::npos ? "" : pin->substr(eq + 1));
+        if (auto option = p.option("pin")) {
+            const std::string pin = dmc::sdk::substitute(*option, {{"@MULTIARCH@", p.multiarch()}});
+            const auto eq = pin.find('=');
+            p.alternative(pin.substr(0, eq), eq == std::string::npos ? "" : pin.substr(eq + 1));
         }
     }
     void collect(dmc::sdk::Collect& c) override {

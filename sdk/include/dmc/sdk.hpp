@@ -58,6 +58,9 @@ class Context {
     }
     std::string arch() const { return setting("arch").value_or(""); }
     std::string dist() const { return setting("dist").value_or(""); }
+    // The arch's multiarch triplet, "x86_64-linux-gnu": Debian's library directories
+    // and its alternatives' names use it ("libblas.so.3-" + multiarch()).
+    std::string multiarch() const { return setting("multiarch").value_or(""); }
     bool tools() const { return setting("tools").value_or("") == "1"; }
     // An option of this template: the config file's templates.<name>.<option>, else
     // the default the template declared (see Template::options below).
