@@ -11,6 +11,7 @@
 #include "util/error.hpp"
 #include "util/name.hpp"
 #include "util/text.hpp"
+#include "util/yaml.hpp"
 
 namespace fs = std::filesystem;
 
@@ -118,31 +119,7 @@ std::string tag_value(const Input& in) {
 
 [[noreturn]] void bad_node(const std::string& origin, const YAML::Node& node,
                            const std::string& key, const std::string& what) {
-    throw Error(origin + ":" + std::to_string(node.Mark().line + 1) + ": key '" + key + "' " +
-                what);
-}
-
-// The keys of a mapping, each once: a key given twice names both lines.
-void for_each_entry(const YAML::Node& map, const std::string& where, const std::string& origin,
-                    const std::function<void(const std::string& key, const YAML::Node& key_node,
-                                             const YAML::Node& value)>& each) {
-    if (!map.IsMap())
-        bad_node(origin, map, where.empty() ? "(top level)" : where,
-                 "must be a mapping of keys to values");
-    std::map<std::string, int> seen;
-    for (const auto& entry : map) {
-        if (!entry.first.IsScalar())
-            bad_node(origin, entry.first, where.empty() ? "(top level)" : where,
-                     "has a key that is not a plain word");
-        const std::string key = entry.first.as<std::string>();
-        const std::string full = where.empty() ? key : where + "." + key;
-        const int line = entry.first.Mark().line + 1;
-        if (auto [it, fresh] = seen.emplace(key, line); !fresh)
-            throw Error(origin + ":" + std::to_string(line) + ": key '" + full +
-                        "' is given twice (lines " + std::to_string(it->second) + " and " +
-                        std::to_string(line) + "); keep one");
-        each(key, entry.first, entry.second);
-    }
+    yaml_error(origin, node, key, what);
 }
 
 // What a config file node holds, as an Input for the parsers above.
@@ -221,8 +198,7 @@ Mirror mirror_value(const Input& in, const std::string& key, const std::string& 
                 require_scalar_or_list(sub, origin, full, false);
                 mirror.keyring = text_value(sub);
             } else {
-                throw Error(origin + ":" + std::to_string(v.Mark().line + 1) + ": unknown key '" +
-                            full + "' (valid keys: archs, components, keyring, suites, url)");
+                unknown_yaml_key(origin, v, full, "archs, components, keyring, suites, url");
             }
         });
     if (mirror.url.empty()) bad_node(origin, node, key, "needs a url");
@@ -660,12 +636,7 @@ void finalize(Settings& s) {
 }
 
 void apply_yaml(Settings& s, const std::string& text, const std::string& origin) {
-    YAML::Node root;
-    try {
-        root = YAML::Load(text);
-    } catch (const YAML::ParserException& e) {
-        throw Error(origin + ":" + std::to_string(e.mark.line + 1) + ": malformed YAML: " + e.msg);
-    }
+    const YAML::Node root = load_yaml(text, origin);
     if (root.IsNull()) return;
     std::function<void(const YAML::Node&, const std::string&)> apply_map =
         [&](const YAML::Node& map, const std::string& where) {
@@ -692,9 +663,7 @@ void apply_yaml(Settings& s, const std::string& text, const std::string& origin)
                     if (row == nullptr && prefix) return apply_map(value, full);
                     if (row == nullptr) {
                         std::sort(valid.begin(), valid.end());
-                        throw Error(origin + ":" + std::to_string(key_node.Mark().line + 1) +
-                                    ": unknown key '" + full +
-                                    "' (valid keys: " + join(valid, ", ") + ")");
+                        unknown_yaml_key(origin, key_node, full, join(valid, ", "));
                     }
                     Input in = file_input(origin, full, value);
                     if (!row->structured) {

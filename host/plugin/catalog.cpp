@@ -15,6 +15,7 @@
 #include <set>
 
 #include "log/log.hpp"
+#include "plugin/manifest.hpp"
 #include "util/error.hpp"
 #include "util/name.hpp"
 
@@ -97,8 +98,12 @@ void Catalog::load_dirs(const std::vector<fs::path>& dirs, Missing missing) {
                  "), skipped");
             continue;
         }
-        for (const auto& entry : it)
-            if (entry.path().extension() == ".so") files.push_back(entry.path());
+        for (const auto& entry : it) {
+            const std::string name = entry.path().filename().string();
+            if (entry.path().extension() == ".so" ||
+                (name.size() > std::strlen(manifest_suffix) && name.ends_with(manifest_suffix)))
+                files.push_back(entry.path());
+        }
         std::sort(files.begin(), files.end());
         for (const auto& file : files) {
             // Only regular files, after following symlinks: opening a FIFO or a device
@@ -116,7 +121,10 @@ void Catalog::load_dirs(const std::vector<fs::path>& dirs, Missing missing) {
                 skip("plugin " + file.string() + " skipped: " + std::strerror(errno));
                 continue;
             }
-            load_file(file);
+            if (file.extension() == ".so")
+                load_file(file);
+            else
+                admit(file, load_manifest_template(file));  // a malformed one stops dmc
         }
     }
 }
@@ -154,7 +162,10 @@ bool Catalog::load_file(const fs::path& file) {
     const dmc_plugin* plugin = entry();
     // From here on the library stays loaded, even when refused: its entry already ran.
     loaded_libraries().push_back(library);
+    return admit(file, plugin);
+}
 
+bool Catalog::admit(const fs::path& file, const dmc_plugin* plugin) {
     if (plugin == nullptr) {
         refuse(file, "its entry point returned no plugin description");
         return false;

@@ -42,8 +42,9 @@ struct Refusal {
 
 class Catalog {
   public:
-    // Loads every regular *.so file of each directory in order. Whatever cannot be
-    // read (a missing directory when `missing` says warn, a FIFO, a symlink loop, an
+    // Loads every regular *.so file and every template written as YAML (*.dmc.yaml,
+    // plugin/manifest.hpp; a malformed one throws Error) of each directory in order. Whatever
+    // cannot be read (a missing directory when `missing` says warn, a FIFO, a symlink loop, an
     // unreadable file) is skipped with a warning naming it. For a name found twice
     // the first one wins and the later file is refused.
     enum class Missing { warn, ignore };
@@ -60,6 +61,8 @@ class Catalog {
     std::vector<const Template*> composition(const std::string& name) const;
 
   private:
+    // Checks a plugin description and takes its template, or records the refusal.
+    bool admit(const std::filesystem::path& file, const dmc_plugin* plugin);
     void refuse(const std::filesystem::path& file, std::string reason);
     void skip(std::string message);
     std::vector<Template> templates_;
