@@ -203,6 +203,12 @@ std::string spdx_json(const SbomInput& in) {
         {"packages", packages},
         {"files", files},
         {"relationships", relationships}};
+    if (!in.script_effects.empty() || !in.unfollowed_scripts.empty()) {
+        std::string notes = "dmc ran no maintainer script; it reproduced their effects:\n";
+        for (const auto& e : in.script_effects) notes += "- " + e + "\n";
+        for (const auto& u : in.unfollowed_scripts) notes += "- not reproduced: " + u + "\n";
+        doc["comment"] = notes;
+    }
     // The namespace must be unique per document: derive it from the content.
     doc["documentNamespace"] =
         "https://spdx.org/spdxdocs/dmc/" + in.name + "-" + sha256_hex(doc.dump());
@@ -265,6 +271,12 @@ std::string cyclonedx_json(const SbomInput& in) {
           {"component",
            {{"type", "container"}, {"bom-ref", "image:" + in.name}, {"name", in.name}}}}},
         {"components", components}};
+    json notes = json::array();
+    for (const auto& e : in.script_effects)
+        notes.push_back({{"name", "dmc:script-effect"}, {"value", e}});
+    for (const auto& u : in.unfollowed_scripts)
+        notes.push_back({{"name", "dmc:script-effect-not-reproduced"}, {"value", u}});
+    if (!notes.empty()) bom["metadata"]["properties"] = notes;
     // The serial number is a UUID derived from the content (RFC 9562 version 5 layout),
     // so the same image gives the same document.
     std::string h = sha256_hex(bom.dump()).substr(0, 32);

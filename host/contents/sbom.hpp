@@ -19,6 +19,9 @@ struct SbomInput {
     std::int64_t created = 0;  // the image's epoch, so the document is reproducible
     const rootfs::Manifest* manifest = nullptr;
     const Assembly* assembly = nullptr;  // the image's entries, their origins and digests
+    // What the packages' maintainer scripts would have done that dmc did to the rootfs
+    // the image was taken from, and the commands it could not follow: the notes.
+    std::vector<std::string> script_effects, unfollowed_scripts;
 };
 
 std::string spdx_json(const SbomInput& input);

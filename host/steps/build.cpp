@@ -74,6 +74,7 @@ void overlay(const fs::path& package_set, const fs::path& install, const fs::pat
              fs::copy_options::recursive | fs::copy_options::copy_symlinks |
                  fs::copy_options::create_hard_links);
     auto manifest = rootfs::Manifest::load(package_set / "manifest.json");
+    save_effects(tmp, load_effects(package_set));  // the scripts' effects on the packages
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(install);
          it != fs::recursive_directory_iterator(); ++it) {

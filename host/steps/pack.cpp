@@ -197,8 +197,15 @@ void pack(Context& context, const tasks::Task& task) {
     image::write_docker_archive(
         outputs.docker_archive, config, {layer},
         {"dmc/" + task.template_name + ":" + settings.tag + "-" + task.arch});
-    contents::SbomInput sbom{
-        name, std::string("debian-") + settings.dist, task.arch, spec.mtime, &manifest, &assembly};
+    const auto effects = load_effects(rootfs);
+    contents::SbomInput sbom{name,
+                             std::string("debian-") + settings.dist,
+                             task.arch,
+                             spec.mtime,
+                             &manifest,
+                             &assembly,
+                             effects.applied,
+                             effects.unfollowed};
     write_file_atomic(outputs.sbom, contents::spdx_json(sbom));
     write_file_atomic(outputs.cyclonedx, contents::cyclonedx_json(sbom));
     write_file_atomic(dir / "pack.json",

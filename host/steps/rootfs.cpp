@@ -102,21 +102,20 @@ void forget_old_trees(const fs::path& base, const std::string& in_use, const std
 
 // What the packages' maintainer scripts would have done on a fresh install and dmc
 // reproduces without running them: the alternatives (rootfs/alternatives) and the
-// system users and groups (rootfs/accounts). Returns the log of it, kept with the
-// tree (effects.json) so that every build that uses the tree logs it: each effect
-// (info) and each command dmc cannot follow (notice).
-nlohmann::json apply_script_effects(const tasks::Task& task,
-                                    const std::map<std::string, std::string>& pins,
-                                    const fs::path& root, rootfs::Manifest& manifest) {
-    nlohmann::json log = {{"info", nlohmann::json::array()}, {"notice", nlohmann::json::array()}};
+// system users and groups (rootfs/accounts). What it did is kept with the tree, so
+// that every build that uses the tree logs it and the SBOMs name it.
+ScriptEffects apply_script_effects(const tasks::Task& task,
+                                   const std::map<std::string, std::string>& pins,
+                                   const fs::path& root, rootfs::Manifest& manifest) {
+    ScriptEffects effects;
     const auto order = rootfs::configure_order(manifest);
     const auto facts = rootfs::script_facts(task.arch, arch::arch_info(task.arch).triplet);
     auto report = [&](const std::vector<rootfs::UnfollowedCommand>& unfollowed) {
         for (const auto& u : unfollowed)
-            log["notice"].push_back(u.package + "'s " + u.script + " runs `" + u.command +
-                                    "` (line " + std::to_string(u.line) +
-                                    "), which dmc cannot follow without running it; its effect "
-                                    "is not in the rootfs");
+            effects.unfollowed.push_back(u.package + "'s " + u.script + " runs `" + u.command +
+                                         "` (line " + std::to_string(u.line) +
+                                         "), which dmc cannot follow without running it; its "
+                                         "effect is not in the rootfs");
     };
     const auto read = rootfs::read_alternatives(manifest, order, facts);
     report(read.unfollowed);
@@ -126,27 +125,21 @@ nlohmann::json apply_script_effects(const tasks::Task& task,
     } catch (const Error& e) {
         throw Error("template " + task.template_name + " (" + task.arch + "): " + e.what());
     }
-    for (const auto& note : rootfs::apply_alternatives(root, manifest, chosen))
-        log["info"].push_back(note);
+    for (auto& note : rootfs::apply_alternatives(root, manifest, chosen))
+        effects.applied.push_back(std::move(note));
 
     const auto accounts = rootfs::read_accounts(root, manifest, order, facts);
     report(accounts.unfollowed);
-    for (const auto& line : accounts.created) log["info"].push_back("system " + line);
+    for (const auto& line : accounts.created) effects.applied.push_back("system " + line);
     rootfs::write_accounts(root, manifest, accounts.accounts);
-    return log;
+    return effects;
 }
 
 void log_script_effects(const tasks::Task& task, const fs::path& tree) {
     const std::string who = task.template_name + " " + task.arch + ": ";
-    std::error_code ec;
-    if (!fs::exists(tree / "effects.json", ec)) return;
-    try {
-        const auto log = nlohmann::json::parse(read_file(tree / "effects.json"));
-        for (const auto& line : log.at("info")) log::info(who + line.get<std::string>());
-        for (const auto& line : log.at("notice")) log::notice(who + line.get<std::string>());
-    } catch (const nlohmann::json::exception&) {
-        log::warning(who + (tree / "effects.json").string() + " is damaged");
-    }
+    const ScriptEffects effects = load_effects(tree);
+    for (const auto& line : effects.applied) log::info(who + line);
+    for (const auto& line : effects.unfollowed) log::notice(who + line);
 }
 
 }  // namespace
@@ -215,8 +208,7 @@ void rootfs(Context& context, const tasks::Task& task) {
                 throw Error(std::string(e.what()) + "; it was removed from the cache");
             }
         }
-        write_file_atomic(tmp / "effects.json",
-                          apply_script_effects(task, pins, tmp / "root", manifest).dump(1));
+        save_effects(tmp, apply_script_effects(task, pins, tmp / "root", manifest));
         manifest.save(tmp / "manifest.json");
         write_file_atomic(tmp / "stamp", stamp);
     } catch (...) {

@@ -77,6 +77,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PackageRef, name, version, arch, url, sha256,
 
 namespace dmc::steps {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Resolution, key, packages)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ScriptEffects, applied, unfollowed)
 namespace {
 
 template <class T>
@@ -117,6 +118,13 @@ void save_configure(const fs::path& dir, const plugin::ConfigureResult& r) {
 }
 plugin::ConfigureResult load_configure(const fs::path& dir) {
     return load<plugin::ConfigureResult>(dir / "configure.json", "configure");
+}
+
+void save_effects(const fs::path& tree, const ScriptEffects& e) { save(tree / "effects.json", e); }
+ScriptEffects load_effects(const fs::path& tree) {
+    std::error_code ec;
+    if (!fs::exists(tree / "effects.json", ec)) return {};
+    return load<ScriptEffects>(tree / "effects.json", "rootfs");
 }
 
 void save_files(const fs::path& dir, const std::vector<std::string>& files) {

@@ -18,6 +18,14 @@ plugin::ConfigureResult load_configure(const std::filesystem::path& dir);
 void save_files(const std::filesystem::path& dir, const std::vector<std::string>& files);
 std::vector<std::string> load_files(const std::filesystem::path& dir);
 
+// What the packages' maintainer scripts would have done that dmc did to a rootfs
+// tree, kept with it (effects.json): each effect, and each command it cannot follow.
+struct ScriptEffects {
+    std::vector<std::string> applied, unfollowed;
+};
+void save_effects(const std::filesystem::path& tree, const ScriptEffects& e);
+ScriptEffects load_effects(const std::filesystem::path& tree);  // none for an older tree
+
 // The packages a template resolved to, with the key of what they were resolved from.
 struct Resolution {
     std::string key;

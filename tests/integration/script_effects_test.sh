@@ -167,7 +167,18 @@ grep -q "effects amd64: alternative libdemo.so.1: /usr/lib/$ma/libdemo.so.1 -> /
     "$work/auto.err" || fail "the log does not say which choice was taken: $(grep alternative "$work/auto.err")"
 grep -q "loopy's postinst runs \`update-alternatives --install ? ? ? 5\` (line 2)" \
     "$work/auto.err" || fail "the loop's command is not reported: $(grep loopy "$work/auto.err")"
-pass "auto mode takes libdemo-b (priority 50) through /etc/alternatives; an unreadable call is reported"
+python3 - "$work/images-auto/effects-amd64.spdx.json" "$work/images-auto/effects-amd64.cdx.json" "$ma" <<'PY' \
+    || fail "the SBOMs do not note the scripts' effects"
+import json, sys
+spdx, cdx, ma = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
+taken = f"alternative libdemo.so.1: /usr/lib/{ma}/libdemo.so.1 -> /usr/lib/{ma}/demo-b/libdemo.so.1 (priority 50, from libdemo-b)"
+assert "- " + taken + "\n" in spdx["comment"], spdx.get("comment")
+assert "- not reproduced: loopy's postinst runs `update-alternatives --install ? ? ? 5`" in spdx["comment"]
+props = cdx["metadata"]["properties"]
+assert {"name": "dmc:script-effect", "value": taken} in props, props
+assert any(p["name"] == "dmc:script-effect-not-reproduced" and "loopy" in p["value"] for p in props)
+PY
+pass "auto mode takes libdemo-b (priority 50) through /etc/alternatives; an unreadable call is reported, in the log and the SBOMs"
 
 [ -f "$r/etc/ld.so.cache" ] || fail "no /etc/ld.so.cache though libextra lies in an ld.so.conf.d directory"
 ldconfig -p -C "$r/etc/ld.so.cache" >"$work/ldconfig.out" || fail "ldconfig cannot read dmc's cache"
