@@ -222,7 +222,8 @@ void write_regular(struct archive* inner, const fs::path& disk, const std::strin
 }
 
 void read_data(struct archive* inner, const fs::path& root, const std::string& package,
-               Manifest& manifest, const std::string& what, std::int64_t& newest, Budget& budget) {
+               Manifest& manifest, const std::string& what, std::int64_t& newest, Budget& budget,
+               const Diversions& diversions) {
     struct archive_entry* e;
     int rc;
     while ((rc = archive_read_next_header(inner, &e)) == ARCHIVE_OK) {
@@ -232,8 +233,20 @@ void read_data(struct archive* inner, const fs::path& root, const std::string& p
         if (parts.empty()) continue;  // "./" itself
         const std::string leaf = parts.back();
         parts.pop_back();
+        std::string literal;
+        for (const auto& p : parts) literal += "/" + p;
+        literal += "/" + leaf;
         const std::string dir = resolve_dir(root, parts, what);
-        const std::string image = join_image(dir, leaf);
+        std::string image = join_image(dir, leaf);
+        // A file another package diverts goes where the diversion says.
+        auto diverted = diversions.find(image);
+        if (diverted == diversions.end()) diverted = diversions.find(literal);
+        if (diverted != diversions.end() && diverted->second.holder != package) {
+            auto to = split(diverted->second.divert_to);
+            const std::string to_leaf = to.back();
+            to.pop_back();
+            image = join_image(resolve_dir(root, to, what), to_leaf);
+        }
         const fs::path disk = root / image.substr(1);
 
         FileRecord record;
@@ -343,8 +356,27 @@ Budget budget_of(const UnpackLimits& limits, const PackageRecord& record) {
 
 }  // namespace
 
+PackageRecord read_deb_control(const fs::path& deb, const std::string& package) {
+    const std::string what = package + " (" + deb.filename().string() + ")";
+    ArchivePtr outer(archive_read_new(), archive_read_free);
+    archive_read_support_format_ar(outer.get());
+    if (archive_read_open_filename(outer.get(), deb.c_str(), 1 << 16) != ARCHIVE_OK)
+        throw Error(what + ": not a .deb: " + why(outer.get()));
+    PackageRecord record;
+    struct archive_entry* e;
+    while (archive_read_next_header(outer.get(), &e) == ARCHIVE_OK) {
+        if (std::string(archive_entry_pathname(e)).rfind("control.tar", 0) != 0) continue;
+        Nested nested{outer.get(), {}};
+        auto inner = open_inner(nested, what);
+        read_control(inner.get(), record, what);
+        return record;
+    }
+    throw Error(what +
+                ": not a complete .deb (no control member); the file is truncated or damaged");
+}
+
 void unpack_deb(const fs::path& deb, const fs::path& root, const std::string& package,
-                Manifest& manifest, UnpackLimits limits) {
+                Manifest& manifest, UnpackLimits limits, const Diversions& diversions) {
     const std::string what = package + " (" + deb.filename().string() + ")";
     ArchivePtr outer(archive_read_new(), archive_read_free);
     archive_read_support_format_ar(outer.get());
@@ -365,7 +397,7 @@ void unpack_deb(const fs::path& deb, const fs::path& root, const std::string& pa
         } else if (member.rfind("data.tar", 0) == 0) {
             auto inner = open_inner(nested, what);
             Budget budget = budget_of(limits, record);  // control comes first in a .deb
-            read_data(inner.get(), root, package, manifest, what, record.mtime, budget);
+            read_data(inner.get(), root, package, manifest, what, record.mtime, budget, diversions);
             saw_data = true;
         }
     }

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 
+#include "rootfs/diversions.hpp"
 #include "rootfs/manifest.hpp"
 
 namespace dmc::rootfs {
@@ -25,7 +26,13 @@ struct UnpackLimits {
 // names with "..", absolute, through a symlink out of the root, longer than PATH_MAX
 // or with control characters; hard links to anything but a regular file of the root;
 // more data than the limits allow. Device nodes, FIFOs and sockets are left out.
+// `diversions` (FILE -> where it goes) sends another package's FILE elsewhere.
+using Diversions = std::map<std::string, Diversion>;
 void unpack_deb(const std::filesystem::path& deb, const std::filesystem::path& root,
-                const std::string& package, Manifest& manifest, UnpackLimits limits = {});
+                const std::string& package, Manifest& manifest, UnpackLimits limits = {},
+                const Diversions& diversions = {});
+
+// The control data and maintainer scripts of a .deb alone, without unpacking it.
+PackageRecord read_deb_control(const std::filesystem::path& deb, const std::string& package);
 
 }  // namespace dmc::rootfs

@@ -101,13 +101,18 @@ void forget_old_trees(const fs::path& base, const std::string& in_use, const std
 }
 
 // What the packages' maintainer scripts would have done on a fresh install and dmc
-// reproduces without running them: the alternatives (rootfs/alternatives) and the
-// system users and groups (rootfs/accounts). What it did is kept with the tree, so
+// reproduces without running them: the diversions (rootfs/diversions, applied while
+// unpacking), the alternatives (rootfs/alternatives) and the system users and groups
+// (rootfs/accounts). What it did is kept with the tree, so
 // that every build that uses the tree logs it and the SBOMs name it.
 ScriptEffects apply_script_effects(const tasks::Task& task,
                                    const std::map<std::string, std::string>& pins,
-                                   const fs::path& root, rootfs::Manifest& manifest) {
+                                   const rootfs::ScriptDiversions& diversions, const fs::path& root,
+                                   rootfs::Manifest& manifest) {
     ScriptEffects effects;
+    for (const auto& [file, d] : diversions.by_path)
+        effects.applied.push_back("diversion " + file + " -> " + d.divert_to + " (" +
+                                  (d.holder.empty() ? "local" : "held by " + d.holder) + ")");
     const auto order = rootfs::configure_order(manifest);
     const auto facts = rootfs::script_facts(task.arch, arch::arch_info(task.arch).triplet);
     auto report = [&](const std::vector<rootfs::UnfollowedCommand>& unfollowed) {
@@ -117,6 +122,7 @@ ScriptEffects apply_script_effects(const tasks::Task& task,
                                          "), which dmc cannot follow without running it; its "
                                          "effect is not in the rootfs");
     };
+    report(diversions.unfollowed);
     const auto read = rootfs::read_alternatives(manifest, order, facts);
     report(read.unfollowed);
     std::vector<rootfs::AlternativeSelection> chosen;
@@ -198,17 +204,31 @@ void rootfs(Context& context, const tasks::Task& task) {
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::stable_partition(order.begin(), order.end(),
                           [&](std::size_t i) { return refs[i].name == "base-files"; });
-    try {
-        for (std::size_t i : order) {
-            try {
-                rootfs::unpack_deb(debs[i], tmp / "root", refs[i].name, manifest);
-            } catch (const Error& e) {
-                // A damaged file in the cache must not poison the next run.
-                fs::remove(debs[i], ec);
-                throw Error(std::string(e.what()) + "; it was removed from the cache");
-            }
+    // A damaged file in the cache must not poison the next run.
+    auto guarded = [&](std::size_t i, const auto& read) {
+        try {
+            read();
+        } catch (const Error& e) {
+            fs::remove(debs[i], ec);
+            throw Error(std::string(e.what()) + "; it was removed from the cache");
         }
-        save_effects(tmp, apply_script_effects(task, pins, tmp / "root", manifest));
+    };
+    try {
+        // The diversions the scripts add apply to whatever the packages unpack.
+        rootfs::Manifest controls;
+        for (std::size_t i : order)
+            guarded(i, [&] {
+                controls.packages[refs[i].name] = rootfs::read_deb_control(debs[i], refs[i].name);
+            });
+        const auto facts = rootfs::script_facts(task.arch, arch::arch_info(task.arch).triplet);
+        const auto diversions =
+            rootfs::read_diversions(controls.packages, rootfs::configure_order(controls), facts);
+        for (std::size_t i : order)
+            guarded(i, [&] {
+                rootfs::unpack_deb(debs[i], tmp / "root", refs[i].name, manifest, {},
+                                   diversions.by_path);
+            });
+        save_effects(tmp, apply_script_effects(task, pins, diversions, tmp / "root", manifest));
         manifest.save(tmp / "manifest.json");
         write_file_atomic(tmp / "stamp", stamp);
     } catch (...) {

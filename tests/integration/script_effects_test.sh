@@ -99,6 +99,14 @@ printf '#!/bin/sh\nfor v in one two; do update-alternatives --install /usr/bin/$
     >"$s/DEBIAN/postinst"
 chmod 0755 "$s/DEBIAN/postinst"
 build_deb "$debs" "$s" loopy 1.0 amd64
+# divert-holder diverts libdemo-b's data file away and puts its own in its place.
+s=$(stage divert-holder)
+mkdir -p "$s/usr/share/demo"
+echo diverted >"$s/usr/share/demo/flavour-b"
+printf '#!/bin/sh\nset -e\ndpkg-divert --package divert-holder --add --rename \\\n  --divert /usr/share/demo/flavour-b.orig /usr/share/demo/flavour-b\n' \
+    >"$s/DEBIAN/preinst"
+chmod 0755 "$s/DEBIAN/preinst"
+build_deb "$debs" "$s" divert-holder 1.0 amd64
 s=$(stage demo-tool)
 mkdir -p "$s/usr/bin"
 cp "$src/demo-tool" "$src/demo-plain" "$s/usr/bin/"
@@ -114,6 +122,7 @@ plugins=$work/plugins
 mkdir -p "$plugins"
 cp "$DMC_TEST_PLUGINS/effects/effects.so" "$plugins/"
 # config NAME [OPTION: VALUE...]: a config file for the effects template with those options
+# (packages demo-tool and paths /usr/share/demo/flavour unless given)
 config() {
     local name=$1
     shift
@@ -126,10 +135,11 @@ config() {
         echo "lock_file: $work/$name.lock"
         echo "templates:"
         echo "  effects:"
-        echo "    packages: demo-tool"
-        echo "    paths: /usr/share/demo/flavour"
         local o
         for o in "$@"; do echo "    $o"; done
+        # the defaults, unless given
+        [[ " $* " == *" packages: "* ]] || echo "    packages: demo-tool"
+        [[ " $* " == *" paths: "* ]] || echo "    paths: /usr/share/demo/flavour"
     } >"$work/$name.yaml"
 }
 # build NAME: the image with NAME.yaml; stdout in NAME.out, stderr in NAME.err
@@ -202,6 +212,17 @@ out=$(run nocache 2>&1 || true)
 grep -q "libextra.so.1: cannot open shared object file" <<<"$out" \
     || fail "without the cache the program still ran: $out"
 pass "the same image without the cache cannot load libextra"
+
+# --- a diversion ----------------------------------------------------------------------------
+config diverted "paths: /usr/share/demo/flavour /usr/share/demo/flavour-b.orig" \
+    "packages: demo-tool divert-holder"
+build diverted
+[ "$(cat "$work/rootfs-diverted/usr/share/demo/flavour-b.orig")" = b ] || fail "libdemo-b's file was not diverted"
+out=$(run diverted)
+[ "$out" = "flavour b extra 42 data diverted" ] || fail "the diverted image printed: $out"
+grep -q "diversion /usr/share/demo/flavour-b -> /usr/share/demo/flavour-b.orig (held by divert-holder)" \
+    "$work/diverted.err" || fail "the log does not name the diversion"
+pass "a diversion in a preinst sends the other package's file to its diverted name"
 
 # --- a pin -------------------------------------------------------------------------------
 config pinned "pin: libdemo.so.1=/usr/lib/$ma/demo-a/libdemo.so.1"

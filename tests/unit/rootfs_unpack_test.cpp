@@ -117,6 +117,24 @@ TEST_F(UnpackTest, FilesLandInTheRootWithTheirRecords) {
     EXPECT_EQ(manifest.packages.at("hello").version, "1.0-1");
 }
 
+TEST_F(UnpackTest, AnotherPackagesDivertedFileGoesWhereTheDiversionSays) {
+    const Diversions diversions = {{"/usr/bin/tool", {"/usr/bin/tool.real", "wrapper"}}};
+    // The holder's own file stays; the other package's goes to the diverted name, in
+    // whichever order they come, through the merged-/usr link as dpkg would.
+    unpack_deb(deb_of(temp.path(), "wrapper",
+                      {{"./usr/", 'd'}, {"./usr/bin/", 'd'}, {"./usr/bin/tool", 'f', "wrapper\n"}}),
+               root, "wrapper", manifest, {}, diversions);
+    fs::create_directory_symlink("usr/bin", root / "bin");
+    unpack_deb(deb_of(temp.path(), "tool", {{"./bin/", 'd'}, {"./bin/tool", 'f', "tool\n"}}), root,
+               "tool", manifest, {}, diversions);
+    EXPECT_EQ(read_file(root / "usr/bin/tool"), "wrapper\n");
+    EXPECT_EQ(read_file(root / "usr/bin/tool.real"), "tool\n");
+    EXPECT_EQ(manifest.files.at("/usr/bin/tool").package, "wrapper");
+    EXPECT_EQ(manifest.files.at("/usr/bin/tool.real").package, "tool");
+    EXPECT_EQ(
+        read_deb_control(temp.path() / "tool.deb", "tool").control.rfind("Package: tool\n", 0), 0u);
+}
+
 TEST_F(UnpackTest, EntriesThatLeaveTheRootAreRefused) {
     fs::create_directories(temp.path() / "outside");
     EXPECT_THROW(unpack("dotdot", {{"./../outside/evil", 'f', "x"}}), Error);
