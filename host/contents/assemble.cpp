@@ -2,6 +2,8 @@
 
 #include <fnmatch.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +14,7 @@
 #include "contents/loader.hpp"
 #include "rootfs/path.hpp"
 #include "util/error.hpp"
+#include "util/fs.hpp"
 #include "util/sha256.hpp"
 #include "util/text.hpp"
 
@@ -196,7 +199,7 @@ std::string group_file(const std::vector<plugin::GroupSpec>& groups,
     return out.str();
 }
 
-std::string ca_bundle(const fs::path& root) {
+CaCertificates ca_certificates(const fs::path& root) {
     const fs::path dir = root / "usr/share/ca-certificates";
     std::vector<std::string> names;
     std::error_code ec;
@@ -211,19 +214,26 @@ std::string ca_bundle(const fs::path& root) {
             "the image wants ca-certificates, but the rootfs has no certificates in "
             "/usr/share/ca-certificates");
     std::sort(names.begin(), names.end());
-    std::string bundle;
+    CaCertificates out;
+    std::map<std::string, int> hashes;  // OpenSSL's subject hash -> links made
     for (const auto& name : names) {
-        FILE* f = std::fopen((dir / name).c_str(), "rb");
-        if (!f) continue;
-        char buf[8192];
-        size_t n;
-        std::string cert;
-        while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) cert.append(buf, n);
-        std::fclose(f);
+        std::string cert = read_file(dir / name);
         if (!cert.empty() && cert.back() != '\n') cert += '\n';
-        bundle += cert;
+        out.bundle += cert;
+        const std::string pem = fs::path(name).stem().string() + ".pem";
+        out.links.emplace_back("/etc/ssl/certs/" + pem, "/usr/share/ca-certificates/" + name);
+        // `openssl rehash`: HASH.N -> NAME.pem, N counting certificates of one subject hash.
+        BIO* bio = BIO_new_mem_buf(cert.data(), static_cast<int>(cert.size()));
+        X509* x509 = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+        BIO_free(bio);
+        if (x509 == nullptr) continue;  // not a PEM certificate: in the bundle only
+        char hash[9];
+        std::snprintf(hash, sizeof hash, "%08lx", X509_subject_name_hash(x509));
+        X509_free(x509);
+        out.links.emplace_back(
+            "/etc/ssl/certs/" + std::string(hash) + "." + std::to_string(hashes[hash]++), pem);
     }
-    return bundle;
+    return out;
 }
 
 std::vector<std::string> whole_package_files(const rootfs::Manifest& manifest) {
@@ -319,8 +329,10 @@ Assembly assemble(const AssemblyInput& in) {
             put_link(std::string("usr/") + link.dir, std::string("/") + link.dir, by_dmc);
 
     if (in.features.wants("ca-certificates")) {
+        const CaCertificates ca = ca_certificates(in.root);
         put_dir("/etc/ssl/certs", 0755, by_dmc);
-        put_file("/etc/ssl/certs/ca-certificates.crt", ca_bundle(in.root), 0644, by_dmc);
+        put_file("/etc/ssl/certs/ca-certificates.crt", ca.bundle, 0644, by_dmc);
+        for (const auto& [link, target] : ca.links) put_link(target, link, by_dmc);
     }
     if (in.features.wants("tzdata")) {
         put_link("/usr/share/zoneinfo/Etc/UTC", "/etc/localtime", by_dmc);

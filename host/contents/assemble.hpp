@@ -61,9 +61,16 @@ Assembly assemble(const AssemblyInput& input);
 // itself, which it lists without digest).
 std::string file_manifest(const Assembly& assembly);
 
-// /etc/ssl/certs/ca-certificates.crt as update-ca-certificates builds it: every
-// certificate below /usr/share/ca-certificates, in sorted order, concatenated.
-std::string ca_bundle(const std::filesystem::path& root);
+// What update-ca-certificates makes of every certificate below
+// /usr/share/ca-certificates, in sorted order: /etc/ssl/certs/ca-certificates.crt,
+// their concatenation; /etc/ssl/certs/NAME.pem linking to each; and the links
+// `openssl rehash` adds for lookups by subject (HASH.0 -> NAME.pem, HASH.1 for a
+// second certificate of the same subject hash).
+struct CaCertificates {
+    std::string bundle;
+    std::vector<std::pair<std::string, std::string>> links;  // image path, target
+};
+CaCertificates ca_certificates(const std::filesystem::path& root);
 
 // The files of whole packages, less documentation, manual pages and locales.
 std::vector<std::string> whole_package_files(const rootfs::Manifest& manifest);

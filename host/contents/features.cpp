@@ -7,9 +7,41 @@
 
 namespace dmc::contents {
 
+namespace {
+
+// Each feature a template may want: the package that brings it and the paths of that
+// package the image takes (what the base adds besides is in contents/assemble.cpp).
+struct FeatureRow {
+    const char* name;
+    const char* package;
+    std::vector<std::string> paths;
+};
+const std::vector<FeatureRow>& feature_table() {
+    static const std::vector<FeatureRow> rows = {
+        // the bundle, /etc/ssl/certs/NAME.pem and the OpenSSL hash links
+        {"ca-certificates", "ca-certificates", {"/usr/share/ca-certificates"}},
+        {"mime-types", "media-types", {"/etc/mime.types"}},
+        {"small", nullptr, {}},
+        {"system-users", "base-passwd", {}},            // Configure::system_user()'s fixed ids
+        {"tzdata", "tzdata", {"/usr/share/zoneinfo"}},  // and /etc/localtime, UTC
+    };
+    return rows;
+}
+
+const FeatureRow& row_of(const std::string& feature) {
+    for (const auto& row : feature_table())
+        if (feature == row.name) return row;
+    throw Error("unknown image feature '" + feature + "'");
+}
+
+}  // namespace
+
 const std::vector<std::string>& known_features() {
-    static const std::vector<std::string> features = {"ca-certificates", "small", "system-users",
-                                                      "tzdata"};
+    static const std::vector<std::string> features = [] {
+        std::vector<std::string> names;
+        for (const auto& row : feature_table()) names.emplace_back(row.name);
+        return names;
+    }();
     return features;
 }
 
@@ -36,8 +68,8 @@ bool Features::wants(const std::string& feature) const {
 
 std::vector<std::string> Features::packages() const {
     std::vector<std::string> out;
-    for (const auto& w : wanted)  // ca-certificates and tzdata are packages of that name
-        out.push_back(w == "system-users" ? "base-passwd" : w);
+    for (const auto& w : wanted)
+        if (const char* package = row_of(w).package) out.push_back(package);
     if (tools) out.push_back("busybox-static");
     out.push_back("base-files");
     return out;
@@ -45,10 +77,8 @@ std::vector<std::string> Features::packages() const {
 
 std::vector<std::string> Features::collected_paths() const {
     std::vector<std::string> out;
-    for (const auto& w : wanted) {
-        if (w == "tzdata") out.push_back("/usr/share/zoneinfo");
-        if (w == "ca-certificates") out.push_back("/usr/share/ca-certificates");
-    }
+    for (const auto& w : wanted)
+        for (const auto& path : row_of(w).paths) out.push_back(path);
     return out;
 }
 

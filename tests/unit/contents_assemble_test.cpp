@@ -244,6 +244,30 @@ TEST(Assemble, CaBundleAsUpdateCaCertificatesBuildsIt) {
     EXPECT_EQ(find(a, "/etc/localtime")->link_target, "/usr/share/zoneinfo/Etc/UTC");
 }
 
+// The links are those update-ca-certificates and `openssl rehash` made on this machine
+// from the same certificates (Debian's ca-certificates package).
+TEST(Assemble, CaCertificateLinksAsTheRealToolsMakeThem) {
+    const std::filesystem::path mozilla = "/usr/share/ca-certificates/mozilla";
+    if (!std::filesystem::is_directory(mozilla) || !std::filesystem::is_directory("/etc/ssl/certs"))
+        GTEST_SKIP() << "no ca-certificates on this machine";
+    TempDir root;
+    std::filesystem::create_directories(root.path() / "usr/share/ca-certificates");
+    std::filesystem::copy(mozilla, root.path() / "usr/share/ca-certificates/mozilla");
+    const auto ca = ca_certificates(root.path());
+    std::size_t pems = 0, hashes = 0;
+    for (const auto& [link, target] : ca.links) {
+        const std::filesystem::path real = link;
+        ASSERT_TRUE(std::filesystem::is_symlink(real)) << link << " is not on this machine";
+        EXPECT_EQ(std::filesystem::read_symlink(real).string(), target) << link;
+        (link.ends_with(".pem") ? pems : hashes)++;
+    }
+    const auto count = static_cast<std::size_t>(std::distance(
+        std::filesystem::directory_iterator(mozilla), std::filesystem::directory_iterator()));
+    EXPECT_EQ(pems, count);
+    EXPECT_EQ(hashes, count);  // every certificate has a hash link
+    EXPECT_EQ(ca.bundle.size() > 100000, true);
+}
+
 TEST(Assemble, PasswdAndGroupFiles) {
     EXPECT_EQ(passwd_file({}),
               "root:x:0:0:root:/root:/usr/sbin/nologin\n"

@@ -9,12 +9,14 @@ namespace {
 using Strings = std::vector<std::string>;
 
 TEST(Features, EachFeatureMeansItsPackagesAndFiles) {
-    const auto f =
-        Features::of({"tzdata", "ca-certificates", "tzdata", "system-users"}, false, false);
-    EXPECT_EQ(f.wanted,
-              (Strings{"tzdata", "ca-certificates", "system-users"}));  // once each, in order
-    EXPECT_EQ(f.packages(), (Strings{"tzdata", "ca-certificates", "base-passwd", "base-files"}));
-    EXPECT_EQ(f.collected_paths(), (Strings{"/usr/share/zoneinfo", "/usr/share/ca-certificates"}));
+    const auto f = Features::of(
+        {"tzdata", "ca-certificates", "tzdata", "system-users", "mime-types"}, false, false);
+    EXPECT_EQ(f.wanted, (Strings{"tzdata", "ca-certificates", "system-users",
+                                 "mime-types"}));  // once each, in order
+    EXPECT_EQ(f.packages(),
+              (Strings{"tzdata", "ca-certificates", "base-passwd", "media-types", "base-files"}));
+    EXPECT_EQ(f.collected_paths(),
+              (Strings{"/usr/share/zoneinfo", "/usr/share/ca-certificates", "/etc/mime.types"}));
     EXPECT_FALSE(f.small);
 }
 
@@ -33,8 +35,9 @@ TEST(Features, AnUnknownFeatureIsNamed) {
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("unknown image feature 'timezones'"),
                   std::string::npos);
-        EXPECT_NE(std::string(e.what()).find("ca-certificates, small, system-users, tzdata"),
-                  std::string::npos);
+        EXPECT_NE(
+            std::string(e.what()).find("ca-certificates, mime-types, small, system-users, tzdata"),
+            std::string::npos);
     }
 }
 

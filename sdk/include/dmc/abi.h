@@ -81,8 +81,10 @@ typedef struct dmc_prepare_ctx {
     void (*add_package)(void* opaque, const char* name);
     /* The package and whatever only it pulled in are left out of the closure. */
     void (*exclude_package)(void* opaque, const char* name);
-    /* Optional content of the base image: "ca-certificates", "tzdata", "small", and
-     * "system-users" (base-passwd in the rootfs, for Configure::system_user()). */
+    /* Optional content of the base image, what the packages' scripts would have made:
+     * "ca-certificates" (the bundle, /etc/ssl/certs/NAME.pem and OpenSSL's hash
+     * links), "mime-types" (/etc/mime.types), "tzdata" (the zones, /etc/localtime in
+     * UTC), "small", and "system-users" (base-passwd, for Configure::system_user()). */
     void (*want)(void* opaque, const char* feature);
     /* Appended: software built from source, in a build environment the host makes
      * (a Debian rootfs of the dist with build-essential and the build dependencies).
