@@ -28,6 +28,26 @@ struct Account {
     std::uint32_t uid = 0, gid = 0;
 };
 
+// A Kubernetes object the deploy hook makes through the SDK's builders.
+struct Workload {
+    std::string kind;  // "deployment", "stateful_set"
+    std::string name, component, claim, size;
+    int replicas = 1;
+    std::vector<sdk::kube::Container> containers;
+};
+struct ConfigMapSpec {
+    std::string name, component;
+    std::vector<std::pair<std::string, Owned>> data;  // key -> source file or content
+};
+struct ServiceSpec {
+    std::string name, component;
+    std::vector<std::pair<std::string, int>> ports;
+};
+struct SecretSpec {
+    std::string name;
+    std::vector<std::string> keys;
+};
+
 struct Model {
     fs::path file;
     std::string name, version, group, description;
@@ -48,6 +68,12 @@ struct Model {
     std::optional<std::vector<std::string>> entrypoint, cmd;
     std::vector<std::pair<std::string, std::string>> env, labels;
     std::string user, workdir, stop_signal;
+
+    bool deploys = false;
+    std::vector<ConfigMapSpec> config_maps;
+    std::vector<SecretSpec> secrets;
+    std::vector<Workload> workloads;
+    std::vector<ServiceSpec> services;
 
     dmc_plugin plugin{};
 };
@@ -87,11 +113,13 @@ class Reader {
                                read_collect(*m, v);
                            else if (k == "configure")
                                read_configure(*m, v);
+                           else if (k == "deploy")
+                               read_deploy(*m, v);
                            else
                                unknown_yaml_key(
                                    origin_, kn, k,
-                                   "builds_on, collect, configure, description, group, name, "
-                                   "options, prepare, version");
+                                   "builds_on, collect, configure, deploy, description, group, "
+                                   "name, options, prepare, version");
                        });
         if (m->name.empty())
             yaml_error(origin_, root, "name", "is missing: every template has one");
@@ -316,6 +344,179 @@ class Reader {
         return o;
     }
 
+    int integer(const YAML::Node& v, const std::string& key) {
+        const std::uint32_t n = number(v, key, 10);
+        if (n > 65535) yaml_error(origin_, v, key, "must be at most 65535");
+        return static_cast<int>(n);
+    }
+    std::vector<std::pair<std::string, int>> ports(const YAML::Node& v, const std::string& key) {
+        std::vector<std::pair<std::string, int>> out;
+        for_each_entry(v, key, origin_,
+                       [&](const std::string& k, const YAML::Node&, const YAML::Node& value) {
+                           out.emplace_back(k, integer(value, key + "." + k));
+                       });
+        return out;
+    }
+    // A probe: {http: {path, port}}, {tcp: {port}} or {exec: [argv]}, and its timing.
+    sdk::kube::Probe probe(const YAML::Node& v, const std::string& key) {
+        sdk::kube::Probe p;
+        for_each_entry(
+            v, key, origin_,
+            [&](const std::string& k, const YAML::Node& kn, const YAML::Node& value) {
+                const std::string full = key + "." + k;
+                if (k == "http" || k == "tcp") {
+                    p.kind =
+                        k == "http" ? sdk::kube::Probe::Kind::http : sdk::kube::Probe::Kind::tcp;
+                    for_each_entry(
+                        value, full, origin_,
+                        [&](const std::string& f, const YAML::Node& fn, const YAML::Node& fv) {
+                            if (f == "port")
+                                p.port = scalar(fv, full + ".port");
+                            else if (f == "path" && k == "http")
+                                p.path = scalar(fv, full + ".path");
+                            else
+                                unknown_yaml_key(origin_, fn, full + "." + f,
+                                                 k == "http" ? "path, port" : "port");
+                        });
+                } else if (k == "exec") {
+                    p.kind = sdk::kube::Probe::Kind::exec;
+                    p.argv = list(value, full);
+                } else if (k == "initial_delay_seconds") {
+                    p.initial_delay_seconds = integer(value, full);
+                } else if (k == "period_seconds") {
+                    p.period_seconds = integer(value, full);
+                } else {
+                    unknown_yaml_key(origin_, kn, full,
+                                     "exec, http, initial_delay_seconds, period_seconds, tcp");
+                }
+            });
+        return p;
+    }
+    std::vector<sdk::kube::ConfigFile> mounts(const YAML::Node& v, const std::string& key) {
+        std::vector<sdk::kube::ConfigFile> out;
+        records(v, key, {"config_map", "secret", "key", "path"}, {"key", "path"}, [&](auto& f) {
+            if (f.count("config_map") == f.count("secret"))
+                yaml_error(origin_, f["key"], key, "needs either config_map or secret");
+            const std::string from = f.count("config_map") ? "config_map" : "secret";
+            out.push_back({scalar(f[from], key + "." + from), scalar(f["key"], key + ".key"),
+                           scalar(f["path"], key + ".path")});
+        });
+        return out;
+    }
+    sdk::kube::Container container(std::map<std::string, YAML::Node>& f, const std::string& key) {
+        sdk::kube::Container c;
+        for (auto& [k, v] : f) {
+            const std::string full = key + "." + k;
+            if (k == "name")
+                c.name = scalar(v, full);
+            else if (k == "command")
+                c.command = list(v, full);
+            else if (k == "args")
+                c.args = list(v, full);
+            else if (k == "ports")
+                c.ports = ports(v, full);
+            else if (k == "env")
+                c.env = pairs(v, full);
+            else if (k == "secret_env")
+                records(v, full, {"name", "secret", "key"}, {"name", "secret", "key"},
+                        [&](auto& e) {
+                            c.secret_env.push_back({scalar(e["name"], full + ".name"),
+                                                    scalar(e["secret"], full + ".secret"),
+                                                    scalar(e["key"], full + ".key")});
+                        });
+            else if (k == "readiness")
+                c.readiness = probe(v, full);
+            else if (k == "liveness")
+                c.liveness = probe(v, full);
+            else if (k == "cpu")
+                c.cpu = scalar(v, full);
+            else if (k == "memory")
+                c.memory = scalar(v, full);
+            else if (k == "memory_limit")
+                c.memory_limit = scalar(v, full);
+            else if (k == "writable")
+                c.writable = list(v, full);
+            else if (k == "config_files")
+                c.config_files = mounts(v, full);
+            else if (k == "secret_files")
+                c.secret_files = mounts(v, full);
+            else if (k == "claims")
+                c.claims = pairs(v, full);
+            else if (k == "existing_claims")
+                c.existing_claims = pairs(v, full);
+        }
+        return c;
+    }
+
+    void read_deploy(Model& m, const YAML::Node& v) {
+        m.deploys = true;
+        const std::set<std::string> container_keys = {
+            "name",         "command",      "args",         "ports",
+            "env",          "secret_env",   "readiness",    "liveness",
+            "cpu",          "memory",       "memory_limit", "writable",
+            "config_files", "secret_files", "claims",       "existing_claims"};
+        for_each_entry(
+            v, "deploy", origin_,
+            [&](const std::string& k, const YAML::Node& kn, const YAML::Node& value) {
+                const std::string key = "deploy." + k;
+                if (k == "config_maps") {
+                    records(value, key, {"name", "component", "data"},
+                            {"name", "component", "data"}, [&](auto& f) {
+                                ConfigMapSpec c{scalar(f["name"], key + ".name"),
+                                                scalar(f["component"], key + ".component"),
+                                                {}};
+                                records(f["data"], key + ".data", {"key", "source", "content"},
+                                        {"key"}, [&](auto& d) {
+                                            d["path"] = d["key"];
+                                            Owned o = file_entry(d, key + ".data");
+                                            c.data.emplace_back(scalar(d["key"], key + ".data.key"),
+                                                                o);
+                                        });
+                                m.config_maps.push_back(std::move(c));
+                            });
+                } else if (k == "generated_secrets") {
+                    records(value, key, {"name", "keys"}, {"name", "keys"}, [&](auto& f) {
+                        m.secrets.push_back(
+                            {scalar(f["name"], key + ".name"), list(f["keys"], key + ".keys")});
+                    });
+                } else if (k == "deployments" || k == "stateful_sets") {
+                    std::set<std::string> valid = {"name", "component", "containers"};
+                    if (k == "deployments")
+                        valid.insert("replicas");
+                    else
+                        valid.insert({"claim", "size"});
+                    std::set<std::string> required = {"name", "component", "containers"};
+                    if (k == "stateful_sets") required.insert({"claim", "size"});
+                    records(value, key, valid, required, [&](auto& f) {
+                        Workload w;
+                        w.kind = k;
+                        w.name = scalar(f["name"], key + ".name");
+                        w.component = scalar(f["component"], key + ".component");
+                        if (f.count("replicas"))
+                            w.replicas = integer(f["replicas"], key + ".replicas");
+                        if (f.count("claim")) w.claim = scalar(f["claim"], key + ".claim");
+                        if (f.count("size")) w.size = scalar(f["size"], key + ".size");
+                        records(f["containers"], key + ".containers", container_keys, {"name"},
+                                [&](auto& c) {
+                                    w.containers.push_back(container(c, key + ".containers"));
+                                });
+                        m.workloads.push_back(std::move(w));
+                    });
+                } else if (k == "services") {
+                    records(value, key, {"name", "component", "ports"},
+                            {"name", "component", "ports"}, [&](auto& f) {
+                                m.services.push_back({scalar(f["name"], key + ".name"),
+                                                      scalar(f["component"], key + ".component"),
+                                                      ports(f["ports"], key + ".ports")});
+                            });
+                } else {
+                    unknown_yaml_key(origin_, kn, key,
+                                     "config_maps, deployments, generated_secrets, services, "
+                                     "stateful_sets");
+                }
+            });
+    }
+
     std::string origin_;
 };
 
@@ -339,6 +540,11 @@ std::vector<std::string> expand(const sdk::Context& c, const std::vector<std::st
     std::vector<std::string> out;
     for (const auto& t : texts) out.push_back(expand(c, t));
     return out;
+}
+
+// The text a file of the template gives: its content, or the file next to the YAML.
+std::string text_of(const sdk::Context& c, const Model& m, const Owned& o) {
+    return o.has_content ? expand(c, o.content) : read_file(m.file.parent_path() / o.source);
 }
 
 template <class Wrapper, class Ctx, class Body>
@@ -406,9 +612,7 @@ int configure(const dmc_configure_ctx* ctx) {
         }
         for (const auto& f : m.files) {
             const auto [uid, gid] = owner(f);
-            const std::string data =
-                f.has_content ? expand(c, f.content) : read_file(m.file.parent_path() / f.source);
-            c.file(expand(c, f.path), data, f.mode.value_or(0644), uid, gid);
+            c.file(expand(c, f.path), text_of(c, m, f), f.mode.value_or(0644), uid, gid);
         }
         for (const auto& copy : m.copies)
             c.copy(expand(c, copy.source), expand(c, copy.path), copy.mode.value_or(0644));
@@ -422,6 +626,40 @@ int configure(const dmc_configure_ctx* ctx) {
         for (const auto& v : expand(c, m.volumes)) c.volume(v);
         for (const auto& [name, value] : m.labels) c.label(name, expand(c, value));
         if (!m.stop_signal.empty()) c.stop_signal(m.stop_signal);
+    });
+}
+
+std::vector<sdk::kube::Container> expanded(const sdk::Context& c,
+                                           std::vector<sdk::kube::Container> containers) {
+    for (auto& k : containers) {
+        k.command = expand(c, k.command);
+        k.args = expand(c, k.args);
+        for (auto& [name, value] : k.env) value = expand(c, value);
+        for (auto& f : k.config_files) f.config_map = expand(c, f.config_map);
+        for (auto& f : k.secret_files) f.config_map = expand(c, f.config_map);
+        for (auto& e : k.secret_env) e.secret = expand(c, e.secret);
+        for (auto& [claim, path] : k.existing_claims) claim = expand(c, claim);
+    }
+    return containers;
+}
+
+int deploy(const dmc_deploy_ctx* ctx) {
+    return run_hook<sdk::Deploy>(ctx, [](const Model& m, sdk::Deploy& d) {
+        for (const auto& s : m.secrets) d.generated_secret(expand(d, s.name), s.keys);
+        for (const auto& cm : m.config_maps) {
+            std::map<std::string, std::string> data;
+            for (const auto& [key, file] : cm.data) data[key] = text_of(d, m, file);
+            d.config_map(expand(d, cm.name), cm.component, data);
+        }
+        for (const auto& w : m.workloads) {
+            const auto containers = expanded(d, w.containers);
+            if (w.kind == "deployments")
+                d.deployment(expand(d, w.name), w.component, containers, w.replicas);
+            else
+                d.stateful_set(expand(d, w.name), w.component, containers, w.claim,
+                               expand(d, w.size));
+        }
+        for (const auto& s : m.services) d.service(expand(d, s.name), s.component, s.ports);
     });
 }
 
@@ -446,6 +684,7 @@ const dmc_plugin* load_manifest_template(const fs::path& file) {
     m.plugin.prepare = prepare;
     m.plugin.collect = collect;
     m.plugin.configure = configure;
+    m.plugin.deploy = m.deploys ? deploy : nullptr;
     m.plugin.options = m.takes_any_option ? nullptr : m.options_c.data();
     const dmc_plugin* plugin = &m.plugin;
     if (auto [it, fresh] = models().try_emplace(m.name, std::move(model)); !fresh) {

@@ -17,6 +17,8 @@
 // the hook setting KEY (arch, multiarch, dist, option.NAME, ...; abi.h lists them).
 // The hooks are the SDK's, run by the host across the same C boundary as a
 // plugin's, so a YAML template builds the same image as the C++ one it mirrors.
+// deploy: config_maps, generated_secrets, deployments, stateful_sets, services, with
+// the SDK's builders and dmc::sdk::kube::Container's fields (README: Writing a template).
 // Every error names the file, the line and the key, as for the config file.
 #pragma once
 

@@ -125,6 +125,27 @@ configure:
               (std::vector<std::pair<std::string, std::string>>{{"WEB_MODE", "production"}}));
 }
 
+// plugins/nginx/nginx.dmc.yaml makes the Kubernetes objects the C++ nginx template makes.
+TEST_F(ManifestTest, TheYamlNginxDeploysAsTheCppOne) {
+    for (const char* f : {"nginx.dmc.yaml", "nginx.conf", "default-site.conf"})
+        fs::copy_file(fs::path(DMC_SOURCE_DIR) / "plugins/nginx" / f, dir() / f);
+    Catalog cpp, yaml;
+    cpp.load_dirs({DMC_BUILTIN_PLUGIN_DIR});
+    yaml.load_dirs({dir()});
+    ASSERT_EQ(yaml.find("nginx")->file, dir() / "nginx.dmc.yaml");
+    const HookSettings settings{{"template", "nginx"},
+                                {"image_template", "nginx"},
+                                {"image", "registry.example/nginx@sha256:" + std::string(64, 'a')},
+                                {"image_version", "1.26.3-3"},
+                                {"uid", "33"},
+                                {"gid", "33"}};
+    DeployResult from_cpp, from_yaml;
+    run_deploy(*cpp.find("nginx"), settings, from_cpp);
+    run_deploy(*yaml.find("nginx"), settings, from_yaml);
+    ASSERT_EQ(from_cpp.objects.size(), 3u);
+    EXPECT_EQ(from_yaml.objects, from_cpp.objects);
+}
+
 TEST_F(ManifestTest, ErrorsNameTheFileTheLineAndTheKey) {
     const std::string file = (dir() / "t.dmc.yaml").string();
     EXPECT_EQ(error_of("name: x\nprepare:\n  pakages: [a]\n"),
@@ -147,6 +168,16 @@ TEST_F(ManifestTest, ErrorsNameTheFileTheLineAndTheKey) {
     EXPECT_EQ(error_of("name: x\nname: y\n"),
               file + ":2: key 'name' is given twice (lines 1 and 2); keep one");
     EXPECT_NE(error_of("name: [x\n").find(file + ":2: malformed YAML"), std::string::npos);
+    EXPECT_EQ(
+        error_of(
+            "name: x\ndeploy:\n  services:\n    - {name: x, component: y, ports: {http: web}}\n"),
+        file + ":4: key 'deploy.services.ports.http' must be a number");
+    EXPECT_EQ(error_of("name: x\ndeploy:\n  deployments:\n    - name: x\n      component: y\n"
+                       "      containers: [{name: c, readyness: {}}]\n"),
+              file +
+                  ":6: unknown key 'deploy.deployments.containers.readyness' (valid keys: args, "
+                  "claims, command, config_files, cpu, env, existing_claims, liveness, memory, "
+                  "memory_limit, name, ports, readiness, secret_env, secret_files, writable)");
 }
 
 TEST_F(ManifestTest, AnOwnerTheTemplateDoesNotDeclareFailsTheHook) {
