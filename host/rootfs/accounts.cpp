@@ -319,7 +319,7 @@ class Creator {
         for (std::size_t i = 1; i < words.size(); ++i) {
             const std::string& w = words[i].text;
             if (w.rfind("--root=", 0) == 0 && w.size() == 7) continue;  // DPKG_ROOT: "/"
-            if (w.rfind("-", 0) == 0) throw std::invalid_argument("the option " + w);
+            if (w.rfind('-', 0) == 0) throw std::invalid_argument("the option " + w);
             confs.push_back(w);
         }
         if (confs.empty()) throw std::invalid_argument("every sysusers.d file: not one named");

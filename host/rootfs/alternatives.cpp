@@ -171,7 +171,9 @@ std::vector<AlternativeSelection> select_alternatives(
         offered[c.master.name].push_back(c.master.path);
         if (exists_in(root, c.master.path)) by_name[c.master.name].push_back(&c);
     }
-    for (const auto& [name, path] : pins) {
+    for (const auto& pin : pins) {
+        const std::string& name = pin.first;
+        const std::string& path = pin.second;  // a plain reference: lambdas below take it
         auto it = offered.find(name);
         if (it == offered.end())
             throw Error("the alternative " + name + " is pinned to " + path +

@@ -257,7 +257,7 @@ class Reader {
         if (op != '-' && op != '+') return std::nullopt;
         const std::string fallback(rest.substr(colon ? 2 : 1));
         const bool literal = fallback.find_first_of("$`\"'\\") == std::string::npos;
-        const auto value = lookup(name);
+        auto value = lookup(name);
         if (op == '+') {  // the word when the variable is set (and not empty, with ":")
             if (!value) return std::nullopt;
             if (colon && value->empty()) return "";

@@ -56,8 +56,8 @@ typedef struct dmc_host {
      *   image_template  the template whose image is built: another one when that one
      *                   builds on this template (adminer's image runs php's hooks too)
      *   arch, dist      the Debian architecture and suite ("arm64", "trixie")
- *   multiarch       the arch's multiarch triplet ("aarch64-linux-gnu"), as in
- *                   library paths and alternative names
+     *   multiarch       the arch's multiarch triplet ("aarch64-linux-gnu"), as in
+     *                   library paths and alternative names
      *   tools           "1" when debugging tools go into the image (-T), else "0"
      *   mode            "micro", or "small" for whole packages with a dpkg database
      *   namespace       the Kubernetes namespace
