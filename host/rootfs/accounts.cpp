@@ -578,29 +578,13 @@ ScriptAccounts read_accounts(const fs::path& root, const Manifest& manifest,
         Accounts::from_masters(read_in_root(root, "/usr/share/base-passwd/passwd.master"),
                                read_in_root(root, "/usr/share/base-passwd/group.master"));
     Creator creator(out, root);
-    for (const char* script : {"preinst", "postinst"}) {
-        for (const auto& package : order) {
-            auto record = manifest.packages.find(package);
-            if (record == manifest.packages.end()) continue;
-            auto text = record->second.scripts.find(script);
-            if (text == record->second.scripts.end()) continue;
-            for (const auto& command : read_script(text->second, facts)) {
-                if (command.words.empty() || !command.words[0].known ||
-                    !Creator::is_creator(command.words[0].text))
-                    continue;
-                if (!command.known()) {
-                    out.unfollowed.push_back({package, script, command.line, command.text()});
-                    continue;
-                }
-                try {
-                    creator.run(command, package + "'s " + script);
-                } catch (const std::invalid_argument& e) {
-                    out.unfollowed.push_back(
-                        {package, script, command.line, command.text() + " (" + e.what() + ")"});
-                }
-            }
-        }
-    }
+    for_each_script_command(
+        manifest.packages, order, facts,
+        [](const ScriptCommand& command) { return Creator::is_creator(command.words[0].text); },
+        [&](const ScriptCommand& command, const std::string& package, const std::string& script) {
+            creator.run(command, package + "'s " + script);
+        },
+        out.unfollowed);
     return out;
 }
 

@@ -127,36 +127,21 @@ ScriptAlternatives read_alternatives(const Manifest& manifest,
                                      const std::vector<std::string>& packages,
                                      const ScriptFacts& facts) {
     ScriptAlternatives out;
-    for (const auto& package : packages) {
-        auto record = manifest.packages.find(package);
-        if (record == manifest.packages.end()) continue;
-        for (const char* script : {"preinst", "postinst"}) {
-            auto text = record->second.scripts.find(script);
-            if (text == record->second.scripts.end()) continue;
-            for (const auto& command : read_script(text->second, facts)) {
-                if (command.words.empty() || !command.words[0].known ||
-                    !is_update_alternatives(command.words[0].text))
-                    continue;
-                const bool install = std::any_of(
-                    command.words.begin(), command.words.end(),
-                    [](const ScriptWord& w) { return w.known && w.text == "--install"; });
-                if (!install) continue;  // --remove, --set: not what a fresh install keeps
-                if (!command.known()) {
-                    out.unfollowed.push_back({package, script, command.line, command.text()});
-                    continue;
-                }
-                try {
-                    if (auto choice = install_of(command.words)) {
-                        choice->package = package;
-                        out.choices.push_back(std::move(*choice));
-                    }
-                } catch (const std::invalid_argument& e) {
-                    out.unfollowed.push_back(
-                        {package, script, command.line, command.text() + " (" + e.what() + ")"});
-                }
+    // --remove, --set and the like are not what a fresh install keeps: --install only.
+    auto installs = [](const ScriptCommand& command) {
+        return is_update_alternatives(command.words[0].text) &&
+               std::any_of(command.words.begin(), command.words.end(),
+                           [](const ScriptWord& w) { return w.known && w.text == "--install"; });
+    };
+    for_each_script_command(
+        manifest.packages, packages, facts, installs,
+        [&](const ScriptCommand& command, const std::string& package, const std::string&) {
+            if (auto choice = install_of(command.words)) {
+                choice->package = package;
+                out.choices.push_back(std::move(*choice));
             }
-        }
-    }
+        },
+        out.unfollowed);
     return out;
 }
 

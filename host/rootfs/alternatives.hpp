@@ -32,14 +32,6 @@ struct AlternativeChoice {
     std::vector<AlternativeLink> slaves;
 };
 
-// A maintainer-script command that would have an effect dmc reproduces, but whose
-// arguments a static reading cannot follow: reported, never guessed.
-struct UnfollowedCommand {
-    std::string package, script;  // "libfoo1", "postinst"
-    int line = 0;
-    std::string command;  // its words, "?" for each one not followed
-};
-
 struct ScriptAlternatives {
     std::vector<AlternativeChoice> choices;  // in the order the packages are given
     std::vector<UnfollowedCommand> unfollowed;

@@ -66,29 +66,13 @@ std::optional<std::pair<std::string, Diversion>> added(const std::vector<ScriptW
 ScriptDiversions read_diversions(const std::map<std::string, PackageRecord>& records,
                                  const std::vector<std::string>& order, const ScriptFacts& facts) {
     ScriptDiversions out;
-    for (const char* script : {"preinst", "postinst"}) {
-        for (const auto& package : order) {
-            auto record = records.find(package);
-            if (record == records.end()) continue;
-            auto text = record->second.scripts.find(script);
-            if (text == record->second.scripts.end()) continue;
-            for (const auto& command : read_script(text->second, facts)) {
-                if (command.words.empty() || !command.words[0].known ||
-                    !is_dpkg_divert(command.words[0].text))
-                    continue;
-                if (!command.known()) {
-                    out.unfollowed.push_back({package, script, command.line, command.text()});
-                    continue;
-                }
-                try {
-                    if (auto d = added(command.words, package)) out.by_path[d->first] = d->second;
-                } catch (const std::invalid_argument& e) {
-                    out.unfollowed.push_back(
-                        {package, script, command.line, command.text() + " (" + e.what() + ")"});
-                }
-            }
-        }
-    }
+    for_each_script_command(
+        records, order, facts,
+        [](const ScriptCommand& command) { return is_dpkg_divert(command.words[0].text); },
+        [&](const ScriptCommand& command, const std::string& package, const std::string&) {
+            if (auto d = added(command.words, package)) out.by_path[d->first] = d->second;
+        },
+        out.unfollowed);
     return out;
 }
 

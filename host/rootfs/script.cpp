@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <optional>
+#include <stdexcept>
 
 #include "util/text.hpp"
 
@@ -407,6 +408,35 @@ class Reader {
 
 std::vector<ScriptCommand> read_script(std::string_view script, const ScriptFacts& facts) {
     return Reader(script, facts).run();
+}
+
+void for_each_script_command(
+    const std::map<std::string, PackageRecord>& packages, const std::vector<std::string>& order,
+    const ScriptFacts& facts, const std::function<bool(const ScriptCommand&)>& wanted,
+    const std::function<void(const ScriptCommand&, const std::string& package,
+                             const std::string& script)>& each,
+    std::vector<UnfollowedCommand>& unfollowed) {
+    for (const char* script : {"preinst", "postinst"}) {
+        for (const auto& package : order) {
+            auto record = packages.find(package);
+            if (record == packages.end()) continue;
+            auto text = record->second.scripts.find(script);
+            if (text == record->second.scripts.end()) continue;
+            for (const auto& command : read_script(text->second, facts)) {
+                if (command.words.empty() || !command.words[0].known || !wanted(command)) continue;
+                if (!command.known()) {
+                    unfollowed.push_back({package, script, command.line, command.text()});
+                    continue;
+                }
+                try {
+                    each(command, package, script);
+                } catch (const std::invalid_argument& e) {
+                    unfollowed.push_back(
+                        {package, script, command.line, command.text() + " (" + e.what() + ")"});
+                }
+            }
+        }
+    }
 }
 
 }  // namespace dmc::rootfs

@@ -10,10 +10,13 @@
 // it is on a fresh install's "configure" (the reason postinsts have them).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "rootfs/manifest.hpp"
 
 namespace dmc::rootfs {
 
@@ -41,5 +44,24 @@ ScriptFacts script_facts(const std::string& debian_arch, const std::string& trip
 
 // The simple commands of `script`, in order.
 std::vector<ScriptCommand> read_script(std::string_view script, const ScriptFacts& facts);
+
+// A maintainer-script command that would have an effect dmc reproduces, but whose
+// arguments a static reading cannot follow: reported, never guessed.
+struct UnfollowedCommand {
+    std::string package, script;  // "libfoo1", "postinst"
+    int line = 0;
+    std::string command;  // its words, "?" for each one not followed
+};
+
+// The commands `wanted` picks in the preinsts of `packages` taken in `order`, then in
+// their postinsts: the order dpkg runs them in on a fresh install. `each` gets those
+// whose words are all known; the others, and those `each` refuses by throwing
+// std::invalid_argument (its message saying why), are added to `unfollowed`.
+void for_each_script_command(
+    const std::map<std::string, PackageRecord>& packages, const std::vector<std::string>& order,
+    const ScriptFacts& facts, const std::function<bool(const ScriptCommand&)>& wanted,
+    const std::function<void(const ScriptCommand&, const std::string& package,
+                             const std::string& script)>& each,
+    std::vector<UnfollowedCommand>& unfollowed);
 
 }  // namespace dmc::rootfs

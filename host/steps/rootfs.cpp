@@ -162,7 +162,7 @@ void rootfs(Context& context, const tasks::Task& task) {
     // lock) unpacks beside it and never into it. Bump the layout when unpacking
     // changes, so old trees are unpacked again.
     const auto pins = load_prepare(context.work_dir(task.template_name, task.arch)).alternatives;
-    std::string stamp_text = "layout 6\n";
+    std::string stamp_text = "layout 7\n";
     for (const auto& r : refs) stamp_text += r.sha256 + "\n";
     for (const auto& [name, path] : pins) stamp_text += "alternative " + name + " " + path + "\n";
     const std::string stamp = sha256_hex(stamp_text);
