@@ -547,21 +547,15 @@ std::string text_of(const sdk::Context& c, const Model& m, const Owned& o) {
     return o.has_content ? expand(c, o.content) : read_file(m.file.parent_path() / o.source);
 }
 
+// The SDK's guard around a hook, given the model of the template the host names.
 template <class Wrapper, class Ctx, class Body>
 int run_hook(const Ctx* ctx, Body body) noexcept {
-    try {
-        Wrapper wrapper(ctx);
+    return sdk::detail::run_guarded<Wrapper>(ctx, [&](Wrapper& wrapper) {
         const auto name = wrapper.template_name();
         auto it = models().find(name);
         if (it == models().end()) throw std::runtime_error("no YAML template " + name);
         body(*it->second, wrapper);
-        return 0;
-    } catch (const std::exception& e) {
-        ctx->host->fail(ctx->host->opaque, e.what());
-    } catch (...) {
-        ctx->host->fail(ctx->host->opaque, "unknown exception in a YAML template");
-    }
-    return 1;
+    });
 }
 
 int prepare(const dmc_prepare_ctx* ctx) {

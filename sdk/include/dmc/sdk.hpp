@@ -483,12 +483,13 @@ T& instance() {
     return the_template;
 }
 
-// Runs a hook and keeps every exception on this side of the boundary.
-template <class T, class Wrapper, class Ctx, class Hook>
-int call_hook(const Ctx* ctx, Hook hook) noexcept {
+// Runs body(wrapper of ctx) and keeps every exception on this side of the boundary:
+// 0, or 1 with the reason told to the host.
+template <class Wrapper, class Ctx, class Body>
+int run_guarded(const Ctx* ctx, Body&& body) noexcept {
     try {
         Wrapper wrapper(ctx);
-        (instance<T>().*hook)(wrapper);
+        body(wrapper);
         return 0;
     } catch (const std::exception& e) {
         ctx->host->fail(ctx->host->opaque, e.what());
@@ -496,6 +497,12 @@ int call_hook(const Ctx* ctx, Hook hook) noexcept {
         ctx->host->fail(ctx->host->opaque, "unknown exception in template hook");
     }
     return 1;
+}
+
+// Runs a hook of the template T.
+template <class T, class Wrapper, class Ctx, class Hook>
+int call_hook(const Ctx* ctx, Hook hook) noexcept {
+    return run_guarded<Wrapper>(ctx, [&](Wrapper& wrapper) { (instance<T>().*hook)(wrapper); });
 }
 
 template <class T>
