@@ -14,7 +14,8 @@ here=$DMC_SOURCE_DIR/tests/integration
 source "$here/make_archive.sh"
 source "$DMC_SOURCE_DIR/tests/runtime/lib.sh"
 need_root
-for tool in python3 gpg gpgv gpgconf apt-ftparchive dpkg-deb xz gcc runc umoci ldconfig; do
+for tool in python3 gpg gpgv gpgconf apt-ftparchive dpkg-deb xz gcc aarch64-linux-gnu-gcc qemu-aarch64-static \
+    runc umoci ldconfig; do
     command -v "$tool" >/dev/null || { echo "skipped: $tool is not installed"; exit 77; }
 done
 [ "$(dpkg --print-architecture)" = amd64 ] || { echo "skipped: the packages are built for amd64"; exit 77; }
@@ -25,7 +26,7 @@ unset DMC_PLUGIN_PATH DMC_ARCHS DMC_DIST DMC_MIRROR DMC_IMAGEDIR DMC_ROOTFSDIR D
 export DMC_CACHEDIR=$work/cache IMAGEDIR=$work/images DMC_BUILDDIR=$work/build HOME=$work/home
 ma=x86_64-linux-gnu
 
-# --- the packages ---------------------------------------------------------------------
+# --- the packages, for amd64 (compiled here on this machine's glibc) and arm64 --------------
 src=$work/src
 mkdir -p "$src"
 cat >"$src/demo.c" <<'EOF'
@@ -36,13 +37,16 @@ int extra(void) { return 42; }
 EOF
 cat >"$src/tool.c" <<'EOF'
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 const char *flavour(void);
 int extra(void);
 int main(void) {
     char data[64] = "none";
     FILE *f = fopen("/usr/share/demo/flavour", "r");
     if (f) { if (!fgets(data, sizeof data, f)) data[0] = 0; fclose(f); }
-    printf("flavour %s extra %d data %s\n", flavour(), extra(), data);
+    data[strcspn(data, "\n")] = 0;
+    printf("flavour %s extra %d data %s uid %d\n", flavour(), extra(), data, (int)getuid());
     return 0;
 }
 EOF
@@ -51,31 +55,35 @@ cat >"$src/plain.c" <<'EOF'
 const char *flavour(void);
 int main(void) { printf("plain %s\n", flavour()); return 0; }
 EOF
-gcc -shared -fPIC -Wl,-soname,libdemo.so.1 -DFLAVOUR='"a"' -o "$src/libdemo-a.so" "$src/demo.c"
-gcc -shared -fPIC -Wl,-soname,libdemo.so.1 -DFLAVOUR='"b"' -o "$src/libdemo-b.so" "$src/demo.c"
-gcc -shared -fPIC -Wl,-soname,libextra.so.1 -o "$src/libextra.so" "$src/extra.c"
-ln -s libdemo-a.so "$src/libdemo.so"
-gcc -o "$src/demo-tool" "$src/tool.c" -L"$src" -ldemo -lextra
-gcc -o "$src/demo-plain" "$src/plain.c" -L"$src" -ldemo
-
 debs=$work/debs
 stage() { rm -rf "$work/stage/$1"; mkdir -p "$work/stage/$1/DEBIAN"; echo "$work/stage/$1"; }
-s=$(stage libc6)
-mkdir -p "$s/usr/lib/$ma" "$s/usr/lib64"
-cp -L "/lib/$ma/libc.so.6" "/lib/$ma/ld-linux-x86-64.so.2" "$s/usr/lib/$ma/"
-ln -s "../lib/$ma/ld-linux-x86-64.so.2" "$s/usr/lib64/ld-linux-x86-64.so.2"
-build_deb "$debs" "$s" libc6 2.36-1dmc amd64
-s=$(stage base-files)
-mkdir -p "$s/usr/lib"
-printf 'PRETTY_NAME="dmc test"\nID=debian\n' >"$s/usr/lib/os-release"
-build_deb "$debs" "$s" base-files 13.8 amd64
-for f in a b; do
-    s=$(stage libdemo-$f)
-    mkdir -p "$s/usr/lib/$ma/demo-$f" "$s/usr/share/demo"
-    cp "$src/libdemo-$f.so" "$s/usr/lib/$ma/demo-$f/libdemo.so.1"
-    echo "$f" >"$s/usr/share/demo/flavour-$f"
-    prio=$([ $f = a ] && echo 10 || echo 50)
-    cat >"$s/DEBIAN/postinst" <<EOF
+# packages ARCH CC TRIPLET LIBC_DIR LOADER LOADER_LINK: every package of the test for ARCH
+packages() {
+    local arch=$1 cc=$2 t=$3 libc=$4 loader=$5 loader_link=$6 out=$src/$1 s f prio
+    mkdir -p "$out"
+    "$cc" -shared -fPIC -Wl,-soname,libdemo.so.1 -DFLAVOUR='"a"' -o "$out/libdemo-a.so" "$src/demo.c"
+    "$cc" -shared -fPIC -Wl,-soname,libdemo.so.1 -DFLAVOUR='"b"' -o "$out/libdemo-b.so" "$src/demo.c"
+    "$cc" -shared -fPIC -Wl,-soname,libextra.so.1 -o "$out/libextra.so" "$src/extra.c"
+    ln -sf libdemo-a.so "$out/libdemo.so"
+    "$cc" -o "$out/demo-tool" "$src/tool.c" -L"$out" -ldemo -lextra
+    "$cc" -o "$out/demo-plain" "$src/plain.c" -L"$out" -ldemo
+
+    s=$(stage libc6)
+    mkdir -p "$s/usr/lib/$t" "$s$(dirname "$loader_link")"
+    cp -L "$libc/libc.so.6" "$libc/$loader" "$s/usr/lib/$t/"
+    ln -s "$(realpath -m --relative-to="$(dirname "$loader_link")" "/usr/lib/$t/$loader")" "$s$loader_link"
+    build_deb "$debs" "$s" libc6 2.36-1dmc "$arch"
+    s=$(stage base-files)
+    mkdir -p "$s/usr/lib"
+    printf 'PRETTY_NAME="dmc test"\nID=debian\n' >"$s/usr/lib/os-release"
+    build_deb "$debs" "$s" base-files 13.8 "$arch"
+    for f in a b; do
+        s=$(stage libdemo-$f)
+        mkdir -p "$s/usr/lib/$t/demo-$f" "$s/usr/share/demo"
+        cp "$out/libdemo-$f.so" "$s/usr/lib/$t/demo-$f/libdemo.so.1"
+        echo "$f" >"$s/usr/share/demo/flavour-$f"
+        prio=$([ $f = a ] && echo 10 || echo 50)
+        cat >"$s/DEBIAN/postinst" <<END
 #!/bin/sh
 set -e
 MA=\$(dpkg-architecture -qDEB_HOST_MULTIARCH)
@@ -84,38 +92,55 @@ if [ "\$1" = configure ]; then
         "/usr/lib/\$MA/demo-$f/libdemo.so.1" $prio \\
         --slave /usr/share/demo/flavour demo-flavour /usr/share/demo/flavour-$f
 fi
-EOF
+END
+        chmod 0755 "$s/DEBIAN/postinst"
+        build_deb "$debs" "$s" libdemo-$f 1.0 "$arch" "Provides: libdemo.so.1" "Depends: libc6"
+    done
+    # libextra1's library lies in a directory only its ld.so.conf.d file names; its
+    # postinst makes the users the program may run as.
+    s=$(stage libextra1)
+    mkdir -p "$s/opt/extra/lib" "$s/etc/ld.so.conf.d"
+    cp "$out/libextra.so" "$s/opt/extra/lib/libextra.so.1"
+    echo /opt/extra/lib >"$s/etc/ld.so.conf.d/extra.conf"
+    cat >"$s/DEBIAN/postinst" <<'END'
+#!/bin/sh
+set -e
+if ! getent passwd demo >/dev/null; then
+    adduser --system --group --home /var/lib/demo --quiet demo
+fi
+groupadd -r -f demogrp
+getent passwd svc >/dev/null || useradd -r -M -s /usr/sbin/nologin svc
+END
     chmod 0755 "$s/DEBIAN/postinst"
-    build_deb "$debs" "$s" libdemo-$f 1.0 amd64 "Provides: libdemo.so.1" "Depends: libc6"
-done
-s=$(stage libextra1)
-mkdir -p "$s/opt/extra/lib" "$s/etc/ld.so.conf.d"
-cp "$src/libextra.so" "$s/opt/extra/lib/libextra.so.1"
-echo /opt/extra/lib >"$s/etc/ld.so.conf.d/extra.conf"
-build_deb "$debs" "$s" libextra1 1.0 amd64 "Depends: libc6"
-s=$(stage loopy)
-mkdir -p "$s/usr/share/loopy"
-printf '#!/bin/sh\nfor v in one two; do update-alternatives --install /usr/bin/$v $v /usr/share/loopy/$v 5; done\n' \
-    >"$s/DEBIAN/postinst"
-chmod 0755 "$s/DEBIAN/postinst"
-build_deb "$debs" "$s" loopy 1.0 amd64
-# divert-holder diverts libdemo-b's data file away and puts its own in its place.
-s=$(stage divert-holder)
-mkdir -p "$s/usr/share/demo"
-echo diverted >"$s/usr/share/demo/flavour-b"
-printf '#!/bin/sh\nset -e\ndpkg-divert --package divert-holder --add --rename \\\n  --divert /usr/share/demo/flavour-b.orig /usr/share/demo/flavour-b\n' \
-    >"$s/DEBIAN/preinst"
-chmod 0755 "$s/DEBIAN/preinst"
-build_deb "$debs" "$s" divert-holder 1.0 amd64
-s=$(stage demo-tool)
-mkdir -p "$s/usr/bin"
-cp "$src/demo-tool" "$src/demo-plain" "$s/usr/bin/"
-build_deb "$debs" "$s" demo-tool 1.0 amd64 "Depends: libc6, libdemo-a, libdemo-b, libextra1, loopy"
+    build_deb "$debs" "$s" libextra1 1.0 "$arch" "Depends: libc6"
+    s=$(stage loopy)
+    mkdir -p "$s/usr/share/loopy"
+    printf '#!/bin/sh\nfor v in one two; do update-alternatives --install /usr/bin/$v $v /usr/share/loopy/$v 5; done\n' \
+        >"$s/DEBIAN/postinst"
+    chmod 0755 "$s/DEBIAN/postinst"
+    build_deb "$debs" "$s" loopy 1.0 "$arch"
+    # divert-holder diverts libdemo-b's data file away and puts its own in its place.
+    s=$(stage divert-holder)
+    mkdir -p "$s/usr/share/demo"
+    echo diverted >"$s/usr/share/demo/flavour-b"
+    printf '#!/bin/sh\nset -e\ndpkg-divert --package divert-holder --add --rename \\\n  --divert /usr/share/demo/flavour-b.orig /usr/share/demo/flavour-b\n' \
+        >"$s/DEBIAN/preinst"
+    chmod 0755 "$s/DEBIAN/preinst"
+    build_deb "$debs" "$s" divert-holder 1.0 "$arch"
+    s=$(stage demo-tool)
+    mkdir -p "$s/usr/bin"
+    cp "$out/demo-tool" "$out/demo-plain" "$s/usr/bin/"
+    build_deb "$debs" "$s" demo-tool 1.0 "$arch" "Depends: libc6, libdemo-a, libdemo-b, libextra1, loopy"
+}
+packages amd64 gcc "$ma" "/lib/$ma" ld-linux-x86-64.so.2 /usr/lib64/ld-linux-x86-64.so.2
+# arm64 from Debian's cross compiler and its arm64 glibc, run under qemu
+packages arm64 aarch64-linux-gnu-gcc aarch64-linux-gnu /usr/aarch64-linux-gnu/lib \
+    ld-linux-aarch64.so.1 /usr/lib/ld-linux-aarch64.so.1
 
 make_key "$work/key"
 srv=$work/srv/dmc
 for d in "$debs"/*.deb; do add_to_pool "$srv" main "$d"; done
-publish "$srv" dmctest "$work/key" amd64 main
+publish "$srv" dmctest "$work/key" "amd64 arm64" main
 start_archive_server
 
 plugins=$work/plugins
@@ -142,9 +167,11 @@ config() {
         [[ " $* " == *" paths: "* ]] || echo "    paths: /usr/share/demo/flavour"
     } >"$work/$name.yaml"
 }
-# build NAME: the image with NAME.yaml; stdout in NAME.out, stderr in NAME.err
+# build NAME [ARCH]: the image with NAME.yaml for ARCH (amd64); stdout in NAME.out,
+# stderr in NAME.err, the image unpacked in rootfs-NAME
 build() {
-    OUT_level=INFO "$DMC" --config "$work/$1.yaml" --plugin-dir "$plugins" -t effects -A amd64 \
+    local arch=${2:-amd64}
+    OUT_level=INFO "$DMC" --config "$work/$1.yaml" --plugin-dir "$plugins" -t effects -A "$arch" \
         --imagedir "$work/images-$1" >"$work/$1.out" 2>"$work/$1.err" || fail "$1: $(cat "$work/$1.err")"
     rm -rf "$work/rootfs-$1"
     umoci raw unpack --image "$work/images-$1/effects:latest" "$work/rootfs-$1" >/dev/null 2>&1 \
@@ -164,7 +191,7 @@ run() {
 make_netns effects
 
 # --- auto mode: the highest priority and its slave; the loader cache ---------------------
-config auto
+config auto "users: demo svc" "user: demo"
 build auto
 r=$work/rootfs-auto
 [ "$(readlink "$r/usr/lib/$ma/libdemo.so.1")" = /etc/alternatives/libdemo.so.1 ] \
@@ -201,8 +228,18 @@ grep -q '"path":"/etc/ld.so.cache".*"written_by":"dmc"' "$r/var/lib/dmc/manifest
 pass "the image's ld.so.cache lists libextra as glibc's ldconfig reads it"
 
 out=$(run auto)
-[ "$out" = "flavour b extra 42 data b" ] || fail "the program printed: $out"
-pass "the program runs under runc, loading libdemo-b through its links and libextra through the cache"
+[ "$out" = "flavour b extra 42 data b uid 100" ] || fail "the program printed: $out"
+pass "the program runs under runc as demo, loading libdemo-b through its links and libextra through the cache"
+
+# libextra1's postinst: adduser --system --group (from 100 up), groupadd -r and useradd -r
+# (from 999 down, useradd's group taking the next gid as demogrp has 999).
+grep -qx 'demo:x:100:100:demo:/var/lib/demo:/usr/sbin/nologin' "$r/etc/passwd" \
+    || fail "demo is not 100:100: $(cat "$r/etc/passwd")"
+grep -qx 'svc:x:999:998:svc:/home/svc:/usr/sbin/nologin' "$r/etc/passwd" || fail "svc is not 999:998"
+grep -qx 'demo:x:100:' "$r/etc/group" && grep -qx 'svc:x:998:' "$r/etc/group" \
+    || fail "the users' groups: $(cat "$r/etc/group")"
+grep -q "system user demo (100:100) by libextra1's postinst" "$work/auto.err" || fail "the log does not name the users"
+pass "the users libextra1's postinst creates have the ids adduser and useradd give them"
 
 # Without the cache the loader would not find libextra: the same image less the cache fails.
 rm -rf "$work/bundle-effects-nocache"
@@ -219,7 +256,7 @@ config diverted "paths: /usr/share/demo/flavour /usr/share/demo/flavour-b.orig" 
 build diverted
 [ "$(cat "$work/rootfs-diverted/usr/share/demo/flavour-b.orig")" = b ] || fail "libdemo-b's file was not diverted"
 out=$(run diverted)
-[ "$out" = "flavour b extra 42 data diverted" ] || fail "the diverted image printed: $out"
+[ "$out" = "flavour b extra 42 data diverted uid 0" ] || fail "the diverted image printed: $out"
 grep -q "diversion /usr/share/demo/flavour-b -> /usr/share/demo/flavour-b.orig (held by divert-holder)" \
     "$work/diverted.err" || fail "the log does not name the diversion"
 pass "a diversion in a preinst sends the other package's file to its diverted name"
@@ -232,7 +269,7 @@ build pinned
 [ "$(readlink "$work/rootfs-pinned/etc/alternatives/demo-flavour")" = /usr/share/demo/flavour-a ] \
     || fail "the slave did not follow the pinned master"
 out=$(run pinned)
-[ "$out" = "flavour a extra 42 data a" ] || fail "the pinned image printed: $out"
+[ "$out" = "flavour a extra 42 data a uid 0" ] || fail "the pinned image printed: $out"
 grep -q "pinned by the template, from libdemo-a" "$work/pinned.err" || fail "the log does not say the pin"
 pass "a pinned choice wins over priority, its slave with it"
 
@@ -254,3 +291,18 @@ build plain
 out=$(run plain)
 [ "$out" = "plain b" ] || fail "the plain image printed: $out"
 pass "an image without such libraries gets no ld.so.cache, and runs"
+
+# --- arm64, built on amd64 and run under qemu ----------------------------------------------
+config arm64
+build arm64 arm64
+r=$work/rootfs-arm64
+[ "$(readlink "$r/usr/lib/aarch64-linux-gnu/libdemo.so.1")" = /etc/alternatives/libdemo.so.1 ] \
+    && [ "$(readlink "$r/etc/alternatives/libdemo.so.1")" = /usr/lib/aarch64-linux-gnu/demo-b/libdemo.so.1 ] \
+    || fail "arm64: libdemo.so.1 is not libdemo-b's through the alternatives links"
+ldconfig -p -C "$r/etc/ld.so.cache" | grep -qE "^\s+libextra\.so\.1 \(libc6,AArch64\) => /opt/extra/lib/libextra\.so\.1$" \
+    || fail "arm64: ldconfig -p does not list libextra for AArch64: $(ldconfig -p -C "$r/etc/ld.so.cache")"
+# qemu's -L would resolve the image's absolute links on the host: run it in a chroot.
+cp "$(command -v qemu-aarch64-static)" "$r/qemu"
+out=$(chroot "$r" /qemu /usr/bin/demo-tool 2>&1) || fail "arm64: $out"
+[ "$out" = "flavour b extra 42 data b uid 0" ] || fail "arm64 printed: $out"
+pass "arm64: the same links and an AArch64 loader cache; the program runs under qemu"

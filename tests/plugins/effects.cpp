@@ -3,6 +3,8 @@
 //   packages  the packages to take, blank-separated
 //   program   the program to collect and run
 //   paths     more paths to collect, blank-separated
+//   users     system users of the packages to add to the image, blank-separated
+//   user      the user the program runs as
 //   pin       NAME=PATH: the alternative NAME resolved to PATH ("@MULTIARCH@" in
 //             either is the arch's triplet)
 #include <dmc/sdk.hpp>
@@ -24,7 +26,12 @@ class Effects : public dmc::sdk::Template {
         std::istringstream paths(c.option("paths").value_or(""));
         for (std::string path; paths >> path;) c.path(path);
     }
-    void configure(dmc::sdk::Configure& c) override { c.entrypoint({program(c)}); }
+    void configure(dmc::sdk::Configure& c) override {
+        std::istringstream users(c.option("users").value_or(""));
+        for (std::string user; users >> user;) c.system_user(user);
+        if (auto user = c.option("user")) c.run_as(*user);
+        c.entrypoint({program(c)});
+    }
     static std::string program(const dmc::sdk::Context& c) {
         return c.option("program").value_or("/usr/bin/demo-tool");
     }
