@@ -201,8 +201,9 @@ std::vector<std::string> apply_alternatives(const fs::path& root, Manifest& mani
     std::vector<std::string> notes;
     auto one = [&](const AlternativeLink& l, const std::string& why) {
         const std::string admin = std::string(kAdminDir) + "/" + l.name;
-        if (!make_link(root, manifest, admin, l.path) ||
-            !make_link(root, manifest, l.link, admin)) {
+        // The link first: where a package ships a file, nothing is made at all.
+        if (!make_link(root, manifest, l.link, admin) ||
+            !make_link(root, manifest, admin, l.path)) {
             notes.push_back("alternative " + l.name + ": " + l.link +
                             " is a file of a package, not replaced (as update-alternatives "
                             "leaves it)");

@@ -58,7 +58,10 @@ std::optional<std::pair<std::string, Diversion>> added(const std::vector<ScriptW
     if (d.divert_to.empty()) d.divert_to = file + ".distrib";
     if (d.divert_to[0] != '/') throw std::invalid_argument("a relative --divert");
     d.divert_to = normalize_image_path(d.divert_to);
-    return std::pair{normalize_image_path(file), d};
+    file = normalize_image_path(file);
+    if (file == "/" || d.divert_to == "/" || file == d.divert_to)
+        throw std::invalid_argument("a diversion of or to the root, or to itself");
+    return std::pair{file, d};
 }
 
 }  // namespace

@@ -36,8 +36,12 @@ TEST(ReadDiversions, WhatCannotBeFollowedIsReported) {
     const auto d = read({{"a",
                           "dpkg-divert --add --divert \"$TARGET\" /usr/bin/a\n"
                           "dpkg-divert --admindir /x --add /usr/bin/b\n"
-                          "dpkg-divert --add relative/path\n"}});
-    ASSERT_EQ(d.unfollowed.size(), 3u);
+                          "dpkg-divert --add relative/path\n"
+                          "dpkg-divert --add --divert / /usr/bin/c\n"
+                          "dpkg-divert --add --divert /usr/bin/../bin/d /usr/bin/d\n"}});
+    ASSERT_EQ(d.unfollowed.size(), 5u);
+    EXPECT_NE(d.unfollowed[3].command.find("of or to the root"), std::string::npos);
+    EXPECT_NE(d.unfollowed[4].command.find("to itself"), std::string::npos);
     EXPECT_EQ(d.unfollowed[0].command, "dpkg-divert --add --divert ? /usr/bin/a");
     EXPECT_NE(d.unfollowed[1].command.find("another dpkg database"), std::string::npos);
     EXPECT_NE(d.unfollowed[2].command.find("no absolute file"), std::string::npos);
