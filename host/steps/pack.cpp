@@ -102,7 +102,8 @@ std::optional<image::Descriptor> built_image(const Context& context, const std::
     try {
         auto desc = image::descriptor_from_json(json::parse(read_file(record)).at("manifest"));
         if (fs::exists(image::blob_path(outputs.layout, desc.digest), ec) &&
-            fs::exists(outputs.docker_archive, ec) && fs::exists(outputs.sbom, ec) &&
+            (!context.settings.docker_archive || fs::exists(outputs.docker_archive, ec)) &&
+            fs::exists(outputs.sbom, ec) &&
             fs::exists(outputs.cyclonedx, ec))
             return desc;
     } catch (const std::exception&) {
@@ -111,6 +112,12 @@ std::optional<image::Descriptor> built_image(const Context& context, const std::
 }
 
 void pack(Context& context, const tasks::Task& task) {
+    // The layout holds the image; a docker archive holds its bytes again, so it is
+    // written only when asked for, and one left from an earlier run is not kept stale.
+    if (!context.settings.docker_archive) {
+        std::error_code ec;
+        fs::remove(image_outputs(context, task.template_name, task.arch).docker_archive, ec);
+    }
     if (image_current(context, task.template_name, task.arch)) return;
     const auto& settings = context.settings;
     const fs::path dir = context.work_dir(task.template_name, task.arch);
@@ -194,9 +201,10 @@ void pack(Context& context, const tasks::Task& task) {
 
     auto layer = image::write_layer(spec, dir / "layer.tar");
     auto manifest_desc = image::write_image(outputs.layout, config, {layer});
-    image::write_docker_archive(
-        outputs.docker_archive, config, {layer},
-        {"dmc/" + task.template_name + ":" + settings.tag + "-" + task.arch});
+    if (settings.docker_archive)
+        image::write_docker_archive(
+            outputs.docker_archive, config, {layer},
+            {"dmc/" + task.template_name + ":" + settings.tag + "-" + task.arch});
     const auto effects = load_effects(rootfs);
     contents::SbomInput sbom{name,
                              std::string("debian-") + settings.dist,

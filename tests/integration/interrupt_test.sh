@@ -26,6 +26,7 @@ cleanup() {
 trap cleanup EXIT
 unset DMC_PLUGIN_PATH DMC_ARCHS DMC_DIST DMC_MIRROR DMC_IMAGEDIR IMAGEDIR DMC_ROOTFSDIR DMC_BUILDDIR \
     DMC_SOURCEDIR DMC_LOCK_FILE DMC_SNAPSHOT DMC_SNAPSHOT_URL SOURCE_DATE_EPOCH GNUPGHOME LOG_dir || true
+export DMC_DOCKER_ARCHIVE=1  # interrupted archive writes must leave nothing half-written either
 
 # --- an archive whose packages take a while to fetch, unpack and pack -------------------
 make_key "$work/key"

@@ -13,11 +13,11 @@ start_work
 chmod 755 "$work"
 mkdir -p "$DMC_CACHEDIR" "$work/images"
 chown -R nobody "$work" "$DMC_CACHEDIR"
-build() {  # build IMAGEDIR [more dmc args]
+build() {  # build IMAGEDIR [more dmc args]; with docker archives unless ARCHIVES=0
     local dir=$1; shift
     setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$work/home" \
-        DMC_CACHEDIR="$DMC_CACHEDIR" DMC_BUILDDIR="$DMC_BUILDDIR" "$DMC" -t nginx -A amd64,arm64 \
-        --imagedir "$dir" "$@"
+        DMC_CACHEDIR="$DMC_CACHEDIR" DMC_BUILDDIR="$DMC_BUILDDIR" DMC_DOCKER_ARCHIVE="${ARCHIVES:-1}" \
+        "$DMC" -t nginx -A amd64,arm64 --imagedir "$dir" "$@"
 }
 out=$(build "$work/images" 2>"$work/build.log") || { cat "$work/build.log"; fail "dmc -t nginx failed"; }
 grep -qE '^nginx .*/images/nginx:latest sha256:[0-9a-f]{64}$' <<<"$out" || fail "no index digest printed: $out"
@@ -120,3 +120,17 @@ out2=$(DMC_BUILDDIR=$work/build2 DMC_ROOTFSDIR=$work/rootfs2 build "$work/images
 [ "$(awk '{print $3}' <<<"$out2")" = "$digest" ] || fail "not reproducible: $digest vs $out2"
 cmp "$work/images/nginx-amd64.docker.tar" "$work/images2/nginx-amd64.docker.tar" || fail "docker archives differ"
 pass "reproducible digest"
+
+# A docker archive holds the layout's bytes again: written only when asked for. Without
+# docker_archive an unchanged build keeps its layout and leaves no archive behind; asked
+# again, it writes the archive without packing anew.
+before=$(du -sb "$work/images2" | cut -f1)
+out3=$(DMC_BUILDDIR=$work/build2 DMC_ROOTFSDIR=$work/rootfs2 ARCHIVES=0 build "$work/images2" 2>"$work/build3.log") \
+    || { cat "$work/build3.log"; fail "a build without docker archives failed"; }
+[ "$(awk '{print $3}' <<<"$out3")" = "$digest" ] || fail "without archives, another digest: $out3"
+[ -z "$(find "$work/images2" -name '*.docker.tar')" ] || fail "docker archives are left without docker_archive"
+after=$(du -sb "$work/images2" | cut -f1)
+DMC_BUILDDIR=$work/build2 DMC_ROOTFSDIR=$work/rootfs2 build "$work/images2" >/dev/null 2>"$work/build4.log" \
+    || { cat "$work/build4.log"; fail "asking for the archives again failed"; }
+cmp "$work/images/nginx-amd64.docker.tar" "$work/images2/nginx-amd64.docker.tar" || fail "the archive written again differs"
+pass "docker archives only when asked for: the image directory holds $after bytes without them, $before with"
