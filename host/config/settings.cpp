@@ -391,7 +391,9 @@ const std::vector<Row>& table() {
             &S::deploy);
         flag({"tools", {"DMC_TOOLS"}, "-T", "debugging tools in the image"}, &S::tools);
         flag({"small", {}, "--small", "small images"}, &S::small);
-        flag({"docker_archive", {"DMC_DOCKER_ARCHIVE"}, "",
+        flag({"docker_archive",
+              {"DMC_DOCKER_ARCHIVE"},
+              "",
               "a docker archive (docker/podman load) per image besides its OCI layout"},
              &S::docker_archive);
         add(

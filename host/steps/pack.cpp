@@ -103,8 +103,7 @@ std::optional<image::Descriptor> built_image(const Context& context, const std::
         auto desc = image::descriptor_from_json(json::parse(read_file(record)).at("manifest"));
         if (fs::exists(image::blob_path(outputs.layout, desc.digest), ec) &&
             (!context.settings.docker_archive || fs::exists(outputs.docker_archive, ec)) &&
-            fs::exists(outputs.sbom, ec) &&
-            fs::exists(outputs.cyclonedx, ec))
+            fs::exists(outputs.sbom, ec) && fs::exists(outputs.cyclonedx, ec))
             return desc;
     } catch (const std::exception&) {
     }
