@@ -377,6 +377,12 @@ PackageIndex Archive::load(const std::vector<IndexFile>& files) const {
     // of whole stanzas: memory stays at the index's size, not the index plus 57 MB.
     constexpr std::size_t kChunk = 4 << 20;
     PackageIndex index;
+    std::size_t total = 0;
+    for (const auto& f : files) {
+        std::error_code ec;
+        total += static_cast<std::size_t>(fs::file_size(f.path, ec));
+    }
+    index.reserve(total);
     for (const auto& f : files) {
         FILE* in = std::fopen(f.path.c_str(), "rb");
         if (in == nullptr)

@@ -149,6 +149,18 @@ char* PackageIndex::allocate(std::size_t bytes) {
     return out;
 }
 
+void PackageIndex::reserve(std::size_t text_bytes) {
+    // An archive index averages about 800 bytes a stanza, and one in ten provides a
+    // name. Only a table too small for what comes is grown, once: growing it chunk
+    // by chunk would rehash everything it holds each time.
+    auto grow = [](auto& table, std::size_t wanted) {
+        const double room = static_cast<double>(table.bucket_count()) * table.max_load_factor();
+        if (static_cast<double>(wanted) > room) table.reserve(wanted);
+    };
+    grow(by_name_, by_name_.size() + text_bytes / 800 + 16);
+    grow(providers_, providers_.size() + text_bytes / 8000 + 16);
+}
+
 void PackageIndex::add(std::string_view packages_text, std::string_view base_url,
                        std::string_view component, std::string_view arch, std::string_view suite) {
     std::string base(base_url);
@@ -156,11 +168,7 @@ void PackageIndex::add(std::string_view packages_text, std::string_view base_url
     origins_.push_back(
         Origin{std::move(base), std::string(component), std::string(suite), std::string(arch)});
     const Origin* origin = &origins_.back();
-    // An archive index averages about 800 bytes a stanza; growing the tables as they
-    // fill would rehash them a dozen times.
-    std::size_t expected = packages_text.size() / 800 + 16;
-    by_name_.reserve(by_name_.size() + expected);
-    providers_.reserve(providers_.size() + expected);
+    reserve(packages_text.size());
 
     // One pass over the text, line by line: a stanza is committed at the blank line (or
     // the end of the text) that closes it. The generic Deb822 reader would walk every

@@ -134,6 +134,10 @@ class PackageIndex {
     void add(std::string_view packages_text, std::string_view base_url, std::string_view component,
              std::string_view arch, std::string_view suite = {});
 
+    // Makes room for the packages of that much index text to come, so that adding it
+    // in pieces does not grow the tables piece by piece.
+    void reserve(std::size_t text_bytes);
+
     // Every version of that name, any architecture, highest version first (ties in the
     // order added). Empty when unknown.
     std::span<const Package* const> versions(std::string_view name) const;

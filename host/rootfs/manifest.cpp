@@ -9,6 +9,22 @@ using nlohmann::json;
 
 namespace dmc::rootfs {
 
+void to_json(json& j, const PackageRecord& p) {
+    j = {{"version", p.version}, {"arch", p.arch},           {"control", p.control},
+         {"md5sums", p.md5sums}, {"conffiles", p.conffiles}, {"mtime", p.mtime},
+         {"scripts", p.scripts}};
+}
+
+void from_json(const json& p, PackageRecord& r) {
+    r.version = p.at("version").get<std::string>();
+    r.arch = p.at("arch").get<std::string>();
+    r.control = p.at("control").get<std::string>();
+    r.md5sums = p.at("md5sums").get<std::string>();
+    r.conffiles = p.at("conffiles").get<std::string>();
+    r.mtime = p.value("mtime", std::int64_t{0});
+    r.scripts = p.value("scripts", std::map<std::string, std::string>{});
+}
+
 void Manifest::save(const std::filesystem::path& file) const {
     json j;
     json& files_json = j["files"];
@@ -23,10 +39,7 @@ void Manifest::save(const std::filesystem::path& file) const {
     }
     json& pkgs = j["packages"];
     pkgs = json::object();
-    for (const auto& [name, p] : packages)
-        pkgs[name] = {{"version", p.version}, {"arch", p.arch},           {"control", p.control},
-                      {"md5sums", p.md5sums}, {"conffiles", p.conffiles}, {"mtime", p.mtime},
-                      {"scripts", p.scripts}};
+    for (const auto& [name, p] : packages) pkgs[name] = p;
     write_file_atomic(file, j.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
@@ -46,17 +59,8 @@ Manifest Manifest::load(const std::filesystem::path& file) {
             if (e.contains("l")) r.link = e.at("l").get<std::string>();
             m.files.emplace(path, std::move(r));
         }
-        for (const auto& [name, p] : j.at("packages").items()) {
-            PackageRecord r;
-            r.version = p.at("version").get<std::string>();
-            r.arch = p.at("arch").get<std::string>();
-            r.control = p.at("control").get<std::string>();
-            r.md5sums = p.at("md5sums").get<std::string>();
-            r.conffiles = p.at("conffiles").get<std::string>();
-            r.mtime = p.value("mtime", std::int64_t{0});
-            r.scripts = p.value("scripts", std::map<std::string, std::string>{});
-            m.packages.emplace(name, std::move(r));
-        }
+        for (const auto& [name, p] : j.at("packages").items())
+            m.packages.emplace(name, p.get<PackageRecord>());
     } catch (const json::exception& e) {
         throw Error(file.string() + " is damaged (" + e.what() +
                     "); remove the rootfs and build again");

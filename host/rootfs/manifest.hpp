@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 namespace dmc::rootfs {
@@ -29,6 +30,10 @@ struct PackageRecord {
     std::map<std::string, std::string> scripts;
     std::int64_t mtime = 0;  // the newest entry of its data, a date from the inputs
 };
+
+// A package's record as JSON, as the manifest and the package store keep it.
+void to_json(nlohmann::json& j, const PackageRecord& p);
+void from_json(const nlohmann::json& j, PackageRecord& p);
 
 struct Manifest {
     std::map<std::string, FileRecord> files;  // by image path ("/usr/sbin/nginx")

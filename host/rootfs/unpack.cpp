@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "apt/deb822.hpp"
@@ -20,10 +21,14 @@
 #include "util/name.hpp"
 #include "util/sha256.hpp"
 
+using nlohmann::json;
+
 namespace fs = std::filesystem;
 
 namespace dmc::rootfs {
 namespace {
+
+constexpr const char* kStoredList = "entries.json";
 
 using ArchivePtr = std::unique_ptr<struct archive, int (*)(struct archive*)>;
 
@@ -221,70 +226,175 @@ void write_regular(struct archive* inner, const fs::path& disk, const std::strin
     record.sha256 = hash.hex();
 }
 
-void read_data(struct archive* inner, const fs::path& root, const std::string& package,
-               Manifest& manifest, const std::string& what, std::int64_t& newest, Budget& budget,
-               const Diversions& diversions) {
+// One entry of a stored package's data, in the order of its archive: `name` as the
+// archive gives it (checked: relative, no "..", no control characters).
+struct Entry {
+    char type = 'f';  // f file (its data in data/<index>), d directory, l symlink, h hard link
+    std::string name;
+    std::uint32_t mode = 0644, uid = 0, gid = 0;
+    std::uint64_t size = 0;
+    std::string sha256;
+    std::string link;  // a symlink's target, or the entry name a hard link points to
+};
+
+void to_json(json& j, const Entry& e) {
+    j = json::array(
+        {std::string(1, e.type), e.name, e.mode, e.uid, e.gid, e.size, e.sha256, e.link});
+}
+
+void from_json(const json& j, Entry& e) {
+    e.type = j.at(0).get<std::string>().at(0);
+    e.name = j.at(1).get<std::string>();
+    e.mode = j.at(2).get<std::uint32_t>();
+    e.uid = j.at(3).get<std::uint32_t>();
+    e.gid = j.at(4).get<std::uint32_t>();
+    e.size = j.at(5).get<std::uint64_t>();
+    e.sha256 = j.at(6).get<std::string>();
+    e.link = j.at(7).get<std::string>();
+}
+
+// Reads the data member into the store: every entry checked and listed, every
+// regular file's bytes in data/<its index>, within the package's budget.
+void store_data(struct archive* inner, const fs::path& data, std::vector<Entry>& entries,
+                std::vector<std::string>& left_out, const std::string& what, std::int64_t& newest,
+                Budget& budget) {
     struct archive_entry* e;
     int rc;
     while ((rc = archive_read_next_header(inner, &e)) == ARCHIVE_OK) {
         newest = std::max<std::int64_t>(newest, archive_entry_mtime(e));
-        const std::string name = archive_entry_pathname(e);
-        auto parts = entry_components(name, what);
+        Entry entry;
+        entry.name = archive_entry_pathname(e);
+        const auto parts = entry_components(entry.name, what);
         if (parts.empty()) continue;  // "./" itself
-        const std::string leaf = parts.back();
-        parts.pop_back();
-        std::string literal;
-        for (const auto& p : parts) literal += "/" + p;
-        literal += "/" + leaf;
-        const std::string dir = resolve_dir(root, parts, what);
-        std::string image = join_image(dir, leaf);
-        // A file another package diverts goes where the diversion says.
-        auto diverted = diversions.find(image);
-        if (diverted == diversions.end()) diverted = diversions.find(literal);
-        if (diverted != diversions.end() && diverted->second.holder != package) {
-            auto to = split(diverted->second.divert_to);
-            const std::string to_leaf = to.back();
-            to.pop_back();
-            image = join_image(resolve_dir(root, to, what), to_leaf);
+        entry.mode = archive_entry_perm(e);
+        entry.uid = static_cast<std::uint32_t>(archive_entry_uid(e));
+        entry.gid = static_cast<std::uint32_t>(archive_entry_gid(e));
+        if (const char* hardlink = archive_entry_hardlink(e)) {
+            if (entry_components(hardlink, what).empty())
+                throw Error(what + ": hard link '" + entry.name + "' to the root refused");
+            entry.type = 'h';
+            entry.link = hardlink;
+            entries.push_back(std::move(entry));
+            continue;
         }
+        switch (archive_entry_filetype(e)) {
+            case AE_IFDIR:
+                entry.type = 'd';
+                break;
+            case AE_IFLNK:
+                entry.type = 'l';
+                entry.link = archive_entry_symlink(e);
+                break;
+            case AE_IFREG: {
+                FileRecord record;
+                record.mode = entry.mode;
+                std::string literal;
+                for (const auto& p : parts) literal += "/" + p;
+                write_regular(inner, data / std::to_string(entries.size()), literal, what, record,
+                              budget);
+                entry.size = record.size;
+                entry.sha256 = std::move(record.sha256);
+                break;
+            }
+            default:
+                // Device nodes, FIFOs and sockets have no place in an image: a runtime
+                // gives a container its /dev.
+                left_out.push_back(entry.name);
+                continue;
+        }
+        entries.push_back(std::move(entry));
+    }
+    if (rc != ARCHIVE_EOF)
+        throw Error(what + ": corrupt data member (" + why(inner) +
+                    "); the download is truncated or damaged");
+}
+
+// Where an entry goes in `root`: its directories resolved inside the root (and made
+// when missing), then another package's diversion of it applied.
+std::string place_of(const fs::path& root, const std::string& name, const std::string& package,
+                     const Diversions& diversions, const std::string& what) {
+    auto parts = entry_components(name, what);
+    const std::string leaf = parts.back();
+    parts.pop_back();
+    std::string literal;
+    for (const auto& p : parts) literal += "/" + p;
+    literal += "/" + leaf;
+    std::string image = join_image(resolve_dir(root, parts, what), leaf);
+    auto diverted = diversions.find(image);
+    if (diverted == diversions.end()) diverted = diversions.find(literal);
+    if (diverted != diversions.end() && diverted->second.holder != package) {
+        auto to = split(diverted->second.divert_to);
+        const std::string to_leaf = to.back();
+        to.pop_back();
+        image = join_image(resolve_dir(root, to, what), to_leaf);
+    }
+    return image;
+}
+
+// A stored file put at `disk` as a hard link to the store (a copy where the two
+// are on different file systems, or the file has all the links it may have).
+void place_file(const fs::path& stored, const fs::path& disk, const std::string& what) {
+    struct stat st;
+    if (::lstat(disk.c_str(), &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            throw Error(what + ": a file would replace the directory " + disk.filename().string());
+        ::unlink(disk.c_str());  // replace a file or symlink, never write through it
+    }
+    if (::link(stored.c_str(), disk.c_str()) == 0) return;
+    const int err = errno;
+    if (err != EXDEV && err != EMLINK) {
+        if (disk_full(err)) write_failed(disk, err);
+        throw Error(what + ": cannot create " + disk.string() + ": " + std::strerror(err));
+    }
+    std::error_code ec;
+    if (!fs::copy_file(stored, disk, ec)) {
+        if (disk_full(ec.value())) write_failed(disk, ec.value());
+        throw Error(what + ": cannot create " + disk.string() + ": " + ec.message());
+    }
+}
+
+void place_entries(const fs::path& stored, const std::vector<Entry>& entries, const fs::path& root,
+                   const std::string& package, Manifest& manifest, const std::string& what,
+                   const Diversions& diversions) {
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        const Entry& entry = entries[i];
+        const std::string image = place_of(root, entry.name, package, diversions, what);
         const fs::path disk = root / image.substr(1);
 
         FileRecord record;
         record.package = package;
-        record.mode = archive_entry_perm(e);
-        record.uid = static_cast<std::uint32_t>(archive_entry_uid(e));
-        record.gid = static_cast<std::uint32_t>(archive_entry_gid(e));
+        record.mode = entry.mode;
+        record.uid = entry.uid;
+        record.gid = entry.gid;
 
-        if (const char* hardlink = archive_entry_hardlink(e)) {
-            auto target_parts = entry_components(hardlink, what);
-            if (target_parts.empty())
-                throw Error(what + ": hard link '" + name + "' to the root refused");
-            const std::string target_leaf = target_parts.back();
-            target_parts.pop_back();
-            const std::string target =
-                join_image(resolve_dir(root, target_parts, what), target_leaf);
-            // Only a regular file of the root may be linked: a link to a symlink would
-            // later be read through it, possibly out of the root.
-            struct stat target_st;
-            if (::lstat((root / target.substr(1)).c_str(), &target_st) != 0 ||
-                !S_ISREG(target_st.st_mode))
-                throw Error(what + ": hard link '" + name + "' to " + target +
-                            ", which is not a regular file of the package, refused");
-            ::unlink(disk.c_str());
-            if (::link((root / target.substr(1)).c_str(), disk.c_str()) != 0)
-                throw Error(what + ": cannot link " + image + " to " + target + ": " +
-                            std::strerror(errno));
-            record.type = 'h';
-            record.link = target;
-            if (auto it = manifest.files.find(target); it != manifest.files.end()) {
-                record.size = it->second.size;
-                record.sha256 = it->second.sha256;
+        switch (entry.type) {
+            case 'h': {
+                auto target_parts = entry_components(entry.link, what);
+                const std::string target_leaf = target_parts.back();
+                target_parts.pop_back();
+                const std::string target =
+                    join_image(resolve_dir(root, target_parts, what), target_leaf);
+                // Only a regular file of the root may be linked: a link to a symlink would
+                // later be read through it, possibly out of the root.
+                struct stat target_st;
+                if (::lstat((root / target.substr(1)).c_str(), &target_st) != 0 ||
+                    !S_ISREG(target_st.st_mode))
+                    throw Error(what + ": hard link '" + entry.name + "' to " + target +
+                                ", which is not a regular file of the package, refused");
+                ::unlink(disk.c_str());
+                if (::link((root / target.substr(1)).c_str(), disk.c_str()) != 0)
+                    throw Error(what + ": cannot link " + image + " to " + target + ": " +
+                                std::strerror(errno));
+                record.type = 'h';
+                record.link = target;
+                if (auto it = manifest.files.find(target); it != manifest.files.end()) {
+                    record.size = it->second.size;
+                    record.sha256 = it->second.sha256;
+                }
+                manifest.files[image] = record;
+                break;
             }
-            manifest.files[image] = record;
-            continue;
-        }
-        switch (archive_entry_filetype(e)) {
-            case AE_IFDIR: {
+            case 'd': {
                 struct stat st;
                 if (::lstat(disk.c_str(), &st) != 0) {
                     if (::mkdir(disk.c_str(), 0755) != 0)
@@ -299,7 +409,7 @@ void read_data(struct archive* inner, const fs::path& root, const std::string& p
                 manifest.files.try_emplace(image, record);
                 break;
             }
-            case AE_IFLNK: {
+            case 'l': {
                 struct stat st;
                 if (::lstat(disk.c_str(), &st) == 0) {
                     if (S_ISDIR(st.st_mode)) {
@@ -311,7 +421,7 @@ void read_data(struct archive* inner, const fs::path& root, const std::string& p
                     }
                 }
                 record.type = 'l';
-                record.link = archive_entry_symlink(e);
+                record.link = entry.link;
                 record.mode = 0777;
                 if (::symlink(record.link.c_str(), disk.c_str()) != 0)
                     throw Error(what + ": cannot create link " + image + ": " +
@@ -319,21 +429,15 @@ void read_data(struct archive* inner, const fs::path& root, const std::string& p
                 manifest.files[image] = record;
                 break;
             }
-            case AE_IFREG:
-                record.type = 'f';
-                write_regular(inner, disk, image, what, record, budget);
-                manifest.files[image] = record;
-                break;
             default:
-                // Device nodes, FIFOs and sockets have no place in an image: a runtime
-                // gives a container its /dev.
-                log::detail(what + ": " + image + " left out (not a file, directory or link)");
+                record.type = 'f';
+                place_file(stored / "data" / std::to_string(i), disk, what);
+                record.size = entry.size;
+                record.sha256 = entry.sha256;
+                manifest.files[image] = record;
                 break;
         }
     }
-    if (rc != ARCHIVE_EOF)
-        throw Error(what + ": corrupt data member (" + why(inner) +
-                    "); the download is truncated or damaged");
 }
 
 Budget budget_of(const UnpackLimits& limits, const PackageRecord& record) {
@@ -375,43 +479,142 @@ PackageRecord read_deb_control(const fs::path& deb, const std::string& package) 
                 ": not a complete .deb (no control member); the file is truncated or damaged");
 }
 
-void unpack_deb(const fs::path& deb, const fs::path& root, const std::string& package,
-                Manifest& manifest, UnpackLimits limits, const Diversions& diversions) {
+fs::path store_deb(const fs::path& deb, const fs::path& store, const std::string& sha256,
+                   const std::string& package, UnpackLimits limits) {
+    const fs::path dir = store / sha256;
+    std::error_code ec;
+    if (fs::exists(dir / kStoredList, ec)) return dir;
     const std::string what = package + " (" + deb.filename().string() + ")";
     ArchivePtr outer(archive_read_new(), archive_read_free);
     archive_read_support_format_ar(outer.get());
     if (archive_read_open_filename(outer.get(), deb.c_str(), 1 << 16) != ARCHIVE_OK)
         throw Error(what + ": not a .deb: " + why(outer.get()));
-    fs::create_directories(root);
-    PackageRecord record;
-    bool saw_data = false, saw_control = false;
-    struct archive_entry* e;
-    int rc;
-    while ((rc = archive_read_next_header(outer.get(), &e)) == ARCHIVE_OK) {
-        const std::string member = archive_entry_pathname(e);
-        Nested nested{outer.get(), {}};
-        if (member.rfind("control.tar", 0) == 0) {
-            auto inner = open_inner(nested, what);
-            read_control(inner.get(), record, what);
-            saw_control = true;
-        } else if (member.rfind("data.tar", 0) == 0) {
-            auto inner = open_inner(nested, what);
-            Budget budget = budget_of(limits, record);  // control comes first in a .deb
-            read_data(inner.get(), root, package, manifest, what, record.mtime, budget, diversions);
-            saw_data = true;
+    fs::create_directories(store);
+    const fs::path tmp = temp_sibling(dir);
+    fs::create_directories(tmp / "data");
+    try {
+        PackageRecord record;
+        std::vector<Entry> entries;
+        std::vector<std::string> left_out;
+        bool saw_data = false, saw_control = false;
+        struct archive_entry* e;
+        int rc;
+        while ((rc = archive_read_next_header(outer.get(), &e)) == ARCHIVE_OK) {
+            const std::string member = archive_entry_pathname(e);
+            Nested nested{outer.get(), {}};
+            if (member.rfind("control.tar", 0) == 0) {
+                auto inner = open_inner(nested, what);
+                read_control(inner.get(), record, what);
+                saw_control = true;
+            } else if (member.rfind("data.tar", 0) == 0) {
+                auto inner = open_inner(nested, what);
+                Budget budget = budget_of(limits, record);  // control comes first in a .deb
+                store_data(inner.get(), tmp / "data", entries, left_out, what, record.mtime,
+                           budget);
+                saw_data = true;
+            }
         }
+        if (rc != ARCHIVE_EOF) throw Error(what + ": corrupt .deb (" + why(outer.get()) + ")");
+        if (!saw_data || !saw_control)
+            throw Error(what + ": not a complete .deb (no " + (saw_data ? "control" : "data") +
+                        " member); the file is truncated or damaged");
+        apt::Deb822 doc(record.control);
+        if (auto it = doc.begin(); it != doc.end()) {
+            record.version = std::string((*it).get("Version"));
+            record.arch = std::string((*it).get("Architecture"));
+        }
+        write_file_atomic(tmp / kStoredList,
+                          json{{"deb", deb.filename().string()},
+                               {"package", record},
+                               {"entries", entries},
+                               {"left_out", left_out}}
+                              .dump(-1, ' ', false, json::error_handler_t::replace));
+    } catch (...) {
+        fs::remove_all(tmp, ec);
+        throw;
     }
-    if (rc != ARCHIVE_EOF) throw Error(what + ": corrupt .deb (" + why(outer.get()) + ")");
-    if (!saw_data || !saw_control)
-        throw Error(what + ": not a complete .deb (no " + (saw_data ? "control" : "data") +
-                    " member); the file is truncated or damaged");
-    apt::Deb822 doc(record.control);
-    auto it = doc.begin();
-    if (it != doc.end()) {
-        record.version = std::string((*it).get("Version"));
-        record.arch = std::string((*it).get("Architecture"));
+    fs::rename(tmp, dir, ec);
+    if (ec) {
+        fs::remove_all(tmp, ec);  // another process stored it first
+        if (!fs::exists(dir / kStoredList, ec))
+            throw Error(what + ": cannot store it in " + dir.string());
     }
+    return dir;
+}
+
+PackageRecord stored_control(const fs::path& stored) {
+    try {
+        return json::parse(read_file(stored / kStoredList)).at("package").get<PackageRecord>();
+    } catch (const json::exception& e) {
+        throw Error((stored / kStoredList).string() + " is damaged (" + e.what() +
+                    "); remove it and build again");
+    }
+}
+
+void place_deb(const fs::path& stored, const fs::path& root, const std::string& package,
+               Manifest& manifest, const Diversions& diversions) {
+    PackageRecord record;
+    std::vector<Entry> entries;
+    std::string what = package;
+    try {
+        const json j = json::parse(read_file(stored / kStoredList));
+        what += " (" + j.at("deb").get<std::string>() + ")";
+        record = j.at("package").get<PackageRecord>();
+        entries = j.at("entries").get<std::vector<Entry>>();
+        for (const auto& name : j.at("left_out"))
+            log::detail(what + ": " + name.get<std::string>() +
+                        " left out (not a file, directory or link)");
+    } catch (const json::exception& e) {
+        throw Error((stored / kStoredList).string() + " is damaged (" + e.what() +
+                    "); remove it and build again");
+    }
+    // Placed now: the store keeps what was placed lately (see prune_store).
+    std::error_code ec;
+    fs::last_write_time(stored / kStoredList, fs::file_time_type::clock::now(), ec);
+    fs::create_directories(root);
+    place_entries(stored, entries, root, package, manifest, what, diversions);
     manifest.packages[package] = std::move(record);
+}
+
+void unpack_deb(const fs::path& deb, const fs::path& root, const std::string& package,
+                Manifest& manifest, UnpackLimits limits, const Diversions& diversions) {
+    // A store of its own, gone once the files are linked into the root.
+    const fs::path store = temp_sibling(root);
+    struct Remove {
+        fs::path dir;
+        ~Remove() {
+            std::error_code ec;
+            fs::remove_all(dir, ec);
+        }
+    } remove{store};
+    place_deb(store_deb(deb, store, "deb", package, limits), root, package, manifest, diversions);
+}
+
+std::size_t prune_store(const fs::path& store, std::chrono::seconds unused_for) {
+    std::error_code ec;
+    if (!fs::is_directory(store, ec)) return 0;
+    FileLock lock(store / ".prune.lock");
+    const auto before = fs::file_time_type::clock::now() - unused_for;
+    std::size_t removed = 0;
+    for (const auto& entry : fs::directory_iterator(store, ec)) {
+        const fs::path dir = entry.path();
+        if (dir.filename().string().starts_with('.')) continue;
+        const auto placed = fs::last_write_time(dir / kStoredList, ec);
+        if (ec || placed > before) continue;
+        // Kept while a tree still links one of its files.
+        bool linked = false;
+        for (const auto& f : fs::directory_iterator(dir / "data", ec)) {
+            struct stat st;
+            if (::lstat(f.path().c_str(), &st) == 0 && st.st_nlink > 1) {
+                linked = true;
+                break;
+            }
+        }
+        if (linked) continue;
+        fs::remove_all(dir, ec);
+        ++removed;
+    }
+    return removed;
 }
 
 }  // namespace dmc::rootfs

@@ -4,6 +4,7 @@
 // root are refused.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -21,13 +22,35 @@ struct UnpackLimits {
     std::uint64_t package_bytes = 0;
 };
 
-// Unpacks one .deb into `root`, recording every entry in `manifest` under `package`.
-// Throws Error naming the package and the offending entry on hostile or corrupt input:
-// names with "..", absolute, through a symlink out of the root, longer than PATH_MAX
-// or with control characters; hard links to anything but a regular file of the root;
-// more data than the limits allow. Device nodes, FIFOs and sockets are left out.
-// `diversions` (FILE -> where it goes) sends another package's FILE elsewhere.
+// FILE -> where another package's FILE goes instead.
 using Diversions = std::map<std::string, Diversion>;
+
+// The package store: each .deb unpacked once, under its SHA-256, and placed into
+// any number of trees as hard links to the stored files, so that templates sharing
+// packages share their bytes on disk. store_deb reads and checks the whole package
+// (every name, the data against its budget) and returns the stored directory; a
+// package stored already is not read again. place_deb puts a stored package into
+// `root` exactly as unpacking it there would, recording it in `manifest`: directories
+// through symlinks resolved inside the root, diversions applied, later packages
+// replacing earlier ones' files. Stored files are never written to: a tree that
+// changes a file replaces it.
+std::filesystem::path store_deb(const std::filesystem::path& deb,
+                                const std::filesystem::path& store, const std::string& sha256,
+                                const std::string& package, UnpackLimits limits = {});
+void place_deb(const std::filesystem::path& stored, const std::filesystem::path& root,
+               const std::string& package, Manifest& manifest, const Diversions& diversions = {});
+// The control data and maintainer scripts of a stored package.
+PackageRecord stored_control(const std::filesystem::path& stored);
+// Removes the stored packages that no tree links any more and that were not placed
+// for `unused_for`; returns how many.
+std::size_t prune_store(const std::filesystem::path& store, std::chrono::seconds unused_for);
+
+// Unpacks one .deb into `root` (stored in a store of its own, then placed), recording every entry
+// in `manifest` under `package`. Throws Error naming the package and the offending entry on hostile
+// or corrupt input: names with "..", absolute, through a symlink out of the root, longer than
+// PATH_MAX or with control characters; hard links to anything but a regular file of the root; more
+// data than the limits allow. Device nodes, FIFOs and sockets are left out. `diversions` (FILE ->
+// where it goes) sends another package's FILE elsewhere.
 void unpack_deb(const std::filesystem::path& deb, const std::filesystem::path& root,
                 const std::string& package, Manifest& manifest, UnpackLimits limits = {},
                 const Diversions& diversions = {});

@@ -2,6 +2,7 @@
 // unpacked, without root and without maintainer scripts, into a tree of its own.
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "arch/arch.hpp"
 #include "contents/features.hpp"
@@ -14,6 +15,7 @@
 #include "steps/steps.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/parallel.hpp"
 #include "util/sha256.hpp"
 #include "util/text.hpp"
 
@@ -205,29 +207,40 @@ void rootfs(Context& context, const tasks::Task& task) {
     std::stable_partition(order.begin(), order.end(),
                           [&](std::size_t i) { return refs[i].name == "base-files"; });
     // A damaged file in the cache must not poison the next run.
-    auto guarded = [&](std::size_t i, const auto& read) {
-        try {
-            read();
-        } catch (const Error& e) {
-            fs::remove(debs[i], ec);
-            throw Error(std::string(e.what()) + "; it was removed from the cache");
-        }
+    auto removed = [&](std::size_t i, const Error& e) {
+        fs::remove(debs[i], ec);
+        return Error(std::string(e.what()) + "; it was removed from the cache");
     };
+    const fs::path store = context.package_store();
     try {
+        // Each package read once into the store, on every core; the first failure (in
+        // the packages' order) is the one reported.
+        std::vector<fs::path> stored(refs.size());
+        std::vector<std::optional<Error>> failed(refs.size());
+        for_each_parallel(refs.size(), [&](std::size_t i) {
+            try {
+                stored[i] = rootfs::store_deb(debs[i], store, refs[i].sha256, refs[i].name);
+            } catch (const Error& e) {
+                failed[i] = e;
+            }
+        });
+        for (std::size_t i : order)
+            if (failed[i]) throw removed(i, *failed[i]);
         // The diversions the scripts add apply to whatever the packages unpack.
         rootfs::Manifest controls;
         for (std::size_t i : order)
-            guarded(i, [&] {
-                controls.packages[refs[i].name] = rootfs::read_deb_control(debs[i], refs[i].name);
-            });
+            controls.packages[refs[i].name] = rootfs::stored_control(stored[i]);
         const auto facts = rootfs::script_facts(task.arch, arch::arch_info(task.arch).triplet);
         const auto diversions =
             rootfs::read_diversions(controls.packages, rootfs::configure_order(controls), facts);
-        for (std::size_t i : order)
-            guarded(i, [&] {
-                rootfs::unpack_deb(debs[i], tmp / "root", refs[i].name, manifest, {},
-                                   diversions.by_path);
-            });
+        for (std::size_t i : order) {
+            try {
+                rootfs::place_deb(stored[i], tmp / "root", refs[i].name, manifest,
+                                  diversions.by_path);
+            } catch (const Error& e) {
+                throw removed(i, e);
+            }
+        }
         save_effects(tmp, apply_script_effects(task, pins, diversions, tmp / "root", manifest));
         manifest.save(tmp / "manifest.json");
         write_file_atomic(tmp / "stamp", stamp);
@@ -243,6 +256,9 @@ void rootfs(Context& context, const tasks::Task& task) {
     }
     log_script_effects(task, dir);
     chosen();
+    // Packages no tree uses any more leave the store a day after their last use.
+    if (const auto n = rootfs::prune_store(store, std::chrono::hours(24)); n > 0)
+        log::info("package store: " + std::to_string(n) + " packages no tree uses removed");
 }
 
 }  // namespace dmc::steps

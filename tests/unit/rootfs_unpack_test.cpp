@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <fstream>
 
@@ -155,6 +156,78 @@ TEST_F(UnpackTest, ACorruptPackageNamesIt) {
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("broken"), std::string::npos) << e.what();
     }
+}
+
+TEST_F(UnpackTest, StoredPackagesArePlacedIntoTreesThatShareTheirBytes) {
+    const fs::path store = temp.path() / "store";
+    const auto lib = deb_of(temp.path(), "libz",
+                            {{"./usr/", 'd'},
+                             {"./usr/lib/", 'd'},
+                             {"./usr/lib/libz.so.1.3", 'f', "ELF z\n", 0755},
+                             {"./usr/lib/libz.so.1", 'l', "libz.so.1.3"},
+                             {"./usr/lib/libz.copy", 'h', "./usr/lib/libz.so.1.3"}});
+    const auto app =
+        deb_of(temp.path(), "app", {{"./lib/", 'd'}, {"./lib/app.conf", 'f', "conf\n"}});
+    const fs::path stored_lib = store_deb(lib, store, "aaaa", "libz");
+    const fs::path stored_app = store_deb(app, store, "bbbb", "app");
+    // The deb is not read again once stored: gone, it is not missed.
+    fs::remove(lib);
+    EXPECT_EQ(store_deb(lib, store, "aaaa", "libz"), stored_lib);
+    EXPECT_EQ(stored_control(stored_lib).version, "1.0-1");
+
+    // Two trees, each with /lib a link into /usr/lib as in a merged-/usr rootfs.
+    std::vector<Manifest> manifests(2);
+    for (int t = 0; t < 2; ++t) {
+        const fs::path tree = temp.path() / ("tree" + std::to_string(t));
+        fs::create_directories(tree / "usr");
+        fs::create_directory_symlink("usr/lib", tree / "lib");
+        place_deb(stored_lib, tree, "libz", manifests[t]);
+        place_deb(stored_app, tree, "app", manifests[t]);
+    }
+    const fs::path a = temp.path() / "tree0/usr/lib/libz.so.1.3";
+    const fs::path b = temp.path() / "tree1/usr/lib/libz.so.1.3";
+    EXPECT_TRUE(fs::equivalent(a, b));  // one file on disk for both trees
+    EXPECT_EQ(read_file(a), "ELF z\n");
+    struct stat st;
+    ASSERT_EQ(::stat(a.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0755u);
+    // Through the /lib link, as unpacking would have put it.
+    EXPECT_EQ(read_file(temp.path() / "tree1/usr/lib/app.conf"), "conf\n");
+    EXPECT_EQ(manifests[1].files.at("/usr/lib/app.conf").package, "app");
+    EXPECT_EQ(manifests[0].files.at("/usr/lib/libz.so.1").link, "libz.so.1.3");
+    EXPECT_EQ(manifests[0].files.at("/usr/lib/libz.copy").type, 'h');
+    EXPECT_EQ(manifests[0].files.at("/usr/lib/libz.copy").sha256,
+              manifests[0].files.at("/usr/lib/libz.so.1.3").sha256);
+    EXPECT_EQ(manifests[0].files.at("/usr/lib/libz.so.1.3").size, 6u);
+
+    // A tree that replaces a stored file never changes the store's copy.
+    place_deb(stored_app, temp.path() / "tree0", "app", manifests[0]);
+    write_file_atomic(temp.path() / "tree0/usr/lib/libz.so.1.3", "changed");
+    EXPECT_EQ(read_file(b), "ELF z\n");
+
+    // The same as unpacking straight into a tree.
+    fs::create_directories(root / "usr");
+    fs::create_directory_symlink("usr/lib", root / "lib");
+    unpack("app", {{"./lib/", 'd'}, {"./lib/app.conf", 'f', "conf\n"}});
+    EXPECT_EQ(manifest.files.at("/usr/lib/app.conf").sha256,
+              manifests[1].files.at("/usr/lib/app.conf").sha256);
+
+    // Pruning keeps what a tree still links, and what was placed lately.
+    EXPECT_EQ(prune_store(store, std::chrono::hours(1)), 0u);
+    fs::remove_all(temp.path() / "tree0");
+    fs::remove_all(temp.path() / "tree1");
+    EXPECT_EQ(prune_store(store, std::chrono::hours(1)), 0u);
+    EXPECT_EQ(prune_store(store, std::chrono::seconds(-1)), 2u);
+    EXPECT_FALSE(fs::exists(stored_lib));
+}
+
+TEST_F(UnpackTest, AHostilePackageLeavesNothingInTheStore) {
+    const fs::path store = temp.path() / "store";
+    EXPECT_THROW(store_deb(deb_of(temp.path(), "dotdot", {{"./../outside/evil", 'f', "x"}}), store,
+                           "cccc", "dotdot"),
+                 Error);
+    EXPECT_FALSE(fs::exists(store / "cccc"));
+    EXPECT_TRUE(fs::is_empty(store));
 }
 
 }  // namespace
