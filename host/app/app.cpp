@@ -274,7 +274,7 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
                                      {settings.rootfs_dir, 4},
                                      {settings.build_dir, 3},
                                      {settings.image_dir, 3}})
-        stale += remove_stale_temps(dir, depth);
+        stale += remove_stale_temps(dir, depth, {settings.package_store()});
     if (stale > 0) log::info("removed " + std::to_string(stale) + " files a killed dmc left");
 
     steps::Context context(settings, catalog, options.arguments, request.templates);

@@ -373,6 +373,45 @@ std::vector<IndexFile> Archive::source_indexes(bool refresh) {
 }
 
 PackageIndex Archive::load(const std::vector<IndexFile>& files) const {
+    // Parsed once: the index of these verified files, saved under their digests and
+    // where they came from, is mapped by every later run.
+    std::string key = "parsed 1\n";
+    for (const auto& f : files)
+        key += f.sha256 + " " + f.mirror + " " + f.suite + " " + f.component + " " + f.arch + "\n";
+    const fs::path parsed_dir = cache_ / "parsed";
+    const fs::path parsed = parsed_dir / sha256_hex(key);
+    std::error_code ec;
+    if (auto saved = PackageIndex::load_saved(parsed)) {
+        fs::last_write_time(parsed, fs::file_time_type::clock::now(), ec);
+        return std::move(*saved);
+    }
+    PackageIndex index = parse(files);
+    try {
+        fs::create_directories(parsed_dir);
+        index.save(parsed);
+        forget_parsed(parsed_dir);
+    } catch (const std::exception& e) {
+        // Only the next run's time is lost.
+        log::info(std::string("the parsed index was not saved: ") + e.what());
+    }
+    return index;
+}
+
+void Archive::forget_parsed(const fs::path& dir) {
+    // The parsed indexes used last are kept (one set of suites per arch and a
+    // few updates back); a parsed index is as large as a third of its text.
+    constexpr std::size_t kKept = 6;
+    std::vector<std::pair<fs::file_time_type, fs::path>> saved;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec))
+        if (!entry.path().filename().string().starts_with('.'))
+            saved.emplace_back(fs::last_write_time(entry.path(), ec), entry.path());
+    std::sort(saved.begin(), saved.end(),
+              [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (std::size_t i = kKept; i < saved.size(); ++i) fs::remove(saved[i].second, ec);
+}
+
+PackageIndex Archive::parse(const std::vector<IndexFile>& files) {
     // The index keeps copies of the fields it needs, so the text is read in chunks
     // of whole stanzas: memory stays at the index's size, not the index plus 57 MB.
     constexpr std::size_t kChunk = 4 << 20;

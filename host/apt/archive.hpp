@@ -51,7 +51,8 @@ class Archive {
     std::vector<IndexFile> source_indexes(bool refresh);
     net::Http& http() { return http_; }
 
-    // A PackageIndex over the given (cached) index files.
+    // A PackageIndex over the given (cached) index files: parsed from their text the
+    // first time, then mapped from the parsed index saved in the cache.
     PackageIndex load(const std::vector<IndexFile>& files) const;
 
     // Fetches the .deb files (checking their SHA256 against the index) into the cache
@@ -66,6 +67,8 @@ class Archive {
     bool cached(const PackageRef& p) const;
 
   private:
+    static PackageIndex parse(const std::vector<IndexFile>& files);
+    static void forget_parsed(const std::filesystem::path& dir);
     struct SignedRelease {
         std::string text;    // the verified Release fields; empty: the suite is not there
         std::string sha256;  // of the signed file as served

@@ -1,5 +1,10 @@
 #include "apt/index.hpp"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstring>
@@ -8,6 +13,7 @@
 #include "apt/relation.hpp"
 #include "apt/version.hpp"
 #include "util/error.hpp"
+#include "util/fs.hpp"
 
 namespace dmc::apt {
 
@@ -314,6 +320,234 @@ std::vector<std::string_view> PackageIndex::names() const {
     out.reserve(by_name_.size());
     for (const auto& [name, versions] : by_name_) out.push_back(name);
     return out;
+}
+
+}  // namespace dmc::apt
+
+// The saved index. Native byte order and the sizes below: a file written by another
+// build of another layout fails the header check and is parsed again.
+namespace dmc::apt {
+namespace {
+
+constexpr char kMagic[16] = {'d', 'm', 'c', '-', 'p', 'a', 'r', 's',
+                             'e', 'd', '-', 'i', 'n', 'd', 'e', 'x'};
+constexpr std::uint32_t kFormat = 1;
+
+struct Writer {
+    std::string out;
+    template <class T>
+    void put(T value) {
+        out.append(reinterpret_cast<const char*>(&value), sizeof value);
+    }
+    void text(std::string_view s) {
+        put(static_cast<std::uint32_t>(s.size()));
+        out.append(s);
+    }
+};
+
+// Reads the mapped file from the front; every read is checked against its end.
+struct Reader {
+    const char* pos;
+    const char* end;
+    bool ok = true;
+    template <class T>
+    T get() {
+        T value{};
+        if (static_cast<std::size_t>(end - pos) < sizeof value) {
+            ok = false;
+            return value;
+        }
+        std::memcpy(&value, pos, sizeof value);
+        pos += sizeof value;
+        return value;
+    }
+    std::string_view bytes(std::uint64_t n) {
+        if (static_cast<std::uint64_t>(end - pos) < n) {
+            ok = false;
+            return {};
+        }
+        std::string_view out(pos, static_cast<std::size_t>(n));
+        pos += n;
+        return out;
+    }
+    std::string_view text() { return bytes(get<std::uint32_t>()); }
+};
+
+// Where `part` lies in `whole` (a field of a record), as an offset and length.
+std::pair<std::uint32_t, std::uint32_t> offset_in(std::string_view whole, std::string_view part) {
+    if (part.empty()) return {0, 0};
+    return {static_cast<std::uint32_t>(part.data() - whole.data()),
+            static_cast<std::uint32_t>(part.size())};
+}
+
+}  // namespace
+
+void PackageIndex::save(const std::filesystem::path& file) const {
+    Writer w;
+    w.out.append(kMagic, sizeof kMagic);
+    w.put(kFormat);
+    w.put(static_cast<std::uint32_t>(Package::kFieldCount));
+    w.put(static_cast<std::uint32_t>(origins_.size()));
+    for (const Origin& o : origins_) {
+        w.text(o.base_url);
+        w.text(o.component);
+        w.text(o.suite);
+        w.text(o.arch);
+    }
+    std::unordered_map<const Origin*, std::uint32_t> origin_number;
+    for (const Origin& o : origins_)
+        origin_number.emplace(&o, static_cast<std::uint32_t>(origin_number.size()));
+    auto record = [](const Package& p) {
+        return std::string_view(p.text_, p.ends_[Package::kFieldCount - 1]);
+    };
+    std::uint64_t arena = 0;
+    for (const Package& p : packages_) arena += record(p).size();
+    w.put(arena);
+    w.out.reserve(w.out.size() + arena + packages_.size() * 96 + by_name_.size() * 32);
+    for (const Package& p : packages_) w.out.append(record(p));
+    w.put(static_cast<std::uint32_t>(packages_.size()));
+    std::uint64_t at = 0;
+    for (const Package& p : packages_) {
+        w.put(at);
+        at += record(p).size();
+        for (std::uint32_t end : p.ends_) w.put(end);
+        w.put(origin_number.at(p.origin_));
+        w.put(p.size_);
+        w.put(p.installed_size_kib_);
+        w.put(static_cast<std::uint8_t>(p.multi_arch_));
+        w.put(static_cast<std::uint8_t>(p.priority_));
+        w.put(p.flags_);
+    }
+    w.put(static_cast<std::uint32_t>(by_name_.size()));
+    for (const auto& [name, versions] : by_name_) {
+        w.text(name);
+        w.put(static_cast<std::uint32_t>(versions.size()));
+        for (const Package* p : versions) w.put(p->ordinal_);
+    }
+    w.put(static_cast<std::uint32_t>(providers_.size()));
+    for (const auto& [name, providers] : providers_) {
+        w.text(name);
+        w.put(static_cast<std::uint32_t>(providers.size()));
+        for (const Provider& pr : providers) {
+            w.put(pr.package->ordinal_);
+            const auto version = offset_in(record(*pr.package), pr.version);
+            const auto qualifier = offset_in(record(*pr.package), pr.arch_qualifier);
+            w.put(version.first);
+            w.put(version.second);
+            w.put(qualifier.first);
+            w.put(qualifier.second);
+        }
+    }
+    w.put(static_cast<std::uint64_t>(w.out.size() + sizeof(std::uint64_t)));  // the whole size
+    write_file_atomic(file, w.out);
+}
+
+std::optional<PackageIndex> PackageIndex::load_saved(const std::filesystem::path& file) {
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    struct stat st;
+    void* mapped = MAP_FAILED;
+    if (::fstat(fd, &st) == 0 && st.st_size > 0)
+        mapped =
+            ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+    ::close(fd);
+    if (mapped == MAP_FAILED) return std::nullopt;
+    const auto size = static_cast<std::size_t>(st.st_size);
+    if (size < sizeof kMagic + 4 * sizeof(std::uint64_t)) {
+        ::munmap(mapped, size);
+        return std::nullopt;
+    }
+    std::shared_ptr<const void> mapping(
+        mapped, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
+    const char* begin = static_cast<const char*>(mapped);
+    Reader r{begin, begin + size};
+    std::uint64_t whole = 0;
+    std::memcpy(&whole, begin + size - sizeof whole, sizeof whole);
+    if (whole != size || std::memcmp(r.bytes(sizeof kMagic).data(), kMagic, sizeof kMagic) != 0 ||
+        r.get<std::uint32_t>() != kFormat || r.get<std::uint32_t>() != Package::kFieldCount)
+        return std::nullopt;
+
+    PackageIndex index;
+    index.mapping_ = std::move(mapping);
+    const auto origins = r.get<std::uint32_t>();
+    for (std::uint32_t i = 0; i < origins && r.ok; ++i) {
+        Origin o;
+        o.base_url = r.text();
+        o.component = r.text();
+        o.suite = r.text();
+        o.arch = r.text();
+        index.origins_.push_back(std::move(o));
+    }
+    const auto arena_bytes = r.get<std::uint64_t>();
+    const std::string_view arena = r.bytes(arena_bytes);
+    const auto count = r.get<std::uint32_t>();
+    for (std::uint32_t i = 0; i < count && r.ok; ++i) {
+        Package p;
+        const auto at = r.get<std::uint64_t>();
+        std::uint32_t previous = 0;
+        for (auto& end : p.ends_) {
+            end = r.get<std::uint32_t>();
+            r.ok = r.ok && end >= previous;
+            previous = end;
+        }
+        const auto origin = r.get<std::uint32_t>();
+        p.size_ = r.get<std::uint64_t>();
+        p.installed_size_kib_ = r.get<std::uint32_t>();
+        const auto multi_arch = r.get<std::uint8_t>();
+        const auto priority = r.get<std::uint8_t>();
+        p.flags_ = r.get<std::uint8_t>();
+        if (!r.ok || at > arena.size() || previous > arena.size() - at || origin >= origins ||
+            multi_arch > static_cast<std::uint8_t>(MultiArch::Allowed) ||
+            priority > static_cast<std::uint8_t>(Priority::Extra))
+            return std::nullopt;
+        p.text_ = arena.data() + at;
+        p.origin_ = &index.origins_[origin];
+        p.multi_arch_ = static_cast<MultiArch>(multi_arch);
+        p.priority_ = static_cast<Priority>(priority);
+        p.ordinal_ = i;
+        index.packages_.push_back(p);
+    }
+    index.arena_bytes_ = arena.size();
+    auto package = [&](std::uint32_t ordinal) -> const Package* {
+        if (ordinal >= index.packages_.size()) {
+            r.ok = false;
+            return nullptr;
+        }
+        return &index.packages_[ordinal];
+    };
+    const auto names = r.get<std::uint32_t>();
+    index.by_name_.reserve(names);
+    for (std::uint32_t i = 0; i < names && r.ok; ++i) {
+        const std::string_view name = r.text();
+        std::vector<const Package*> versions(r.get<std::uint32_t>());
+        if (!r.ok || versions.size() > index.packages_.size()) return std::nullopt;
+        for (auto& v : versions) v = package(r.get<std::uint32_t>());
+        index.by_name_.emplace(name, std::move(versions));
+    }
+    const auto provided = r.get<std::uint32_t>();
+    index.providers_.reserve(provided);
+    for (std::uint32_t i = 0; i < provided && r.ok; ++i) {
+        const std::string_view name = r.text();
+        std::vector<Provider> providers(r.get<std::uint32_t>());
+        if (!r.ok || providers.size() > index.packages_.size()) return std::nullopt;
+        for (auto& pr : providers) {
+            pr.package = package(r.get<std::uint32_t>());
+            std::uint32_t fields[4];
+            for (auto& f : fields) f = r.get<std::uint32_t>();
+            if (!r.ok) return std::nullopt;
+            const std::string_view record(pr.package->text_,
+                                          pr.package->ends_[Package::kFieldCount - 1]);
+            if (fields[0] > record.size() || fields[1] > record.size() - fields[0] ||
+                fields[2] > record.size() || fields[3] > record.size() - fields[2])
+                return std::nullopt;
+            pr.version = record.substr(fields[0], fields[1]);
+            pr.arch_qualifier = record.substr(fields[2], fields[3]);
+        }
+        index.providers_.emplace(name, std::move(providers));
+    }
+    r.get<std::uint64_t>();  // the size, checked above
+    if (!r.ok || r.pos != r.end) return std::nullopt;
+    return index;
 }
 
 }  // namespace dmc::apt

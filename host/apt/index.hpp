@@ -6,7 +6,9 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -153,6 +155,16 @@ class PackageIndex {
     // Bytes held by the copied fields, for benchmarks.
     std::size_t arena_bytes() const { return arena_bytes_; }
 
+    // The parsed index in a file of its own (written whole or not at all), so that a
+    // later run maps it into memory instead of parsing the text again: the records
+    // as they are held here, and the names and Provides entries in the order that
+    // rebuilds the lookup tables without comparing a version.
+    void save(const std::filesystem::path& file) const;
+    // An index saved by save(), mapped into memory (the records are read from the
+    // file when used). nullopt when the file is missing, or of another format or
+    // damaged: then parse the text again.
+    static std::optional<PackageIndex> load_saved(const std::filesystem::path& file);
+
   private:
     char* allocate(std::size_t bytes);
     void commit(std::array<std::string_view, Package::kFieldCount>& values, Package& pkg,
@@ -166,6 +178,7 @@ class PackageIndex {
     std::size_t arena_bytes_ = 0;
     std::unordered_map<std::string_view, std::vector<const Package*>> by_name_;
     std::unordered_map<std::string_view, std::vector<Provider>> providers_;
+    std::shared_ptr<const void> mapping_;  // the saved file the records are read from
 };
 
 }  // namespace dmc::apt

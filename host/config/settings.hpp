@@ -62,6 +62,8 @@ struct Settings {
     bool small = false;                // build "small" images: the whole package closure
     bool docker_archive = false;       // a `docker load` archive per image besides the layout
     std::filesystem::path source_dir, rootfs_dir, build_dir, image_dir, cache_dir;
+    // Where each package is unpacked once for every tree (rootfs/unpack's store).
+    std::filesystem::path package_store() const { return rootfs_dir / "store"; }
     std::vector<std::filesystem::path> plugin_dirs;
     std::string tag = "latest";
     // dmc.lock (host/lock): empty until finalized, then next to the config file.

@@ -51,6 +51,9 @@ class Lock {
   public:
     // Throws Error "FILE:LINE: ..." for anything that is not a lock this dmc wrote.
     static Lock parse(const std::string& text, const std::string& origin);
+    // The lock when `text` is exactly the form render() writes, read without a YAML
+    // parser (parse tries it first); nullopt for any other form.
+    static std::optional<Lock> parse_written(const std::string& text);
     // A missing file is an empty lock.
     static Lock load(const std::filesystem::path& file);
     // The file's text: entries by key, packages by name; the same lock, the same bytes.

@@ -41,8 +41,6 @@ fs::path Context::rootfs_base(const std::string& tmpl, const std::string& arch) 
     return child_path(child_path(child_path(settings.rootfs_dir, settings.dist), arch), tmpl);
 }
 
-fs::path Context::package_store() const { return settings.rootfs_dir / "store"; }
-
 fs::path Context::rootfs_dir(const std::string& tmpl, const std::string& arch,
                              bool any_options) const {
     const fs::path record = work_dir(tmpl, arch) / "rootfs.json";

@@ -36,8 +36,6 @@ class Context {
     std::filesystem::path work_dir(const std::string& tmpl, const std::string& arch) const;
     // <rootfsdir>/<dist>/<arch>/<template>: its unpacked package sets, one tree each.
     std::filesystem::path rootfs_base(const std::string& tmpl, const std::string& arch) const;
-    // Where each package is unpacked once for every tree (rootfs/unpack's store).
-    std::filesystem::path package_store() const;
     // The tree the rootfs step chose for this run's packages (recorded in the work
     // dir's rootfs.json). Throws Error when there is none, or when it was made for
     // other image options (a run resumed with -b after one with -T, say), unless

@@ -211,7 +211,7 @@ void rootfs(Context& context, const tasks::Task& task) {
         fs::remove(debs[i], ec);
         return Error(std::string(e.what()) + "; it was removed from the cache");
     };
-    const fs::path store = context.package_store();
+    const fs::path store = context.settings.package_store();
     try {
         // Each package read once into the store, on every core; the first failure (in
         // the packages' order) is the one reported.

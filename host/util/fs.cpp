@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -92,7 +93,8 @@ pid_t temp_owner(const std::string& name) {
 
 }  // namespace
 
-std::size_t remove_stale_temps(const fs::path& dir, int depth) {
+std::size_t remove_stale_temps(const fs::path& dir, int depth,
+                               const std::vector<fs::path>& inside_only) {
     std::size_t removed = 0;
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
@@ -104,8 +106,11 @@ std::size_t remove_stale_temps(const fs::path& dir, int depth) {
             }
             continue;
         }
-        if (depth > 0 && entry.is_directory(ec) && !entry.is_symlink(ec))
-            removed += remove_stale_temps(entry.path(), depth - 1);
+        if (depth > 0 && entry.is_directory(ec) && !entry.is_symlink(ec)) {
+            const bool shallow = std::find(inside_only.begin(), inside_only.end(), entry.path()) !=
+                                 inside_only.end();
+            removed += remove_stale_temps(entry.path(), shallow ? 0 : depth - 1, inside_only);
+        }
     }
     return removed;
 }

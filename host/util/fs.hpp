@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dmc {
 
@@ -35,8 +36,11 @@ std::filesystem::path temp_sibling(const std::filesystem::path& path);
 
 // Removes the temporary siblings that processes which are gone (killed, or the
 // machine lost power) left in `dir` and its subdirectories up to `depth` levels
-// down; returns how many. A live process's files are left alone.
-std::size_t remove_stale_temps(const std::filesystem::path& dir, int depth);
+// down; returns how many. A live process's files are left alone. The directories in
+// `inside_only` are looked into but not below (a store of many small files whose
+// temporaries are all at its top).
+std::size_t remove_stale_temps(const std::filesystem::path& dir, int depth,
+                               const std::vector<std::filesystem::path>& inside_only = {});
 
 // An exclusive advisory lock (flock) on a file, held while the object lives:
 // how concurrent dmc processes share the cache.

@@ -4,6 +4,7 @@
 
 #include "apt/index.hpp"
 #include "util/error.hpp"
+#include "util/fs.hpp"
 
 namespace dmc::apt {
 namespace {
@@ -158,6 +159,70 @@ TEST(AptIndex, RejectsStanzasWithoutNameOrVersion) {
     EXPECT_THROW(index.add("Package: a\n", "http://m", "main", "amd64"), Error);
     EXPECT_THROW(index.add("Package: a\nVersion: 1\nProvides: (\n", "http://m", "main", "amd64"),
                  Error);
+}
+
+TEST(AptIndex, ASavedIndexMapsBackTheSame) {
+    TempDir temp;
+    const auto file = temp.path() / "parsed";
+    {
+        PackageIndex index;
+        index.add(kPackages, "http://mirror.example/debian/", "main", "amd64", "trixie");
+        index.add("Package: b\nVersion: 1\nArchitecture: arm64\nProvides: httpd (= 2)\n",
+                  "http://two", "contrib", "arm64");
+        index.save(file);
+    }
+    auto loaded = PackageIndex::load_saved(file);
+    ASSERT_TRUE(loaded);
+    const PackageIndex& index = *loaded;
+    ASSERT_EQ(index.size(), 5u);
+    auto nginx = index.versions("nginx");
+    ASSERT_EQ(nginx.size(), 2u);
+    EXPECT_EQ(nginx[0]->version(), "1.26.3-3+b1");  // the order kept, highest first
+    EXPECT_EQ(nginx[0]->depends(), "libc6 (>= 2.34), nginx-common (= 1.26.3-3)");
+    EXPECT_EQ(nginx[0]->multi_arch(), MultiArch::Foreign);
+    EXPECT_EQ(nginx[0]->priority(), Priority::Optional);
+    EXPECT_EQ(nginx[0]->size(), 604532u);
+    EXPECT_EQ(nginx[0]->installed_size_kib(), 1234u);
+    EXPECT_EQ(nginx[0]->url(),
+              "http://mirror.example/debian/pool/main/n/nginx/nginx_1.26.3-3+b1_amd64.deb");
+    EXPECT_EQ(nginx[0]->origin().suite, "trixie");
+    EXPECT_EQ(nginx[1]->version(), "1.22.1-9");
+    const Package& base = *index.versions("base-files").front();
+    EXPECT_TRUE(base.essential());
+    EXPECT_TRUE(base.is_protected());
+    auto httpd = index.providers("httpd");
+    ASSERT_EQ(httpd.size(), 3u);
+    EXPECT_EQ(httpd[0].package->name(), "nginx");
+    EXPECT_EQ(httpd[2].package->name(), "b");
+    EXPECT_EQ(httpd[2].version, "2");
+    EXPECT_EQ(httpd[2].package->origin().arch, "arm64");
+    EXPECT_EQ(httpd[2].package->ordinal(), 4u);
+    ASSERT_EQ(index.providers("httpd-cgi").size(), 1u);
+    EXPECT_EQ(index.providers("httpd-cgi")[0].version, "1.0");
+    EXPECT_EQ(index.names().size(), 4u);
+
+    // Saved again from the mapped index: as large (the tables' order may differ).
+    index.save(temp.path() / "again");
+    EXPECT_EQ(read_file(temp.path() / "again").size(), read_file(file).size());
+}
+
+TEST(AptIndex, ADamagedSavedIndexIsParsedAgain) {
+    TempDir temp;
+    const auto file = temp.path() / "parsed";
+    EXPECT_FALSE(PackageIndex::load_saved(file));  // missing
+    PackageIndex index;
+    index.add(kPackages, "http://m", "main", "amd64");
+    index.save(file);
+    const std::string whole = read_file(file);
+    // Cut anywhere, or changed in its header, it is refused, never read out of bounds.
+    for (std::size_t n = 0; n < whole.size(); n += 7) {
+        write_file_atomic(file, whole.substr(0, n));
+        EXPECT_FALSE(PackageIndex::load_saved(file)) << n;
+    }
+    std::string other = whole;
+    other[20] = static_cast<char>(other[20] + 1);  // the format number
+    write_file_atomic(file, other);
+    EXPECT_FALSE(PackageIndex::load_saved(file));
 }
 
 }  // namespace

@@ -33,6 +33,22 @@ TEST(UtilFs, AtomicWritesReplaceWholeAndLeaveNothingBehind) {
     EXPECT_THROW(read_file(dir.path() / "missing"), Error);
 }
 
+// A store of many files is looked into, not below: its temporaries are at its top.
+TEST(UtilFs, AStoreIsLookedIntoButNotBelow) {
+    TempDir dir;
+    const pid_t child = ::fork();
+    if (child == 0) ::_exit(0);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    const std::string dead = std::to_string(child);
+    const fs::path store = dir.path() / "rootfs" / "store";
+    write_file_atomic(store / (".abc.tmp." + dead + ".0") / "data", "x");
+    write_file_atomic(store / "abc" / "data" / (".left.tmp." + dead + ".0"), "x");
+    EXPECT_EQ(remove_stale_temps(dir.path(), 4, {store}), 1u);
+    EXPECT_FALSE(fs::exists(store / (".abc.tmp." + dead + ".0")));
+    EXPECT_TRUE(fs::exists(store / "abc" / "data" / (".left.tmp." + dead + ".0")));
+}
+
 // What a killed process left under temporary names goes; a live one's stays.
 TEST(UtilFs, StaleTemporaryFilesOfDeadProcessesAreRemoved) {
     TempDir dir;
