@@ -1,5 +1,8 @@
 #include "app/app.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -268,25 +271,39 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
         run_lock = std::make_unique<FileLock>(lock_path);
     }
     // What a run that was killed left half-written (temporary names only: the
-    // outputs themselves are only ever renamed into place whole).
-    std::size_t stale = 0;
-    for (const auto& [dir, depth] : {std::pair{settings.cache_dir, 4},
-                                     {settings.rootfs_dir, 4},
-                                     {settings.build_dir, 3},
-                                     {settings.image_dir, 3}})
-        stale += remove_stale_temps(dir, depth, {settings.package_store()});
-    if (stale > 0) log::info("removed " + std::to_string(stale) + " files a killed dmc left");
+    // outputs themselves are only ever renamed into place whole). A run marks the
+    // cache while it works and clears the mark when it succeeds, so only the run
+    // after one that was killed or failed looks for them.
+    namespace fs = std::filesystem;
+    const fs::path unfinished = settings.cache_dir / "run.unfinished";
+    std::error_code ec;
+    if (fs::exists(unfinished, ec)) {
+        std::size_t stale = 0;
+        for (const auto& [dir, depth] : {std::pair{settings.cache_dir, 4},
+                                         {settings.rootfs_dir, 4},
+                                         {settings.build_dir, 3},
+                                         {settings.image_dir, 3}})
+            stale += remove_stale_temps(dir, depth, {settings.package_store()});
+        if (stale > 0) log::info("removed " + std::to_string(stale) + " files a killed dmc left");
+    } else if (const int fd = ::open(unfinished.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+               fd >= 0) {
+        ::close(fd);
+    }
 
     steps::Context context(settings, catalog, options.arguments, request.templates);
     context.print_to = options.print.value_or("");
     for (int i = 0; i < argc; ++i) context.command.emplace_back(argv[i]);
     context.json = options.json;
+    std::size_t position = 0;
     auto failed = tasks::run(task_list, range, [&](const tasks::Task& task) {
+        ++position;
+        context.next_task = position < range.size() ? &task_list[range[position]] : nullptr;
         try {
             steps::run_step(context, task);
         } catch (const std::filesystem::filesystem_error& e) {
             throw filesystem_failure(e, settings);
         }
+        context.finished.emplace(task.step, task.template_name, task.arch);
     });
     if (failed) {
         throw Error("task " + std::to_string(*failed + 1) + " " + task_list[*failed].name +
@@ -298,6 +315,7 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
                     "); the run itself completed; free some space there, or set LOG_dir to " +
                     "a directory with room");
     }
+    fs::remove(unfinished, ec);
     return 0;
 }
 

@@ -5,18 +5,23 @@
 #pragma once
 
 #include <filesystem>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "apt/archive.hpp"
 #include "config/settings.hpp"
+#include "image/layer.hpp"
 #include "lock/lock.hpp"
 #include "net/http.hpp"
 #include "plugin/catalog.hpp"
 #include "plugin/hooks.hpp"
+#include "tasks/tasks.hpp"
 
 namespace dmc::steps {
 
@@ -56,6 +61,19 @@ class Context {
     // Whether each image ("tmpl/arch") is built already from the same inputs, as
     // decided once per run (steps/inputs.cpp).
     std::map<std::string, bool> current;
+
+    // The task the run takes after the one running now (nullptr: none), and the
+    // steps that have finished in this run: a step may start work that a later task
+    // takes up (pack compresses the next arch's layer while it writes its own).
+    const tasks::Task* next_task = nullptr;
+    std::set<std::tuple<tasks::Step, std::string, std::string>> finished;  // step, tmpl, arch
+    // Layers being written ahead for their pack task, by "tmpl/arch", with the key of
+    // what they were made from (steps/pack). Waited for when the run ends.
+    struct LayerAhead {
+        std::string key;
+        std::future<image::LayerInfo> layer;
+    };
+    std::map<std::string, LayerAhead> layers_ahead;
 
   private:
     std::optional<lock::Lock> lock_;

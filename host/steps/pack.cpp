@@ -1,6 +1,8 @@
 // The pack step: one deterministic layer, the image config and manifest of one
 // arch, with its docker archive and SBOM next to the OCI layout.
 #include <algorithm>
+#include <future>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "apt/deb822.hpp"
@@ -110,43 +112,48 @@ std::optional<image::Descriptor> built_image(const Context& context, const std::
     return std::nullopt;  // packed again
 }
 
-void pack(Context& context, const tasks::Task& task) {
-    // The layout holds the image; a docker archive holds its bytes again, so it is
-    // written only when asked for, and one left from an earlier run is not kept stale.
-    if (!context.settings.docker_archive) {
-        std::error_code ec;
-        fs::remove(image_outputs(context, task.template_name, task.arch).docker_archive, ec);
-    }
-    if (image_current(context, task.template_name, task.arch)) return;
+namespace {
+
+// What an image is made of, worked out from the steps' saved outputs without writing
+// anything: its files, its layer's spec, its config, and the key of it all.
+struct Plan {
+    fs::path rootfs;
+    rootfs::Manifest manifest;
+    contents::Assembly assembly;
+    image::LayerSpec spec;
+    image::ImageConfig config;
+    std::string key;
+};
+
+void plan_image(Context& context, const std::string& tmpl_name, const std::string& arch_name,
+                Plan& plan) {
     const auto& settings = context.settings;
-    const fs::path dir = context.work_dir(task.template_name, task.arch);
-    const fs::path rootfs = context.rootfs_dir(task.template_name, task.arch);
-    const auto manifest = rootfs::Manifest::load(rootfs / "manifest.json");
+    const fs::path dir = context.work_dir(tmpl_name, arch_name);
+    plan.rootfs = context.rootfs_dir(tmpl_name, arch_name);
+    plan.manifest = rootfs::Manifest::load(plan.rootfs / "manifest.json");
+    const auto& manifest = plan.manifest;
     const auto configured = load_configure(dir);
     const auto prepared = load_prepare(dir);
     contents::AssemblyInput input;
     input.features = contents::Features::of(prepared.features, settings.tools, settings.small);
-    input.root = rootfs / "root";
+    input.root = plan.rootfs / "root";
     input.manifest = &manifest;
     input.files = input.features.small ? contents::whole_package_files(manifest) : load_files(dir);
     input.configure = &configured;
     input.allow_setid = load_collect(dir).allow_setid;
-    const auto& arch = arch::arch_info(task.arch);
+    const auto& arch = arch::arch_info(arch_name);
     input.triplet = arch.triplet;
     input.ld_cache_flags = arch.ld_cache_flags;
-    auto assembly = contents::assemble(input);
-    for (const auto& path : assembly.setid_dropped)
-        log::info(task.template_name + " " + task.arch + ": " + path +
-                  " loses its setuid/setgid bits (a template keeps them with allow_setid)");
+    plan.assembly = contents::assemble(input);
 
-    image::LayerSpec spec;
-    spec.entries = assembly.entries;
-    spec.mtime = epoch_of(settings, manifest, assembly.packages);
+    image::LayerSpec& spec = plan.spec;
+    spec.entries = plan.assembly.entries;
+    spec.mtime = epoch_of(settings, manifest, plan.assembly.packages);
     spec.compression =
         settings.compression == "zstd" ? image::Compression::zstd : image::Compression::gzip;
 
-    const plugin::Template* tmpl = context.catalog.find(task.template_name);
-    image::ImageConfig config;
+    const plugin::Template* tmpl = context.catalog.find(tmpl_name);
+    image::ImageConfig& config = plan.config;
     config.architecture = arch.oci;
     config.variant = arch.variant;
     config.created = spec.mtime;
@@ -164,7 +171,7 @@ void pack(Context& context, const tasks::Task& task) {
     config.volumes = {img.volumes.begin(), img.volumes.end()};
     config.stop_signal = img.stop_signal;
     config.labels = img.labels;
-    config.labels["org.opencontainers.image.title"] = task.template_name;
+    config.labels["org.opencontainers.image.title"] = tmpl_name;
     config.labels["org.opencontainers.image.created"] = image::rfc3339_utc(spec.mtime);
     if (tmpl) config.labels["org.opencontainers.image.description"] = tmpl->description;
     std::string versions, main_package;
@@ -179,26 +186,98 @@ void pack(Context& context, const tasks::Task& task) {
     }
     if (!versions.empty()) config.labels["org.opencontainers.image.base.packages"] = versions;
     config.labels["org.opencontainers.image.base.name"] = "debian:" + settings.dist;
-    describe_main_package(config.labels, rootfs / "root", manifest, main_package);
+    describe_main_package(config.labels, plan.rootfs / "root", manifest, main_package);
     if (tmpl)
         config.labels.emplace("org.opencontainers.image.revision",
                               tmpl->name + "-" + tmpl->version);
+    plan.key = pack_key(spec, plan.assembly, image::config_json(config, {}), settings.tag);
+}
+
+// The image built last from the same layer and config, with its outputs in place.
+std::optional<image::Descriptor> unchanged_image(Context& context, const std::string& tmpl,
+                                                 const std::string& arch, const std::string& key) {
+    auto built = built_image(context, tmpl, arch);
+    if (built &&
+        json::parse(read_file(context.work_dir(tmpl, arch) / "pack.json")).value("key", "") == key)
+        return built;
+    return std::nullopt;
+}
+
+// When the run's next task packs the same template for another arch whose configure
+// step ran in this run, its layer is written now on another core: compressing a
+// layer is the longest part of a pack, and it cannot be split without changing its
+// bytes. The next pack takes it if its inputs are still the same.
+void write_next_layer(Context& context, const tasks::Task& task) {
+    const tasks::Task* next = context.next_task;
+    if (next == nullptr || next->step != tasks::Step::pack ||
+        next->template_name != task.template_name || next->arch == task.arch ||
+        !context.finished.count({tasks::Step::configure, next->template_name, next->arch}))
+        return;
+    // Only an image this run found out of date (and said so) is packed ahead.
+    auto current = context.current.find(next->template_name + "/" + next->arch);
+    if (current == context.current.end() || current->second) return;
+    auto plan = std::make_unique<Plan>();
+    plan_image(context, next->template_name, next->arch, *plan);
+    if (unchanged_image(context, next->template_name, next->arch, plan->key)) return;
+    const fs::path out = context.work_dir(next->template_name, next->arch) / "layer.tar";
+    context.layers_ahead[next->template_name + "/" + next->arch] = {
+        plan->key, std::async(std::launch::async, [spec = std::move(plan->spec), out] {
+            return image::write_layer(spec, out);
+        })};
+}
+
+// The layer written ahead for this image, when it was made from the same inputs.
+std::optional<image::LayerInfo> layer_written_ahead(Context& context, const std::string& tmpl,
+                                                    const std::string& arch,
+                                                    const std::string& key) {
+    auto it = context.layers_ahead.find(tmpl + "/" + arch);
+    if (it == context.layers_ahead.end()) return std::nullopt;
+    Context::LayerAhead ahead = std::move(it->second);
+    context.layers_ahead.erase(it);
+    image::LayerInfo layer = ahead.layer.get();  // its failure is this pack's
+    if (ahead.key != key) return std::nullopt;
+    return layer;
+}
+
+}  // namespace
+
+void pack(Context& context, const tasks::Task& task) {
+    // The layout holds the image; a docker archive holds its bytes again, so it is
+    // written only when asked for, and one left from an earlier run is not kept stale.
+    if (!context.settings.docker_archive) {
+        std::error_code ec;
+        fs::remove(image_outputs(context, task.template_name, task.arch).docker_archive, ec);
+    }
+    if (image_current(context, task.template_name, task.arch)) return;
+    const auto& settings = context.settings;
+    const fs::path dir = context.work_dir(task.template_name, task.arch);
+    Plan plan;
+    plan_image(context, task.template_name, task.arch, plan);
+    const auto& manifest = plan.manifest;
+    const auto& assembly = plan.assembly;
+    const auto& spec = plan.spec;
+    const auto& config = plan.config;
+    const fs::path& rootfs = plan.rootfs;
+    for (const auto& path : assembly.setid_dropped)
+        log::info(task.template_name + " " + task.arch + ": " + path +
+                  " loses its setuid/setgid bits (a template keeps them with allow_setid)");
 
     const auto outputs = image_outputs(context, task.template_name, task.arch);
     const std::string name = task.template_name + "-" + task.arch;
+    const std::string& key = plan.key;
 
     // Same layer and config as last time, with the outputs in place: nothing to write.
-    const std::string key = pack_key(spec, assembly, image::config_json(config, {}), settings.tag);
-    std::error_code ec;
-    if (auto built = built_image(context, task.template_name, task.arch)) {
-        if (json::parse(read_file(dir / "pack.json")).value("key", "") == key) {
-            save_inputs(context, task.template_name, task.arch);
-            log::notice(name + ": " + built->digest + ", unchanged");
-            return;
-        }
+    if (auto built = unchanged_image(context, task.template_name, task.arch, key)) {
+        save_inputs(context, task.template_name, task.arch);
+        log::notice(name + ": " + built->digest + ", unchanged");
+        return;
     }
 
-    auto layer = image::write_layer(spec, dir / "layer.tar");
+    write_next_layer(context, task);
+    std::optional<image::LayerInfo> ahead =
+        layer_written_ahead(context, task.template_name, task.arch, key);
+    if (ahead) log::info(name + ": its layer was compressed ahead, while the previous pack ran");
+    const image::LayerInfo layer = ahead ? *ahead : image::write_layer(spec, dir / "layer.tar");
     auto manifest_desc = image::write_image(outputs.layout, config, {layer});
     if (settings.docker_archive)
         image::write_docker_archive(

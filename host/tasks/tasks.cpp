@@ -112,9 +112,12 @@ std::vector<Task> plan(const PlanRequest& r) {
                     Step::collect);
                 add(base + "configure", "Configure the " + t + " image for " + arch, t, arch,
                     Step::configure);
-                add(base + "pack", "Pack the " + t + " layer and image for " + arch, t, arch,
-                    Step::pack);
             }
+            // The packs last, one after the other: each compresses the next one's layer
+            // on another core while it writes its own (steps/pack).
+            for (const auto& arch : r.archs)
+                add(t + "." + arch + ".pack", "Pack the " + t + " layer and image for " + arch, t,
+                    arch, Step::pack);
             add(t + ".index", "Write the " + t + " image index and archives", t, "", Step::index);
         }
         if (r.activity == "load" || (r.activity == "create" && r.push)) {

@@ -16,12 +16,16 @@ std::vector<Task> create_plan() {
                  .dist = "trixie"});
 }
 
-TEST(Tasks, CreatePlanIsOrderedByTemplateThenArch) {
+TEST(Tasks, CreatePlanIsOrderedByTemplateThenArchWithThePacksLast) {
     auto tasks = create_plan();
     ASSERT_EQ(tasks.size(), 2u * (2 * 5 + 1));
     EXPECT_EQ(tasks[0].name, "nginx.amd64.prepare");
-    EXPECT_EQ(tasks[4].name, "nginx.amd64.pack");
-    EXPECT_EQ(tasks[5].name, "nginx.arm64.prepare");
+    EXPECT_EQ(tasks[3].name, "nginx.amd64.configure");
+    EXPECT_EQ(tasks[4].name, "nginx.arm64.prepare");
+    EXPECT_EQ(tasks[7].name, "nginx.arm64.configure");
+    EXPECT_EQ(tasks[8].name, "nginx.amd64.pack");
+    EXPECT_EQ(tasks[9].name, "nginx.arm64.pack");
+    EXPECT_EQ(tasks[9].step, Step::pack);
     EXPECT_EQ(tasks[10].name, "nginx.index");
     EXPECT_EQ(tasks[11].name, "php.amd64.prepare");
     EXPECT_EQ(tasks[11].template_name, "php");
@@ -104,10 +108,10 @@ TEST(Tasks, DeployAfterThePushOrAlone) {
 TEST(Tasks, SelectByNumberAndByName) {
     auto tasks = create_plan();
     EXPECT_EQ(find_task(tasks, "1"), 0u);
-    EXPECT_EQ(find_task(tasks, "nginx.arm64.collect"), 7u);
+    EXPECT_EQ(find_task(tasks, "nginx.arm64.collect"), 6u);
     auto range =
         task_range(tasks, std::string("3"), std::string("nginx.arm64.prepare"), std::nullopt);
-    EXPECT_EQ(range, (std::vector<std::size_t>{2, 3, 4, 5}));
+    EXPECT_EQ(range, (std::vector<std::size_t>{2, 3, 4}));
     auto from = task_range(tasks, std::string("php.index"), std::nullopt, std::nullopt);
     EXPECT_EQ(from, (std::vector<std::size_t>{21}));
     auto to = task_range(tasks, std::nullopt, std::string("2"), std::nullopt);
