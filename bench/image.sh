@@ -2,17 +2,9 @@
 # The nginx image: size against the floor, warm rebuild time, and a cold build
 # against mmdebstrap in the same run.
 #   bench/image.sh [BUILD_DIR]   (default build/release; as root, with the network)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-build=$(realpath "${1:-build/release}")
-dmc=$build/bin/dmc
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export DMC_CACHEDIR=$work/cache HOME=$work/home OUT_level=ERROR
-measure() { python3 bench/measure.py "$@"; }
-command -v mmdebstrap >/dev/null || apt-get install -y -q --no-install-recommends mmdebstrap >/dev/null
-
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB; $(date -u +%F)"
+source "$(dirname "$0")/lib.sh"
+export DMC_CACHEDIR=$work/cache
+needs mmdebstrap mmdebstrap
 # Cold: empty cache, both archs, everything from the archive to the OCI layout.
 measure --runs 1 --label "dmc cold: nginx amd64+arm64 (indexes, 2x31 packages, unpack, image)" -- \
     "$dmc" -t nginx --imagedir "$work/images"

@@ -2,16 +2,8 @@
 # Index parsing plus resolving, dmc against `apt-get install -s` over the same
 # verified trixie indexes, amd64 and arm64, in the same run.
 #   bench/resolve.sh [BUILD_DIR]   (default build/release; needs the network once)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-build=${1:-build/release}
-dmc=$build/bin/dmc
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export DMC_CACHEDIR=$work/cache HOME=$work/home OUT_level=ERROR
-measure() { python3 bench/measure.py "$@"; }
-
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB; $(date -u +%F)"
+source "$(dirname "$0")/lib.sh"
+export DMC_CACHEDIR=$work/cache
 for arch in amd64 arm64; do
     # Cold: the indexes are fetched and verified too.
     rm -rf "$DMC_CACHEDIR"

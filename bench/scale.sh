@@ -6,16 +6,12 @@
 # shared). Every run starts with the indexes and the .debs already downloaded, so
 # that the figures are the work dmc does, not the network's.
 #   bench/scale.sh [BUILD_DIR] [PNG]   (default build/release, bench/scale.png; as root)
-# Prints one line per N and per template, and draws time and disk against N.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-build=$(realpath "${1:-build/release}")
-png=$(realpath -m "${2:-bench/scale.png}")
-dmc=$build/bin/dmc
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export OUT_level=ERROR
-python3 -c 'import matplotlib' 2>/dev/null ||
+# Prints one line per N and per template (kept next to the PNG, .tsv), and draws time
+# and disk against N (bench/scale_plot.py, with Debian's matplotlib).
+png=${2:+$(realpath -m "$2")}
+source "$(dirname "$0")/lib.sh"
+png=${png:-$PWD/bench/scale.png}
+/usr/bin/python3 -c 'import matplotlib' 2>/dev/null ||
     apt-get install -y -q --no-install-recommends python3-matplotlib >/dev/null
 
 # name package binary: templates that take a server and the libraries it loads.
@@ -60,7 +56,6 @@ run_dmc() { # CACHE TEMPLATES: builds into CACHE/images; prints "name digest" li
         --plugin-dir "$work/templates" --imagedir "$cache/images" | awk '{print $1, $3}'
 }
 all=$(IFS=,; echo "${templates[*]}")
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB; $(date -u +%F)"
 echo "downloading the packages of ${#templates[@]} templates once"
 run_dmc "$work/primed" "$all" >/dev/null
 fresh() { # DIR: a cache holding only the downloads
@@ -77,7 +72,7 @@ timed() { # VAR CMD...: runs CMD, its wall time in seconds into VAR
     printf -v "$1" '%.2f' "$(echo "$end - $start" | bc)"
 }
 
-results=$work/results.tsv
+results=${png%.png}.tsv
 : >"$results"
 # Each template alone, in a cache of its own.
 for t in "${templates[@]}"; do
@@ -103,4 +98,4 @@ for n in 1 2 4 8 16; do
     echo "together $n $cold $warm $(disk_mb "$work/together")" | tee -a "$results"
 done
 echo "digests: each image built together is the one built alone"
-python3 bench/scale_plot.py "$results" "$png"
+/usr/bin/python3 bench/scale_plot.py "$results" "$png"

@@ -32,23 +32,26 @@ def main():
               f"| {s[0]:.1f} s | {s[2] / 1000:.2f} GB |")
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    left.plot(ns, [t[0] for _, t in together], "o-", label="together, packages cached")
-    left.plot(ns, [s[0] for s in summed], "s--", label="each alone, summed")
-    left.plot(ns, [t[1] for _, t in together], "^-", label="together again, nothing changed")
-    left.set_xlabel("templates (amd64 + arm64)")
-    left.set_ylabel("seconds")
-    left.set_xscale("log", base=2)
-    left.set_xticks(ns, [str(n) for n in ns])
-    left.legend()
-    left.set_title("time")
-    right.plot(ns, [t[2] / 1000 for _, t in together], "o-", label="together")
-    right.plot(ns, [s[2] / 1000 for s in summed], "s--", label="each alone, summed")
-    right.set_xlabel("templates (amd64 + arm64)")
-    right.set_ylabel("GB (rootfs trees, package store and images)")
-    right.set_xscale("log", base=2)
-    right.set_xticks(ns, [str(n) for n in ns])
-    right.legend()
-    right.set_title("disk")
+    panels = [
+        (left, "time", "seconds", [
+            ([t[0] for _, t in together], "o-", "together, packages cached"),
+            ([s[0] for s in summed], "s--", "each alone, summed"),
+            ([t[1] for _, t in together], "^-", "together again, nothing changed"),
+        ]),
+        (right, "disk", "GB (rootfs trees, package store and images)", [
+            ([t[2] / 1000 for _, t in together], "o-", "together"),
+            ([s[2] / 1000 for s in summed], "s--", "each alone, summed"),
+        ]),
+    ]
+    for axes, title, unit, lines in panels:
+        for values, style, label in lines:
+            axes.plot(ns, values, style, label=label)
+        axes.set_xlabel("templates (amd64 + arm64)")
+        axes.set_ylabel(unit)
+        axes.set_xscale("log", base=2)
+        axes.set_xticks(ns, [str(n) for n in ns])
+        axes.legend()
+        axes.set_title(title)
     fig.tight_layout()
     fig.savefig(sys.argv[2], dpi=80)
 
