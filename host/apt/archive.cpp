@@ -381,14 +381,24 @@ PackageIndex Archive::load(const std::vector<IndexFile>& files) const {
     const fs::path parsed_dir = cache_ / "parsed";
     const fs::path parsed = parsed_dir / sha256_hex(key);
     std::error_code ec;
-    if (auto saved = PackageIndex::load_saved(parsed)) {
+    // A mirror's credentials stay out of the file: each origin is written without
+    // them and given them back from the mirror it names when read.
+    auto mirror_of = [&](std::string_view written) {
+        for (const auto& f : files) {
+            std::string url = f.mirror;
+            while (!url.empty() && url.back() == '/') url.pop_back();
+            if (without_credentials(url) == written) return url;
+        }
+        return std::string(written);
+    };
+    if (auto saved = PackageIndex::load_saved(parsed, mirror_of)) {
         fs::last_write_time(parsed, fs::file_time_type::clock::now(), ec);
         return std::move(*saved);
     }
     PackageIndex index = parse(files);
     try {
         fs::create_directories(parsed_dir);
-        index.save(parsed);
+        index.save(parsed, [](std::string_view url) { return without_credentials(url); });
         forget_parsed(parsed_dir);
     } catch (const std::exception& e) {
         // Only the next run's time is lost.

@@ -382,14 +382,14 @@ std::pair<std::uint32_t, std::uint32_t> offset_in(std::string_view whole, std::s
 
 }  // namespace
 
-void PackageIndex::save(const std::filesystem::path& file) const {
+void PackageIndex::save(const std::filesystem::path& file, const UrlMap& written_url) const {
     Writer w;
     w.out.append(kMagic, sizeof kMagic);
     w.put(kFormat);
     w.put(static_cast<std::uint32_t>(Package::kFieldCount));
     w.put(static_cast<std::uint32_t>(origins_.size()));
     for (const Origin& o : origins_) {
-        w.text(o.base_url);
+        w.text(written_url(o.base_url));
         w.text(o.component);
         w.text(o.suite);
         w.text(o.arch);
@@ -442,7 +442,8 @@ void PackageIndex::save(const std::filesystem::path& file) const {
     write_file_atomic(file, w.out);
 }
 
-std::optional<PackageIndex> PackageIndex::load_saved(const std::filesystem::path& file) {
+std::optional<PackageIndex> PackageIndex::load_saved(const std::filesystem::path& file,
+                                                     const UrlMap& read_url) {
     const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return std::nullopt;
     struct stat st;
@@ -472,7 +473,7 @@ std::optional<PackageIndex> PackageIndex::load_saved(const std::filesystem::path
     const auto origins = r.get<std::uint32_t>();
     for (std::uint32_t i = 0; i < origins && r.ok; ++i) {
         Origin o;
-        o.base_url = r.text();
+        o.base_url = read_url(r.text());
         o.component = r.text();
         o.suite = r.text();
         o.arch = r.text();

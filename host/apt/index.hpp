@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -159,11 +160,15 @@ class PackageIndex {
     // later run maps it into memory instead of parsing the text again: the records
     // as they are held here, and the names and Provides entries in the order that
     // rebuilds the lookup tables without comparing a version.
-    void save(const std::filesystem::path& file) const;
+    // `written_url` gives what is written of each origin's base URL (never a
+    // mirror's credentials), `read_url` what it becomes again when read.
+    using UrlMap = std::function<std::string(std::string_view)>;
+    void save(const std::filesystem::path& file, const UrlMap& written_url) const;
     // An index saved by save(), mapped into memory (the records are read from the
     // file when used). nullopt when the file is missing, or of another format or
     // damaged: then parse the text again.
-    static std::optional<PackageIndex> load_saved(const std::filesystem::path& file);
+    static std::optional<PackageIndex> load_saved(const std::filesystem::path& file,
+                                                  const UrlMap& read_url);
 
   private:
     char* allocate(std::size_t bytes);

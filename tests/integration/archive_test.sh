@@ -369,6 +369,9 @@ intact c8c
 rootfs c8c good 2>"$work/err" || fail "after a garbage cache file: $(cat "$work/err")"
 head -c $((hello_size - 100)) "$debs/hello_1.0-1_amd64.deb" >"$work/c8c/debs/$hello_sha.deb"
 rm -rf "$(tree_of c8c)"
+# The package store has hello already: a tree is made of it without the .deb.
+rootfs c8c good 2>"$work/err" || fail "a stored package was read again: $(cat "$work/err")"
+rm -rf "$(tree_of c8c)" "$work/c8c/rootfs/store"
 refused "hello \($hello_sha.deb\): .*(truncated|corrupt).*; it was removed from the cache" -- rootfs c8c good
 [ ! -e "$work/c8c/debs/$hello_sha.deb" ] || fail "the truncated .deb stayed in the cache"
 no_tree c8c

@@ -24,7 +24,7 @@ touch "$work/started"
 user=dmc-secrets
 password="pw-$RANDOM$RANDOM-registry"
 mirror_password="pw-$RANDOM$RANDOM-mirror"
-exec_token="t-exec"
+exec_token="tok-exec-51d3"
 basic=$(printf '%s' "$user:$password" | base64 -w0)
 
 # run NAME [ENV=VALUE...] -- DMC ARGS...: a run whose stdout and stderr are kept

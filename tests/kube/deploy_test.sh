@@ -151,7 +151,7 @@ cat >"$work/credential" <<SCRIPT
 echo run >>"$work/exec-runs"
 [ "\$1 \$2" = "--for test" ] || exit 3
 case "\$KUBERNETES_EXEC_INFO" in *'"interactive":false'*) ;; *) exit 4 ;; esac
-echo '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{"token":"t-exec","expirationTimestamp":"2999-01-01T00:00:00Z"}}'
+echo '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{"token":"tok-exec-51d3","expirationTimestamp":"2999-01-01T00:00:00Z"}}'
 SCRIPT
 chmod +x "$work/credential"
 kubeconfig "$work/kc-cert-files" cert-files
@@ -221,7 +221,7 @@ expect_fail 1 "has no context 'nope' \(contexts: other, test\)" -- env KUBECONFI
 pass "KUBECONFIG files merge; an unknown --context lists the contexts"
 
 # No credential in any output or log.
-for secret in t-alice bob-pw t-exec t-sa "$(b64 "$KUBE_PKI/client.key" | cut -c1-40)"; do
+for secret in t-alice bob-pw tok-exec-51d3 t-sa "$(b64 "$KUBE_PKI/client.key" | cut -c1-40)"; do
     if grep -rqF -- "$secret" "$LOG_dir" "$work/err" "$work/out" "$work/db.err"; then fail "a credential ($secret) appears in dmc's output or log"; fi
 done
 pass "no credential appears in dmc's output or log files"

@@ -19,7 +19,7 @@ start_kube_api() {
     mkdir -p "$KUBE_STATE"
     [ -f "$KUBE_PKI/ca.pem" ] || bash "$DMC_SOURCE_DIR/tests/kube/make_certs.sh" "$KUBE_PKI" >/dev/null \
         || fail "make_certs.sh"
-    [ -f "$KUBE_AUTH" ] || echo '{"tokens": {"t-alice": "alice", "t-exec": "exec-user", "t-sa": "system:serviceaccount:builds:dmc"},
+    [ -f "$KUBE_AUTH" ] || echo '{"tokens": {"t-alice": "alice", "tok-exec-51d3": "exec-user", "t-sa": "system:serviceaccount:builds:dmc"},
         "basic": {"bob": "bob-pw"}, "client_cert": true}' >"$KUBE_AUTH"
     rm -f "$work/kube.port"
     python3 "$DMC_SOURCE_DIR/tests/kube/kube_api_server.py" --cert "$KUBE_PKI/server.pem" \
