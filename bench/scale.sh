@@ -62,6 +62,7 @@ fresh() { # DIR: a cache holding only the downloads
     rm -rf "$1"
     mkdir -p "$1"
     for d in debs indexes lists; do cp -al "$work/primed/$d" "$1/"; done
+    sync  # no writeback of the last run during the next
 }
 disk_mb() { du -scm "$1/rootfs" "$1/images" | tail -1 | cut -f1; }
 timed() { # VAR CMD...: runs CMD, its wall time in seconds into VAR

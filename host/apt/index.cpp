@@ -331,7 +331,7 @@ namespace {
 
 constexpr char kMagic[16] = {'d', 'm', 'c', '-', 'p', 'a', 'r', 's',
                              'e', 'd', '-', 'i', 'n', 'd', 'e', 'x'};
-constexpr std::uint32_t kFormat = 1;
+constexpr std::uint32_t kFormat = 2;  // 2: origins written without credentials
 
 struct Writer {
     std::string out;

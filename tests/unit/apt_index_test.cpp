@@ -229,7 +229,7 @@ TEST(AptIndex, ADamagedSavedIndexIsParsedAgain) {
         EXPECT_FALSE(PackageIndex::load_saved(file, same)) << n;
     }
     std::string other = whole;
-    other[20] = static_cast<char>(other[20] + 1);  // the format number
+    other[16] = static_cast<char>(other[16] + 1);  // the format number, after the magic
     write_file_atomic(file, other);
     EXPECT_FALSE(PackageIndex::load_saved(file, same));
 }
