@@ -481,7 +481,7 @@ PackageRecord read_deb_control(const fs::path& deb, const std::string& package) 
 
 fs::path store_deb(const fs::path& deb, const fs::path& store, const std::string& sha256,
                    const std::string& package, UnpackLimits limits) {
-    const fs::path dir = store / sha256;
+    fs::path dir = store / sha256;
     std::error_code ec;
     if (fs::exists(dir / kStoredList, ec)) return dir;
     const std::string what = package + " (" + deb.filename().string() + ")";
@@ -597,7 +597,7 @@ std::size_t prune_store(const fs::path& store, std::chrono::seconds unused_for) 
     const auto before = fs::file_time_type::clock::now() - unused_for;
     std::size_t removed = 0;
     for (const auto& entry : fs::directory_iterator(store, ec)) {
-        const fs::path dir = entry.path();
+        const fs::path& dir = entry.path();
         if (dir.filename().string().starts_with('.')) continue;
         const auto placed = fs::last_write_time(dir / kStoredList, ec);
         if (ec || placed > before) continue;

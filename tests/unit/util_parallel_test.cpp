@@ -1,5 +1,3 @@
-#include "util/parallel.hpp"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -10,6 +8,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "util/parallel.hpp"
 
 namespace dmc {
 namespace {
