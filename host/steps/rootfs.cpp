@@ -217,7 +217,13 @@ void rootfs(Context& context, const tasks::Task& task) {
         // the packages' order) is the one reported.
         std::vector<fs::path> stored(refs.size());
         std::vector<std::optional<Error>> failed(refs.size());
-        for_each_parallel(refs.size(), [&](std::size_t i) {
+        // The largest first, so that no core is left with a large one at the end.
+        std::vector<std::size_t> by_size(refs.size());
+        for (std::size_t i = 0; i < by_size.size(); ++i) by_size[i] = i;
+        std::stable_sort(by_size.begin(), by_size.end(),
+                         [&](std::size_t a, std::size_t b) { return refs[a].size > refs[b].size; });
+        for_each_parallel(refs.size(), [&](std::size_t n) {
+            const std::size_t i = by_size[n];
             try {
                 stored[i] = rootfs::store_deb(debs[i], store, refs[i].sha256, refs[i].name);
             } catch (const Error& e) {
