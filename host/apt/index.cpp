@@ -482,6 +482,7 @@ std::optional<PackageIndex> PackageIndex::load_saved(const std::filesystem::path
     const auto arena_bytes = r.get<std::uint64_t>();
     const std::string_view arena = r.bytes(arena_bytes);
     const auto count = r.get<std::uint32_t>();
+    const char* const records_begin = r.pos;
     for (std::uint32_t i = 0; i < count && r.ok; ++i) {
         Package p;
         const auto at = r.get<std::uint64_t>();
@@ -509,6 +510,13 @@ std::optional<PackageIndex> PackageIndex::load_saved(const std::filesystem::path
         index.packages_.push_back(p);
     }
     index.arena_bytes_ = arena.size();
+    // The fixed records were copied into the packages: their pages are not needed in
+    // memory any more (the file keeps them, should they be read again).
+    const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const auto first = (reinterpret_cast<std::uintptr_t>(records_begin) + page - 1) & ~(page - 1);
+    const auto last = reinterpret_cast<std::uintptr_t>(r.pos) & ~(page - 1);
+    if (r.ok && last > first)
+        ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
     auto package = [&](std::uint32_t ordinal) -> const Package* {
         if (ordinal >= index.packages_.size()) {
             r.ok = false;
