@@ -512,11 +512,10 @@ std::optional<PackageIndex> PackageIndex::load_saved(const std::filesystem::path
     index.arena_bytes_ = arena.size();
     // The fixed records were copied into the packages: their pages are not needed in
     // memory any more (the file keeps them, should they be read again).
-    const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
-    const auto first = (reinterpret_cast<std::uintptr_t>(records_begin) + page - 1) & ~(page - 1);
-    const auto last = reinterpret_cast<std::uintptr_t>(r.pos) & ~(page - 1);
-    if (r.ok && last > first)
-        ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+    const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    const auto from = (static_cast<std::size_t>(records_begin - begin) + page - 1) / page * page;
+    const auto to = static_cast<std::size_t>(r.pos - begin) / page * page;
+    if (r.ok && to > from) ::madvise(static_cast<char*>(mapped) + from, to - from, MADV_DONTNEED);
     auto package = [&](std::uint32_t ordinal) -> const Package* {
         if (ordinal >= index.packages_.size()) {
             r.ok = false;
