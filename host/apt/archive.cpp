@@ -374,7 +374,7 @@ std::vector<IndexFile> Archive::source_indexes(bool refresh) {
 
 PackageIndex Archive::load(const std::vector<IndexFile>& files) const {
     // Parsed once: the index of these verified files, saved under their digests and
-    // where they came from, is mapped by every later run.
+    // where they came from, is read by every later run.
     std::string key = "parsed 1\n";
     for (const auto& f : files)
         key += f.sha256 + " " + f.mirror + " " + f.suite + " " + f.component + " " + f.arch + "\n";

@@ -52,7 +52,7 @@ class Archive {
     net::Http& http() { return http_; }
 
     // A PackageIndex over the given (cached) index files: parsed from their text the
-    // first time, then mapped from the parsed index saved in the cache.
+    // first time, then read from the parsed index saved in the cache.
     PackageIndex load(const std::vector<IndexFile>& files) const;
 
     // Fetches the .deb files (checking their SHA256 against the index) into the cache

@@ -1,13 +1,15 @@
 #include "apt/index.hpp"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <limits>
+#include <mutex>
 
 #include "apt/deb822.hpp"  // field_name_equals
 #include "apt/relation.hpp"
@@ -135,6 +137,229 @@ std::string Package::display() const {
     out += architecture();
     return out;
 }
+
+// A saved index, read where it lies: its tables are held, each package is read from
+// the file when a lookup first returns it. Native byte order and the sizes below: a
+// file written by another build of another layout fails the header check and is
+// parsed again.
+struct PackageIndex::Saved {
+    // A name in a sorted table, and its run in the table's list.
+    struct Entry {
+        std::uint32_t name_at;
+        std::uint32_t name_size;
+        std::uint32_t first;
+        std::uint32_t count;
+    };
+    struct Table {
+        std::string names;           // every name, one after another
+        std::vector<Entry> entries;  // by name
+        std::string_view name(const Entry& e) const {
+            return std::string_view(names).substr(e.name_at, e.name_size);
+        }
+        const Entry* find(std::string_view wanted) const {
+            auto it =
+                std::lower_bound(entries.begin(), entries.end(), wanted,
+                                 [&](const Entry& e, std::string_view n) { return name(e) < n; });
+            if (it == entries.end() || name(*it) != wanted) return nullptr;
+            return &*it;
+        }
+    };
+    // A package's fixed fields: where its text starts in the arena, its fields' ends,
+    // its origin, size, installed size, Multi-Arch, priority and flags.
+    static constexpr std::size_t kRecordBytes = 8 + 4 * Package::kFieldCount + 4 + 8 + 4 + 3;
+    // A Provides entry: the provider's ordinal, then where its version and its
+    // architecture qualifier lie in the provider's text.
+    static constexpr std::size_t kProviderBytes = 5 * 4;
+
+    std::filesystem::path file;
+    int fd = -1;
+    std::uint64_t body_at = 0;  // where the arena starts: what follows the origins
+    std::uint64_t arena_at = 0;
+    std::uint64_t arena_size = 0;
+    std::uint64_t records_at = 0;
+    std::uint64_t whole = 0;
+    std::uint32_t count = 0;
+    std::deque<Origin> origins;
+    Table names_table;
+    std::vector<std::uint32_t> versions_list;  // ordinals, highest version first per name
+    Table provided_table;
+    std::string providers_list;  // kProviderBytes each
+
+    std::mutex mutex;  // guards what follows: lookups may come from several threads
+    std::vector<const Package*> by_ordinal;  // the packages read so far
+    std::deque<Package> packages;
+    std::vector<std::unique_ptr<char[]>> texts;
+    std::unordered_map<const Entry*, std::vector<const Package*>> versions_read;
+    std::unordered_map<const Entry*, std::vector<Provider>> providers_read;
+
+    Saved() = default;
+    Saved(const Saved&) = delete;
+    Saved& operator=(const Saved&) = delete;
+    ~Saved() {
+        if (fd >= 0) ::close(fd);
+    }
+
+    [[noreturn]] void damaged(const std::string& what) const {
+        throw Error(file.string() + ": the saved parsed index is damaged (" + what +
+                    "); remove it and run again");
+    }
+
+    // Exactly n bytes at `at`, or false.
+    bool read_at(std::uint64_t at, void* out, std::size_t n) const {
+        auto* to = static_cast<char*>(out);
+        while (n > 0) {
+            const ssize_t got = ::pread(fd, to, n, static_cast<off_t>(at));
+            if (got < 0 && errno == EINTR) continue;
+            if (got <= 0) return false;
+            to += got;
+            at += static_cast<std::uint64_t>(got);
+            n -= static_cast<std::size_t>(got);
+        }
+        return true;
+    }
+
+    // A record's fixed fields into `p`; false when they do not fit the file.
+    bool decode(const char* record, std::uint32_t ordinal, Package& p,
+                std::uint64_t& text_at) const {
+        auto take = [&record](auto& value) {
+            std::memcpy(&value, record, sizeof value);
+            record += sizeof value;
+        };
+        take(text_at);
+        std::uint32_t previous = 0;
+        bool ok = true;
+        for (auto& end : p.ends_) {
+            take(end);
+            ok = ok && end >= previous;
+            previous = end;
+        }
+        std::uint32_t origin = 0;
+        std::uint8_t multi_arch = 0;
+        std::uint8_t priority = 0;
+        take(origin);
+        take(p.size_);
+        take(p.installed_size_kib_);
+        take(multi_arch);
+        take(priority);
+        take(p.flags_);
+        if (!ok || text_at > arena_size || previous > arena_size - text_at ||
+            origin >= origins.size() ||
+            multi_arch > static_cast<std::uint8_t>(MultiArch::Allowed) ||
+            priority > static_cast<std::uint8_t>(Priority::Extra))
+            return false;
+        p.origin_ = &origins[origin];
+        p.multi_arch_ = static_cast<MultiArch>(multi_arch);
+        p.priority_ = static_cast<Priority>(priority);
+        p.ordinal_ = ordinal;
+        return true;
+    }
+
+    // The package of that ordinal, read from the file the first time. Under `mutex`.
+    const Package* package(std::uint32_t ordinal) {
+        if (by_ordinal.empty()) by_ordinal.assign(count, nullptr);
+        if (by_ordinal[ordinal] != nullptr) return by_ordinal[ordinal];
+        char record[kRecordBytes];
+        Package p;
+        std::uint64_t text_at = 0;
+        if (!read_at(records_at + std::uint64_t{ordinal} * kRecordBytes, record, kRecordBytes) ||
+            !decode(record, ordinal, p, text_at))
+            damaged("record " + std::to_string(ordinal));
+        const std::uint32_t length = p.ends_[Package::kFieldCount - 1];
+        auto text = std::make_unique<char[]>(std::max<std::uint32_t>(length, 1));
+        if (!read_at(arena_at + text_at, text.get(), length))
+            damaged("the text of record " + std::to_string(ordinal));
+        p.text_ = text.get();
+        texts.push_back(std::move(text));
+        packages.push_back(p);
+        return by_ordinal[ordinal] = &packages.back();
+    }
+
+    std::span<const Package* const> versions(std::string_view name) {
+        const Entry* e = names_table.find(name);
+        if (e == nullptr) return {};
+        std::lock_guard lock(mutex);
+        auto [it, fresh] = versions_read.try_emplace(e);
+        if (fresh) {
+            try {
+                for (std::uint32_t i = 0; i < e->count; ++i)
+                    it->second.push_back(package(versions_list[e->first + i]));
+            } catch (...) {
+                versions_read.erase(it);
+                throw;
+            }
+        }
+        return it->second;
+    }
+
+    std::span<const Provider> providers(std::string_view name) {
+        const Entry* e = provided_table.find(name);
+        if (e == nullptr) return {};
+        std::lock_guard lock(mutex);
+        auto [it, fresh] = providers_read.try_emplace(e);
+        if (fresh) {
+            try {
+                for (std::uint32_t i = 0; i < e->count; ++i) {
+                    std::uint32_t f[5];  // ordinal, version at/size, qualifier at/size
+                    std::memcpy(f, providers_list.data() + (e->first + i) * kProviderBytes,
+                                sizeof f);
+                    const Package* p = package(f[0]);
+                    const std::string_view text(p->text_, p->ends_[Package::kFieldCount - 1]);
+                    if (f[1] > text.size() || f[2] > text.size() - f[1] || f[3] > text.size() ||
+                        f[4] > text.size() - f[3])
+                        damaged("a Provides entry of " + std::string(name));
+                    it->second.push_back(
+                        Provider{p, text.substr(f[1], f[2]), text.substr(f[3], f[4])});
+                }
+            } catch (...) {
+                providers_read.erase(it);
+                throw;
+            }
+        }
+        return it->second;
+    }
+
+    bool contains(std::string_view name) const { return names_table.find(name) != nullptr; }
+
+    std::vector<std::string_view> names() const {
+        std::vector<std::string_view> out;
+        out.reserve(names_table.entries.size());
+        for (const Entry& e : names_table.entries) out.push_back(names_table.name(e));
+        return out;
+    }
+
+    // Every package in ordinal order, read in blocks: the records and their texts lie
+    // in that order in the file.
+    void for_each(const std::function<void(const Package&)>& visit) const {
+        constexpr std::uint32_t kBlock = 4096;
+        std::string records;
+        std::string texts_block;
+        for (std::uint32_t first = 0; first < count; first += kBlock) {
+            const std::uint32_t n = std::min(kBlock, count - first);
+            records.resize(std::size_t{n} * kRecordBytes);
+            if (!read_at(records_at + std::uint64_t{first} * kRecordBytes, records.data(),
+                         records.size()))
+                damaged("records from " + std::to_string(first));
+            std::vector<Package> block(n);
+            std::vector<std::uint64_t> at(n);
+            std::uint64_t low = arena_size;
+            std::uint64_t high = 0;
+            for (std::uint32_t i = 0; i < n; ++i) {
+                if (!decode(records.data() + std::size_t{i} * kRecordBytes, first + i, block[i],
+                            at[i]))
+                    damaged("record " + std::to_string(first + i));
+                low = std::min(low, at[i]);
+                high = std::max(high, at[i] + block[i].ends_[Package::kFieldCount - 1]);
+            }
+            texts_block.resize(static_cast<std::size_t>(high - low));
+            if (!read_at(arena_at + low, texts_block.data(), texts_block.size()))
+                damaged("texts from record " + std::to_string(first));
+            for (std::uint32_t i = 0; i < n; ++i) {
+                block[i].text_ = texts_block.data() + (at[i] - low);
+                visit(block[i]);
+            }
+        }
+    }
+};
 
 PackageIndex::PackageIndex() = default;
 PackageIndex::~PackageIndex() = default;
@@ -304,34 +529,56 @@ void PackageIndex::commit(std::array<std::string_view, Package::kFieldCount>& va
 }
 
 std::span<const Package* const> PackageIndex::versions(std::string_view name) const {
+    if (saved_) return saved_->versions(name);
     auto it = by_name_.find(name);
     if (it == by_name_.end()) return {};
     return it->second;
 }
 
 std::span<const Provider> PackageIndex::providers(std::string_view name) const {
+    if (saved_) return saved_->providers(name);
     auto it = providers_.find(name);
     if (it == providers_.end()) return {};
     return it->second;
 }
 
+bool PackageIndex::contains(std::string_view name) const {
+    if (saved_) return saved_->contains(name);
+    return by_name_.count(name) != 0;
+}
+
+void PackageIndex::for_each_package(const std::function<void(const Package&)>& visit) const {
+    if (saved_) return saved_->for_each(visit);
+    for (const Package& p : packages_) visit(p);
+}
+
 std::vector<std::string_view> PackageIndex::names() const {
+    if (saved_) return saved_->names();
     std::vector<std::string_view> out;
     out.reserve(by_name_.size());
     for (const auto& [name, versions] : by_name_) out.push_back(name);
     return out;
 }
 
+std::size_t PackageIndex::size() const { return saved_ ? saved_->count : packages_.size(); }
+
+std::size_t PackageIndex::arena_bytes() const {
+    return saved_ ? static_cast<std::size_t>(saved_->arena_size) : arena_bytes_;
+}
+
 }  // namespace dmc::apt
 
-// The saved index. Native byte order and the sizes below: a file written by another
-// build of another layout fails the header check and is parsed again.
+// The saved file: the header (magic, format, field count), the origins, the arena of
+// the records' texts, the fixed records, then two sorted tables (the names with the
+// ordinals of their versions, the provided names with their Provides entries), each
+// as its entry count, its names, its entries and its list; last, the file's size.
 namespace dmc::apt {
 namespace {
 
 constexpr char kMagic[16] = {'d', 'm', 'c', '-', 'p', 'a', 'r', 's',
                              'e', 'd', '-', 'i', 'n', 'd', 'e', 'x'};
-constexpr std::uint32_t kFormat = 2;  // 2: origins written without credentials
+// 2: origins written without credentials; 3: sorted tables, records read when used.
+constexpr std::uint32_t kFormat = 3;
 
 struct Writer {
     std::string out;
@@ -343,34 +590,31 @@ struct Writer {
         put(static_cast<std::uint32_t>(s.size()));
         out.append(s);
     }
-};
-
-// Reads the mapped file from the front; every read is checked against its end.
-struct Reader {
-    const char* pos;
-    const char* end;
-    bool ok = true;
-    template <class T>
-    T get() {
-        T value{};
-        if (static_cast<std::size_t>(end - pos) < sizeof value) {
-            ok = false;
-            return value;
+    // A sorted table: `runs` holds each name with the number of list items it owns,
+    // in the order of the list; `item` writes one list item.
+    template <class Run, class Item>
+    void table(std::vector<Run>& runs, std::uint64_t items, const Item& item) {
+        std::sort(runs.begin(), runs.end(),
+                  [](const Run& a, const Run& b) { return a.name < b.name; });
+        put(static_cast<std::uint32_t>(runs.size()));
+        std::uint64_t names = 0;
+        for (const Run& r : runs) names += r.name.size();
+        put(names);
+        for (const Run& r : runs) out.append(r.name);
+        std::uint32_t name_at = 0;
+        std::uint32_t first = 0;
+        for (const Run& r : runs) {
+            put(name_at);
+            put(static_cast<std::uint32_t>(r.name.size()));
+            put(first);
+            put(static_cast<std::uint32_t>(r.items->size()));
+            name_at += static_cast<std::uint32_t>(r.name.size());
+            first += static_cast<std::uint32_t>(r.items->size());
         }
-        std::memcpy(&value, pos, sizeof value);
-        pos += sizeof value;
-        return value;
+        put(static_cast<std::uint32_t>(items));
+        for (const Run& r : runs)
+            for (const auto& i : *r.items) item(i);
     }
-    std::string_view bytes(std::uint64_t n) {
-        if (static_cast<std::uint64_t>(end - pos) < n) {
-            ok = false;
-            return {};
-        }
-        std::string_view out(pos, static_cast<std::size_t>(n));
-        pos += n;
-        return out;
-    }
-    std::string_view text() { return bytes(get<std::uint32_t>()); }
 };
 
 // Where `part` lies in `whole` (a field of a record), as an offset and length.
@@ -380,6 +624,52 @@ std::pair<std::uint32_t, std::uint32_t> offset_in(std::string_view whole, std::s
             static_cast<std::uint32_t>(part.size())};
 }
 
+// Reads the file from the front with pread; every read is checked against its end.
+struct Cursor {
+    int fd;
+    std::uint64_t pos;
+    std::uint64_t end;
+    bool ok = true;
+    bool bytes(void* out, std::uint64_t n) {
+        if (!ok || end - pos < n) return ok = false;
+        auto* to = static_cast<char*>(out);
+        std::uint64_t at = pos;
+        while (n > 0) {
+            const ssize_t got =
+                ::pread(fd, to, static_cast<std::size_t>(n), static_cast<off_t>(at));
+            if (got < 0 && errno == EINTR) continue;
+            if (got <= 0) return ok = false;
+            to += got;
+            at += static_cast<std::uint64_t>(got);
+            n -= static_cast<std::uint64_t>(got);
+        }
+        pos = at;
+        return true;
+    }
+    template <class T>
+    T get() {
+        T value{};
+        bytes(&value, sizeof value);
+        return value;
+    }
+    std::string string(std::uint64_t n) {
+        if (!ok || end - pos < n) {
+            ok = false;
+            return {};
+        }
+        std::string out(static_cast<std::size_t>(n), '\0');
+        bytes(out.data(), n);
+        return out;
+    }
+    std::string text() { return string(get<std::uint32_t>()); }
+    void skip(std::uint64_t n) {
+        if (!ok || end - pos < n)
+            ok = false;
+        else
+            pos += n;
+    }
+};
+
 }  // namespace
 
 void PackageIndex::save(const std::filesystem::path& file, const UrlMap& written_url) const {
@@ -387,12 +677,25 @@ void PackageIndex::save(const std::filesystem::path& file, const UrlMap& written
     w.out.append(kMagic, sizeof kMagic);
     w.put(kFormat);
     w.put(static_cast<std::uint32_t>(Package::kFieldCount));
-    w.put(static_cast<std::uint32_t>(origins_.size()));
-    for (const Origin& o : origins_) {
+    const auto& origins = saved_ ? saved_->origins : origins_;
+    w.put(static_cast<std::uint32_t>(origins.size()));
+    for (const Origin& o : origins) {
         w.text(written_url(o.base_url));
         w.text(o.component);
         w.text(o.suite);
         w.text(o.arch);
+    }
+    if (saved_) {
+        // The rest is as read: only the origins' URLs may be written otherwise.
+        const auto rest =
+            static_cast<std::size_t>(saved_->whole - sizeof(std::uint64_t) - saved_->body_at);
+        const std::size_t at = w.out.size();
+        w.out.resize(at + rest);
+        if (!saved_->read_at(saved_->body_at, w.out.data() + at, rest))
+            saved_->damaged("cannot be read again");
+        w.put(static_cast<std::uint64_t>(w.out.size() + sizeof(std::uint64_t)));
+        write_file_atomic(file, w.out);
+        return;
     }
     std::unordered_map<const Origin*, std::uint32_t> origin_number;
     for (const Origin& o : origins_)
@@ -403,7 +706,7 @@ void PackageIndex::save(const std::filesystem::path& file, const UrlMap& written
     std::uint64_t arena = 0;
     for (const Package& p : packages_) arena += record(p).size();
     w.put(arena);
-    w.out.reserve(w.out.size() + arena + packages_.size() * 96 + by_name_.size() * 32);
+    w.out.reserve(w.out.size() + arena + packages_.size() * (Saved::kRecordBytes + 32));
     for (const Package& p : packages_) w.out.append(record(p));
     w.put(static_cast<std::uint32_t>(packages_.size()));
     std::uint64_t at = 0;
@@ -418,58 +721,56 @@ void PackageIndex::save(const std::filesystem::path& file, const UrlMap& written
         w.put(static_cast<std::uint8_t>(p.priority_));
         w.put(p.flags_);
     }
-    w.put(static_cast<std::uint32_t>(by_name_.size()));
-    for (const auto& [name, versions] : by_name_) {
-        w.text(name);
-        w.put(static_cast<std::uint32_t>(versions.size()));
-        for (const Package* p : versions) w.put(p->ordinal_);
-    }
-    w.put(static_cast<std::uint32_t>(providers_.size()));
+    struct Versions {
+        std::string_view name;
+        const std::vector<const Package*>* items;
+    };
+    std::vector<Versions> names;
+    names.reserve(by_name_.size());
+    for (const auto& [name, versions] : by_name_) names.push_back({name, &versions});
+    w.table(names, packages_.size(), [&](const Package* p) { w.put(p->ordinal_); });
+    struct Provided {
+        std::string_view name;
+        const std::vector<Provider>* items;
+    };
+    std::vector<Provided> provided;
+    std::uint64_t entries = 0;
+    provided.reserve(providers_.size());
     for (const auto& [name, providers] : providers_) {
-        w.text(name);
-        w.put(static_cast<std::uint32_t>(providers.size()));
-        for (const Provider& pr : providers) {
-            w.put(pr.package->ordinal_);
-            const auto version = offset_in(record(*pr.package), pr.version);
-            const auto qualifier = offset_in(record(*pr.package), pr.arch_qualifier);
-            w.put(version.first);
-            w.put(version.second);
-            w.put(qualifier.first);
-            w.put(qualifier.second);
-        }
+        provided.push_back({name, &providers});
+        entries += providers.size();
     }
+    w.table(provided, entries, [&](const Provider& pr) {
+        const auto version = offset_in(record(*pr.package), pr.version);
+        const auto qualifier = offset_in(record(*pr.package), pr.arch_qualifier);
+        w.put(pr.package->ordinal_);
+        w.put(version.first);
+        w.put(version.second);
+        w.put(qualifier.first);
+        w.put(qualifier.second);
+    });
     w.put(static_cast<std::uint64_t>(w.out.size() + sizeof(std::uint64_t)));  // the whole size
     write_file_atomic(file, w.out);
 }
 
 std::optional<PackageIndex> PackageIndex::load_saved(const std::filesystem::path& file,
                                                      const UrlMap& read_url) {
-    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return std::nullopt;
+    auto saved = std::make_unique<Saved>();
+    saved->file = file;
+    saved->fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (saved->fd < 0) return std::nullopt;
     struct stat st;
-    void* mapped = MAP_FAILED;
-    if (::fstat(fd, &st) == 0 && st.st_size > 0)
-        mapped =
-            ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-    ::close(fd);
-    if (mapped == MAP_FAILED) return std::nullopt;
-    const auto size = static_cast<std::size_t>(st.st_size);
-    if (size < sizeof kMagic + 4 * sizeof(std::uint64_t)) {
-        ::munmap(mapped, size);
+    if (::fstat(saved->fd, &st) != 0 || st.st_size < static_cast<off_t>(sizeof kMagic + 16))
         return std::nullopt;
-    }
-    std::shared_ptr<const void> mapping(
-        mapped, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
-    const char* begin = static_cast<const char*>(mapped);
-    Reader r{begin, begin + size};
-    std::uint64_t whole = 0;
-    std::memcpy(&whole, begin + size - sizeof whole, sizeof whole);
-    if (whole != size || std::memcmp(r.bytes(sizeof kMagic).data(), kMagic, sizeof kMagic) != 0 ||
+    Saved& s = *saved;
+    s.whole = static_cast<std::uint64_t>(st.st_size);
+    Cursor r{s.fd, s.whole - sizeof(std::uint64_t), s.whole};
+    if (r.get<std::uint64_t>() != s.whole) return std::nullopt;
+    r = Cursor{s.fd, 0, s.whole - sizeof(std::uint64_t)};
+    char magic[sizeof kMagic];
+    if (!r.bytes(magic, sizeof magic) || std::memcmp(magic, kMagic, sizeof kMagic) != 0 ||
         r.get<std::uint32_t>() != kFormat || r.get<std::uint32_t>() != Package::kFieldCount)
         return std::nullopt;
-
-    PackageIndex index;
-    index.mapping_ = std::move(mapping);
     const auto origins = r.get<std::uint32_t>();
     for (std::uint32_t i = 0; i < origins && r.ok; ++i) {
         Origin o;
@@ -477,84 +778,53 @@ std::optional<PackageIndex> PackageIndex::load_saved(const std::filesystem::path
         o.component = r.text();
         o.suite = r.text();
         o.arch = r.text();
-        index.origins_.push_back(std::move(o));
+        s.origins.push_back(std::move(o));
     }
-    const auto arena_bytes = r.get<std::uint64_t>();
-    const std::string_view arena = r.bytes(arena_bytes);
-    const auto count = r.get<std::uint32_t>();
-    const char* const records_begin = r.pos;
-    for (std::uint32_t i = 0; i < count && r.ok; ++i) {
-        Package p;
-        const auto at = r.get<std::uint64_t>();
-        std::uint32_t previous = 0;
-        for (auto& end : p.ends_) {
-            end = r.get<std::uint32_t>();
-            r.ok = r.ok && end >= previous;
-            previous = end;
+    s.body_at = r.pos;
+    s.arena_size = r.get<std::uint64_t>();
+    s.arena_at = r.pos;
+    r.skip(s.arena_size);
+    s.count = r.get<std::uint32_t>();
+    s.records_at = r.pos;
+    r.skip(std::uint64_t{s.count} * Saved::kRecordBytes);
+
+    // A table's names, entries and list; its entries sorted, inside its names and list.
+    auto table = [&](Saved::Table& t, std::size_t item_bytes, std::string& list) {
+        const auto entries = r.get<std::uint32_t>();
+        const auto names = r.get<std::uint64_t>();
+        if (names > std::numeric_limits<std::uint32_t>::max() ||
+            std::uint64_t{entries} * sizeof(Saved::Entry) > r.end - r.pos)
+            return false;
+        t.names = r.string(names);
+        t.entries.resize(entries);
+        r.bytes(t.entries.data(), std::uint64_t{entries} * sizeof(Saved::Entry));
+        const auto items = r.get<std::uint32_t>();
+        list = r.string(std::uint64_t{items} * item_bytes);
+        if (!r.ok) return false;
+        for (std::size_t i = 0; i < t.entries.size(); ++i) {
+            const Saved::Entry& e = t.entries[i];
+            if (e.name_at > t.names.size() || e.name_size > t.names.size() - e.name_at ||
+                e.first > items || e.count > items - e.first ||
+                (i > 0 && !(t.name(t.entries[i - 1]) < t.name(e))))
+                return false;
         }
-        const auto origin = r.get<std::uint32_t>();
-        p.size_ = r.get<std::uint64_t>();
-        p.installed_size_kib_ = r.get<std::uint32_t>();
-        const auto multi_arch = r.get<std::uint8_t>();
-        const auto priority = r.get<std::uint8_t>();
-        p.flags_ = r.get<std::uint8_t>();
-        if (!r.ok || at > arena.size() || previous > arena.size() - at || origin >= origins ||
-            multi_arch > static_cast<std::uint8_t>(MultiArch::Allowed) ||
-            priority > static_cast<std::uint8_t>(Priority::Extra))
-            return std::nullopt;
-        p.text_ = arena.data() + at;
-        p.origin_ = &index.origins_[origin];
-        p.multi_arch_ = static_cast<MultiArch>(multi_arch);
-        p.priority_ = static_cast<Priority>(priority);
-        p.ordinal_ = i;
-        index.packages_.push_back(p);
-    }
-    index.arena_bytes_ = arena.size();
-    // The fixed records were copied into the packages: their pages are not needed in
-    // memory any more (the file keeps them, should they be read again).
-    const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-    const auto from = (static_cast<std::size_t>(records_begin - begin) + page - 1) / page * page;
-    const auto to = static_cast<std::size_t>(r.pos - begin) / page * page;
-    if (r.ok && to > from) ::madvise(static_cast<char*>(mapped) + from, to - from, MADV_DONTNEED);
-    auto package = [&](std::uint32_t ordinal) -> const Package* {
-        if (ordinal >= index.packages_.size()) {
-            r.ok = false;
-            return nullptr;
-        }
-        return &index.packages_[ordinal];
+        return true;
     };
-    const auto names = r.get<std::uint32_t>();
-    index.by_name_.reserve(names);
-    for (std::uint32_t i = 0; i < names && r.ok; ++i) {
-        const std::string_view name = r.text();
-        std::vector<const Package*> versions(r.get<std::uint32_t>());
-        if (!r.ok || versions.size() > index.packages_.size()) return std::nullopt;
-        for (auto& v : versions) v = package(r.get<std::uint32_t>());
-        index.by_name_.emplace(name, std::move(versions));
+    std::string versions;
+    if (!table(s.names_table, sizeof(std::uint32_t), versions) ||
+        !table(s.provided_table, Saved::kProviderBytes, s.providers_list) || r.pos != r.end)
+        return std::nullopt;
+    s.versions_list.resize(versions.size() / sizeof(std::uint32_t));
+    std::memcpy(s.versions_list.data(), versions.data(), versions.size());
+    for (std::uint32_t ordinal : s.versions_list)
+        if (ordinal >= s.count) return std::nullopt;
+    for (std::size_t at = 0; at < s.providers_list.size(); at += Saved::kProviderBytes) {
+        std::uint32_t ordinal = 0;
+        std::memcpy(&ordinal, s.providers_list.data() + at, sizeof ordinal);
+        if (ordinal >= s.count) return std::nullopt;
     }
-    const auto provided = r.get<std::uint32_t>();
-    index.providers_.reserve(provided);
-    for (std::uint32_t i = 0; i < provided && r.ok; ++i) {
-        const std::string_view name = r.text();
-        std::vector<Provider> providers(r.get<std::uint32_t>());
-        if (!r.ok || providers.size() > index.packages_.size()) return std::nullopt;
-        for (auto& pr : providers) {
-            pr.package = package(r.get<std::uint32_t>());
-            std::uint32_t fields[4];
-            for (auto& f : fields) f = r.get<std::uint32_t>();
-            if (!r.ok) return std::nullopt;
-            const std::string_view record(pr.package->text_,
-                                          pr.package->ends_[Package::kFieldCount - 1]);
-            if (fields[0] > record.size() || fields[1] > record.size() - fields[0] ||
-                fields[2] > record.size() || fields[3] > record.size() - fields[2])
-                return std::nullopt;
-            pr.version = record.substr(fields[0], fields[1]);
-            pr.arch_qualifier = record.substr(fields[2], fields[3]);
-        }
-        index.providers_.emplace(name, std::move(providers));
-    }
-    r.get<std::uint64_t>();  // the size, checked above
-    if (!r.ok || r.pos != r.end) return std::nullopt;
+    PackageIndex index;
+    index.saved_ = std::move(saved);
     return index;
 }
 

@@ -147,26 +147,29 @@ class PackageIndex {
     // Every Provides entry naming that (virtual or real) package, in the order added.
     std::span<const Provider> providers(std::string_view name) const;
 
-    bool contains(std::string_view name) const { return by_name_.count(name) != 0; }
-    std::size_t size() const { return packages_.size(); }
-    // Every package in the order added (the ordinal order).
-    const std::deque<Package>& packages() const { return packages_; }
+    bool contains(std::string_view name) const;
+    std::size_t size() const;
+    // Calls `visit` with every package in the order added (the ordinal order). For a
+    // saved index the package and its fields live only until `visit` returns.
+    void for_each_package(const std::function<void(const Package&)>& visit) const;
     // Every real package name, unordered.
     std::vector<std::string_view> names() const;
-    // Bytes held by the copied fields, for benchmarks.
-    std::size_t arena_bytes() const { return arena_bytes_; }
+    // Bytes held by the copied fields (for a saved index: in its file), for benchmarks.
+    std::size_t arena_bytes() const;
 
     // The parsed index in a file of its own (written whole or not at all), so that a
-    // later run maps it into memory instead of parsing the text again: the records
-    // as they are held here, and the names and Provides entries in the order that
-    // rebuilds the lookup tables without comparing a version.
+    // later run reads it instead of parsing the text again: the records as they are
+    // held here, and the names and Provides entries in sorted tables that are
+    // searched where they are, so that nothing is rebuilt when it is read.
     // `written_url` gives what is written of each origin's base URL (never a
     // mirror's credentials), `read_url` what it becomes again when read.
     using UrlMap = std::function<std::string(std::string_view)>;
     void save(const std::filesystem::path& file, const UrlMap& written_url) const;
-    // An index saved by save(), mapped into memory (the records are read from the
-    // file when used). nullopt when the file is missing, or of another format or
-    // damaged: then parse the text again.
+    // An index saved by save(). Only its tables are read at once; a package is read
+    // from the file the first time a lookup returns it, so resolving a few hundred
+    // packages reads a few hundred records, not the whole archive. nullopt when the
+    // file is missing, or of another format, or its tables are damaged: then parse
+    // the text again. A record found damaged later throws dmc::Error naming the file.
     static std::optional<PackageIndex> load_saved(const std::filesystem::path& file,
                                                   const UrlMap& read_url);
 
@@ -183,7 +186,8 @@ class PackageIndex {
     std::size_t arena_bytes_ = 0;
     std::unordered_map<std::string_view, std::vector<const Package*>> by_name_;
     std::unordered_map<std::string_view, std::vector<Provider>> providers_;
-    std::shared_ptr<const void> mapping_;  // the saved file the records are read from
+    struct Saved;
+    std::unique_ptr<Saved> saved_;  // set when read from a saved file: the lookups go there
 };
 
 }  // namespace dmc::apt

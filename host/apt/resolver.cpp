@@ -419,8 +419,9 @@ std::uint32_t Solver::rank(const Node* n) {
             touch(std::string(name) + ":" + std::string(arch), "any");
             touch(name, arch);
         };
-        for (const Package& p : index_.packages()) {
-            if (!configured(p.architecture())) continue;
+        // (Each package lives only during the call: touch() copies what it keeps.)
+        index_.for_each_package([&](const Package& p) {
+            if (!configured(p.architecture())) return;
             std::string_view arch = arch_of(&p);
             touch(p.name(), arch);
             auto positive = [&](std::string_view field) {
@@ -467,7 +468,7 @@ std::uint32_t Solver::rank(const Node* n) {
                 }
             });
             if (p.multi_arch() == MultiArch::Allowed) touch(std::string(p.name()) + ":any", "any");
-        }
+        });
     }
     std::string key(n->name);
     key += '\0';

@@ -47,13 +47,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     fuzz::accepted([&] {
         apt::PackageIndex index;
         index.add(text, "http://mirror.invalid/debian", "main", "amd64", "trixie");
-        for (const auto& pkg : index.packages()) {
+        index.for_each_package([&](const apt::Package& pkg) {
             fuzz::touch(pkg.url());
             fuzz::touch(pkg.source());
             fuzz::touch(pkg.source_version());
             for (const auto* same : index.versions(pkg.name()))
                 fuzz::check(same->name() == pkg.name(), "an index lookup returned another name");
-        }
+        });
     });
     return 0;
 }

@@ -6,6 +6,7 @@
 
 #include "apt/resolver.hpp"
 #include "util/error.hpp"
+#include "util/fs.hpp"
 
 // Every scenario here was also run through `apt-get install -s` (apt 2.6) with
 // tests/integration/apt_simulate.sh, and the expectations are apt's choices.
@@ -38,22 +39,46 @@ ResolveRequest request(std::vector<std::string> packages) {
     return r;
 }
 
-// "name version arch" of each chosen package, in the resolution's order.
+// The index saved and read back, as later runs read it: its packages are read from
+// the file when a lookup first returns them.
+PackageIndex saved_copy(const PackageIndex& index, const TempDir& temp) {
+    const auto same = [](std::string_view url) { return std::string(url); };
+    index.save(temp.path() / "parsed", same);
+    auto loaded = PackageIndex::load_saved(temp.path() / "parsed", same);
+    if (!loaded) throw Error("the saved index was not read back");
+    return std::move(*loaded);
+}
+
+// "name version arch" of each chosen package, in the resolution's order. Every
+// resolution is made twice, over the parsed index and over it saved and read back,
+// and the two must agree.
 std::vector<std::string> chosen(const PackageIndex& index, const ResolveRequest& r) {
-    std::vector<std::string> out;
-    for (const Package* p : resolve(index, r).packages) out.push_back(p->display());
+    auto of = [&](const PackageIndex& i) {
+        std::vector<std::string> out;
+        for (const Package* p : resolve(i, r).packages) out.push_back(p->display());
+        return out;
+    };
+    TempDir temp;
+    auto out = of(index);
+    EXPECT_EQ(of(saved_copy(index, temp)), out) << "the saved index resolves otherwise";
     return out;
 }
 
 using Names = std::vector<std::string>;
 
 std::string error_of(const PackageIndex& index, const ResolveRequest& r) {
-    try {
-        resolve(index, r);
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no error)";
+    auto of = [&](const PackageIndex& i) -> std::string {
+        try {
+            resolve(i, r);
+        } catch (const Error& e) {
+            return e.what();
+        }
+        return "(no error)";
+    };
+    TempDir temp;
+    auto out = of(index);
+    EXPECT_EQ(of(saved_copy(index, temp)), out) << "the saved index resolves otherwise";
+    return out;
 }
 
 TEST(AptResolver, FollowsDependenciesAndSortsByName) {
