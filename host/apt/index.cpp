@@ -274,48 +274,44 @@ struct PackageIndex::Saved {
         return by_ordinal[ordinal] = &packages.back();
     }
 
-    std::span<const Package* const> versions(std::string_view name) {
-        const Entry* e = names_table.find(name);
+    // The items of `name` in `table`, made once by `item` (from each item's place in
+    // the table's list) and kept in `made`.
+    template <class T, class Item>
+    std::span<const T> once(const Table& table,
+                            std::unordered_map<const Entry*, std::vector<T>>& made,
+                            std::string_view name, const Item& item) {
+        const Entry* e = table.find(name);
         if (e == nullptr) return {};
         std::lock_guard lock(mutex);
-        auto [it, fresh] = versions_read.try_emplace(e);
+        auto [it, fresh] = made.try_emplace(e);
         if (fresh) {
             try {
                 for (std::uint32_t i = 0; i < e->count; ++i)
-                    it->second.push_back(package(versions_list[e->first + i]));
+                    it->second.push_back(item(e->first + i));
             } catch (...) {
-                versions_read.erase(it);
+                made.erase(it);
                 throw;
             }
         }
         return it->second;
     }
 
+    std::span<const Package* const> versions(std::string_view name) {
+        return once(names_table, versions_read, name,
+                    [&](std::uint32_t at) { return package(versions_list[at]); });
+    }
+
     std::span<const Provider> providers(std::string_view name) {
-        const Entry* e = provided_table.find(name);
-        if (e == nullptr) return {};
-        std::lock_guard lock(mutex);
-        auto [it, fresh] = providers_read.try_emplace(e);
-        if (fresh) {
-            try {
-                for (std::uint32_t i = 0; i < e->count; ++i) {
-                    std::uint32_t f[5];  // ordinal, version at/size, qualifier at/size
-                    std::memcpy(f, providers_list.data() + (e->first + i) * kProviderBytes,
-                                sizeof f);
-                    const Package* p = package(f[0]);
-                    const std::string_view text(p->text_, p->ends_[Package::kFieldCount - 1]);
-                    if (f[1] > text.size() || f[2] > text.size() - f[1] || f[3] > text.size() ||
-                        f[4] > text.size() - f[3])
-                        damaged("a Provides entry of " + std::string(name));
-                    it->second.push_back(
-                        Provider{p, text.substr(f[1], f[2]), text.substr(f[3], f[4])});
-                }
-            } catch (...) {
-                providers_read.erase(it);
-                throw;
-            }
-        }
-        return it->second;
+        return once(provided_table, providers_read, name, [&](std::uint32_t at) {
+            std::uint32_t f[5];  // ordinal, version at/size, qualifier at/size
+            std::memcpy(f, providers_list.data() + std::size_t{at} * kProviderBytes, sizeof f);
+            const Package* p = package(f[0]);
+            const std::string_view text(p->text_, p->ends_[Package::kFieldCount - 1]);
+            if (f[1] > text.size() || f[2] > text.size() - f[1] || f[3] > text.size() ||
+                f[4] > text.size() - f[3])
+                damaged("a Provides entry of " + std::string(name));
+            return Provider{p, text.substr(f[1], f[2]), text.substr(f[3], f[4])};
+        });
     }
 
     bool contains(std::string_view name) const { return names_table.find(name) != nullptr; }
