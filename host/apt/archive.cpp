@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -50,10 +51,10 @@ std::string decompress_xz(const std::string& data, const std::string& what,
     mt.memlimit_stop = UINT64_MAX;
     if (lzma_stream_decoder_mt(&s, &mt) != LZMA_OK)
         throw Error(what + " cannot be decompressed: the xz decoder could not start");
+    const std::unique_ptr<lzma_stream, void (*)(lzma_stream*)> end(&s, lzma_end);
     // One byte more than allowed is room enough to see that there is more.
     const std::uint64_t room = max_bytes == UINT64_MAX ? max_bytes : max_bytes + 1;
     auto bomb = [&] {
-        lzma_end(&s);
         throw Error(what + " decompresses to more than " + std::to_string(max_bytes) +
                     " bytes; refused as a decompression bomb");
     };
@@ -76,21 +77,16 @@ std::string decompress_xz(const std::string& data, const std::string& what,
         const lzma_ret rc = lzma_code(&s, LZMA_FINISH);
         used += offered - s.avail_out;
         if (rc == LZMA_STREAM_END) break;
-        if (rc != LZMA_OK && rc != LZMA_BUF_ERROR) {
-            lzma_end(&s);
+        if (rc != LZMA_OK && rc != LZMA_BUF_ERROR)
             throw Error(what + " is corrupt: " +
                         (rc == LZMA_DATA_ERROR     ? "xz data error"
                          : rc == LZMA_FORMAT_ERROR ? "not xz data"
                          : rc == LZMA_MEM_ERROR    ? "out of memory"
                                                    : "xz error " + std::to_string(rc)));
-        }
-        if (rc == LZMA_BUF_ERROR && s.avail_in == 0 && s.avail_out > 0) {
-            lzma_end(&s);
+        if (rc == LZMA_BUF_ERROR && s.avail_in == 0 && s.avail_out > 0)
             throw Error(what + " is corrupt: the xz data ends early");
-        }
     }
     if (used > max_bytes) bomb();
-    lzma_end(&s);
     out.resize(used);
     return out;
 }

@@ -105,6 +105,20 @@ Priority parse_priority(std::string_view v) {
     return Priority::Extra;  // apt files every unknown word as extra
 }
 
+// Exactly n bytes of the file at `at`, or false.
+bool read_exactly(int fd, std::uint64_t at, void* out, std::size_t n) {
+    auto* to = static_cast<char*>(out);
+    while (n > 0) {
+        const ssize_t got = ::pread(fd, to, n, static_cast<off_t>(at));
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) return false;
+        to += got;
+        at += static_cast<std::uint64_t>(got);
+        n -= static_cast<std::size_t>(got);
+    }
+    return true;
+}
+
 }  // namespace
 
 std::string_view Package::source() const {
@@ -204,18 +218,8 @@ struct PackageIndex::Saved {
                     "); remove it and run again");
     }
 
-    // Exactly n bytes at `at`, or false.
     bool read_at(std::uint64_t at, void* out, std::size_t n) const {
-        auto* to = static_cast<char*>(out);
-        while (n > 0) {
-            const ssize_t got = ::pread(fd, to, n, static_cast<off_t>(at));
-            if (got < 0 && errno == EINTR) continue;
-            if (got <= 0) return false;
-            to += got;
-            at += static_cast<std::uint64_t>(got);
-            n -= static_cast<std::size_t>(got);
-        }
-        return true;
+        return read_exactly(fd, at, out, n);
     }
 
     // A record's fixed fields into `p`; false when they do not fit the file.
@@ -627,19 +631,9 @@ struct Cursor {
     std::uint64_t end;
     bool ok = true;
     bool bytes(void* out, std::uint64_t n) {
-        if (!ok || end - pos < n) return ok = false;
-        auto* to = static_cast<char*>(out);
-        std::uint64_t at = pos;
-        while (n > 0) {
-            const ssize_t got =
-                ::pread(fd, to, static_cast<std::size_t>(n), static_cast<off_t>(at));
-            if (got < 0 && errno == EINTR) continue;
-            if (got <= 0) return ok = false;
-            to += got;
-            at += static_cast<std::uint64_t>(got);
-            n -= static_cast<std::uint64_t>(got);
-        }
-        pos = at;
+        if (!ok || end - pos < n || !read_exactly(fd, pos, out, static_cast<std::size_t>(n)))
+            return ok = false;
+        pos += n;
         return true;
     }
     template <class T>

@@ -136,35 +136,32 @@ class RenderedReader {
             if (!mapping("    templates:", e.templates) || !mapping("    options:", e.options) ||
                 !list("    request: ", e.request) || !list("    exclude: ", e.exclude))
                 return std::nullopt;
-            if (!take("    releases: []\n")) {
-                if (!take("    releases:\n")) return std::nullopt;
-                while (at("      - {mirror: ")) {
-                    Release r;
-                    if (!take("      - {mirror: ") || !quoted(r.mirror) || !take(", suite: ") ||
-                        !quoted(r.suite) || !take(", inrelease_sha256: ") || !quoted(r.sha256) ||
-                        !take(", date: ") || !quoted(r.date) || !take("}\n"))
-                        return std::nullopt;
-                    e.releases.push_back(std::move(r));
-                }
-            }
-            if (!take("    packages: []\n")) {
-                if (!take("    packages:\n")) return std::nullopt;
-                while (at("      - {name: ")) {
+            const bool releases = items("    releases:", "      - {mirror: ", [&] {
+                Release r;
+                if (!quoted(r.mirror) || !take(", suite: ") || !quoted(r.suite) ||
+                    !take(", inrelease_sha256: ") || !quoted(r.sha256) || !take(", date: ") ||
+                    !quoted(r.date) || !take("}\n"))
+                    return false;
+                e.releases.push_back(std::move(r));
+                return true;
+            });
+            const bool packages =
+                releases && items("    packages:", "      - {name: ", [&] {
                     Package p;
-                    if (!take("      - {name: ") || !quoted(p.name) || !take(", version: ") ||
-                        !quoted(p.version) || !take(", arch: ") || !quoted(p.arch) ||
-                        !take(", size: ") || !number(p.size) || !take(", sha256: ") ||
-                        !quoted(p.sha256) || !take(", mirror: ") || !quoted(p.mirror) ||
-                        !take(", suite: ") || !quoted(p.suite) || !take(", component: ") ||
-                        !quoted(p.component) || !take(", filename: ") || !quoted(p.filename) ||
-                        !take("}\n"))
-                        return std::nullopt;
+                    if (!quoted(p.name) || !take(", version: ") || !quoted(p.version) ||
+                        !take(", arch: ") || !quoted(p.arch) || !take(", size: ") ||
+                        !number(p.size) || !take(", sha256: ") || !quoted(p.sha256) ||
+                        !take(", mirror: ") || !quoted(p.mirror) || !take(", suite: ") ||
+                        !quoted(p.suite) || !take(", component: ") || !quoted(p.component) ||
+                        !take(", filename: ") || !quoted(p.filename) || !take("}\n"))
+                        return false;
                     if (!is_hex64(p.sha256) || p.filename.empty() || p.filename.front() == '/' ||
                         p.filename.find("..") != std::string::npos)
-                        return std::nullopt;
+                        return false;
                     e.packages.push_back(std::move(p));
-                }
-            }
+                    return true;
+                });
+            if (!packages) return std::nullopt;
             if (take("    source: {name: ")) {
                 Source src;
                 if (!quoted(src.name) || !take(", version: ") || !quoted(src.version) ||
@@ -244,6 +241,17 @@ class RenderedReader {
                 return false;
             out.emplace(std::move(k), std::move(v));
         }
+        return true;
+    }
+    // "<head> []", or "<head>" and lines that each start with `item`, the rest of
+    // which `read` reads.
+    template <class Read>
+    bool items(std::string_view head, std::string_view item, const Read& read) {
+        if (!take(head)) return false;
+        if (take(" []\n")) return true;
+        if (!take("\n")) return false;
+        while (take(item))
+            if (!read()) return false;
         return true;
     }
     bool list(std::string_view head, std::vector<std::string>& out) {
