@@ -12,7 +12,7 @@ echo "| --- | --- | --- | --- | --- |"
 # Cold: an empty cache each time; mmdebstrap downloads everything each time too.
 compare --runs 3 --goal "at most 0.10" \
     --label "cold nginx build, empty cache, amd64; against mmdebstrap --variant=essential --include=nginx" \
-    --before-a "rm -rf $work/cold" \
+    --before-a "$work/aside $work/cold" \
     --a "DMC_CACHEDIR=$work/cold $dmc -t nginx -A amd64 --imagedir $work/cold/images" \
     --before-b "rm -f $work/mm.tar" \
     --b "mmdebstrap --quiet --variant=essential --include=nginx trixie $work/mm.tar"
@@ -42,7 +42,7 @@ four=nginx,php,mariadb,adminer
 "$dmc" -t "$four" --imagedir "$work/four-ref" >"$work/four.digests"
 mkdir -p "$work/primed"
 for d in debs indexes lists parsed; do cp -al "$DMC_CACHEDIR/$d" "$work/primed/"; done
-fresh="rm -rf $work/four $work/four-images; mkdir -p $work/four; cp -al $work/primed/. $work/four/"
+fresh="$work/aside $work/four $work/four-images; mkdir -p $work/four; cp -al $work/primed/. $work/four/"
 runs=()
 for i in 1 2 3; do
     bash -c "$fresh"

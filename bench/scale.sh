@@ -59,7 +59,7 @@ all=$(IFS=,; echo "${templates[*]}")
 echo "downloading the packages of ${#templates[@]} templates once"
 run_dmc "$work/primed" "$all" >/dev/null
 fresh() { # DIR: a cache holding only the downloads
-    rm -rf "$1"
+    "$work/aside" "$1"
     mkdir -p "$1"
     for d in debs indexes lists; do cp -al "$work/primed/$d" "$1/"; done
     sync  # no writeback of the last run during the next

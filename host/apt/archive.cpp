@@ -17,6 +17,7 @@
 #include "log/log.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/parallel.hpp"
 #include "util/sha256.hpp"
 #include "util/text.hpp"
 
@@ -373,60 +374,82 @@ std::optional<IndexFile> Archive::index_file(const config::Mirror& m, const std:
     return f;
 }
 
+std::vector<IndexFile> Archive::each_suite(const std::string& arch, bool refresh,
+                                           const SuiteIndexes& indexes_of) {
+    struct Suite {
+        const config::Mirror* mirror;
+        std::string name;
+        bool primary;  // the first suite of the first mirror: it must be there
+    };
+    std::vector<Suite> suites;
+    bool first_mirror = true;
+    for (const auto& m : mirrors_) {
+        if (arch != "source" && !m.archs.empty() &&
+            std::find(m.archs.begin(), m.archs.end(), arch) == m.archs.end())
+            continue;
+        bool primary = first_mirror;
+        first_mirror = false;
+        for (const auto& suite : suites_for(m, settings_.dist)) {
+            suites.push_back({&m, suite, primary});
+            primary = false;
+        }
+    }
+    // Every suite at once: each mostly waits on the network and gpgv.
+    std::vector<std::vector<IndexFile>> found(suites.size());
+    for_each_parallel(
+        suites.size(),
+        [&](std::size_t i) {
+            const auto& s = suites[i];
+            const auto signed_release = release_text(*s.mirror, s.name, refresh, s.primary);
+            if (signed_release.text.empty()) {
+                log::warning(s.mirror->url + " has no suite " + s.name + ", skipped");
+                return;
+            }
+            found[i] = indexes_of(*s.mirror, s.name, parse_release(signed_release.text),
+                                  signed_release.sha256);
+        },
+        suites.size());
+    std::vector<IndexFile> out;
+    for (auto& files : found) out.insert(out.end(), files.begin(), files.end());
+    return out;
+}
+
 std::vector<IndexFile> Archive::indexes(const std::string& arch, bool refresh) {
     if (settings_.allow_unsigned)
         log::warning(
             "unsigned or expired archive indexes are allowed: the packages cannot be trusted");
-    std::vector<IndexFile> out;
-    bool first_mirror = true;
-    for (const auto& m : mirrors_) {
-        if (!m.archs.empty() && std::find(m.archs.begin(), m.archs.end(), arch) == m.archs.end())
-            continue;
-        const bool primary = first_mirror;
-        first_mirror = false;
-        bool first_suite = true;
-        for (const auto& suite : suites_for(m, settings_.dist)) {
-            const auto signed_release = release_text(m, suite, refresh, primary && first_suite);
-            const std::string& text = signed_release.text;
-            first_suite = false;
-            if (text.empty()) {
-                log::warning(m.url + " has no suite " + suite + ", skipped");
-                continue;
-            }
-            auto release = parse_release(text);
+    auto out = each_suite(
+        arch, refresh,
+        [&](const config::Mirror& m, const std::string& suite, const ReleaseFile& release,
+            const std::string& release_sha256) {
             if (!release.architectures.empty() &&
                 std::find(release.architectures.begin(), release.architectures.end(), arch) ==
                     release.architectures.end())
                 throw Error(m.url + " " + suite + " has no architecture " + arch + " (it has " +
                             config::join(release.architectures, " ") + ")");
+            std::vector<IndexFile> files;
             for (const auto& component : m.components)
-                if (auto f = index_file(m, suite, release, signed_release.sha256,
+                if (auto f = index_file(m, suite, release, release_sha256,
                                         component + "/binary-" + arch, "Packages", arch))
-                    out.push_back(*f);
-        }
-    }
+                    files.push_back(*f);
+            return files;
+        });
     if (out.empty()) throw Error("no package index for " + arch + " on any mirror");
     return out;
 }
 
 std::vector<IndexFile> Archive::source_indexes(bool refresh) {
-    std::vector<IndexFile> out;
-    bool first_mirror = true;
-    for (const auto& m : mirrors_) {
-        const bool primary = first_mirror;
-        first_mirror = false;
-        bool first_suite = true;
-        for (const auto& suite : suites_for(m, settings_.dist)) {
-            const auto signed_release = release_text(m, suite, refresh, primary && first_suite);
-            first_suite = false;
-            if (signed_release.text.empty()) continue;
-            const auto release = parse_release(signed_release.text);
-            for (const auto& component : m.components)
-                if (auto f = index_file(m, suite, release, signed_release.sha256,
-                                        component + "/source", "Sources", "source"))
-                    out.push_back(*f);
-        }
-    }
+    auto out =
+        each_suite("source", refresh,
+                   [&](const config::Mirror& m, const std::string& suite,
+                       const ReleaseFile& release, const std::string& release_sha256) {
+                       std::vector<IndexFile> files;
+                       for (const auto& component : m.components)
+                           if (auto f = index_file(m, suite, release, release_sha256,
+                                                   component + "/source", "Sources", "source"))
+                               files.push_back(*f);
+                       return files;
+                   });
     if (out.empty())
         throw Error("no Sources index for " + settings_.dist +
                     " on any mirror; give a mirror that has the source packages");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,6 +76,15 @@ class Archive {
     };
     SignedRelease release_text(const config::Mirror& m, const std::string& suite, bool refresh,
                                bool primary);
+    // The indexes of every suite of every mirror that serves `arch` ("source": every
+    // mirror), each suite's Release verified and handed to `indexes_of`; the suites are
+    // fetched at once, the files come back in the mirrors' and suites' order, and so
+    // does the first failure.
+    using SuiteIndexes = std::function<std::vector<IndexFile>(
+        const config::Mirror&, const std::string& suite, const ReleaseFile&,
+        const std::string& release_sha256)>;
+    std::vector<IndexFile> each_suite(const std::string& arch, bool refresh,
+                                      const SuiteIndexes& indexes_of);
     // One index of a suite (dir_in_suite "main/binary-amd64", name "Packages"),
     // verified against its Release file into the cache; nullopt when it lists none.
     std::optional<IndexFile> index_file(const config::Mirror& m, const std::string& suite,

@@ -27,24 +27,33 @@ struct GpgvResult {
 
 // Runs gpgv with its status on a pipe; no shell, arguments passed as they are.
 GpgvResult run_gpgv(const std::vector<std::string>& args) {
+    // Other threads may run gpgv at once (a mirror's suites are verified together):
+    // the pipes are not inherited by their children, and the child only calls what
+    // is safe between fork and exec (nothing that allocates).
     int out_pipe[2], status_pipe[2];
-    if (::pipe(out_pipe) != 0 || ::pipe(status_pipe) != 0)
+    if (::pipe2(out_pipe, O_CLOEXEC) != 0) throw Error("cannot run gpgv: pipe failed");
+    if (::pipe2(status_pipe, O_CLOEXEC) != 0) {
+        ::close(out_pipe[0]);
+        ::close(out_pipe[1]);
         throw Error("cannot run gpgv: pipe failed");
+    }
+    std::string status_fd = std::to_string(status_pipe[1]);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>("gpgv"));
+    argv.push_back(const_cast<char*>("--status-fd"));
+    argv.push_back(status_fd.data());
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
     pid_t pid = ::fork();
-    if (pid < 0) throw Error("cannot run gpgv: fork failed");
+    if (pid < 0) {
+        for (int fd : {out_pipe[0], out_pipe[1], status_pipe[0], status_pipe[1]}) ::close(fd);
+        throw Error("cannot run gpgv: fork failed");
+    }
     if (pid == 0) {
         ::dup2(out_pipe[1], STDOUT_FILENO);
         int devnull = ::open("/dev/null", O_WRONLY);
         if (devnull >= 0) ::dup2(devnull, STDERR_FILENO);
-        ::close(out_pipe[0]);
-        ::close(status_pipe[0]);
-        std::string status_fd = std::to_string(status_pipe[1]);
-        std::vector<char*> argv;
-        argv.push_back(const_cast<char*>("gpgv"));
-        argv.push_back(const_cast<char*>("--status-fd"));
-        argv.push_back(status_fd.data());
-        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
+        ::fcntl(status_pipe[1], F_SETFD, 0);  // the one pipe gpgv keeps
         ::execvp("gpgv", argv.data());
         ::_exit(127);
     }

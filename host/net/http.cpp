@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <mutex>
 #include <thread>
 
 #include "log/log.hpp"
@@ -108,9 +109,23 @@ std::string human_bytes(double bytes) {
 
 }  // namespace
 
-Http::Http(HttpOptions options) : options_(std::move(options)) {
+struct Http::ShareLocks {
+    std::mutex of[CURL_LOCK_DATA_LAST];
+    static void lock(CURL*, curl_lock_data data, curl_lock_access, void* self) {
+        static_cast<ShareLocks*>(self)->of[data].lock();
+    }
+    static void unlock(CURL*, curl_lock_data data, void* self) {
+        static_cast<ShareLocks*>(self)->of[data].unlock();
+    }
+};
+
+Http::Http(HttpOptions options)
+    : options_(std::move(options)), locks_(std::make_unique<ShareLocks>()) {
     ensure_curl_global();
     CURLSH* share = curl_share_init();
+    curl_share_setopt(share, CURLSHOPT_LOCKFUNC, &ShareLocks::lock);
+    curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, &ShareLocks::unlock);
+    curl_share_setopt(share, CURLSHOPT_USERDATA, locks_.get());
     curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     share_ = share;

@@ -3,8 +3,10 @@
 // checks. Files are written to a temporary name and renamed into place when whole.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,9 +62,13 @@ class Http {
 
   private:
     HttpOptions options_;
+    // get() may run on several threads at once (a mirror's suites are fetched
+    // together): the share handle takes its locks, the counters are atomic.
+    struct ShareLocks;
+    std::unique_ptr<ShareLocks> locks_;
     void* share_;
-    std::uint64_t transfers_ = 0;
-    std::uint64_t bytes_ = 0;
+    std::atomic<std::uint64_t> transfers_{0};
+    std::atomic<std::uint64_t> bytes_{0};
 };
 
 }  // namespace dmc::net

@@ -20,6 +20,9 @@ The first path component picks how it behaves, the rest is a path under ROOT:
   /loop/...   a redirect to the same path, for ever
   /elsewhere/... a redirect to the same path under /ok/ on "localhost" (another
               origin than 127.0.0.1)
+  /together/... plain files, but each InRelease is held until another one is asked for
+              (5 s at most); a line "HELD /path together=N" says how many were being
+              asked for at once when it went (N is 1 for a client that asks one by one)
   /snapshot/archive/NAME/DATE/...
               a snapshot service: ROOT/snapshots/NAME/<the latest date <= DATE>/...,
               dates as 20250520T000000Z, as Debian's snapshot service has them
@@ -36,6 +39,9 @@ import threading
 ROOT, PORT_FILE, LOG_FILE = sys.argv[1:4]
 lock = threading.Lock()
 seen = {}  # (mode, path) -> requests so far
+held = threading.Condition()
+asking = [0]    # InRelease requests under /together/ in progress
+arrived = [0]   # and how many have come in all
 log = open(LOG_FILE, "a", buffering=1)
 
 
@@ -69,7 +75,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         parts = self.path.split("?", 1)[0].lstrip("/").split("/", 1)
         mode, rel = parts[0], parts[1] if len(parts) > 1 else ""
         if mode not in ("ok", "cut", "flaky", "down", "downpool", "snapshot", "endless",
-                        "endless-index", "endless-pool", "garbage", "loop", "elsewhere") \
+                        "endless-index", "endless-pool", "garbage", "loop", "elsewhere",
+                        "together") \
                 or ".." in rel.split("/"):
             return self.fail(404, "no such path")
         if mode == "garbage":
@@ -87,6 +94,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
+        if mode == "together" and rel.endswith("/InRelease"):
+            with held:
+                # Together: another was in progress when this one came, or came while
+                # this one was held (both stay true once true, whatever runs first).
+                others = asking[0]
+                asking[0] += 1
+                arrived[0] += 1
+                me = arrived[0]
+                held.notify_all()
+                met = held.wait_for(lambda: others > 0 or arrived[0] > me, timeout=5)
+                together = 2 if met else 1
+            with lock:
+                log.write(f"HELD {self.path} together={together}\n")
+            try:
+                return self.serve(mode, rel)
+            finally:
+                with held:
+                    asking[0] -= 1
         if mode == "snapshot":
             bits = rel.split("/", 3)
             if len(bits) < 4 or bits[0] != "archive":
@@ -96,6 +121,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if not dates:
                 return self.fail(404, "no snapshot at or before " + bits[2])
             rel = os.path.join("snapshots", bits[1], dates[-1], bits[3])
+        self.serve(mode, rel)
+
+    def serve(self, mode, rel):
         with lock:
             n = seen.get((mode, rel), 0)
             seen[(mode, rel)] = n + 1

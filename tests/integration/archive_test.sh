@@ -644,4 +644,15 @@ out=$(DMC_CACHEDIR=$work/c17 "$DMC" --config "$work/ubuntu.yaml" -A amd64 -a res
 [ "$(requests /ok/ubuntu/dists/dmcnoble-updates/main/binary-amd64/Packages.xz)" = 1 ] || fail "no -updates index"
 pass "Ubuntu-style: arm64 from the ports mirror (own keyring), amd64 from the main one with universe and -updates"
 
+# A mirror's suites are fetched at once: the server holds each InRelease until another
+# one is asked for (5 s at most) and says how many were being asked for together.
+sed "s|$base/ok/ubuntu|$base/together/ubuntu|" "$work/ubuntu.yaml" >"$work/together.yaml"
+: >"$work/requests"
+out=$(DMC_CACHEDIR=$work/c17b "$DMC" --config "$work/together.yaml" -A amd64 -a resolve hello-dmc \
+    2>"$work/err") || fail "suites at once: $(cat "$work/err")"
+[ "$out" = "$(printf 'hello-dmc 1.0-1 amd64\nlibdmc1 1.3-1 amd64')" ] || fail "suites at once resolved: $out"
+[ "$(grep -c '^HELD /together/ubuntu/dists/dmcnoble\(-updates\)\?/InRelease together=2$' "$work/requests")" = 2 ] \
+    || fail "the suites were not fetched at once: $(grep HELD "$work/requests")"
+pass "a mirror's suites are fetched at once"
+
 echo "archive tests took $((SECONDS - started)) s"
