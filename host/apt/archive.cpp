@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <map>
 #include <memory>
 #include <set>
 #include <thread>
@@ -570,23 +571,40 @@ bool Archive::cached(const PackageRef& p) const {
     return fs::exists(deb_path(p), ec);
 }
 
-std::vector<fs::path> Archive::fetch(const std::vector<PackageRef>& packages) {
+std::vector<fs::path> Archive::fetch(const std::vector<PackageRef>& packages,
+                                     const std::function<void(std::size_t)>& ready) {
     std::vector<fs::path> paths;
     std::vector<net::Download> missing;
+    std::vector<std::vector<std::size_t>> waiting;  // by download: the packages it brings
+    std::map<std::string, std::size_t> queued;      // path -> its download
+    std::vector<std::size_t> there;
     // One process fetches at a time; the other waits and then finds the files there.
     FileLock lock(cache_ / "debs" / ".lock");
-    std::set<std::string> queued;
-    for (const auto& p : packages) {
+    for (std::size_t i = 0; i < packages.size(); ++i) {
+        const auto& p = packages[i];
         if (p.sha256.size() != 64)
             throw Error(p.display() +
                         " has no SHA256 in the index; refusing an unverifiable package");
         auto path = deb_path(p);
         paths.push_back(path);
         std::error_code ec;
-        if (fs::exists(path, ec) || !queued.insert(path.string()).second) continue;
-        missing.push_back({p.url, path, p.sha256, p.size, p.display()});
+        if (auto it = queued.find(path.string()); it != queued.end()) {
+            waiting[it->second].push_back(i);
+        } else if (fs::exists(path, ec)) {
+            there.push_back(i);
+        } else {
+            queued.emplace(path.string(), missing.size());
+            missing.push_back({p.url, path, p.sha256, p.size, p.display()});
+            waiting.push_back({i});
+        }
     }
-    if (!missing.empty()) http_.fetch(missing);
+    if (ready)
+        for (std::size_t i : there) ready(i);
+    if (!missing.empty())
+        http_.fetch(missing, [&](std::size_t d) {
+            if (ready)
+                for (std::size_t i : waiting[d]) ready(i);
+        });
     return paths;
 }
 

@@ -58,7 +58,10 @@ class Archive {
 
     // Fetches the .deb files (checking their SHA256 against the index) into the cache
     // and returns their paths, in the order given. Safe with concurrent dmc processes.
-    std::vector<std::filesystem::path> fetch(const std::vector<PackageRef>& packages);
+    // `ready(i)`, when given, is called on this thread as soon as packages[i] is in the
+    // cache: at once for those there already, the others as their download ends.
+    std::vector<std::filesystem::path> fetch(const std::vector<PackageRef>& packages,
+                                             const std::function<void(std::size_t)>& ready = {});
 
     // Fetches one package from `url` into the cache, checked against its SHA256 and
     // size; false when the server does not have it.

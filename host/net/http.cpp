@@ -179,7 +179,8 @@ std::optional<std::string> Http::get(const std::string& url, std::uint64_t max_b
     return std::move(body.text);
 }
 
-void Http::fetch(const std::vector<Download>& downloads) {
+void Http::fetch(const std::vector<Download>& downloads,
+                 const std::function<void(std::size_t)>& fetched) {
     if (downloads.empty()) return;
     MultiHandle multi_handle = make_multi();
     CURLM* multi = multi_handle.get();
@@ -299,11 +300,15 @@ void Http::fetch(const std::vector<Download>& downloads) {
             }
         }
         fs::rename(tr->part, d.dest, ec);
-        if (ec && first_error.empty())
-            first_error = "cannot write " + d.dest.string() + ": " + ec.message();
+        if (ec) {
+            if (first_error.empty())
+                first_error = "cannot write " + d.dest.string() + ": " + ec.message();
+            return "";
+        }
         done_bytes += size;
         ++done_files;
         log::detail("fetched " + d.url);
+        if (fetched) fetched(static_cast<std::size_t>(&d - downloads.data()));
         return "";
     };
 

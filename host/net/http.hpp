@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,8 +54,10 @@ class Http {
 
     // Downloads all files, `parallel` at a time. Throws Error naming the first
     // file that could not be had whole and right; the others are kept. A file with a
-    // size is never written past it.
-    void fetch(const std::vector<Download>& downloads);
+    // size is never written past it. `fetched(i)`, when given, is called on this
+    // thread as soon as downloads[i] is in place, checked.
+    void fetch(const std::vector<Download>& downloads,
+               const std::function<void(std::size_t)>& fetched = {});
 
     // How many transfers and bytes went over the network (for tests and logs).
     std::uint64_t transfers() const { return transfers_; }

@@ -158,7 +158,6 @@ void rootfs(Context& context, const tasks::Task& task) {
     log::info(task.template_name + " " + task.arch + ": " + std::to_string(refs.size()) +
               " packages");
     if (context.settings.use_lock) locate_locked(context, task.template_name, task.arch, refs);
-    auto debs = context.archive().fetch(refs);
 
     // One tree per package set, named by it: a run with other packages (-T, another
     // lock) unpacks beside it and never into it. Bump the layout when unpacking
@@ -180,14 +179,48 @@ void rootfs(Context& context, const tasks::Task& task) {
                           nlohmann::json{{"tree", tree}, {"options", options}}.dump(1));
         forget_old_trees(base, set, tree);
     };
+    auto& archive = context.archive();
     std::error_code ec;
     if (fs::exists(dir / "stamp", ec) && read_file(dir / "stamp") == stamp) {
+        archive.fetch(refs);  // the cache keeps what the image is made of
         fs::last_write_time(dir / "stamp", fs::file_time_type::clock::now(), ec);
         log::info("rootfs " + dir.string() + " is up to date");
         log_script_effects(task, dir);
         chosen();
         return;
     }
+    // Each package read once into the store, on every core: those in the cache at
+    // once, the others as soon as their download ends, while the rest download; of
+    // those waiting, the largest first, so that no core is left with a large one at
+    // the end. A failed download is reported first; then the first failure to store,
+    // in the packages' order, with its .deb removed from the cache (a damaged file
+    // there must not poison the next run).
+    const fs::path store = context.settings.package_store();
+    std::vector<fs::path> debs(refs.size()), stored(refs.size());
+    std::vector<std::optional<Error>> failed(refs.size());
+    for (std::size_t i = 0; i < refs.size(); ++i) debs[i] = archive.deb_path(refs[i]);
+    for_each_as_ready([&](const auto& ready) { archive.fetch(refs, ready); },
+                      [&](std::size_t i) {
+                          try {
+                              stored[i] =
+                                  rootfs::store_deb(debs[i], store, refs[i].sha256, refs[i].name);
+                          } catch (const Error& e) {
+                              failed[i] = e;
+                          }
+                      },
+                      [&](std::size_t a, std::size_t b) { return refs[a].size > refs[b].size; });
+    auto removed = [&](std::size_t i, const Error& e) {
+        fs::remove(debs[i], ec);
+        return Error(std::string(e.what()) + "; it was removed from the cache");
+    };
+    // base-files first: it creates the merged-/usr links the others unpack through.
+    std::vector<std::size_t> order(refs.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_partition(order.begin(), order.end(),
+                          [&](std::size_t i) { return refs[i].name == "base-files"; });
+    for (std::size_t i : order)
+        if (failed[i]) throw removed(i, *failed[i]);
+
     const fs::path tmp = temp_sibling(dir);
     fs::remove_all(tmp, ec);
     fs::create_directories(tmp / "root");
@@ -201,37 +234,7 @@ void rootfs(Context& context, const tasks::Task& task) {
         link.link = target;
         manifest.files["/" + std::string(merged.dir)] = link;
     }
-    // base-files first: it creates the merged-/usr links the others unpack through.
-    std::vector<std::size_t> order(refs.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_partition(order.begin(), order.end(),
-                          [&](std::size_t i) { return refs[i].name == "base-files"; });
-    // A damaged file in the cache must not poison the next run.
-    auto removed = [&](std::size_t i, const Error& e) {
-        fs::remove(debs[i], ec);
-        return Error(std::string(e.what()) + "; it was removed from the cache");
-    };
-    const fs::path store = context.settings.package_store();
     try {
-        // Each package read once into the store, on every core; the first failure (in
-        // the packages' order) is the one reported.
-        std::vector<fs::path> stored(refs.size());
-        std::vector<std::optional<Error>> failed(refs.size());
-        // The largest first, so that no core is left with a large one at the end.
-        std::vector<std::size_t> by_size(refs.size());
-        for (std::size_t i = 0; i < by_size.size(); ++i) by_size[i] = i;
-        std::stable_sort(by_size.begin(), by_size.end(),
-                         [&](std::size_t a, std::size_t b) { return refs[a].size > refs[b].size; });
-        for_each_parallel(refs.size(), [&](std::size_t n) {
-            const std::size_t i = by_size[n];
-            try {
-                stored[i] = rootfs::store_deb(debs[i], store, refs[i].sha256, refs[i].name);
-            } catch (const Error& e) {
-                failed[i] = e;
-            }
-        });
-        for (std::size_t i : order)
-            if (failed[i]) throw removed(i, *failed[i]);
         // The diversions the scripts add apply to whatever the packages unpack.
         rootfs::Manifest controls;
         for (std::size_t i : order)

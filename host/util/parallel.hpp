@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <exception>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -34,6 +36,55 @@ void for_each_parallel(std::size_t n, Fn&& fn,
     for (auto& t : helpers) t.join();
     for (auto& failure : failures)
         if (failure) std::rethrow_exception(failure);
+}
+
+// Calls fn(i) for each i that `produce` hands to the function it is given (each i at
+// most once), on up to one thread a core, while `produce` goes on on the caller's
+// thread (downloads, say, and the work on each as it arrives); of the i waiting at
+// once, the first by `before` runs first. fn must not throw. Once `produce` has
+// returned and every i it handed has run, its exception, if it threw, is thrown again.
+template <class Produce, class Fn, class Before>
+void for_each_as_ready(Produce&& produce, Fn&& fn, Before&& before) {
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::vector<std::size_t> ready;  // a heap: the first by `before` on top
+    bool producing = true;
+    auto later = [&](std::size_t a, std::size_t b) { return before(b, a); };
+    auto worker = [&] {
+        for (;;) {
+            std::unique_lock lock(mutex);
+            changed.wait(lock, [&] { return !ready.empty() || !producing; });
+            if (ready.empty()) return;
+            std::pop_heap(ready.begin(), ready.end(), later);
+            const std::size_t i = ready.back();
+            ready.pop_back();
+            lock.unlock();
+            fn(i);
+        }
+    };
+    std::vector<std::thread> workers;
+    const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+    for (std::size_t t = 0; t < cores; ++t) workers.emplace_back(worker);
+    std::exception_ptr failure;
+    try {
+        produce([&](std::size_t i) {
+            {
+                std::lock_guard lock(mutex);
+                ready.push_back(i);
+                std::push_heap(ready.begin(), ready.end(), later);
+            }
+            changed.notify_one();
+        });
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    {
+        std::lock_guard lock(mutex);
+        producing = false;
+    }
+    changed.notify_all();
+    for (auto& t : workers) t.join();
+    if (failure) std::rethrow_exception(failure);
 }
 
 }  // namespace dmc

@@ -23,6 +23,9 @@ The first path component picks how it behaves, the rest is a path under ROOT:
   /together/... plain files, but each InRelease is held until another one is asked for
               (5 s at most); a line "HELD /path together=N" says how many were being
               asked for at once when it went (N is 1 for a client that asks one by one)
+  /hold/...   plain files, but a package whose file name starts with the first line of
+              ROOT/.hold is held until the path on its second line exists (10 s at
+              most); a line "HELD /path released=yes|no" says whether it came
   /snapshot/archive/NAME/DATE/...
               a snapshot service: ROOT/snapshots/NAME/<the latest date <= DATE>/...,
               dates as 20250520T000000Z, as Debian's snapshot service has them
@@ -35,6 +38,7 @@ import http.server
 import os
 import sys
 import threading
+import time
 
 ROOT, PORT_FILE, LOG_FILE = sys.argv[1:4]
 lock = threading.Lock()
@@ -76,7 +80,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         mode, rel = parts[0], parts[1] if len(parts) > 1 else ""
         if mode not in ("ok", "cut", "flaky", "down", "downpool", "snapshot", "endless",
                         "endless-index", "endless-pool", "garbage", "loop", "elsewhere",
-                        "together") \
+                        "together", "hold") \
                 or ".." in rel.split("/"):
             return self.fail(404, "no such path")
         if mode == "garbage":
@@ -112,6 +116,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             finally:
                 with held:
                     asking[0] -= 1
+        if mode == "hold":
+            try:
+                prefix, until = open(os.path.join(ROOT, ".hold")).read().split("\n")[:2]
+            except (OSError, ValueError):
+                prefix, until = "", ""
+            if prefix and os.path.basename(rel).startswith(prefix):
+                deadline = time.monotonic() + 10
+                while not os.path.exists(until) and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                with lock:
+                    log.write(f"HELD {self.path} released={'yes' if os.path.exists(until) else 'no'}\n")
         if mode == "snapshot":
             bits = rel.split("/", 3)
             if len(bits) < 4 or bits[0] != "archive":

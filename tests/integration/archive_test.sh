@@ -397,6 +397,18 @@ rootfs c9f flaky 2>"$work/err" || fail "500 twice: $(cat "$work/err")"
 intact c9f
 pass "a server answering 500 twice: the retries succeed"
 
+# Each package is stored as soon as its download ends, while the others download: the
+# server holds hello's .deb until libdmc1 is in the package store (10 s at most).
+libdmc=$(sha256sum "$(pool_deb good libdmc1)" | cut -d' ' -f1)
+printf 'hello_\n%s\n' "$work/c9h/rootfs/store/$libdmc/entries.json" >"$work/srv/.hold"
+: >"$work/requests"
+conf hold "$base/hold/good"
+rootfs c9h hold 2>"$work/err" || fail "a held download: $(cat "$work/err")"
+grep -q "^HELD /hold/good/pool/main/h/hello/hello_1.0-1_amd64.deb released=yes" "$work/requests" \
+    || fail "libdmc1 was not stored while hello downloaded: $(grep HELD "$work/requests")"
+[ -f "$(tree_of c9h)/root/usr/bin/hello" ] || fail "no tree after a held download"
+pass "each package stored as soon as it is downloaded, while the others download"
+
 t0=$SECONDS
 conf down "$base/down/good"
 refused "cannot fetch $base/down/good/dists/dmctest/InRelease: HTTP 500 after 5 attempts" -- resolve c9d down hello

@@ -58,5 +58,73 @@ TEST(UtilParallel, UsesMoreThanOneThreadWhenThereAreCores) {
     EXPECT_EQ(ids.size(), 2u);
 }
 
+// What is handed runs while the producer goes on: the producer waits (up to 2 s) for
+// the first item to have run before it hands the rest, and every item runs once.
+TEST(UtilParallel, ItemsRunAsTheyAreHandedWhileTheProducerGoesOn) {
+    std::vector<std::atomic<int>> runs(100);
+    bool first_ran_meanwhile = false;
+    for_each_as_ready(
+        [&](const auto& hand) {
+            hand(0);
+            for (int spin = 0; runs[0].load() == 0 && spin < 2000; ++spin)
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            first_ran_meanwhile = runs[0].load() == 1;
+            for (std::size_t i = 1; i < runs.size(); ++i) hand(i);
+        },
+        [&](std::size_t i) { ++runs[i]; }, [](std::size_t a, std::size_t b) { return a < b; });
+    EXPECT_TRUE(first_ran_meanwhile);
+    for (const auto& r : runs) EXPECT_EQ(r.load(), 1);
+}
+
+// Of the items waiting, the first by the order given runs first: with every worker
+// held by a first item until all the rest are handed, the rest run in that order.
+TEST(UtilParallel, TheFirstWaitingByTheOrderRunsFirst) {
+    const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+    std::atomic<bool> all_handed{false};
+    std::mutex m;
+    std::vector<std::size_t> order;
+    for_each_as_ready(
+        [&](const auto& hand) {
+            for (std::size_t i = 0; i < cores; ++i) hand(1000 + i);  // hold every worker
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            for (std::size_t i = 0; i < 20; ++i) hand(i * 7 % 20);  // neither in order nor reversed
+            all_handed = true;
+        },
+        [&](std::size_t i) {
+            if (i >= 1000) {
+                while (!all_handed) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                return;
+            }
+            std::lock_guard lock(m);
+            order.push_back(i);
+        },
+        [](std::size_t a, std::size_t b) { return a > b; });  // the largest first
+    ASSERT_EQ(order.size(), 20u);
+    // Each worker takes the largest waiting (the workers may note theirs in either order).
+    EXPECT_GE(order.front(), 20 - cores);
+    EXPECT_LT(order.back(), cores);
+}
+
+// The producer's failure comes out once everything it handed has run.
+TEST(UtilParallel, TheProducersFailureIsThrownAfterWhatItHandedRan) {
+    std::atomic<int> ran{0};
+    try {
+        for_each_as_ready(
+            [&](const auto& hand) {
+                for (std::size_t i = 0; i < 10; ++i) hand(i);
+                throw std::runtime_error("the download failed");
+            },
+            [&](std::size_t) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(2));
+                ++ran;
+            },
+            [](std::size_t a, std::size_t b) { return a < b; });
+        FAIL() << "the producer's failure was lost";
+    } catch (const std::runtime_error& e) {
+        EXPECT_STREQ(e.what(), "the download failed");
+    }
+    EXPECT_EQ(ran.load(), 10);
+}
+
 }  // namespace
 }  // namespace dmc
