@@ -76,33 +76,34 @@ TEST(UtilParallel, ItemsRunAsTheyAreHandedWhileTheProducerGoesOn) {
     for (const auto& r : runs) EXPECT_EQ(r.load(), 1);
 }
 
-// Of the items waiting, the first by the order given runs first: with every worker
-// held by a first item until all the rest are handed, the rest run in that order.
+// Of the items waiting, the first by the order given runs first. All the workers but
+// one are held until the end, and that one by a first item until all the rest are
+// handed: it then runs them one by one, in that order.
 TEST(UtilParallel, TheFirstWaitingByTheOrderRunsFirst) {
     const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
-    std::atomic<bool> all_handed{false};
-    std::mutex m;
+    std::atomic<bool> all_handed{false}, all_ran{false};
+    auto until = [](const std::atomic<bool>& flag) {
+        for (int spin = 0; !flag && spin < 5000; ++spin)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    };
     std::vector<std::size_t> order;
     for_each_as_ready(
         [&](const auto& hand) {
-            for (std::size_t i = 0; i < cores; ++i) hand(1000 + i);  // hold every worker
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            for (std::size_t i = 0; i + 1 < cores; ++i) hand(1000 + i);  // held to the end
+            hand(2000);                                                  // held until all handed
             for (std::size_t i = 0; i < 20; ++i) hand(i * 7 % 20);  // neither in order nor reversed
             all_handed = true;
         },
         [&](std::size_t i) {
-            if (i >= 1000) {
-                while (!all_handed) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-                return;
-            }
-            std::lock_guard lock(m);
-            order.push_back(i);
+            if (i >= 2000) return until(all_handed);
+            if (i >= 1000) return until(all_ran);
+            order.push_back(i);  // one worker only
+            if (order.size() == 20) all_ran = true;
         },
         [](std::size_t a, std::size_t b) { return a > b; });  // the largest first
-    ASSERT_EQ(order.size(), 20u);
-    // Each worker takes the largest waiting (the workers may note theirs in either order).
-    EXPECT_GE(order.front(), 20 - cores);
-    EXPECT_LT(order.back(), cores);
+    std::vector<std::size_t> expected;
+    for (std::size_t i = 20; i-- > 0;) expected.push_back(i);
+    EXPECT_EQ(order, expected);
 }
 
 // The producer's failure comes out once everything it handed has run.
