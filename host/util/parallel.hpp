@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -41,14 +42,16 @@ void for_each_parallel(std::size_t n, Fn&& fn,
 // Calls fn(i) for each i that `produce` hands to the function it is given (each i at
 // most once), on up to one thread a core, while `produce` goes on on the caller's
 // thread (downloads, say, and the work on each as it arrives); of the i waiting at
-// once, the first by `before` runs first. fn must not throw. Once `produce` has
-// returned and every i it handed has run, its exception, if it threw, is thrown again.
+// once, the first by `before` runs first. Once `produce` has returned and every i it
+// handed has run, its exception is thrown again if it threw, else that of the lowest i
+// whose fn threw, so which failure is reported never depends on timing.
 template <class Produce, class Fn, class Before>
 void for_each_as_ready(Produce&& produce, Fn&& fn, Before&& before) {
     std::mutex mutex;
     std::condition_variable changed;
     std::vector<std::size_t> ready;  // a heap: the first by `before` on top
     bool producing = true;
+    std::map<std::size_t, std::exception_ptr> failures;  // by i
     auto later = [&](std::size_t a, std::size_t b) { return before(b, a); };
     auto worker = [&] {
         for (;;) {
@@ -59,7 +62,12 @@ void for_each_as_ready(Produce&& produce, Fn&& fn, Before&& before) {
             const std::size_t i = ready.back();
             ready.pop_back();
             lock.unlock();
-            fn(i);
+            try {
+                fn(i);
+            } catch (...) {
+                std::lock_guard failed(mutex);
+                failures.emplace(i, std::current_exception());
+            }
         }
     };
     std::vector<std::thread> workers;
@@ -85,6 +93,7 @@ void for_each_as_ready(Produce&& produce, Fn&& fn, Before&& before) {
     changed.notify_all();
     for (auto& t : workers) t.join();
     if (failure) std::rethrow_exception(failure);
+    if (!failures.empty()) std::rethrow_exception(failures.begin()->second);
 }
 
 }  // namespace dmc

@@ -127,5 +127,27 @@ TEST(UtilParallel, TheProducersFailureIsThrownAfterWhatItHandedRan) {
     EXPECT_EQ(ran.load(), 10);
 }
 
+// An item's failure (of any type) does not stop the others; the lowest item's comes
+// out at the end.
+TEST(UtilParallel, TheLowestItemsFailureIsThrownAfterAllRan) {
+    std::atomic<int> ran{0};
+    try {
+        for_each_as_ready(
+            [&](const auto& hand) {
+                for (std::size_t i = 0; i < 30; ++i) hand(i);
+            },
+            [&](std::size_t i) {
+                ++ran;
+                if (i == 21) throw std::runtime_error("failed at 21");
+                if (i == 9) throw std::logic_error("failed at 9");
+            },
+            [](std::size_t a, std::size_t b) { return a > b; });
+        FAIL() << "no failure thrown";
+    } catch (const std::logic_error& e) {
+        EXPECT_STREQ(e.what(), "failed at 9");
+    }
+    EXPECT_EQ(ran.load(), 30);
+}
+
 }  // namespace
 }  // namespace dmc
