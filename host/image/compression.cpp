@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "image/deflate.hpp"
 #include "util/error.hpp"
 
 namespace fs = std::filesystem;
@@ -88,6 +89,17 @@ class GzipCompressor final : public Compressor {
     std::vector<unsigned char> out_;
     z_stream stream_{};
     gz_header header_{};
+};
+
+// Levels 4 to 9: zlib's bytes, with the parse on every core (image/deflate).
+class ParallelGzipCompressor final : public Compressor {
+  public:
+    ParallelGzipCompressor(int level, ByteSink sink) : gzip_(level, std::move(sink)) {}
+    void write(const void* data, std::size_t size) override { gzip_.write(data, size); }
+    void finish() override { gzip_.finish(); }
+
+  private:
+    ParallelGzip gzip_;
 };
 
 class ZstdCompressor final : public Compressor {
@@ -229,8 +241,10 @@ std::string_view compression_name(Compression compression) {
 std::unique_ptr<Compressor> Compressor::create(Compression compression, int level, ByteSink sink) {
     switch (compression) {
         case Compression::gzip:
-            return std::make_unique<GzipCompressor>(level == 0 ? default_gzip_level : level,
-                                                    std::move(sink));
+            if (level == 0) level = default_gzip_level;
+            if (level >= 4 && level <= 9)
+                return std::make_unique<ParallelGzipCompressor>(level, std::move(sink));
+            return std::make_unique<GzipCompressor>(level, std::move(sink));
         case Compression::zstd:
             return std::make_unique<ZstdCompressor>(level == 0 ? default_zstd_level : level,
                                                     std::move(sink));

@@ -1,6 +1,8 @@
 // Streaming gzip/zstd compression with fixed parameters, so that the same
-// uncompressed bytes always give the same compressed bytes (for a given zlib
-// and libzstd version: the compressors themselves are not frozen formats).
+// uncompressed bytes always give the same compressed bytes. gzip at levels 4 to 9
+// is dmc's own (image/deflate): zlib 1.2.13's bytes whatever zlib the host has,
+// parsed on every core. Levels 1 to 3 and zstd are the host's zlib and libzstd,
+// whose bytes can change with their versions.
 #pragma once
 
 #include <cstddef>
