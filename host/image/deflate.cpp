@@ -1,5 +1,6 @@
 #include "image/deflate.hpp"
 
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -11,6 +12,9 @@
 #include <thread>
 #include <vector>
 
+#include "image/deflate_coder.hpp"
+#include "image/deflate_library.hpp"
+#include "image/deflate_symbols.hpp"
 #include "util/error.hpp"
 
 // The parse follows zlib 1.2.13's deflate_slow, longest_match and fill_window, and
@@ -21,19 +25,13 @@
 
 namespace dmc::image {
 
+using namespace deflate;
+
 namespace {
 
-constexpr std::uint32_t kWSize = 32768;
-constexpr std::uint32_t kWMask = kWSize - 1;
-constexpr std::uint32_t kWindowSize = 2 * kWSize;
-constexpr std::uint32_t kMinMatch = 3;
-constexpr std::uint32_t kMaxMatch = 258;
-constexpr std::uint32_t kMinLookahead = kMaxMatch + kMinMatch + 1;
-constexpr std::uint32_t kMaxDist = kWSize - kMinLookahead;
 constexpr std::uint32_t kHashSize = 1u << 15;  // memLevel 8
 constexpr std::uint32_t kHashMask = kHashSize - 1;
 constexpr std::uint32_t kTooFar = 4096;
-constexpr std::size_t kBlockSymbols = (std::size_t{1} << 14) - 1;  // lit_bufsize - 1
 // Bytes read past a position: a match's 258 and the 8 of a word compare.
 constexpr std::size_t kPadding = 512;
 // Before a stretch: the 32 KiB its hash chains need and the 64 KiB a stored block
@@ -49,11 +47,6 @@ constexpr Config kConfig[10] = {{0, 0, 0, 0},        {4, 4, 8, 4},      {4, 5, 1
                                 {4, 6, 32, 32},      {4, 4, 16, 16},    {8, 16, 32, 32},
                                 {8, 16, 128, 128},   {8, 32, 128, 256}, {32, 128, 258, 1024},
                                 {32, 258, 258, 4096}};
-
-// A symbol: a literal byte, or a match (length - 3 in the low byte, distance above);
-// or a mark that zlib's window slid; or the literal zlib adds after its loop.
-constexpr std::uint32_t kSlide = 1u << 31;
-constexpr std::uint32_t kAfterLoop = 1u << 30;
 
 // Equal leading bytes of a and b, at most `max` (a multiple of 8).
 inline std::uint32_t common(const std::uint8_t* a, const std::uint8_t* b, std::uint32_t max) {
@@ -95,10 +88,27 @@ struct Stretch {
     bool fresh = true;  // begins in a fresh state, not one carried over
     State from;
 
+    // The pieces that begin in [begin, end), and the regions earlier inputs share.
+    std::vector<Piece> pieces;
+    std::vector<Region> regions;
+
     std::vector<std::uint32_t> symbols;
     std::vector<Mark> head, tail;  // marks in [begin, begin + overlap), [end, end + overlap)
     State stop;                    // where a stretch not last stopped
+    std::uint64_t reused = 0;      // bytes whose symbols came from an earlier parse
 };
+
+// Finds what earlier inputs share with the stretch, from 40 KiB before it: a
+// region is taken over only 32 KiB into it.
+void look_up(Stretch& job, int level) {
+    const std::uint64_t available = job.off + job.bytes.size() - kPadding;
+    const std::uint64_t before = std::max(job.begin > 40960 ? job.begin - 40960 : 0, job.off + 64);
+    auto pieces =
+        cut_pieces(job.bytes.data(), job.off, available, std::min(before, job.begin), job.end);
+    job.regions = shared_regions(pieces, level);
+    std::erase_if(pieces, [&](const Piece& p) { return p.pos < job.begin; });
+    job.pieces = std::move(pieces);
+}
 
 void parse(Stretch& job, const Config& config) {
     const std::uint8_t* w = job.bytes.data();
@@ -148,6 +158,77 @@ void parse(Stretch& job, const Config& config) {
     auto& symbols = job.symbols;
     symbols.reserve((job.end - job.begin) / 3);
 
+    // Where an earlier parse may be taken over: past the marks (the seams need the
+    // stretch's own parse there) and, as in the earlier input, where zlib's window
+    // is full.
+    const std::uint64_t reuse_from = std::max<std::uint64_t>(job.begin + job.overlap, 3 * kWSize);
+    const std::uint64_t reuse_to = job.last ? (job.size > kAfter ? job.size - kAfter : 0) : job.end;
+    std::size_t region = 0;
+    std::uint64_t next_try = 0;
+    // Takes over the earlier parse of region R at t, where this parse has just
+    // ended a match and the earlier one too: both then go on alike while the
+    // bytes are alike. Returns whether it did.
+    auto take_over = [&](const Region& r, std::uint64_t until) {
+        const Recorded& earlier = *r.from;
+        const std::uint64_t at = t + off;
+        std::uint64_t a = r.from_pos + (at - r.begin);
+        const std::uint64_t a_until = std::min(
+            r.from_pos + (until - r.begin), earlier.size() > kAfter ? earlier.size() - kAfter : 0);
+        if (a < 3 * kWSize || a >= a_until) return false;
+        auto [run, i] = earlier.after_match(a);
+        if (run == earlier.runs().size()) return false;
+        // zlib's window slides at the first loop top at or past this; a symbol is
+        // written at the loop top after its first byte.
+        std::uint32_t slide_at = base + kWSize + kMaxDist + 1;
+        std::uint32_t x = t;
+        const std::size_t start = symbols.size();
+        const std::uint32_t start_base = base;
+        std::size_t kept = start;
+        std::uint32_t kept_t = t, kept_base = base;
+        for (;;) {
+            const auto& runs = earlier.runs();
+            if (i == runs[run].count()) {
+                if (++run == runs.size() || runs[run].pos != a) break;
+                i = 0;
+            }
+            const std::uint32_t s = runs[run].symbol(i++);
+            const std::uint32_t n = span(s);
+            if (a + n > a_until) break;
+            // What the symbol stands for must be these bytes: a wrong take-over
+            // (a bug, or pieces that only hash alike) never reaches the output.
+            const bool alike = is_match(s) ? distance_of(s) <= x - base &&
+                                                 std::memcmp(w + x, w + x - distance_of(s), n) == 0
+                                           : w[x] == (s & 0xff);
+            if (!alike) {
+                kept = start;
+                kept_t = t;
+                kept_base = start_base;
+                break;
+            }
+            if (x + 1 >= slide_at) {
+                symbols.push_back(kSlide);
+                base += kWSize;
+                slide_at += kWSize;
+            }
+            symbols.push_back(s);
+            a += n;
+            x += n;
+            if (is_match(s)) kept = symbols.size(), kept_t = x, kept_base = base;
+        }
+        symbols.resize(kept);
+        base = kept_base;
+        if (kept_t == t) return false;
+        job.reused += kept_t - t;
+        t = kept_t;
+        // The chains as zlib has them here: every position of the last 32 KiB.
+        std::fill(heads.begin(), heads.end(), std::uint16_t{0});
+        std::fill(prevs.begin(), prevs.end(), std::uint16_t{0});
+        const std::uint32_t p0 = std::max(t - kWSize, base);
+        ins_h = (std::uint32_t{w[p0]} << 5) ^ w[p0 + 1];
+        for (std::uint32_t p = p0; p < t; ++p) insert(p);
+        return true;
+    };
+
     for (;;) {
         if (t >= stop) {
             job.stop = {t + off, match_length, match_start + off, available, base + off};
@@ -168,6 +249,19 @@ void parse(Stretch& job, const Config& config) {
                 lookahead = std::min<std::int64_t>(size, base + kWindowSize) - t;
             }
             if (lookahead == 0) break;
+        }
+        if (match_length == kMinMatch - 1 && !available && region < job.regions.size() &&
+            t + off >= next_try) {
+            const std::uint64_t at = t + off;
+            while (region < job.regions.size() && at + 1024 >= job.regions[region].end) ++region;
+            if (region < job.regions.size()) {
+                const Region& r = job.regions[region];
+                const std::uint64_t until = std::min(r.end - 1024, reuse_to);
+                if (at >= std::max(r.begin + kWSize + 512, reuse_from) && at + 4096 < until) {
+                    if (take_over(r, until)) continue;
+                    next_try = at + 256;
+                }
+            }
         }
         std::uint32_t hash_head = 0;
         if (lookahead >= kMinMatch) hash_head = insert(t);
@@ -208,7 +302,7 @@ void parse(Stretch& job, const Config& config) {
                 match_length = kMinMatch - 1;
         }
         if (prev_length >= kMinMatch && match_length <= prev_length) {
-            symbols.push_back((prev_length - kMinMatch) | ((t - 1 - prev_match) << 8));
+            symbols.push_back(match(prev_length, t - 1 - prev_match));
             const std::int64_t max_insert = t + lookahead - kMinMatch;
             for (std::uint32_t p = t + 1; p <= t + prev_length - 2; ++p)
                 if (p <= max_insert) insert(p);
@@ -226,472 +320,25 @@ void parse(Stretch& job, const Config& config) {
     if (job.last && available) symbols.push_back(w[t - 1] | kAfterLoop);
 }
 
-// trees.c: the blocks' Huffman codes, written LSB first.
-constexpr int kLengthCodes = 29, kLiterals = 256, kLCodes = kLiterals + 1 + kLengthCodes;
-constexpr int kDCodes = 30, kBLCodes = 19, kHeapSize = 2 * kLCodes + 1, kMaxBits = 15;
-constexpr int kMaxBLBits = 7, kEndBlock = 256, kRep3_6 = 16, kRepz3_10 = 17, kRepz11_138 = 18;
-constexpr int kExtraLBits[kLengthCodes] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
-                                           2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
-constexpr int kExtraDBits[kDCodes] = {0, 0, 0, 0, 1, 1, 2, 2,  3,  3,  4,  4,  5,  5,  6,
-                                      6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
-constexpr int kExtraBLBits[kBLCodes] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3, 7};
-constexpr std::uint8_t kBLOrder[kBLCodes] = {16, 17, 18, 0, 8,  7, 9,  6, 10, 5,
-                                             11, 4,  12, 3, 13, 2, 14, 1, 15};
-
-// zlib's ct_data: frequency and code share a field, as do parent and length.
-struct Node {
-    std::uint16_t fc = 0;  // Freq / Code
-    std::uint16_t dl = 0;  // Dad / Len
-};
-
-struct StaticDesc {
-    const int* extra_bits;
-    int extra_base, elems, max_length;
-};
-
-struct Tables {
-    Node ltree[kLCodes + 2];
-    Node dtree[kDCodes];
-    std::uint8_t dist_code[512];
-    std::uint8_t length_code[kMaxMatch - kMinMatch + 1];
-    int base_length[kLengthCodes];
-    int base_dist[kDCodes];
-    StaticDesc l_desc, d_desc, bl_desc;
-};
-
-unsigned bi_reverse(unsigned code, int len) {
-    unsigned res = 0;
-    do {
-        res |= code & 1;
-        code >>= 1, res <<= 1;
-    } while (--len > 0);
-    return res >> 1;
-}
-
-void gen_codes(Node* tree, int max_code, const std::uint16_t* bl_count) {
-    std::uint16_t next_code[kMaxBits + 1];
-    unsigned code = 0;
-    for (int bits = 1; bits <= kMaxBits; bits++) {
-        code = (code + bl_count[bits - 1]) << 1;
-        next_code[bits] = static_cast<std::uint16_t>(code);
-    }
-    for (int n = 0; n <= max_code; n++) {
-        const int len = tree[n].dl;
-        if (len == 0) continue;
-        tree[n].fc = static_cast<std::uint16_t>(bi_reverse(next_code[len]++, len));
-    }
-}
-
-const Tables& tables() {
-    static const Tables t = [] {
-        Tables s{};
-        int length = 0, code = 0;
-        for (code = 0; code < kLengthCodes - 1; code++) {
-            s.base_length[code] = length;
-            for (int n = 0; n < (1 << kExtraLBits[code]); n++)
-                s.length_code[length++] = static_cast<std::uint8_t>(code);
-        }
-        s.length_code[length - 1] = static_cast<std::uint8_t>(code);
-        int dist = 0;
-        for (code = 0; code < 16; code++) {
-            s.base_dist[code] = dist;
-            for (int n = 0; n < (1 << kExtraDBits[code]); n++)
-                s.dist_code[dist++] = static_cast<std::uint8_t>(code);
-        }
-        dist >>= 7;
-        for (; code < kDCodes; code++) {
-            s.base_dist[code] = dist << 7;
-            for (int n = 0; n < (1 << (kExtraDBits[code] - 7)); n++)
-                s.dist_code[256 + dist++] = static_cast<std::uint8_t>(code);
-        }
-        std::uint16_t bl_count[kMaxBits + 1] = {};
-        int n = 0;
-        while (n <= 143) s.ltree[n++].dl = 8, bl_count[8]++;
-        while (n <= 255) s.ltree[n++].dl = 9, bl_count[9]++;
-        while (n <= 279) s.ltree[n++].dl = 7, bl_count[7]++;
-        while (n <= 287) s.ltree[n++].dl = 8, bl_count[8]++;
-        gen_codes(s.ltree, kLCodes + 1, bl_count);
-        for (n = 0; n < kDCodes; n++) {
-            s.dtree[n].dl = 5;
-            s.dtree[n].fc = static_cast<std::uint16_t>(bi_reverse(static_cast<unsigned>(n), 5));
-        }
-        return s;
-    }();
-    return t;
-}
-
-const StaticDesc kLDesc{kExtraLBits, kLiterals + 1, kLCodes, kMaxBits};
-const StaticDesc kDDesc{kExtraDBits, 0, kDCodes, kMaxBits};
-const StaticDesc kBLDesc{kExtraBLBits, 0, kBLCodes, kMaxBLBits};
-
-// Codes symbols into blocks as zlib's _tr_flush_block does.
-class Coder {
-  public:
-    explicit Coder(const ByteSink& sink) : sink_(sink), t_(tables()) { init_block(); }
-
-    void put_byte(std::uint8_t b) {
-        room(1);
-        out_[used_++] = b;
-    }
-
-    // Adds a parse's symbols; the input's bytes are at w[pos - off].
-    void add(const std::uint32_t* symbols, std::size_t count, const std::uint8_t* w,
-             std::uint64_t off) {
-        for (std::size_t i = 0; i < count; ++i) {
-            const std::uint32_t s = symbols[i];
-            if (s & kSlide) {
-                base_ += kWSize;
-                continue;
-            }
-            const std::uint32_t dist = (s >> 8) & 0xffff;
-            const std::uint32_t lc = s & 0xff;
-            if (dist == 0) {
-                ltree_[lc].fc++;
-                pos_ += 1;
-            } else {
-                ltree_[t_.length_code[lc] + kLiterals + 1].fc++;
-                dtree_[d_code(dist - 1)].fc++;
-                pos_ += lc + kMinMatch;
-            }
-            block_[block_size_++] = s;
-            if (!(s & kAfterLoop) && block_size_ == kBlockSymbols) flush_block(false, w, off);
-        }
-        if (used_ >= (std::size_t{1} << 18)) drain();
-    }
-
-    void finish(const std::uint8_t* w, std::uint64_t off) { flush_block(true, w, off); }
-
-    void drain() {
-        if (used_ > 0) sink_(out_.data(), used_);
-        used_ = 0;
-    }
-
-  private:
-    std::uint8_t d_code(std::uint32_t dist) const {
-        return dist < 256 ? t_.dist_code[dist] : t_.dist_code[256 + (dist >> 7)];
-    }
-
-    // Room for n more bytes of output.
-    void room(std::size_t n) {
-        if (out_.size() < used_ + n) out_.resize(std::max(2 * out_.size(), used_ + n));
-    }
-    // Writes after room() for them: a block's codes take at most 6 bytes a symbol.
-    [[gnu::always_inline]] void send_bits(std::uint32_t value, int length) {
-        bits_ |= std::uint64_t{value} << count_;
-        count_ += length;
-        if (count_ >= 32) {
-            std::uint8_t* o = out_.data() + used_;
-            o[0] = static_cast<std::uint8_t>(bits_);
-            o[1] = static_cast<std::uint8_t>(bits_ >> 8);
-            o[2] = static_cast<std::uint8_t>(bits_ >> 16);
-            o[3] = static_cast<std::uint8_t>(bits_ >> 24);
-            used_ += 4;
-            bits_ >>= 32;
-            count_ -= 32;
-        }
-    }
-    [[gnu::always_inline]] void send_code(int c, const Node* tree) {
-        send_bits(tree[c].fc, tree[c].dl);
-    }
-    void windup() {
-        room(8);
-        while (count_ > 0) {
-            out_[used_++] = static_cast<std::uint8_t>(bits_);
-            bits_ >>= 8;
-            count_ = count_ > 8 ? count_ - 8 : 0;
-        }
-        bits_ = 0;
-        count_ = 0;
-    }
-
-    void init_block() {
-        for (int n = 0; n < kLCodes; n++) ltree_[n].fc = 0;
-        for (int n = 0; n < kDCodes; n++) dtree_[n].fc = 0;
-        for (int n = 0; n < kBLCodes; n++) bltree_[n].fc = 0;
-        ltree_[kEndBlock].fc = 1;
-        opt_len_ = static_len_ = 0;
-        block_size_ = 0;
-    }
-
-    bool smaller(const Node* tree, int n, int m) const {
-        return tree[n].fc < tree[m].fc || (tree[n].fc == tree[m].fc && depth_[n] <= depth_[m]);
-    }
-
-    void pqdownheap(const Node* tree, int k) {
-        const int v = heap_[k];
-        int j = k << 1;
-        while (j <= heap_len_) {
-            if (j < heap_len_ && smaller(tree, heap_[j + 1], heap_[j])) j++;
-            if (smaller(tree, v, heap_[j])) break;
-            heap_[k] = heap_[j];
-            k = j;
-            j <<= 1;
-        }
-        heap_[k] = v;
-    }
-
-    void gen_bitlen(Node* tree, int max_code, const Node* stree, const StaticDesc& desc) {
-        const int* extra = desc.extra_bits;
-        const int base = desc.extra_base;
-        const int max_length = desc.max_length;
-        int overflow = 0;
-        for (int bits = 0; bits <= kMaxBits; bits++) bl_count_[bits] = 0;
-        tree[heap_[heap_max_]].dl = 0;
-        int h;
-        for (h = heap_max_ + 1; h < kHeapSize; h++) {
-            const int n = heap_[h];
-            int bits = tree[tree[n].dl].dl + 1;
-            if (bits > max_length) bits = max_length, overflow++;
-            tree[n].dl = static_cast<std::uint16_t>(bits);
-            if (n > max_code) continue;
-            bl_count_[bits]++;
-            int xbits = 0;
-            if (n >= base) xbits = extra[n - base];
-            const std::uint16_t f = tree[n].fc;
-            opt_len_ += std::uint64_t{f} * static_cast<unsigned>(bits + xbits);
-            if (stree) static_len_ += std::uint64_t{f} * static_cast<unsigned>(stree[n].dl + xbits);
-        }
-        if (overflow == 0) return;
-        do {
-            int bits = max_length - 1;
-            while (bl_count_[bits] == 0) bits--;
-            bl_count_[bits]--;
-            bl_count_[bits + 1] += 2;
-            bl_count_[max_length]--;
-            overflow -= 2;
-        } while (overflow > 0);
-        for (int bits = max_length; bits != 0; bits--) {
-            int n = bl_count_[bits];
-            while (n != 0) {
-                const int m = heap_[--h];
-                if (m > max_code) continue;
-                if (static_cast<unsigned>(tree[m].dl) != static_cast<unsigned>(bits)) {
-                    opt_len_ += (static_cast<std::uint64_t>(bits) - tree[m].dl) * tree[m].fc;
-                    tree[m].dl = static_cast<std::uint16_t>(bits);
-                }
-                n--;
-            }
-        }
-    }
-
-    // Returns max_code.
-    int build_tree(Node* tree, const Node* stree, const StaticDesc& desc) {
-        const int elems = desc.elems;
-        int max_code = -1;
-        heap_len_ = 0, heap_max_ = kHeapSize;
-        for (int n = 0; n < elems; n++) {
-            if (tree[n].fc != 0) {
-                heap_[++heap_len_] = max_code = n;
-                depth_[n] = 0;
-            } else {
-                tree[n].dl = 0;
-            }
-        }
-        while (heap_len_ < 2) {
-            const int node = heap_[++heap_len_] = (max_code < 2 ? ++max_code : 0);
-            tree[node].fc = 1;
-            depth_[node] = 0;
-            opt_len_--;
-            if (stree) static_len_ -= stree[node].dl;
-        }
-        for (int n = heap_len_ / 2; n >= 1; n--) pqdownheap(tree, n);
-        int node = elems;
-        do {
-            const int n = heap_[1];
-            heap_[1] = heap_[heap_len_--];
-            pqdownheap(tree, 1);
-            const int m = heap_[1];
-            heap_[--heap_max_] = n;
-            heap_[--heap_max_] = m;
-            tree[node].fc = static_cast<std::uint16_t>(tree[n].fc + tree[m].fc);
-            depth_[node] =
-                static_cast<std::uint8_t>((depth_[n] >= depth_[m] ? depth_[n] : depth_[m]) + 1);
-            tree[n].dl = tree[m].dl = static_cast<std::uint16_t>(node);
-            heap_[1] = node++;
-            pqdownheap(tree, 1);
-        } while (heap_len_ >= 2);
-        heap_[--heap_max_] = heap_[1];
-        gen_bitlen(tree, max_code, stree, desc);
-        gen_codes(tree, max_code, bl_count_);
-        return max_code;
-    }
-
-    void scan_tree(Node* tree, int max_code) {
-        int prevlen = -1, nextlen = tree[0].dl, count = 0, max_count = 7, min_count = 4;
-        if (nextlen == 0) max_count = 138, min_count = 3;
-        tree[max_code + 1].dl = 0xffff;
-        for (int n = 0; n <= max_code; n++) {
-            const int curlen = nextlen;
-            nextlen = tree[n + 1].dl;
-            if (++count < max_count && curlen == nextlen) {
-                continue;
-            } else if (count < min_count) {
-                bltree_[curlen].fc = static_cast<std::uint16_t>(bltree_[curlen].fc + count);
-            } else if (curlen != 0) {
-                if (curlen != prevlen) bltree_[curlen].fc++;
-                bltree_[kRep3_6].fc++;
-            } else if (count <= 10) {
-                bltree_[kRepz3_10].fc++;
-            } else {
-                bltree_[kRepz11_138].fc++;
-            }
-            count = 0;
-            prevlen = curlen;
-            if (nextlen == 0) {
-                max_count = 138, min_count = 3;
-            } else if (curlen == nextlen) {
-                max_count = 6, min_count = 3;
-            } else {
-                max_count = 7, min_count = 4;
-            }
-        }
-    }
-
-    void send_tree(const Node* tree, int max_code) {
-        int prevlen = -1, nextlen = tree[0].dl, count = 0, max_count = 7, min_count = 4;
-        if (nextlen == 0) max_count = 138, min_count = 3;
-        for (int n = 0; n <= max_code; n++) {
-            const int curlen = nextlen;
-            nextlen = tree[n + 1].dl;
-            if (++count < max_count && curlen == nextlen) {
-                continue;
-            } else if (count < min_count) {
-                do {
-                    send_code(curlen, bltree_);
-                } while (--count != 0);
-            } else if (curlen != 0) {
-                if (curlen != prevlen) {
-                    send_code(curlen, bltree_);
-                    count--;
-                }
-                send_code(kRep3_6, bltree_);
-                send_bits(static_cast<std::uint32_t>(count - 3), 2);
-            } else if (count <= 10) {
-                send_code(kRepz3_10, bltree_);
-                send_bits(static_cast<std::uint32_t>(count - 3), 3);
-            } else {
-                send_code(kRepz11_138, bltree_);
-                send_bits(static_cast<std::uint32_t>(count - 11), 7);
-            }
-            count = 0;
-            prevlen = curlen;
-            if (nextlen == 0) {
-                max_count = 138, min_count = 3;
-            } else if (curlen == nextlen) {
-                max_count = 6, min_count = 3;
-            } else {
-                max_count = 7, min_count = 4;
-            }
-        }
-    }
-
-    void compress_block(const Node* ltree, const Node* dtree) {
-        for (std::size_t i = 0; i < block_size_; ++i) {
-            const std::uint32_t s = block_[i];
-            std::uint32_t dist = (s >> 8) & 0xffff;
-            int lc = static_cast<int>(s & 0xff);
-            if (dist == 0) {
-                send_code(lc, ltree);
-            } else {
-                int code = t_.length_code[lc];
-                send_code(code + kLiterals + 1, ltree);
-                int extra = kExtraLBits[code];
-                if (extra != 0) {
-                    lc -= t_.base_length[code];
-                    send_bits(static_cast<std::uint32_t>(lc), extra);
-                }
-                dist--;
-                code = d_code(dist);
-                send_code(code, dtree);
-                extra = kExtraDBits[code];
-                if (extra != 0) {
-                    dist -= static_cast<std::uint32_t>(t_.base_dist[code]);
-                    send_bits(dist, extra);
-                }
-            }
-        }
-        send_code(kEndBlock, ltree);
-    }
-
-    void flush_block(bool last, const std::uint8_t* w, std::uint64_t off) {
-        const std::uint64_t stored_len = pos_ - block_start_;
-        const bool have_bytes = block_start_ >= base_;
-        const int l_max = build_tree(ltree_, t_.ltree, kLDesc);
-        const int d_max = build_tree(dtree_, t_.dtree, kDDesc);
-        scan_tree(ltree_, l_max);
-        scan_tree(dtree_, d_max);
-        build_tree(bltree_, nullptr, kBLDesc);
-        int max_blindex;
-        for (max_blindex = kBLCodes - 1; max_blindex >= 3; max_blindex--)
-            if (bltree_[kBLOrder[max_blindex]].dl != 0) break;
-        opt_len_ += 3 * (static_cast<std::uint64_t>(max_blindex) + 1) + 5 + 5 + 4;
-        std::uint64_t opt_lenb = (opt_len_ + 3 + 7) >> 3;
-        const std::uint64_t static_lenb = (static_len_ + 3 + 7) >> 3;
-        if (static_lenb <= opt_lenb) opt_lenb = static_lenb;
-        const std::uint32_t lastbit = last ? 1 : 0;
-        room(stored_len + 6 * block_size_ + 1024);
-        if (stored_len + 4 <= opt_lenb && have_bytes) {
-            send_bits(lastbit, 3);  // STORED_BLOCK << 1
-            windup();
-            const auto len = static_cast<std::uint16_t>(stored_len);
-            const auto nlen = static_cast<std::uint16_t>(~len);
-            put_byte(static_cast<std::uint8_t>(len));
-            put_byte(static_cast<std::uint8_t>(len >> 8));
-            put_byte(static_cast<std::uint8_t>(nlen));
-            put_byte(static_cast<std::uint8_t>(nlen >> 8));
-            std::memcpy(out_.data() + used_, w + (block_start_ - off), stored_len);
-            used_ += stored_len;
-        } else if (static_lenb == opt_lenb) {
-            send_bits((1u << 1) + lastbit, 3);  // STATIC_TREES
-            compress_block(t_.ltree, t_.dtree);
-        } else {
-            send_bits((2u << 1) + lastbit, 3);  // DYN_TREES
-            const int lcodes = l_max + 1, dcodes = d_max + 1, blcodes = max_blindex + 1;
-            send_bits(static_cast<std::uint32_t>(lcodes - 257), 5);
-            send_bits(static_cast<std::uint32_t>(dcodes - 1), 5);
-            send_bits(static_cast<std::uint32_t>(blcodes - 4), 4);
-            for (int rank = 0; rank < blcodes; rank++) send_bits(bltree_[kBLOrder[rank]].dl, 3);
-            send_tree(ltree_, lcodes - 1);
-            send_tree(dtree_, dcodes - 1);
-            compress_block(ltree_, dtree_);
-        }
-        init_block();
-        block_start_ = pos_;
-        if (last) windup();
-    }
-
-    const ByteSink& sink_;
-    const Tables& t_;
-    Node ltree_[kHeapSize];
-    Node dtree_[2 * kDCodes + 1];
-    Node bltree_[2 * kBLCodes + 1];
-    std::uint16_t bl_count_[kMaxBits + 1] = {};
-    int heap_[2 * kLCodes + 1] = {};
-    int heap_len_ = 0, heap_max_ = 0;
-    std::uint8_t depth_[2 * kLCodes + 1] = {};
-    std::uint64_t opt_len_ = 0, static_len_ = 0;
-    std::vector<std::uint32_t> block_ = std::vector<std::uint32_t>(kBlockSymbols + 1);
-    std::size_t block_size_ = 0;
-    std::uint64_t bits_ = 0;
-    int count_ = 0;
-    std::vector<std::uint8_t> out_;
-    std::size_t used_ = 0;
-    std::uint64_t pos_ = 0, block_start_ = 0, base_ = 0;
-};
-
 }  // namespace
 
 struct ParallelGzip::Impl {
-    Impl(int level, ByteSink s, DeflateOptions o)
-        : config(kConfig[level]), sink(std::move(s)), options(o), coder(sink) {
+    Impl(int level_, ByteSink s, DeflateOptions o)
+        : level(level_), config(kConfig[level_]), sink(std::move(s)), options(o), coder(sink) {
         if (options.threads == 0)
             options.threads = std::max(1u, std::thread::hardware_concurrency());
         if (options.stretch % kWSize != 0 || options.stretch < kWindowSize ||
             options.overlap == 0 || options.overlap > options.stretch)
             throw Error("deflate: the stretch must be a multiple of 32 KiB of at least 64 KiB");
         const std::uint8_t header[10] = {
-            0x1f, 0x8b, 8, 0, 0, 0, 0, 0, static_cast<std::uint8_t>(level == 9 ? 2 : 0), 255};
+            0x1f, 0x8b, 8, 0, 0, 0, 0, 0, static_cast<std::uint8_t>(level_ == 9 ? 2 : 0), 255};
         for (auto b : header) coder.put_byte(b);
+        if (options.reuse) recorded = std::make_shared<Recorded>(level_);
+        // On a small machine, an eighth of its memory at most.
+        const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+        if (pages > 0 && page > 0)
+            options.keep = std::min(
+                options.keep, static_cast<std::size_t>(pages) * static_cast<std::size_t>(page) / 8);
     }
 
     struct Job {
@@ -699,20 +346,42 @@ struct ParallelGzip::Impl {
         std::shared_future<void> done;
     };
 
+    int level;
     Config config;
     ByteSink sink;
     DeflateOptions options;
-    Coder coder;
+    BlockCoder coder;
     std::vector<std::uint8_t> input;  // input[0] is byte input_off
     std::uint64_t input_off = 0, total = 0, next = 0;
     uLong crc = crc32(0L, Z_NULL, 0);
     std::deque<Job> jobs;
-    std::size_t cut = 0;  // the front job's symbols before this are coded
+    std::size_t cut = 0;        // the front job's symbols before this are coded
+    std::uint64_t cut_pos = 0;  // where the front job's symbols[cut] begins
     std::size_t reparsed = 0;
+    std::uint64_t reused = 0;
     bool finished = false;
+    // This input's parse, as it is coded, for the inputs after it.
+    std::shared_ptr<Recorded> recorded;
+    // Stretches done with, for their buffers.
+    std::vector<std::shared_ptr<Stretch>> spare;
 
-    std::shared_ptr<Stretch> make(std::uint64_t begin, std::uint64_t end, bool last) const {
-        auto s = std::make_shared<Stretch>();
+    std::shared_ptr<Stretch> make(std::uint64_t begin, std::uint64_t end, bool last) {
+        // A spare stretch's buffers, so that each does not fault in new pages.
+        std::shared_ptr<Stretch> s;
+        if (spare.empty()) {
+            s = std::make_shared<Stretch>();
+        } else {
+            s = std::move(spare.back());
+            spare.pop_back();
+            s->symbols.clear();
+            s->head.clear();
+            s->tail.clear();
+            s->pieces.clear();
+            s->regions.clear();
+            s->reused = 0;
+            s->from = {};
+            s->stop = {};
+        }
         s->begin = begin;
         s->end = end;
         s->last = last;
@@ -722,6 +391,7 @@ struct ParallelGzip::Impl {
         const std::uint64_t upto = last ? total : end + options.overlap + 1024;
         s->bytes.resize(upto - s->off + kPadding);
         std::memcpy(s->bytes.data(), input.data() + (s->off - input_off), upto - s->off);
+        std::memset(s->bytes.data() + (upto - s->off), 0, kPadding);
         // A fresh start: nothing pending; zlib's window starts 32 KiB back.
         s->from.pos = begin;
         s->from.base = begin >= kWSize ? begin - kWSize : 0;
@@ -733,13 +403,17 @@ struct ParallelGzip::Impl {
         auto s = make(next, end, last);
         next = end;
         Job job{s, {}};
+        auto work = [s, c = config, l = level, reuse = options.reuse] {
+            if (reuse) look_up(*s, l);
+            parse(*s, c);
+        };
         if (options.threads == 1) {
-            parse(*s, config);
+            work();
             std::promise<void> p;
             p.set_value();
             job.done = p.get_future().share();
         } else {
-            job.done = std::async(std::launch::async, [s, c = config] { parse(*s, c); }).share();
+            job.done = std::async(std::launch::async, work).share();
         }
         jobs.push_back(std::move(job));
         // Keep what the next stretch needs before it.
@@ -749,6 +423,15 @@ struct ParallelGzip::Impl {
                         input.begin() + static_cast<std::ptrdiff_t>(keep - input_off));
             input_off = keep;
         }
+    }
+
+    // Codes x's symbols from `cut` to `to`, and keeps them.
+    void code(Stretch& x, std::size_t to) {
+        coder.add(x.symbols.data() + cut, to - cut, x.bytes.data(), x.off);
+        reused += x.reused;
+        if (!recorded) return;
+        recorded->add_run(cut_pos, x.symbols.data() + cut, to - cut);
+        recorded->add_pieces(x.pieces);
     }
 
     // Codes the front job up to where the next one takes over.
@@ -772,21 +455,26 @@ struct ParallelGzip::Impl {
             }
         }
         if (i < x.tail.size() && j < y.head.size()) {
-            coder.add(x.symbols.data() + cut, x.tail[i].symbol - cut, x.bytes.data(), x.off);
+            code(x, x.tail[i].symbol);
             cut = y.head[j].symbol;
+            // A pending literal is the byte before the mark.
+            cut_pos = y.head[j].pos - (y.head[j].available ? 1 : 0);
         } else {
             // The parses never met: parse the next stretch again from where this
             // one stopped, in its exact state.
             ++reparsed;
-            coder.add(x.symbols.data() + cut, x.symbols.size() - cut, x.bytes.data(), x.off);
+            code(x, x.symbols.size());
             y.symbols.clear();
             y.head.clear();
             y.tail.clear();
+            y.reused = 0;
             y.fresh = false;
             y.from = x.stop;
             parse(y, config);
             cut = 0;
+            cut_pos = x.stop.pos - (x.stop.available ? 1 : 0);
         }
+        spare.push_back(std::move(jobs.front().stretch));
         jobs.pop_front();
     }
 
@@ -813,9 +501,13 @@ struct ParallelGzip::Impl {
         Job& a = jobs[0];
         a.done.get();
         Stretch& x = *a.stretch;
-        coder.add(x.symbols.data() + cut, x.symbols.size() - cut, x.bytes.data(), x.off);
+        code(x, x.symbols.size());
         coder.finish(x.bytes.data(), x.off);
         jobs.clear();
+        if (recorded) {
+            recorded->set_size(total);
+            remember(std::move(recorded), options.keep);
+        }
         const std::uint64_t n = total;
         const std::uint8_t trailer[8] = {
             static_cast<std::uint8_t>(crc),       static_cast<std::uint8_t>(crc >> 8),
@@ -849,5 +541,7 @@ void ParallelGzip::write(const void* data, std::size_t size) {
 void ParallelGzip::finish() { impl_->finish(); }
 
 std::size_t ParallelGzip::reparsed() const { return impl_->reparsed; }
+
+std::uint64_t ParallelGzip::reused() const { return impl_->reused; }
 
 }  // namespace dmc::image

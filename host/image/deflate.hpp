@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include "image/compression.hpp"
@@ -29,6 +30,12 @@ struct DeflateOptions {
     std::size_t stretch = std::size_t{4} << 20;
     // How far past its stretch a thread goes looking for the seam.
     std::size_t overlap = std::size_t{32} << 10;
+    // Take the parse of inputs compressed before in this process where the bytes
+    // are the same (image/deflate_library), and keep this one's for those after.
+    bool reuse = true;
+    // The parses kept, in bytes (about 1.2 times their input): enough for the
+    // layers of the four built-in templates for two archs, the oldest going first.
+    std::size_t keep = std::size_t{768} << 20;
 };
 
 class ParallelGzip {
@@ -44,6 +51,8 @@ class ParallelGzip {
     void finish();
     // Seams that had to be parsed again (for tests and the log).
     std::size_t reparsed() const;
+    // Input bytes whose parse came from an earlier input.
+    std::uint64_t reused() const;
 
   private:
     struct Impl;

@@ -35,6 +35,14 @@ std::string sha256_hex(std::string_view data) {
     return h.hex();
 }
 
+std::array<std::uint8_t, 32> sha256_bytes(const void* data, std::size_t size) {
+    std::array<std::uint8_t, 32> digest{};
+    unsigned int length = 0;
+    if (EVP_Digest(data, size, digest.data(), &length, EVP_sha256(), nullptr) != 1 || length != 32)
+        throw Error("cannot compute SHA-256 (OpenSSL)");
+    return digest;
+}
+
 std::string sha256_file(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error("cannot read " + path.string());

@@ -25,6 +25,8 @@ class Sha256 {
 };
 
 std::string sha256_hex(std::string_view data);
+// The 32 bytes of the digest.
+std::array<std::uint8_t, 32> sha256_bytes(const void* data, std::size_t size);
 std::string sha256_file(const std::filesystem::path& path);
 
 }  // namespace dmc

@@ -154,6 +154,64 @@ TEST(ParallelGzip, SeamsNotFoundAreParsedAgain) {
     EXPECT_GT(reparsed, 0u);
 }
 
+// B is A with bytes put in, taken out and changed.
+Bytes edited(const Bytes& a) {
+    Bytes b(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(a.size() * 3 / 10));
+    const Bytes r = random_bytes(5000, 9);
+    b.insert(b.end(), r.begin(), r.end());
+    b.insert(b.end(), a.begin() + static_cast<std::ptrdiff_t>(a.size() * 3 / 10),
+             a.begin() + static_cast<std::ptrdiff_t>(a.size() * 6 / 10));
+    b.insert(b.end(), a.begin() + static_cast<std::ptrdiff_t>(a.size() * 6 / 10 + 3000), a.end());
+    b[b.size() * 8 / 10] ^= 1;
+    return b;
+}
+
+TEST(ParallelGzip, TakesAnEarlierParseWhereTheBytesAreTheSame) {
+    Bytes a = layer_like();
+    const Bytes t = text(2000000, 11);  // new to this process
+    a.insert(a.end(), t.begin(), t.end());
+    const Bytes b = edited(a);
+    for (const DeflateOptions& options : {DeflateOptions{}, small_stretches(2)}) {
+        std::size_t reparsed = 0;
+        EXPECT_EQ(ours(a, 5, options), zlib_gzip(a, 5));
+        std::uint64_t reused = 0;
+        Bytes out;
+        ParallelGzip gz(
+            5,
+            [&](const void* data, std::size_t size) {
+                const auto* p = static_cast<const std::uint8_t*>(data);
+                out.insert(out.end(), p, p + size);
+            },
+            options);
+        gz.write(b.data(), b.size());
+        gz.finish();
+        reused = gz.reused();
+        reparsed = gz.reparsed();
+        EXPECT_EQ(out, zlib_gzip(b, 5));
+        // Small stretches lose their first 4 KiB and each region its first 32 KiB.
+        EXPECT_GT(reused, options.stretch < (1u << 20) ? b.size() / 3 : b.size() * 3 / 4)
+            << "stretch " << options.stretch << ", " << reparsed << " seams parsed again";
+    }
+}
+
+TEST(ParallelGzip, TakesNoParseOfAnotherLevelOrWhenToldNot) {
+    const Bytes a = text(1500000, 12);
+    const Bytes b = edited(a);
+    EXPECT_EQ(ours(a, 8, {}), zlib_gzip(a, 8));
+    auto reused = [&](int level, bool reuse) {
+        DeflateOptions o;
+        o.reuse = reuse;
+        ParallelGzip gz(
+            level, [](const void*, std::size_t) {}, o);
+        gz.write(b.data(), b.size());
+        gz.finish();
+        return gz.reused();
+    };
+    EXPECT_EQ(reused(7, true), 0u);
+    EXPECT_EQ(reused(8, false), 0u);
+    EXPECT_GT(reused(8, true), b.size() / 2);
+}
+
 TEST(ParallelGzip, RefusesOtherLevelsAndStretches) {
     auto sink = [](const void*, std::size_t) {};
     EXPECT_THROW(ParallelGzip(3, sink), dmc::Error);
