@@ -294,16 +294,15 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
     context.print_to = options.print.value_or("");
     for (int i = 0; i < argc; ++i) context.command.emplace_back(argv[i]);
     context.json = options.json;
-    std::size_t position = 0;
+    for (std::size_t i : range)
+        if (task_list[i].step == tasks::Step::pack)
+            context.packs_to_come.insert(task_list[i].template_name + "/" + task_list[i].arch);
     auto failed = tasks::run(task_list, range, [&](const tasks::Task& task) {
-        ++position;
-        context.next_task = position < range.size() ? &task_list[range[position]] : nullptr;
         try {
             steps::run_step(context, task);
         } catch (const std::filesystem::filesystem_error& e) {
             throw filesystem_failure(e, settings);
         }
-        context.finished.emplace(task.step, task.template_name, task.arch);
     });
     if (failed) {
         throw Error("task " + std::to_string(*failed + 1) + " " + task_list[*failed].name +

@@ -60,6 +60,7 @@ void configure(Context& context, const tasks::Task& task) {
             ports.erase(ports.begin(), ports.begin() + static_cast<long>(inherited_ports));
     }
     save_configure(context.work_dir(task.template_name, task.arch), result);
+    start_layer(context, task);
 }
 
 }  // namespace dmc::steps

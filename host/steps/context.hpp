@@ -11,7 +11,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "apt/archive.hpp"
@@ -62,17 +61,14 @@ class Context {
     // decided once per run (steps/inputs.cpp).
     std::map<std::string, bool> current;
 
-    // The task the run takes after the one running now (nullptr: none), and the
-    // steps that have finished in this run: a step may start work that a later task
-    // takes up (pack compresses the next arch's layer while it writes its own).
-    const tasks::Task* next_task = nullptr;
-    std::set<std::tuple<tasks::Step, std::string, std::string>> finished;  // step, tmpl, arch
-    // Layers being written ahead for their pack task, by "tmpl/arch", with the key of
-    // what they were made from (steps/pack). Waited for when the run ends.
+    // The images ("tmpl/arch") this run packs and has not packed yet; their layers
+    // are written as soon as their configure step ends (steps/pack), by "tmpl/arch",
+    // with the key of what they were made from. Waited for when the run ends.
     struct LayerAhead {
         std::string key;
         std::future<image::LayerInfo> layer;
     };
+    std::set<std::string> packs_to_come;
     std::map<std::string, LayerAhead> layers_ahead;
 
   private:

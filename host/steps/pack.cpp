@@ -203,28 +203,28 @@ std::optional<image::Descriptor> unchanged_image(Context& context, const std::st
     return std::nullopt;
 }
 
-// When the run's next task packs the same template for another arch whose configure
-// step ran in this run, its layer is written now on another core: compressing a
-// layer is the longest part of a pack, and it cannot be split without changing its
-// bytes. The next pack takes it if its inputs are still the same.
-void write_next_layer(Context& context, const tasks::Task& task) {
-    const tasks::Task* next = context.next_task;
-    if (next == nullptr || next->step != tasks::Step::pack ||
-        next->template_name != task.template_name || next->arch == task.arch ||
-        !context.finished.count({tasks::Step::configure, next->template_name, next->arch}))
-        return;
+}  // namespace
+
+// The layer of an image this run packs later is written as soon as its configure
+// step ends, on other cores, while the run goes on (the next arch's packages are
+// unpacked meanwhile). The pack takes it if its inputs are still the same.
+void start_layer(Context& context, const tasks::Task& configured) {
+    const std::string image = configured.template_name + "/" + configured.arch;
+    if (!context.packs_to_come.count(image)) return;
     // Only an image this run found out of date (and said so) is packed ahead.
-    auto current = context.current.find(next->template_name + "/" + next->arch);
+    auto current = context.current.find(image);
     if (current == context.current.end() || current->second) return;
     auto plan = std::make_unique<Plan>();
-    plan_image(context, next->template_name, next->arch, *plan);
-    if (unchanged_image(context, next->template_name, next->arch, plan->key)) return;
-    const fs::path out = context.work_dir(next->template_name, next->arch) / "layer.tar";
-    context.layers_ahead[next->template_name + "/" + next->arch] = {
+    plan_image(context, configured.template_name, configured.arch, *plan);
+    if (unchanged_image(context, configured.template_name, configured.arch, plan->key)) return;
+    const fs::path out = context.work_dir(configured.template_name, configured.arch) / "layer.tar";
+    context.layers_ahead[image] = {
         plan->key, std::async(std::launch::async, [spec = std::move(plan->spec), out] {
             return image::write_layer(spec, out);
         })};
 }
+
+namespace {
 
 // The layer written ahead for this image, when it was made from the same inputs.
 std::optional<image::LayerInfo> layer_written_ahead(Context& context, const std::string& tmpl,
@@ -273,10 +273,10 @@ void pack(Context& context, const tasks::Task& task) {
         return;
     }
 
-    write_next_layer(context, task);
+    context.packs_to_come.erase(task.template_name + "/" + task.arch);
     std::optional<image::LayerInfo> ahead =
         layer_written_ahead(context, task.template_name, task.arch, key);
-    if (ahead) log::info(name + ": its layer was compressed ahead, while the previous pack ran");
+    if (ahead) log::info(name + ": its layer was written as soon as its configure step ended");
     const image::LayerInfo layer = ahead ? *ahead : image::write_layer(spec, dir / "layer.tar");
     auto manifest_desc = image::write_image(outputs.layout, config, {layer});
     if (settings.docker_archive)

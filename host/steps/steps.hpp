@@ -49,6 +49,9 @@ void build_environments(Context& context, const tasks::Task& task);  // buildenv
 void collect(Context& context, const tasks::Task& task);
 void configure(Context& context, const tasks::Task& task);
 void pack(Context& context, const tasks::Task& task);
+// Starts writing the layer of an image whose configure step just ended, when this
+// run packs it later (steps/pack).
+void start_layer(Context& context, const tasks::Task& configured);
 void index(Context& context, const tasks::Task& task);
 void push(Context& context, const tasks::Task& task);
 // How the push, sign and verify steps reach the registry (-H and the registry_* settings).
