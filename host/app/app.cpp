@@ -296,7 +296,7 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
     context.json = options.json;
     for (std::size_t i : range)
         if (task_list[i].step == tasks::Step::pack)
-            context.packs_to_come.insert(task_list[i].template_name + "/" + task_list[i].arch);
+            context.layers_to_come.insert(task_list[i].template_name + "/" + task_list[i].arch);
     auto failed = tasks::run(task_list, range, [&](const tasks::Task& task) {
         try {
             steps::run_step(context, task);

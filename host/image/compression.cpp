@@ -94,11 +94,17 @@ class GzipCompressor final : public Compressor {
 // Levels 4 to 9: zlib's bytes, with the parse on every core (image/deflate).
 class ParallelGzipCompressor final : public Compressor {
   public:
-    ParallelGzipCompressor(int level, ByteSink sink) : gzip_(level, std::move(sink)) {}
+    ParallelGzipCompressor(int level, ByteSink sink, bool remember)
+        : gzip_(level, std::move(sink), options(remember)) {}
     void write(const void* data, std::size_t size) override { gzip_.write(data, size); }
     void finish() override { gzip_.finish(); }
 
   private:
+    static DeflateOptions options(bool remember) {
+        DeflateOptions o;
+        o.remember = remember;
+        return o;
+    }
     ParallelGzip gzip_;
 };
 
@@ -238,12 +244,13 @@ std::string_view compression_name(Compression compression) {
     return "none";
 }
 
-std::unique_ptr<Compressor> Compressor::create(Compression compression, int level, ByteSink sink) {
+std::unique_ptr<Compressor> Compressor::create(Compression compression, int level, ByteSink sink,
+                                               bool remember) {
     switch (compression) {
         case Compression::gzip:
             if (level == 0) level = default_gzip_level;
             if (level >= 4 && level <= 9)
-                return std::make_unique<ParallelGzipCompressor>(level, std::move(sink));
+                return std::make_unique<ParallelGzipCompressor>(level, std::move(sink), remember);
             return std::make_unique<GzipCompressor>(level, std::move(sink));
         case Compression::zstd:
             return std::make_unique<ZstdCompressor>(level == 0 ? default_zstd_level : level,

@@ -35,7 +35,10 @@ using ByteSink = std::function<void(const void* data, std::size_t size)>;
 //  - none: passes the bytes through.
 class Compressor {
   public:
-    static std::unique_ptr<Compressor> create(Compression compression, int level, ByteSink sink);
+    // `remember`: gzip keeps the parse for later compressions in this process to
+    // take where their bytes are the same; no use when none follows.
+    static std::unique_ptr<Compressor> create(Compression compression, int level, ByteSink sink,
+                                              bool remember = true);
     virtual ~Compressor() = default;
     virtual void write(const void* data, std::size_t size) = 0;
     // Flushes the end of the stream into the sink; call once.

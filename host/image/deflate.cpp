@@ -1,5 +1,6 @@
 #include "image/deflate.hpp"
 
+#include <malloc.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -93,6 +94,10 @@ struct Stretch {
     std::vector<Region> regions;
 
     std::vector<std::uint32_t> symbols;
+    // zlib's hash chains (head, prev), kept with the stretch so that a parse does
+    // not allocate them.
+    std::vector<std::uint16_t> heads = std::vector<std::uint16_t>(kHashSize);
+    std::vector<std::uint16_t> prevs = std::vector<std::uint16_t>(kWSize);
     std::vector<Mark> head, tail;  // marks in [begin, begin + overlap), [end, end + overlap)
     State stop;                    // where a stretch not last stopped
     std::uint64_t reused = 0;      // bytes whose symbols came from an earlier parse
@@ -118,7 +123,10 @@ void parse(Stretch& job, const Config& config) {
     // multiple of 32 KiB as `off` is. The hash chains hold positions relative to
     // it, as zlib's do: 0, the window's first byte, stands for none.
     std::uint32_t base = rel(job.from.base);
-    std::vector<std::uint16_t> heads(kHashSize, 0), prevs(kWSize, 0);
+    auto& heads = job.heads;
+    auto& prevs = job.prevs;
+    std::fill(heads.begin(), heads.end(), std::uint16_t{0});
+    std::fill(prevs.begin(), prevs.end(), std::uint16_t{0});
     std::uint16_t* const head = heads.data();
     std::uint16_t* const prev = prevs.data();
     // Positions go in one after the other, so the hash rolls, as zlib's does.
@@ -156,7 +164,6 @@ void parse(Stretch& job, const Config& config) {
     const std::uint32_t head_end = rel(job.begin) + static_cast<std::uint32_t>(job.overlap);
     const std::uint32_t tail_begin = rel(job.end);
     auto& symbols = job.symbols;
-    symbols.reserve((job.end - job.begin) / 3);
 
     // Where an earlier parse may be taken over: past the marks (the seams need the
     // stretch's own parse there) and, as in the earlier input, where zlib's window
@@ -171,12 +178,12 @@ void parse(Stretch& job, const Config& config) {
     auto take_over = [&](const Region& r, std::uint64_t until) {
         const Recorded& earlier = *r.from;
         const std::uint64_t at = t + off;
-        std::uint64_t a = r.from_pos + (at - r.begin);
+        const std::uint64_t a = r.from_pos + (at - r.begin);
         const std::uint64_t a_until = std::min(
             r.from_pos + (until - r.begin), earlier.size() > kAfter ? earlier.size() - kAfter : 0);
         if (a < 3 * kWSize || a >= a_until) return false;
-        auto [run, i] = earlier.after_match(a);
-        if (run == earlier.runs().size()) return false;
+        auto cursor = earlier.after_match(a);
+        if (!cursor) return false;
         // zlib's window slides at the first loop top at or past this; a symbol is
         // written at the loop top after its first byte.
         std::uint32_t slide_at = base + kWSize + kMaxDist + 1;
@@ -185,35 +192,31 @@ void parse(Stretch& job, const Config& config) {
         const std::uint32_t start_base = base;
         std::size_t kept = start;
         std::uint32_t kept_t = t, kept_base = base;
-        for (;;) {
-            const auto& runs = earlier.runs();
-            if (i == runs[run].count()) {
-                if (++run == runs.size() || runs[run].pos != a) break;
-                i = 0;
-            }
-            const std::uint32_t s = runs[run].symbol(i++);
-            const std::uint32_t n = span(s);
-            if (a + n > a_until) break;
-            // What the symbol stands for must be these bytes: a wrong take-over
-            // (a bug, or pieces that only hash alike) never reaches the output.
-            const bool alike = is_match(s) ? distance_of(s) <= x - base &&
-                                                 std::memcmp(w + x, w + x - distance_of(s), n) == 0
-                                           : w[x] == (s & 0xff);
-            if (!alike) {
-                kept = start;
-                kept_t = t;
-                kept_base = start_base;
-                break;
-            }
+        auto put = [&](std::uint32_t s) {
             if (x + 1 >= slide_at) {
                 symbols.push_back(kSlide);
                 base += kWSize;
                 slide_at += kWSize;
             }
             symbols.push_back(s);
-            a += n;
-            x += n;
-            if (is_match(s)) kept = symbols.size(), kept_t = x, kept_base = base;
+        };
+        Recorded::Step step;
+        while (earlier.next(*cursor, step) && cursor->pos <= a_until) {
+            // The match must stand for these bytes: a wrong take-over (a bug, or
+            // pieces that only hash alike) never reaches the output.
+            if (step.length != 0) {
+                const std::uint32_t m = x + step.literals;
+                if (step.distance > m - base ||
+                    std::memcmp(w + m, w + m - step.distance, step.length) != 0) {
+                    kept = start, kept_t = t, kept_base = start_base;
+                    break;
+                }
+            }
+            for (std::uint32_t k = 0; k < step.literals; ++k, ++x) put(literal(w[x]));
+            if (step.length == 0) continue;
+            put(match(step.length, step.distance));
+            x += step.length;
+            kept = symbols.size(), kept_t = x, kept_base = base;
         }
         symbols.resize(kept);
         base = kept_base;
@@ -333,7 +336,7 @@ struct ParallelGzip::Impl {
         const std::uint8_t header[10] = {
             0x1f, 0x8b, 8, 0, 0, 0, 0, 0, static_cast<std::uint8_t>(level_ == 9 ? 2 : 0), 255};
         for (auto b : header) coder.put_byte(b);
-        if (options.reuse) recorded = std::make_shared<Recorded>(level_);
+        if (options.reuse && options.remember) recorded = std::make_shared<Recorded>(level_);
         // On a small machine, an eighth of its memory at most.
         const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
         if (pages > 0 && page > 0)
@@ -382,6 +385,8 @@ struct ParallelGzip::Impl {
             s->from = {};
             s->stop = {};
         }
+        // Its buffers come from this thread, not the parsing ones, and stay with it.
+        s->symbols.reserve((end - begin) / 3);
         s->begin = begin;
         s->end = end;
         s->last = last;
@@ -518,6 +523,10 @@ struct ParallelGzip::Impl {
         coder.drain();
         input.clear();
         input.shrink_to_fit();
+        spare.clear();
+        // The stretches' buffers came from several threads' heaps: give their
+        // pages back rather than keep them for a next layer that may not come.
+        malloc_trim(0);
     }
 };
 

@@ -33,6 +33,7 @@ struct DeflateOptions {
     // Take the parse of inputs compressed before in this process where the bytes
     // are the same (image/deflate_library), and keep this one's for those after.
     bool reuse = true;
+    bool remember = true;
     // The parses kept, in bytes (about 1.2 times their input): enough for the
     // layers of the four built-in templates for two archs, the oldest going first.
     std::size_t keep = std::size_t{768} << 20;

@@ -92,20 +92,52 @@ std::vector<Piece> cut_pieces(const std::uint8_t* w, std::uint64_t off, std::uin
     return pieces;
 }
 
+namespace {
+
+// A step from `p`; returns the byte after it.
+std::size_t read_step(const std::vector<std::uint8_t>& steps, std::size_t p, Recorded::Step& step) {
+    std::uint32_t literals = 0;
+    for (int shift = 0;; shift += 7) {
+        const std::uint8_t b = steps[p++];
+        literals |= std::uint32_t{b & 0x7fu} << shift;
+        if (!(b & 0x80)) break;
+    }
+    step.literals = literals;
+    const std::uint32_t distance = steps[p + 1] | (std::uint32_t{steps[p + 2]} << 8);
+    step.length = distance == 0 ? 0 : steps[p] + kMinMatch;
+    step.distance = distance;
+    return p + 3;
+}
+
+}  // namespace
+
 void Recorded::add_run(std::uint64_t pos, const std::uint32_t* symbols, std::size_t count) {
     Run run;
     run.pos = pos;
-    run.packed.reserve(3 * count);
+    std::uint32_t literals = 0;
     std::size_t n = 0;
+    auto step = [&](std::uint32_t s) {
+        if (n++ % kMarkEvery == 0) run.marks.emplace_back(run.steps.size(), pos);
+        for (std::uint32_t v = literals;; v >>= 7) {
+            run.steps.push_back(static_cast<std::uint8_t>((v & 0x7f) | (v >= 0x80 ? 0x80 : 0)));
+            if (v < 0x80) break;
+        }
+        run.steps.push_back(static_cast<std::uint8_t>(s));
+        run.steps.push_back(static_cast<std::uint8_t>(distance_of(s)));
+        run.steps.push_back(static_cast<std::uint8_t>(distance_of(s) >> 8));
+        pos += literals + span(s) * (s != 0);
+        literals = 0;
+    };
     for (std::size_t i = 0; i < count; ++i) {
         const std::uint32_t s = symbols[i];
         if (s & kSlide) continue;
-        if (n++ % kMarkEvery == 0) run.marks.push_back(pos);
-        run.packed.push_back(static_cast<std::uint8_t>(s));
-        run.packed.push_back(static_cast<std::uint8_t>(s >> 8));
-        run.packed.push_back(static_cast<std::uint8_t>(s >> 16));
-        pos += span(s);
+        if (is_match(s))
+            step(s);
+        else
+            ++literals;
     }
+    if (literals > 0) step(0);
+    run.steps.shrink_to_fit();
     runs_.push_back(std::move(run));
 }
 
@@ -115,30 +147,41 @@ void Recorded::add_pieces(const std::vector<Piece>& pieces) {
 
 std::size_t Recorded::bytes() const {
     std::size_t n = pieces_.size() * sizeof(Piece);
-    for (const auto& run : runs_) n += run.packed.size() + run.marks.size() * sizeof(std::uint64_t);
+    for (const auto& run : runs_) n += run.steps.size() + run.marks.size() * sizeof(run.marks[0]);
     return n;
 }
 
-std::pair<std::size_t, std::size_t> Recorded::after_match(std::uint64_t pos) const {
-    const std::pair<std::size_t, std::size_t> none{runs_.size(), 0};
+std::optional<Recorded::Cursor> Recorded::after_match(std::uint64_t pos) const {
     auto r = std::upper_bound(runs_.begin(), runs_.end(), pos,
                               [](std::uint64_t p, const Run& run) { return p < run.pos; });
-    if (r == runs_.begin()) return none;
+    if (r == runs_.begin()) return std::nullopt;
     --r;
     const Run& run = *r;
-    if (run.marks.empty()) return none;
-    const auto m = std::upper_bound(run.marks.begin(), run.marks.end(), pos) - 1;
-    std::size_t i = static_cast<std::size_t>(m - run.marks.begin()) * kMarkEvery;
-    std::uint64_t at = *m;
-    bool after_match = i > 0 && is_match(run.symbol(i - 1));
-    for (; i < run.count() && at <= pos; ++i) {
-        const std::uint32_t s = run.symbol(i);
-        if (at == pos)
-            return after_match ? std::pair{static_cast<std::size_t>(r - runs_.begin()), i} : none;
-        after_match = is_match(s);
-        at += span(s);
+    if (run.marks.empty()) return std::nullopt;
+    auto m = std::upper_bound(run.marks.begin(), run.marks.end(), pos,
+                              [](std::uint64_t p, const auto& mark) { return p < mark.second; });
+    --m;
+    std::size_t at = m->first;
+    std::uint64_t p = m->second;
+    Step step;
+    while (at < run.steps.size() && p <= pos) {
+        // A step begins right after a match, but for the run's first one.
+        if (p == pos && at > 0) return Cursor{static_cast<std::size_t>(r - runs_.begin()), at, p};
+        at = read_step(run.steps, at, step);
+        p += step.literals + step.length;
     }
-    return none;
+    return std::nullopt;
+}
+
+bool Recorded::next(Cursor& cursor, Step& step) const {
+    if (cursor.at == runs_[cursor.run].steps.size()) {
+        if (cursor.run + 1 == runs_.size() || runs_[cursor.run + 1].pos != cursor.pos) return false;
+        ++cursor.run;
+        cursor.at = 0;
+    }
+    cursor.at = read_step(runs_[cursor.run].steps, cursor.at, step);
+    cursor.pos += step.literals + step.length;
+    return true;
 }
 
 std::vector<Region> shared_regions(const std::vector<Piece>& pieces, int level) {

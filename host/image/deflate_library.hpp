@@ -13,6 +13,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <utility>
 #include <vector>
 
 namespace dmc::image::deflate {
@@ -30,26 +32,24 @@ struct Piece {
 std::vector<Piece> cut_pieces(const std::uint8_t* w, std::uint64_t off, std::uint64_t available,
                               std::uint64_t begin, std::uint64_t end);
 
-// An input's whole parse: its pieces and its symbols (literals and matches, three
-// bytes each), in runs that follow each other.
+// An input's whole parse: its pieces and its matches, in runs that follow each
+// other. The literals between matches are only counted: whoever takes the parse
+// over has the same bytes.
 class Recorded {
   public:
-    struct Run {
-        std::uint64_t pos = 0;  // where the first symbol begins
-        std::vector<std::uint8_t> packed;
-        std::vector<std::uint64_t> marks;  // where symbol k * kMarkEvery begins
-
-        std::size_t count() const { return packed.size() / 3; }
-        std::uint32_t symbol(std::size_t i) const {
-            const std::uint8_t* p = packed.data() + 3 * i;
-            return p[0] | (std::uint32_t{p[1]} << 8) | (std::uint32_t{p[2]} << 16);
-        }
+    // `literals` bytes, then a match (none, distance 0, at a run's end).
+    struct Step {
+        std::uint32_t literals = 0, length = 0, distance = 0;
     };
-    static constexpr std::size_t kMarkEvery = 1024;
+    // A place in the parse: run, byte of its steps, input position.
+    struct Cursor {
+        std::size_t run = 0, at = 0;
+        std::uint64_t pos = 0;
+    };
 
     explicit Recorded(int level) : level_(level) {}
 
-    // The next symbols, beginning at `pos` (the window's marks are left out).
+    // The next symbols (deflate_symbols.hpp), beginning at `pos`.
     void add_run(std::uint64_t pos, const std::uint32_t* symbols, std::size_t count);
     void add_pieces(const std::vector<Piece>& pieces);
     void set_size(std::uint64_t size) { size_ = size; }
@@ -57,14 +57,23 @@ class Recorded {
     int level() const { return level_; }
     std::uint64_t size() const { return size_; }
     const std::vector<Piece>& pieces() const { return pieces_; }
-    const std::vector<Run>& runs() const { return runs_; }
     std::size_t bytes() const;
 
-    // Where a symbol begins at `pos` right after a match (the parse then has
-    // nothing pending): run and index; run == runs().size() when there is none.
-    std::pair<std::size_t, std::size_t> after_match(std::uint64_t pos) const;
+    // The step that begins at `pos` right after a match (the parse then has
+    // nothing pending), if there is one.
+    std::optional<Cursor> after_match(std::uint64_t pos) const;
+    // Reads the step at the cursor and moves past it, into the next run when that
+    // follows on; false at the end.
+    bool next(Cursor& cursor, Step& step) const;
 
   private:
+    struct Run {
+        std::uint64_t pos = 0;
+        std::vector<std::uint8_t> steps;  // literals (LEB128), length - 3, distance (2 bytes)
+        std::vector<std::pair<std::size_t, std::uint64_t>> marks;  // (byte, position) now and then
+    };
+    static constexpr std::size_t kMarkEvery = 256;
+
     int level_;
     std::uint64_t size_ = 0;
     std::vector<Piece> pieces_;

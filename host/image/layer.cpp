@@ -286,9 +286,9 @@ LayerInfo write_layer(const LayerSpec& spec, const fs::path& output) {
     resolve_hard_links(tree);
 
     BlobFile blob(output);
-    auto compressor =
-        Compressor::create(spec.compression, spec.compression_level,
-                           [&](const void* data, std::size_t size) { blob.write(data, size); });
+    auto compressor = Compressor::create(
+        spec.compression, spec.compression_level,
+        [&](const void* data, std::size_t size) { blob.write(data, size); }, spec.later_layers);
     Sha256 tar_hash;
     std::uint64_t tar_size = 0;
     TarWriter tar([&](const void* data, std::size_t size) {

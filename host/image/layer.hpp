@@ -58,6 +58,9 @@ struct LayerSpec {
     std::int64_t mtime = 0;  // seconds since the epoch, for every entry (SOURCE_DATE_EPOCH)
     Compression compression = Compression::gzip;
     int compression_level = 0;  // 0: default_gzip_level / default_zstd_level
+    // Whether layers compressed after this one in this process may take its parse
+    // where their bytes are the same (image/deflate); kept only for them.
+    bool later_layers = true;
 };
 
 struct LayerInfo {

@@ -61,14 +61,15 @@ class Context {
     // decided once per run (steps/inputs.cpp).
     std::map<std::string, bool> current;
 
-    // The images ("tmpl/arch") this run packs and has not packed yet; their layers
-    // are written as soon as their configure step ends (steps/pack), by "tmpl/arch",
-    // with the key of what they were made from. Waited for when the run ends.
+    // The images ("tmpl/arch") this run packs whose layers are not started yet.
+    // Their layers are written as soon as their configure step ends (steps/pack),
+    // by "tmpl/arch", with the key of what they were made from. Waited for when the
+    // run ends.
     struct LayerAhead {
         std::string key;
         std::future<image::LayerInfo> layer;
     };
-    std::set<std::string> packs_to_come;
+    std::set<std::string> layers_to_come;
     std::map<std::string, LayerAhead> layers_ahead;
 
   private:

@@ -210,13 +210,15 @@ std::optional<image::Descriptor> unchanged_image(Context& context, const std::st
 // unpacked meanwhile). The pack takes it if its inputs are still the same.
 void start_layer(Context& context, const tasks::Task& configured) {
     const std::string image = configured.template_name + "/" + configured.arch;
-    if (!context.packs_to_come.count(image)) return;
+    if (!context.layers_to_come.count(image)) return;
     // Only an image this run found out of date (and said so) is packed ahead.
     auto current = context.current.find(image);
     if (current == context.current.end() || current->second) return;
     auto plan = std::make_unique<Plan>();
     plan_image(context, configured.template_name, configured.arch, *plan);
     if (unchanged_image(context, configured.template_name, configured.arch, plan->key)) return;
+    context.layers_to_come.erase(image);
+    plan->spec.later_layers = !context.layers_to_come.empty();
     const fs::path out = context.work_dir(configured.template_name, configured.arch) / "layer.tar";
     context.layers_ahead[image] = {
         plan->key, std::async(std::launch::async, [spec = std::move(plan->spec), out] {
@@ -242,6 +244,7 @@ std::optional<image::LayerInfo> layer_written_ahead(Context& context, const std:
 }  // namespace
 
 void pack(Context& context, const tasks::Task& task) {
+    context.layers_to_come.erase(task.template_name + "/" + task.arch);
     // The layout holds the image; a docker archive holds its bytes again, so it is
     // written only when asked for, and one left from an earlier run is not kept stale.
     if (!context.settings.docker_archive) {
@@ -273,7 +276,7 @@ void pack(Context& context, const tasks::Task& task) {
         return;
     }
 
-    context.packs_to_come.erase(task.template_name + "/" + task.arch);
+    plan.spec.later_layers = !context.layers_to_come.empty();
     std::optional<image::LayerInfo> ahead =
         layer_written_ahead(context, task.template_name, task.arch, key);
     if (ahead) log::info(name + ": its layer was written as soon as its configure step ended");
