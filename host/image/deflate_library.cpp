@@ -236,4 +236,12 @@ void remember(std::shared_ptr<const Recorded> parse, std::size_t budget) {
     }
 }
 
+void forget_all() {
+    Library& l = library();
+    std::lock_guard lock(l.mutex);
+    l.pieces.clear();
+    l.kept.clear();
+    l.bytes = 0;
+}
+
 }  // namespace dmc::image::deflate

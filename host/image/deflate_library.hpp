@@ -93,5 +93,7 @@ std::vector<Region> shared_regions(const std::vector<Piece>& pieces, int level);
 
 // Keeps a parse for the inputs after it; the oldest go beyond `budget` bytes.
 void remember(std::shared_ptr<const Recorded> parse, std::size_t budget);
+// Forgets every parse kept.
+void forget_all();
 
 }  // namespace dmc::image::deflate
