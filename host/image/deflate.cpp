@@ -18,11 +18,12 @@
 #include "image/deflate_symbols.hpp"
 #include "util/error.hpp"
 
-// The parse follows zlib 1.2.13's deflate_slow, longest_match and fill_window, and
-// the coding its trees.c, with zlib's names where they help to compare. Positions
-// are absolute in the input; zlib's sliding window is kept only as the one fact
-// of it that reaches the output: where the window starts (`base`), which decides
-// whether a block can be stored and which position counts as NIL.
+// The parse follows zlib 1.2.13's deflate_slow, longest_match and fill_window, with
+// zlib's names where they help to compare; the blocks are coded in
+// deflate_coder.cpp. The input stays where it is; of zlib's sliding window only
+// what reaches the output is kept: where it starts (`base`), which decides whether
+// a block can be stored and which position counts as NIL, and the hash chains,
+// which hold positions relative to it as zlib's do.
 
 namespace dmc::image {
 

@@ -302,25 +302,18 @@ class BlockCoder::Impl {
         return max_code;
     }
 
-    void scan_tree(Node* tree, int max_code) {
+    // zlib's scan_tree and send_tree walk the code lengths alike: each run of one
+    // length, cut where the repeat codes need, goes to run(length, count, the
+    // length before, the shortest count a repeat code takes).
+    template <class F>
+    static void length_runs(const Node* tree, int max_code, F&& run) {
         int prevlen = -1, nextlen = tree[0].dl, count = 0, max_count = 7, min_count = 4;
         if (nextlen == 0) max_count = 138, min_count = 3;
-        tree[max_code + 1].dl = 0xffff;
         for (int n = 0; n <= max_code; n++) {
             const int curlen = nextlen;
             nextlen = tree[n + 1].dl;
-            if (++count < max_count && curlen == nextlen) {
-                continue;
-            } else if (count < min_count) {
-                bltree_[curlen].fc = static_cast<std::uint16_t>(bltree_[curlen].fc + count);
-            } else if (curlen != 0) {
-                if (curlen != prevlen) bltree_[curlen].fc++;
-                bltree_[kRep3_6].fc++;
-            } else if (count <= 10) {
-                bltree_[kRepz3_10].fc++;
-            } else {
-                bltree_[kRepz11_138].fc++;
-            }
+            if (++count < max_count && curlen == nextlen) continue;
+            run(curlen, count, prevlen, min_count);
             count = 0;
             prevlen = curlen;
             if (nextlen == 0) {
@@ -333,15 +326,25 @@ class BlockCoder::Impl {
         }
     }
 
+    void scan_tree(Node* tree, int max_code) {
+        tree[max_code + 1].dl = 0xffff;  // a guard
+        length_runs(tree, max_code, [this](int curlen, int count, int prevlen, int min_count) {
+            if (count < min_count) {
+                bltree_[curlen].fc = static_cast<std::uint16_t>(bltree_[curlen].fc + count);
+            } else if (curlen != 0) {
+                if (curlen != prevlen) bltree_[curlen].fc++;
+                bltree_[kRep3_6].fc++;
+            } else if (count <= 10) {
+                bltree_[kRepz3_10].fc++;
+            } else {
+                bltree_[kRepz11_138].fc++;
+            }
+        });
+    }
+
     void send_tree(const Node* tree, int max_code) {
-        int prevlen = -1, nextlen = tree[0].dl, count = 0, max_count = 7, min_count = 4;
-        if (nextlen == 0) max_count = 138, min_count = 3;
-        for (int n = 0; n <= max_code; n++) {
-            const int curlen = nextlen;
-            nextlen = tree[n + 1].dl;
-            if (++count < max_count && curlen == nextlen) {
-                continue;
-            } else if (count < min_count) {
+        length_runs(tree, max_code, [this](int curlen, int count, int prevlen, int min_count) {
+            if (count < min_count) {
                 do {
                     send_code(curlen, bltree_);
                 } while (--count != 0);
@@ -359,16 +362,7 @@ class BlockCoder::Impl {
                 send_code(kRepz11_138, bltree_);
                 send_bits(static_cast<std::uint32_t>(count - 11), 7);
             }
-            count = 0;
-            prevlen = curlen;
-            if (nextlen == 0) {
-                max_count = 138, min_count = 3;
-            } else if (curlen == nextlen) {
-                max_count = 6, min_count = 3;
-            } else {
-                max_count = 7, min_count = 4;
-            }
-        }
+        });
     }
 
     void compress_block(const Node* ltree, const Node* dtree) {
