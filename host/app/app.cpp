@@ -295,8 +295,10 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
     for (int i = 0; i < argc; ++i) context.command.emplace_back(argv[i]);
     context.json = options.json;
     for (std::size_t i : range)
-        if (task_list[i].step == tasks::Step::pack)
+        if (task_list[i].step == tasks::Step::pack) {
             context.layers_to_come.insert(task_list[i].template_name + "/" + task_list[i].arch);
+            ++context.packs_to_come;
+        }
     auto failed = tasks::run(task_list, range, [&](const tasks::Task& task) {
         try {
             steps::run_step(context, task);

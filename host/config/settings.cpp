@@ -396,6 +396,12 @@ const std::vector<Row>& table() {
               "",
               "a docker archive (docker/podman load) per image besides its OCI layout"},
              &S::docker_archive);
+        flag({"keep_trees",
+              {"DMC_KEEP_TREES"},
+              "",
+              "keep each image's rootfs tree whole after it is packed (otherwise only the "
+              "image's files stay, and the rest is placed again when a build needs it)"},
+             &S::keep_trees);
         add(
             {"tag", {}, "", "image tag"}, [](S& s, const Input& in) { s.tag = tag_value(in); },
             [](const S& s) { return s.tag; });

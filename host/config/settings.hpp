@@ -60,6 +60,7 @@ struct Settings {
     bool deploy = true;                // create deploys after its push when a cluster is set
     bool tools = false;                // -T
     bool small = false;                // build "small" images: the whole package closure
+    bool keep_trees = false;           // rootfs trees stay whole after their image is packed
     bool docker_archive = false;       // a `docker load` archive per image besides the layout
     std::filesystem::path source_dir, rootfs_dir, build_dir, image_dir, cache_dir;
     // Where each package is unpacked once for every tree (rootfs/unpack's store).

@@ -396,7 +396,8 @@ struct ParallelGzip::Impl {
         s->off = begin > kBefore ? begin - kBefore : 0;
         const std::uint64_t upto = last ? total : end + options.overlap + 1024;
         s->bytes.resize(upto - s->off + kPadding);
-        std::memcpy(s->bytes.data(), input.data() + (s->off - input_off), upto - s->off);
+        if (upto > s->off)  // an empty input has no data() to copy from
+            std::memcpy(s->bytes.data(), input.data() + (s->off - input_off), upto - s->off);
         std::memset(s->bytes.data() + (upto - s->off), 0, kPadding);
         // A fresh start: nothing pending; zlib's window starts 32 KiB back.
         s->from.pos = begin;

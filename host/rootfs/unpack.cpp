@@ -12,6 +12,8 @@
 #include <cstring>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <utility>
 #include <vector>
 
 #include "apt/deb822.hpp"
@@ -29,6 +31,11 @@ namespace dmc::rootfs {
 namespace {
 
 constexpr const char* kStoredList = "entries.json";
+// In a stored package some of whose files were shed (see shed_store): they are
+// read again from the .deb when the package is next stored.
+constexpr const char* kPartial = "partial";
+// Taken shared while packages are stored and placed, exclusive to remove stored files.
+constexpr const char* kStoreLock = ".prune.lock";
 
 using ArchivePtr = std::unique_ptr<struct archive, int (*)(struct archive*)>;
 
@@ -151,6 +158,24 @@ ArchivePtr open_inner(Nested& nested, const std::string& what) {
     return inner;
 }
 
+// A .deb opened as the ar archive it is.
+ArchivePtr open_deb(const fs::path& deb, const std::string& what) {
+    ArchivePtr outer(archive_read_new(), archive_read_free);
+    archive_read_support_format_ar(outer.get());
+    if (archive_read_open_filename(outer.get(), deb.c_str(), 1 << 16) != ARCHIVE_OK)
+        throw Error(what + ": not a .deb: " + why(outer.get()));
+    return outer;
+}
+
+// A directory removed with what it holds when the object dies.
+struct RemovedAtEnd {
+    fs::path dir;
+    ~RemovedAtEnd() {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+    }
+};
+
 void read_control(struct archive* inner, PackageRecord& record, const std::string& what) {
     struct archive_entry* e;
     int rc;
@@ -254,10 +279,12 @@ void from_json(const json& j, Entry& e) {
 }
 
 // Reads the data member into the store: every entry checked and listed, every
-// regular file's bytes in data/<its index>, within the package's budget.
+// regular file's bytes in data/<its index>, within the package's budget. With
+// `wanted`, only the files it marks are written (and hashed); the others are listed
+// without their size and digest.
 void store_data(struct archive* inner, const fs::path& data, std::vector<Entry>& entries,
                 std::vector<std::string>& left_out, const std::string& what, std::int64_t& newest,
-                Budget& budget) {
+                Budget& budget, const std::vector<bool>* wanted = nullptr) {
     struct archive_entry* e;
     int rc;
     while ((rc = archive_read_next_header(inner, &e)) == ARCHIVE_OK) {
@@ -286,6 +313,8 @@ void store_data(struct archive* inner, const fs::path& data, std::vector<Entry>&
                 entry.link = archive_entry_symlink(e);
                 break;
             case AE_IFREG: {
+                if (wanted && (entries.size() >= wanted->size() || !(*wanted)[entries.size()]))
+                    break;
                 FileRecord record;
                 record.mode = entry.mode;
                 std::string literal;
@@ -458,14 +487,78 @@ Budget budget_of(const UnpackLimits& limits, const PackageRecord& record) {
     return {kNoSize, kNoSize, "it gives no Installed-Size"};
 }
 
+// What the store holds of a package: its list as store_deb wrote it.
+struct StoredList {
+    std::string what;  // "package (file.deb)", for messages
+    PackageRecord record;
+    std::vector<Entry> entries;
+    std::vector<std::string> left_out;
+};
+
+StoredList read_stored_list(const fs::path& stored, const std::string& package) {
+    StoredList list;
+    list.what = package;
+    try {
+        const json j = json::parse(read_file(stored / kStoredList));
+        list.what += " (" + j.at("deb").get<std::string>() + ")";
+        list.record = j.at("package").get<PackageRecord>();
+        list.entries = j.at("entries").get<std::vector<Entry>>();
+        list.left_out = j.at("left_out").get<std::vector<std::string>>();
+    } catch (const json::exception& e) {
+        throw Error((stored / kStoredList).string() + " is damaged (" + e.what() +
+                    "); remove it and build again");
+    }
+    return list;
+}
+
+// The files of a stored package that were shed, read again from its .deb and checked
+// against what the store listed of them.
+void refill(const fs::path& deb, const fs::path& dir, const std::string& what,
+            const UnpackLimits& limits) {
+    const StoredList list = read_stored_list(dir, what);
+    std::vector<bool> wanted(list.entries.size());
+    std::error_code ec;
+    bool any = false;
+    for (std::size_t i = 0; i < wanted.size(); ++i) {
+        wanted[i] =
+            list.entries[i].type == 'f' && !fs::exists(dir / "data" / std::to_string(i), ec);
+        any = any || wanted[i];
+    }
+    if (any) {
+        ArchivePtr outer = open_deb(deb, what);
+        const fs::path tmp = temp_sibling(dir);
+        const RemovedAtEnd remove{tmp};
+        fs::create_directories(tmp);
+        std::vector<Entry> entries;
+        std::vector<std::string> left_out;
+        std::int64_t newest = 0;
+        Budget budget = budget_of(limits, list.record);
+        struct archive_entry* e;
+        while (archive_read_next_header(outer.get(), &e) == ARCHIVE_OK) {
+            if (std::string(archive_entry_pathname(e)).rfind("data.tar", 0) != 0) continue;
+            Nested nested{outer.get(), {}};
+            auto inner = open_inner(nested, what);
+            store_data(inner.get(), tmp, entries, left_out, what, newest, budget, &wanted);
+        }
+        for (std::size_t i = 0; i < wanted.size(); ++i) {
+            if (!wanted[i]) continue;
+            if (i >= entries.size() || entries[i].name != list.entries[i].name ||
+                entries[i].sha256 != list.entries[i].sha256)
+                throw Error(what + ": it no longer holds what the package store listed of it (" +
+                            list.entries[i].name + "); remove " + dir.string() +
+                            " and build again");
+        }
+        for (std::size_t i = 0; i < wanted.size(); ++i)
+            if (wanted[i]) fs::rename(tmp / std::to_string(i), dir / "data" / std::to_string(i));
+    }
+    fs::remove(dir / kPartial, ec);
+}
+
 }  // namespace
 
 PackageRecord read_deb_control(const fs::path& deb, const std::string& package) {
     const std::string what = package + " (" + deb.filename().string() + ")";
-    ArchivePtr outer(archive_read_new(), archive_read_free);
-    archive_read_support_format_ar(outer.get());
-    if (archive_read_open_filename(outer.get(), deb.c_str(), 1 << 16) != ARCHIVE_OK)
-        throw Error(what + ": not a .deb: " + why(outer.get()));
+    ArchivePtr outer = open_deb(deb, what);
     PackageRecord record;
     struct archive_entry* e;
     while (archive_read_next_header(outer.get(), &e) == ARCHIVE_OK) {
@@ -483,12 +576,12 @@ fs::path store_deb(const fs::path& deb, const fs::path& store, const std::string
                    const std::string& package, UnpackLimits limits) {
     fs::path dir = store / sha256;
     std::error_code ec;
-    if (fs::exists(dir / kStoredList, ec)) return dir;
     const std::string what = package + " (" + deb.filename().string() + ")";
-    ArchivePtr outer(archive_read_new(), archive_read_free);
-    archive_read_support_format_ar(outer.get());
-    if (archive_read_open_filename(outer.get(), deb.c_str(), 1 << 16) != ARCHIVE_OK)
-        throw Error(what + ": not a .deb: " + why(outer.get()));
+    if (fs::exists(dir / kStoredList, ec)) {
+        if (fs::exists(dir / kPartial, ec)) refill(deb, dir, what, limits);
+        return dir;
+    }
+    ArchivePtr outer = open_deb(deb, what);
     fs::create_directories(store);
     const fs::path tmp = temp_sibling(dir);
     fs::create_directories(tmp / "data");
@@ -553,47 +646,30 @@ PackageRecord stored_control(const fs::path& stored) {
 
 void place_deb(const fs::path& stored, const fs::path& root, const std::string& package,
                Manifest& manifest, const Diversions& diversions) {
-    PackageRecord record;
-    std::vector<Entry> entries;
-    std::string what = package;
-    try {
-        const json j = json::parse(read_file(stored / kStoredList));
-        what += " (" + j.at("deb").get<std::string>() + ")";
-        record = j.at("package").get<PackageRecord>();
-        entries = j.at("entries").get<std::vector<Entry>>();
-        for (const auto& name : j.at("left_out"))
-            log::detail(what + ": " + name.get<std::string>() +
-                        " left out (not a file, directory or link)");
-    } catch (const json::exception& e) {
-        throw Error((stored / kStoredList).string() + " is damaged (" + e.what() +
-                    "); remove it and build again");
-    }
+    StoredList list = read_stored_list(stored, package);
+    for (const auto& name : list.left_out)
+        log::detail(list.what + ": " + name + " left out (not a file, directory or link)");
     // Placed now: the store keeps what was placed lately (see prune_store).
     std::error_code ec;
     fs::last_write_time(stored / kStoredList, fs::file_time_type::clock::now(), ec);
     fs::create_directories(root);
-    place_entries(stored, entries, root, package, manifest, what, diversions);
-    manifest.packages[package] = std::move(record);
+    place_entries(stored, list.entries, root, package, manifest, list.what, diversions);
+    manifest.packages[package] = std::move(list.record);
 }
 
 void unpack_deb(const fs::path& deb, const fs::path& root, const std::string& package,
                 Manifest& manifest, UnpackLimits limits, const Diversions& diversions) {
     // A store of its own, gone once the files are linked into the root.
     const fs::path store = temp_sibling(root);
-    struct Remove {
-        fs::path dir;
-        ~Remove() {
-            std::error_code ec;
-            fs::remove_all(dir, ec);
-        }
-    } remove{store};
+    const RemovedAtEnd remove{store};
     place_deb(store_deb(deb, store, "deb", package, limits), root, package, manifest, diversions);
 }
 
 std::size_t prune_store(const fs::path& store, std::chrono::seconds unused_for) {
     std::error_code ec;
     if (!fs::is_directory(store, ec)) return 0;
-    FileLock lock(store / ".prune.lock");
+    FileLock lock(store / kStoreLock, FileLock::Wait::no);
+    if (!lock.held()) return 0;  // another process is storing or placing packages
     const auto before = fs::file_time_type::clock::now() - unused_for;
     std::size_t removed = 0;
     for (const auto& entry : fs::directory_iterator(store, ec)) {
@@ -615,6 +691,64 @@ std::size_t prune_store(const fs::path& store, std::chrono::seconds unused_for) 
         ++removed;
     }
     return removed;
+}
+
+}  // namespace dmc::rootfs
+
+namespace dmc::rootfs {
+
+std::unique_ptr<FileLock> store_in_use(const fs::path& store) {
+    return std::make_unique<FileLock>(store / kStoreLock, FileLock::Wait::yes,
+                                      FileLock::Mode::shared);
+}
+
+TreeSlimmed slim_tree(const fs::path& root, const std::vector<fs::path>& keep) {
+    std::set<std::pair<dev_t, ino_t>> kept;
+    for (const auto& path : keep) {
+        struct stat st;
+        if (::stat(path.c_str(), &st) == 0) kept.emplace(st.st_dev, st.st_ino);
+    }
+    TreeSlimmed slimmed;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(root, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        struct stat st;
+        if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink < 2 ||
+            kept.count({st.st_dev, st.st_ino}))
+            continue;
+        if (::unlink(it->path().c_str()) == 0) {
+            ++slimmed.files;
+            slimmed.bytes += static_cast<std::uint64_t>(st.st_size);
+        }
+    }
+    return slimmed;
+}
+
+TreeSlimmed shed_store(const fs::path& store) {
+    TreeSlimmed shed;
+    std::error_code ec;
+    if (!fs::is_directory(store, ec)) return shed;
+    FileLock lock(store / kStoreLock, FileLock::Wait::no);
+    if (!lock.held()) return shed;  // another process is storing or placing packages
+    for (const auto& entry : fs::directory_iterator(store, ec)) {
+        const fs::path& dir = entry.path();
+        if (dir.filename().string().starts_with('.') || !fs::exists(dir / kStoredList, ec))
+            continue;
+        std::vector<fs::path> unlinked;
+        for (const auto& f : fs::directory_iterator(dir / "data", ec)) {
+            struct stat st;
+            if (::lstat(f.path().c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1) {
+                unlinked.push_back(f.path());
+                shed.bytes += static_cast<std::uint64_t>(st.st_size);
+            }
+        }
+        if (unlinked.empty()) continue;
+        // Marked first: a package is never short of files without saying so.
+        write_file_atomic(dir / kPartial, "");
+        for (const auto& f : unlinked)
+            if (::unlink(f.c_str()) == 0) ++shed.files;
+    }
+    return shed;
 }
 
 }  // namespace dmc::rootfs

@@ -212,7 +212,7 @@ std::string build_from_source(Context& context, const std::string& tmpl, const s
     for (const auto& [name, command] : b.steps) key_text += name + "\n" + command + "\n";
     std::string tree = set + "-src-" + sha256_hex(key_text).substr(0, 12);
     std::error_code ec;
-    if (fs::exists(base / tree / "stamp", ec)) {
+    if (fs::exists(base / tree / "stamp", ec) && !is_slim(base / tree)) {
         fs::last_write_time(base / tree / "stamp", fs::file_time_type::clock::now(), ec);
         log::info(tmpl + " " + arch + ": built from source already (" + (base / tree).string() +
                   ")");

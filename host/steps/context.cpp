@@ -5,6 +5,7 @@
 
 #include "arch/arch.hpp"
 #include "log/log.hpp"
+#include "steps/saved.hpp"
 #include "steps/steps.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
@@ -55,11 +56,37 @@ fs::path Context::rootfs_dir(const std::string& tmpl, const std::string& arch,
         if (!any_options && options != image_options(*this, tmpl))
             throw Error("the rootfs of " + tmpl + " " + arch + " in " + record.string() +
                         " was made for other options; run from its rootfs step again");
-        return child_path(rootfs_base(tmpl, arch), j.at("tree").get<std::string>());
+        fs::path tree = child_path(rootfs_base(tmpl, arch), j.at("tree").get<std::string>());
+        use_trees(tmpl, arch);
+        if (!any_options && is_slim(tree))
+            throw Error("the rootfs of " + tmpl + " " + arch + " in " + tree.string() +
+                        " holds only its image's files since the image was packed; run from " +
+                        "its rootfs step again");
+        return tree;
     } catch (const nlohmann::json::exception&) {
         throw Error(record.string() + " is damaged; run from the rootfs step of " + tmpl + " " +
                     arch + " again");
     }
+}
+
+namespace {
+fs::path trees_lock(const Context& context, const std::string& tmpl, const std::string& arch) {
+    return context.rootfs_base(tmpl, arch).parent_path() / ("." + tmpl + ".use");
+}
+}  // namespace
+
+void Context::use_trees(const std::string& tmpl, const std::string& arch) const {
+    auto& held = trees_in_use_[tmpl + "/" + arch];
+    if (!held)
+        held = std::make_unique<FileLock>(trees_lock(*this, tmpl, arch), FileLock::Wait::yes,
+                                          FileLock::Mode::shared);
+}
+
+std::unique_ptr<FileLock> Context::trees_to_slim(const std::string& tmpl, const std::string& arch) {
+    trees_in_use_.erase(tmpl + "/" + arch);
+    auto alone = std::make_unique<FileLock>(trees_lock(*this, tmpl, arch), FileLock::Wait::no);
+    if (!alone->held()) return nullptr;
+    return alone;
 }
 
 plugin::HookSettings Context::hook_settings(const plugin::Template& t, const std::string& arch,

@@ -21,6 +21,7 @@
 #include "plugin/catalog.hpp"
 #include "plugin/hooks.hpp"
 #include "tasks/tasks.hpp"
+#include "util/fs.hpp"
 
 namespace dmc::steps {
 
@@ -46,6 +47,13 @@ class Context {
     // `any_options`: why reads the tree of the last build, whatever it was made for.
     std::filesystem::path rootfs_dir(const std::string& tmpl, const std::string& arch,
                                      bool any_options = false) const;
+    // A run uses a template's trees from its rootfs step (or first rootfs_dir) to its
+    // pack, holding a shared lock (<rootfsdir>/<dist>/<arch>/.<template>.use) that
+    // keeps other processes from slimming them meanwhile. use_trees takes it;
+    // trees_to_slim gives it up and takes it alone, or gives nothing while another
+    // process uses them.
+    void use_trees(const std::string& tmpl, const std::string& arch) const;
+    std::unique_ptr<FileLock> trees_to_slim(const std::string& tmpl, const std::string& arch);
     // What the hooks of `t` read with setting(); `image` is the template whose image is
     // built, which may be one that builds on `t`.
     plugin::HookSettings hook_settings(const plugin::Template& t, const std::string& arch,
@@ -71,8 +79,15 @@ class Context {
     };
     std::set<std::string> layers_to_come;
     std::map<std::string, LayerAhead> layers_ahead;
+    // The pack tasks of this run still to come; the trees being slimmed (steps/pack),
+    // and whether any was: the store sheds what no tree links any more once the run's
+    // last image is packed.
+    std::size_t packs_to_come = 0;
+    std::vector<std::future<void>> slimming;
+    bool trees_slimmed = false;
 
   private:
+    mutable std::map<std::string, std::unique_ptr<FileLock>> trees_in_use_;
     std::optional<lock::Lock> lock_;
     plugin::HookSettings host_facts_;  // dmc_executable, dmc_plugins, host_apt_sources
     std::unique_ptr<net::Http> http_;

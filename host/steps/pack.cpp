@@ -14,6 +14,7 @@
 #include "image/oci.hpp"
 #include "log/log.hpp"
 #include "rootfs/path.hpp"
+#include "rootfs/unpack.hpp"
 #include "steps/saved.hpp"
 #include "steps/steps.hpp"
 #include "util/error.hpp"
@@ -241,10 +242,30 @@ std::optional<image::LayerInfo> layer_written_ahead(Context& context, const std:
     return layer;
 }
 
-}  // namespace
+// A packed image's tree keeps only the files its layer read: the rest of its links
+// into the package store go, on another core while the run goes on (a build that
+// needs them places the tree again). Not while another process uses the tree.
+void slim(Context& context, const tasks::Task& task, const Plan& plan) {
+    if (context.settings.keep_trees) return;
+    auto alone = context.trees_to_slim(task.template_name, task.arch);
+    if (!alone) return;
+    std::vector<fs::path> keep;
+    for (const auto& entry : plan.spec.entries)
+        if (!entry.source.empty()) keep.push_back(entry.source);
+    mark_slim(plan.rootfs);
+    context.trees_slimmed = true;
+    const std::string name = task.template_name + "-" + task.arch;
+    context.slimming.push_back(
+        std::async(std::launch::async, [root = plan.rootfs / "root", keep = std::move(keep), name,
+                                        alone = std::shared_ptr<FileLock>(std::move(alone))] {
+            const auto slimmed = rootfs::slim_tree(root, keep);
+            log::info(name + ": its rootfs tree keeps only the image's files (" +
+                      std::to_string(slimmed.files) + " others, " +
+                      std::to_string(slimmed.bytes >> 20) + " MiB, taken out)");
+        }));
+}
 
-void pack(Context& context, const tasks::Task& task) {
-    context.layers_to_come.erase(task.template_name + "/" + task.arch);
+void pack_image(Context& context, const tasks::Task& task) {
     // The layout holds the image; a docker archive holds its bytes again, so it is
     // written only when asked for, and one left from an earlier run is not kept stale.
     if (!context.settings.docker_archive) {
@@ -272,6 +293,7 @@ void pack(Context& context, const tasks::Task& task) {
     // Same layer and config as last time, with the outputs in place: nothing to write.
     if (auto built = unchanged_image(context, task.template_name, task.arch, key)) {
         save_inputs(context, task.template_name, task.arch);
+        slim(context, task, plan);
         log::notice(name + ": " + built->digest + ", unchanged");
         return;
     }
@@ -306,9 +328,42 @@ void pack(Context& context, const tasks::Task& task) {
                            {"packages", assembly.packages.size()}}
                           .dump(1));
     save_inputs(context, task.template_name, task.arch);
+    slim(context, task, plan);
     log::notice(name + ": " + manifest_desc.digest + ", layer " + std::to_string(layer.size) +
                 " bytes (" + std::to_string(layer.tar_size) + " uncompressed), " +
                 std::to_string(assembly.packages.size()) + " packages");
+}
+
+}  // namespace
+
+void pack(Context& context, const tasks::Task& task) {
+    context.layers_to_come.erase(task.template_name + "/" + task.arch);
+    if (context.packs_to_come > 0) --context.packs_to_come;
+    // Once the run's last image is packed, the store sheds the files no tree links
+    // any more. Most of them go while its layer is written (every tree but its own is
+    // placed and slimmed by then); the rest after.
+    const fs::path store = context.settings.package_store();
+    std::future<rootfs::TreeSlimmed> early;
+    if (context.packs_to_come == 0 && context.trees_slimmed)
+        early = std::async(std::launch::async,
+                           [store, slimming = std::move(context.slimming)]() mutable {
+                               for (auto& s : slimming) s.get();
+                               return rootfs::shed_store(store);
+                           });
+    context.slimming.clear();
+    pack_image(context, task);
+    if (context.packs_to_come > 0 || !context.trees_slimmed) return;
+    for (auto& s : context.slimming) s.get();
+    context.slimming.clear();
+    context.trees_slimmed = false;
+    auto shed = early.valid() ? early.get() : rootfs::TreeSlimmed{};
+    const auto rest = rootfs::shed_store(store);
+    shed.files += rest.files;
+    shed.bytes += rest.bytes;
+    if (shed.files > 0)
+        log::info("package store: " + std::to_string(shed.files) + " files no tree links (" +
+                  std::to_string(shed.bytes >> 20) +
+                  " MiB) removed; they are read again from their .debs when a tree needs them");
 }
 
 }  // namespace dmc::steps

@@ -172,6 +172,7 @@ void rootfs(Context& context, const tasks::Task& task) {
     const fs::path dir = base / set;
     // Another dmc process may build the same rootfs: the second finds it done.
     FileLock lock(base.parent_path() / ("." + task.template_name + ".lock"));
+    context.use_trees(task.template_name, task.arch);  // before a tree is judged whole
     const auto chosen = [&] {
         const std::string tree = build_from_source(context, task.template_name, task.arch, set);
         const auto options = image_options(context, task.template_name);
@@ -181,7 +182,7 @@ void rootfs(Context& context, const tasks::Task& task) {
     };
     auto& archive = context.archive();
     std::error_code ec;
-    if (fs::exists(dir / "stamp", ec) && read_file(dir / "stamp") == stamp) {
+    if (fs::exists(dir / "stamp", ec) && read_file(dir / "stamp") == stamp && !is_slim(dir)) {
         archive.fetch(refs);  // the cache keeps what the image is made of
         fs::last_write_time(dir / "stamp", fs::file_time_type::clock::now(), ec);
         log::info("rootfs " + dir.string() + " is up to date");
@@ -196,6 +197,8 @@ void rootfs(Context& context, const tasks::Task& task) {
     // in the packages' order, with its .deb removed from the cache (a damaged file
     // there must not poison the next run).
     const fs::path store = context.settings.package_store();
+    if (is_slim(dir)) log::info(dir.string() + " holds only its image's files: placed again");
+    auto store_lock = rootfs::store_in_use(store);
     std::vector<fs::path> debs(refs.size()), stored(refs.size());
     std::vector<std::optional<Error>> failed(refs.size());
     for (std::size_t i = 0; i < refs.size(); ++i) debs[i] = archive.deb_path(refs[i]);
@@ -263,6 +266,7 @@ void rootfs(Context& context, const tasks::Task& task) {
         fs::remove_all(tmp, ec);
         throw Error("cannot move the rootfs into " + dir.string() + ": " + ec.message());
     }
+    store_lock.reset();
     log_script_effects(task, dir);
     chosen();
     // Packages no tree uses any more leave the store a day after their last use.

@@ -127,6 +127,12 @@ ScriptEffects load_effects(const fs::path& tree) {
     return load<ScriptEffects>(tree / "effects.json", "rootfs");
 }
 
+void mark_slim(const fs::path& tree) { write_file_atomic(tree / "slim", ""); }
+bool is_slim(const fs::path& tree) {
+    std::error_code ec;
+    return fs::exists(tree / "slim", ec);
+}
+
 void save_files(const fs::path& dir, const std::vector<std::string>& files) {
     save(dir / "files.json", files);
 }

@@ -26,6 +26,11 @@ struct ScriptEffects {
 void save_effects(const std::filesystem::path& tree, const ScriptEffects& e);
 ScriptEffects load_effects(const std::filesystem::path& tree);  // none for an older tree
 
+// A rootfs tree that holds only its image's files (steps/pack, rootfs::slim_tree):
+// marked before the first file goes, and never taken again as it is.
+void mark_slim(const std::filesystem::path& tree);
+bool is_slim(const std::filesystem::path& tree);
+
 // The packages a template resolved to, with the key of what they were resolved from.
 struct Resolution {
     std::string key;

@@ -154,11 +154,11 @@ void write_file_atomic(const fs::path& path, std::string_view data, unsigned mod
     }
 }
 
-FileLock::FileLock(const fs::path& path, Wait wait) {
+FileLock::FileLock(const fs::path& path, Wait wait, Mode mode) {
     fs::create_directories(path.parent_path());
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0) throw Error("cannot lock " + path.string() + ": " + std::strerror(errno));
-    const int how = wait == Wait::yes ? LOCK_EX : LOCK_EX | LOCK_NB;
+    const int how = (mode == Mode::shared ? LOCK_SH : LOCK_EX) | (wait == Wait::yes ? 0 : LOCK_NB);
     int rc = 0;
     while ((rc = ::flock(fd_, how)) != 0 && errno == EINTR) {
     }

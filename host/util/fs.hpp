@@ -42,13 +42,15 @@ std::filesystem::path temp_sibling(const std::filesystem::path& path);
 std::size_t remove_stale_temps(const std::filesystem::path& dir, int depth,
                                const std::vector<std::filesystem::path>& inside_only = {});
 
-// An exclusive advisory lock (flock) on a file, held while the object lives:
-// how concurrent dmc processes share the cache.
+// An advisory lock (flock) on a file, held while the object lives: how concurrent
+// dmc processes share the cache. Exclusive, or shared with other shared holders.
 class FileLock {
   public:
     enum class Wait { yes, no };
+    enum class Mode { exclusive, shared };
     // Wait::no gives up at once when another process holds the lock: see held().
-    explicit FileLock(const std::filesystem::path& path, Wait wait = Wait::yes);
+    explicit FileLock(const std::filesystem::path& path, Wait wait = Wait::yes,
+                      Mode mode = Mode::exclusive);
     ~FileLock();
     FileLock(const FileLock&) = delete;
     FileLock& operator=(const FileLock&) = delete;

@@ -30,12 +30,14 @@ export DMC_CACHEDIR=$work/cache IMAGEDIR=$work/images
 make_key "$work/key"
 debs=$work/debs
 # pkg NAME VERSION FILE [FIELD...]: a package with the file FILE, saying its version;
-# a T-bin package has /usr/share/T/about too, as the template T collects /usr/share/T
+# a T-bin package has /usr/share/T/about too, as the template T collects /usr/share/T;
+# each has a changelog no template collects
 pkg() {
     local name=$1 version=$2 file=$3 s=$work/stage/$1
     shift 3
     rm -rf "$s"
-    mkdir -p "$s$(dirname "$file")"
+    mkdir -p "$s$(dirname "$file")" "$s/usr/share/doc/$name"
+    echo "$name $version changes" >"$s/usr/share/doc/$name/changelog"
     printf '#!/bin/sh\necho %s %s\n' "$name" "$version" >"$s$file"
     chmod 0755 "$s$file"
     if [[ $name == *-bin ]]; then
@@ -120,6 +122,17 @@ cmp -s "$lock" "$work/lock.one" || fail "a build with nothing changed rewrote th
 [ "$(count "$work/reg.log" '"HEAD /v2/current/alpha/manifests/')" -ge 2 ] || fail "the push did not check with HEAD"
 [ "$(wc -l <"$work/requests")" = "$requests_before" ] || fail "an unchanged build went to the mirror"
 pass "the first build writes the lock; an unchanged build reuses every image and pushes nothing"
+
+# A packed image's tree keeps only the image's files, and the store sheds what no tree
+# links; a build that needs the whole tree again places it from the .debs.
+trees=$DMC_CACHEDIR/rootfs/dmctest/amd64
+for t in $all; do
+    ls "$trees/$t"/*/slim >/dev/null 2>&1 || fail "the tree of $t is not marked slim"
+    [ -x "$(echo "$trees/$t"/*/root/usr/bin/$t)" ] || fail "the tree of $t lost its image's /usr/bin/$t"
+    [ -z "$(find "$trees/$t" -name changelog)" ] || fail "the tree of $t kept files its image does not hold"
+done
+[ -z "$(grep -rl 'delta-bin 1.0 changes' "$DMC_CACHEDIR/rootfs/store")" ] || fail "the store kept a file no tree links"
+ls "$DMC_CACHEDIR"/rootfs/store/*/partial >/dev/null 2>&1 || fail "no stored package is marked partial"
 
 # The lock alone rebuilds the same digests from a fresh cache, while state one is served.
 DMC_CACHEDIR=$work/cache-fresh DMC_BUILDDIR=$work/build-fresh IMAGEDIR=$work/images-fresh \
@@ -263,14 +276,26 @@ pass "a template's new version rebuilds its images and those that build on it"
 cp "$work/dmc.yaml" "$work/dmc.yaml.plain"
 printf 'templates:\n  delta:\n    color: blue\n' >>"$work/dmc.yaml"
 before_delta=$(pushes delta)
-build option
+OUT_level=INFO DMC_KEEP_TREES=1 build option
+grep -q "holds only its image's files: placed again" "$work/option.err" || fail "delta's slim tree was taken as it was"
+[ "$(cat "$trees"/delta/*/root/usr/share/doc/delta-bin/changelog)" = "delta-bin 1.0 changes" ] \
+    || fail "delta's tree was not placed whole again: $(ls -R "$trees/delta")"
+! ls "$trees"/delta/*/slim >/dev/null 2>&1 || fail "keep_trees: delta's tree was slimmed"
 [ "$(decision option delta)" = "delta amd64: rebuilt: option delta.color" ] || fail "delta: $(decision option delta)"
 [ "$(decision option beta)" = "beta amd64: unchanged" ] || fail "beta: $(decision option beta)"
 [ "$(digest option delta)" = "$(digest one delta)" ] || fail "an option delta ignores changed its digest"
 [ "$(pushes delta)" = "$before_delta" ] || fail "the same delta was pushed again"
 grep -q '"delta.color": "blue"' "$lock" || fail "the lock does not record the option"
+# While another process uses delta's trees (its shared lock), they stay whole.
+sed -i 's/color: blue/color: red/' "$work/dmc.yaml"
+exec {use}>"$trees/.delta.use"
+flock -s "$use"
+build busy
+exec {use}>&-
+[ "$(decision busy delta)" = "delta amd64: rebuilt: option delta.color" ] || fail "delta: $(decision busy delta)"
+! ls "$trees"/delta/*/slim >/dev/null 2>&1 || fail "a tree another process uses was slimmed"
 cp "$work/dmc.yaml.plain" "$work/dmc.yaml"
-pass "an option rebuilds its image, and the same bytes are not pushed again"
+pass "an option rebuilds its image from its slim tree placed again, the same bytes not pushed again; a tree another process uses stays whole"
 
 # --- the lock of state one, with libold gone ----------------------------------------------
 cp "$work/lock.one" "$lock"

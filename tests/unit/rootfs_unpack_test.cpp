@@ -221,6 +221,80 @@ TEST_F(UnpackTest, StoredPackagesArePlacedIntoTreesThatShareTheirBytes) {
     EXPECT_FALSE(fs::exists(stored_lib));
 }
 
+TEST_F(UnpackTest, SlimTreesLetTheStoreShedFilesAndTheDebGivesThemBack) {
+    const fs::path store = temp.path() / "store";
+    const std::vector<Entry> lib_entries = {{"./usr/", 'd'},
+                                            {"./usr/lib/", 'd'},
+                                            {"./usr/lib/libz.so.1.3", 'f', "ELF z\n", 0755},
+                                            {"./usr/lib/libz.so.1", 'l', "libz.so.1.3"},
+                                            {"./usr/share/", 'd'},
+                                            {"./usr/share/doc", 'f', "docs\n"},
+                                            {"./usr/share/man", 'f', "man\n"}};
+    const auto lib = deb_of(temp.path(), "libz", lib_entries);
+    const fs::path stored = store_deb(lib, store, "aaaa", "libz");
+    Manifest m0, m1;
+    const fs::path t0 = temp.path() / "t0", t1 = temp.path() / "t1";
+    place_deb(stored, t0, "libz", m0);
+    place_deb(stored, t1, "libz", m1);
+    write_file_atomic(t0 / "etc/passwd", "root:x:0:0::/:/bin/sh\n");  // the tree's own
+
+    // t0's image holds the library (named through its link) and the tree's own file.
+    const auto slimmed = slim_tree(t0, {t0 / "usr/lib/libz.so.1", t0 / "etc/passwd"});
+    EXPECT_EQ(slimmed.files, 2u);
+    EXPECT_EQ(slimmed.bytes, 9u);
+    EXPECT_TRUE(fs::exists(t0 / "usr/lib/libz.so.1.3"));
+    EXPECT_TRUE(fs::is_symlink(t0 / "usr/lib/libz.so.1"));
+    EXPECT_TRUE(fs::exists(t0 / "etc/passwd"));
+    EXPECT_FALSE(fs::exists(t0 / "usr/share/doc"));
+    EXPECT_FALSE(fs::exists(t0 / "usr/share/man"));
+
+    // t1 still links all: nothing to shed.
+    EXPECT_EQ(shed_store(store).files, 0u);
+    // t1 slimmed to nothing: the docs go from the store; the library t0 links stays.
+    slim_tree(t1, {});
+    EXPECT_FALSE(fs::exists(t1 / "usr/lib/libz.so.1.3"));
+    {
+        // Not while another process stores or places packages.
+        const auto busy = store_in_use(store);
+        EXPECT_EQ(shed_store(store).files, 0u);
+    }
+    const auto shed = shed_store(store);
+    EXPECT_EQ(shed.files, 2u);
+    EXPECT_EQ(shed.bytes, 9u);
+    // A package with shed files is kept by prune while a tree links the rest of it.
+    EXPECT_EQ(prune_store(store, std::chrono::seconds(-1)), 0u);
+
+    // Stored again, the shed files come back from the .deb, and a tree placed from the
+    // store is whole.
+    EXPECT_EQ(store_deb(lib, store, "aaaa", "libz"), stored);
+    Manifest m2;
+    const fs::path t2 = temp.path() / "t2";
+    place_deb(stored, t2, "libz", m2);
+    EXPECT_EQ(read_file(t2 / "usr/share/doc"), "docs\n");
+    EXPECT_EQ(read_file(t2 / "usr/share/man"), "man\n");
+    EXPECT_TRUE(fs::equivalent(t2 / "usr/lib/libz.so.1.3", t0 / "usr/lib/libz.so.1.3"));
+    EXPECT_EQ(m2.files.at("/usr/share/doc").sha256, m1.files.at("/usr/share/doc").sha256);
+    // Whole again: the .deb is not needed any more.
+    fs::remove(lib);
+    EXPECT_EQ(store_deb(lib, store, "aaaa", "libz"), stored);
+
+    // A .deb that no longer holds what was stored of it is refused, naming the file.
+    slim_tree(t2, {});
+    fs::remove_all(t0);
+    fs::remove_all(t1);
+    EXPECT_EQ(shed_store(store).files, 3u);
+    auto other = lib_entries;
+    other[5].content_or_target = "other docs\n";
+    const auto changed = deb_of(temp.path(), "libz", other);
+    try {
+        store_deb(changed, store, "aaaa", "libz");
+        FAIL() << "a .deb unlike the stored list refilled the store";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("./usr/share/doc"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(fs::exists(stored / "data/5"));
+}
+
 TEST_F(UnpackTest, AHostilePackageLeavesNothingInTheStore) {
     const fs::path store = temp.path() / "store";
     EXPECT_THROW(store_deb(deb_of(temp.path(), "dotdot", {{"./../outside/evil", 'f', "x"}}), store,

@@ -101,6 +101,23 @@ TEST(UtilFs, AFileLockThatMayNotWaitSaysItIsNotHeld) {
     EXPECT_FALSE(second.held());
 }
 
+TEST(UtilFs, SharedFileLocksKeepOnlyTheExclusiveOneOut) {
+    TempDir dir;
+    const fs::path lock_file = dir.path() / ".prune.lock";
+    {
+        FileLock first(lock_file, FileLock::Wait::no, FileLock::Mode::shared);
+        FileLock second(lock_file, FileLock::Wait::no, FileLock::Mode::shared);
+        EXPECT_TRUE(first.held());
+        EXPECT_TRUE(second.held());
+        FileLock exclusive(lock_file, FileLock::Wait::no);
+        EXPECT_FALSE(exclusive.held());
+    }
+    FileLock exclusive(lock_file, FileLock::Wait::no);
+    EXPECT_TRUE(exclusive.held());
+    FileLock shared(lock_file, FileLock::Wait::no, FileLock::Mode::shared);
+    EXPECT_FALSE(shared.held());
+}
+
 TEST(UtilFs, UnusableDirectoriesSayWhy) {
     TempDir dir;
     EXPECT_FALSE(unusable_directory(dir.path()));
