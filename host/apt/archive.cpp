@@ -457,7 +457,11 @@ std::vector<IndexFile> Archive::source_indexes(bool refresh) {
     return out;
 }
 
-PackageIndex Archive::load(const std::vector<IndexFile>& files) const {
+Archive::~Archive() {
+    for (auto& s : saving_) s.wait();
+}
+
+std::shared_ptr<const PackageIndex> Archive::load(const std::vector<IndexFile>& files) const {
     // Parsed once: the index of these verified files, saved under their digests and
     // where they came from, is read by every later run.
     std::string key = "parsed 1\n";
@@ -476,19 +480,23 @@ PackageIndex Archive::load(const std::vector<IndexFile>& files) const {
         }
         return std::string(written);
     };
+    if (auto now = parsed_now_[parsed].lock()) return now;
     if (auto saved = PackageIndex::load_saved(parsed, mirror_of)) {
         fs::last_write_time(parsed, fs::file_time_type::clock::now(), ec);
-        return std::move(*saved);
+        return std::make_shared<const PackageIndex>(std::move(*saved));
     }
-    PackageIndex index = parse(files);
-    try {
-        fs::create_directories(parsed_dir);
-        index.save(parsed, [](std::string_view url) { return without_credentials(url); });
-        forget_parsed(parsed_dir);
-    } catch (const std::exception& e) {
-        // Only the next run's time is lost.
-        log::info(std::string("the parsed index was not saved: ") + e.what());
-    }
+    auto index = std::make_shared<const PackageIndex>(parse(files));
+    parsed_now_[parsed] = index;
+    saving_.push_back(std::async(std::launch::async, [index, parsed, parsed_dir] {
+        try {
+            fs::create_directories(parsed_dir);
+            index->save(parsed, [](std::string_view url) { return without_credentials(url); });
+            forget_parsed(parsed_dir);
+        } catch (const std::exception& e) {
+            // Only the next run's time is lost.
+            log::info(std::string("the parsed index was not saved: ") + e.what());
+        }
+    }));
     return index;
 }
 

@@ -5,6 +5,9 @@
 
 #include <filesystem>
 #include <functional>
+#include <future>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +42,9 @@ struct PackageRef {
 class Archive {
   public:
     Archive(const config::Settings& settings, net::Http& http);
+    ~Archive();
+    Archive(const Archive&) = delete;
+    Archive& operator=(const Archive&) = delete;
 
     // The mirrors in use: configured, or the host's apt sources.
     const std::vector<config::Mirror>& mirrors() const { return mirrors_; }
@@ -53,8 +59,10 @@ class Archive {
     net::Http& http() { return http_; }
 
     // A PackageIndex over the given (cached) index files: parsed from their text the
-    // first time, then read from the parsed index saved in the cache.
-    PackageIndex load(const std::vector<IndexFile>& files) const;
+    // first time, then read from the parsed index saved in the cache. A fresh parse is
+    // saved on another thread while the run goes on (the Archive waits for that when it
+    // is destroyed), and a load of the same files meanwhile shares it.
+    std::shared_ptr<const PackageIndex> load(const std::vector<IndexFile>& files) const;
 
     // Fetches the .deb files (checking their SHA256 against the index) into the cache
     // and returns their paths, in the order given. Safe with concurrent dmc processes.
@@ -99,6 +107,10 @@ class Archive {
     net::Http& http_;
     std::vector<config::Mirror> mirrors_;
     std::filesystem::path cache_;
+    // The indexes parsed in this run, by their saved file, while anything holds them;
+    // and their saving.
+    mutable std::map<std::filesystem::path, std::weak_ptr<const PackageIndex>> parsed_now_;
+    mutable std::vector<std::future<void>> saving_;
 };
 
 // A suite that carries security updates: "trixie-security", or "bookworm/updates" of old.

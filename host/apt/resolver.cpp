@@ -1,6 +1,7 @@
 #include "apt/resolver.hpp"
 
 #include <algorithm>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <set>
@@ -143,7 +144,7 @@ class Solver {
     bool install_broken(const Node* n);
     std::vector<const Package*> sorted_solutions(const Package* owner, const Group& g);
     bool provider_before(const Package* a, const Package* b, std::string_view target_group);
-    std::uint32_t rank(const Node* n);
+    std::uint64_t rank(const Node* n);
 
     bool mark_install(Node* n, bool auto_inst, unsigned depth, bool from_user, Node* parent,
                       const Group* via);
@@ -173,7 +174,7 @@ class Solver {
     static constexpr unsigned kMaxDepth = 3000;  // apt's own limit in MarkInstall
     std::string depth_limit_from_;               // set when a chain reached kMaxDepth
     std::unordered_map<const Package*, DepList> deps_;
-    std::optional<std::unordered_map<std::string, std::uint32_t>> ranks_;
+    std::unordered_map<std::string, std::uint64_t> ranks_;  // "name\0arch" -> rank()
 };
 
 Solver::Solver(const PackageIndex& index, const ResolveRequest& request)
@@ -400,81 +401,80 @@ bool Solver::install_broken(const Node* n) {
 
 // apt's package IDs: the order in which its cache generator first meets each package
 // (name and architecture) while reading the indexes. Only apt's last tie-breaker
-// between otherwise equal providers needs them, so they are computed on first use.
-std::uint32_t Solver::rank(const Node* n) {
-    if (!ranks_) {
-        ranks_.emplace();
-        auto& ranks = *ranks_;
-        std::unordered_set<std::string> groups;
-        auto touch = [&](std::string_view name, std::string_view arch) {
-            if (arch == "all") arch = native_;
-            std::string key(name);
-            key += '\0';
-            key += arch;
-            if (ranks.emplace(std::move(key), static_cast<std::uint32_t>(ranks.size())).second)
-                groups.emplace(name);
-        };
-        auto qualified = [&](std::string_view name, std::string_view qualifier) {
-            std::string_view arch = qualifier == "native" ? std::string_view(native_) : qualifier;
-            touch(std::string(name) + ":" + std::string(arch), "any");
-            touch(name, arch);
-        };
-        // (Each package lives only during the call: touch() copies what it keeps.)
-        index_.for_each_package([&](const Package& p) {
-            if (!configured(p.architecture())) return;
-            std::string_view arch = arch_of(&p);
-            touch(p.name(), arch);
-            auto positive = [&](std::string_view field) {
-                for_each_relation(field, [&](const RelationView& r, bool) {
-                    if (r.arch_qualifier.empty())
-                        touch(r.name, arch);
-                    else if (r.arch_qualifier == "any")
-                        touch(std::string(r.name) + ":any", "any");
-                    else
-                        qualified(r.name, r.arch_qualifier);
-                });
-            };
-            // Negative relations only create a package when its name is new.
-            auto negative = [&](std::string_view field) {
-                for_each_relation(field, [&](const RelationView& r, bool) {
-                    if (r.arch_qualifier.empty()) {
-                        if (!groups.count(std::string(r.name))) touch(r.name, arch);
-                    } else if (r.arch_qualifier == "any") {
-                        std::string any = std::string(r.name) + ":any";
-                        if (!groups.count(any)) touch(any, "any");
-                    } else {
-                        qualified(r.name, r.arch_qualifier);
-                    }
-                });
-            };
-            positive(p.pre_depends());
-            positive(p.depends());
-            negative(p.conflicts());
-            negative(p.breaks());
-            positive(p.recommends());
-            positive(p.suggests());
-            negative(p.replaces());
-            positive(p.enhances());
-            for_each_relation(p.provides(), [&](const RelationView& r, bool) {
-                if (!r.arch_qualifier.empty()) {
-                    if (r.arch_qualifier != "any") touch(r.name, r.arch_qualifier);
-                    touch(std::string(r.name) + ":" + std::string(r.arch_qualifier), "any");
-                } else if (p.multi_arch() == MultiArch::Foreign) {
-                    if (!groups.count(std::string(r.name))) touch(r.name, native_);
-                } else {
-                    if (p.multi_arch() == MultiArch::Allowed)
-                        touch(std::string(r.name) + ":any", "any");
-                    touch(r.name, arch);
-                }
-            });
-            if (p.multi_arch() == MultiArch::Allowed) touch(std::string(p.name()) + ":any", "any");
-        });
-    }
+// between otherwise equal providers needs them, and only their order, so a package's
+// rank is the place where the walk below first meets it: places are counted alike in
+// every walk (each place where a package may be met, met or not), and a walk goes
+// only as far as the package asked for. 0 when it is never met, as for the first.
+std::uint64_t Solver::rank(const Node* n) {
     std::string key(n->name);
     key += '\0';
     key += n->arch;
-    auto it = ranks_->find(key);
-    return it == ranks_->end() ? 0 : it->second;
+    if (auto it = ranks_.find(key); it != ranks_.end()) return it->second;
+    const std::string_view name = n->name;
+    const std::string_view want = n->arch;
+    std::uint64_t place = 0, found = 0;
+    bool done = false;
+    bool named = false;  // whether a package of that name was met (apt's group)
+    // A place that meets the package named by `parts` put together, for `arch`;
+    // `only_new`: only if no package of that name was met before (negative relations
+    // create no package of a known name).
+    auto meet = [&](std::initializer_list<std::string_view> parts, std::string_view arch,
+                    bool only_new) {
+        const std::uint64_t here = place++;
+        if (done) return;
+        std::string_view rest = name;
+        for (std::string_view part : parts) {
+            if (!rest.starts_with(part)) return;
+            rest.remove_prefix(part.size());
+        }
+        if (!rest.empty() || (only_new && named)) return;
+        named = true;
+        if ((arch == "all" ? std::string_view(native_) : arch) != want) return;
+        found = here;
+        done = true;
+    };
+    auto qualified = [&](std::string_view pkg, std::string_view qualifier) {
+        const std::string_view arch = qualifier == "native" ? std::string_view(native_) : qualifier;
+        meet({pkg, ":", arch}, "any", false);
+        meet({pkg}, arch, false);
+    };
+    index_.for_each_package([&](const Package& p) {
+        if (done || !configured(p.architecture())) return;
+        const std::string_view arch = arch_of(&p);
+        meet({p.name()}, arch, false);
+        auto relations = [&](std::string_view field, bool negative) {
+            for_each_relation(field, [&](const RelationView& r, bool) {
+                if (r.arch_qualifier.empty())
+                    meet({r.name}, arch, negative);
+                else if (r.arch_qualifier == "any")
+                    meet({r.name, ":any"}, "any", negative);
+                else
+                    qualified(r.name, r.arch_qualifier);
+            });
+        };
+        relations(p.pre_depends(), false);
+        relations(p.depends(), false);
+        relations(p.conflicts(), true);
+        relations(p.breaks(), true);
+        relations(p.recommends(), false);
+        relations(p.suggests(), false);
+        relations(p.replaces(), true);
+        relations(p.enhances(), false);
+        for_each_relation(p.provides(), [&](const RelationView& r, bool) {
+            if (!r.arch_qualifier.empty()) {
+                if (r.arch_qualifier != "any") meet({r.name}, r.arch_qualifier, false);
+                meet({r.name, ":", r.arch_qualifier}, "any", false);
+            } else if (p.multi_arch() == MultiArch::Foreign) {
+                meet({r.name}, native_, true);
+            } else {
+                if (p.multi_arch() == MultiArch::Allowed) meet({r.name, ":any"}, "any", false);
+                meet({r.name}, arch, false);
+            }
+        });
+        if (p.multi_arch() == MultiArch::Allowed) meet({p.name(), ":any"}, "any", false);
+    });
+    ranks_.emplace(std::move(key), found);
+    return found;
 }
 
 // apt's CompareProviders: whether a goes before b among the solutions of a dependency

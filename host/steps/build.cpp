@@ -143,15 +143,14 @@ source::BuildEnvRequest buildenv_request(Context& context, const std::string& tm
     env.check = [&context, tmpl, arch, build_arch = env.build_arch, depends = env.depends] {
         auto& a = context.archive();
         const auto host = a.load(a.indexes(arch, false));
-        const auto build = build_arch == arch ? std::optional<apt::PackageIndex>()
-                                              : a.load(a.indexes(build_arch, false));
+        const auto build = build_arch == arch ? nullptr : a.load(a.indexes(build_arch, false));
         auto known = [&](const apt::PackageIndex& index, const std::string& name) {
             return !index.versions(name).empty() || !index.providers(name).empty();
         };
         for (const auto& field : depends)
             for (const auto& group : apt::parse_relations(field, arch)) {
                 const bool found = std::any_of(group.begin(), group.end(), [&](const auto& r) {
-                    return known(host, r.name) || (build && known(*build, r.name));
+                    return known(*host, r.name) || (build && known(*build, r.name));
                 });
                 if (!found)
                     throw Error("template " + tmpl + " " + arch + ": the build dependency '" +

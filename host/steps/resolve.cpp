@@ -25,7 +25,7 @@ void resolve(Context& context, const tasks::Task& task) {
     apt::ResolveRequest request;
     request.packages = context.arguments;
     request.native_arch = task.arch;
-    auto result = apt::resolve(index, request);
+    auto result = apt::resolve(*index, request);
     for (const auto& problem : result.problems) log::warning(problem);
     for (const auto* p : result.packages)
         log::result(std::string(p->name()) + " " + std::string(p->version()) + " " +
@@ -183,13 +183,13 @@ std::vector<apt::PackageRef> resolve_template(Context& context, const std::strin
         auto index = archive.load(files);
         // A pin the indexes no longer have is dropped: that package is resolved anew.
         for (auto it = request.pins.begin(); it != request.pins.end();) {
-            const auto versions = index.versions(it->first);
+            const auto versions = index->versions(it->first);
             const bool present = std::any_of(versions.begin(), versions.end(), [&](const auto* p) {
                 return p->version() == it->second;
             });
             it = present ? std::next(it) : request.pins.erase(it);
         }
-        auto result = apt::resolve(index, request);
+        auto result = apt::resolve(*index, request);
         for (const auto& problem : result.problems)
             log::warning(tmpl + " " + arch + ": " + problem);
         Resolution resolution{key, {}};

@@ -39,7 +39,7 @@ void locate_locked(Context& context, const std::string& tmpl, const std::string&
     if (missing.empty() || entry == nullptr) return;
     auto index = archive.load(archive.indexes(arch, false));
     for (auto* r : missing) {
-        const auto versions = index.versions(r->name);
+        const auto versions = index->versions(r->name);
         auto found = std::find_if(versions.begin(), versions.end(), [&](const apt::Package* p) {
             return p->version() == r->version && p->sha256() == r->sha256;
         });

@@ -154,6 +154,19 @@ TEST(AptResolver, ProviderChoiceFollowsApt) {
                              stanza("a", "1", "Depends: v"),
                              stanza("p1", "1", "Provides: v\nPriority: optional")});
     EXPECT_EQ(chosen(last2, request({"a"})), (Names{"a 1 amd64", "p1 1 amd64"}));
+    // apt's cache meets a package first where any stanza names it: here p2, in z's
+    // Depends, before p1's own stanza.
+    auto named_first = make_index({stanza("z", "1", "Depends: p2"), stanza("a", "1", "Depends: v"),
+                                   stanza("p1", "1", "Provides: v\nPriority: optional"),
+                                   stanza("p2", "1", "Provides: v\nPriority: optional")});
+    EXPECT_EQ(chosen(named_first, request({"a"})), (Names{"a 1 amd64", "p1 1 amd64"}));
+    // A Conflicts meets a package only when no package of its name was met: p1 is met
+    // by y's Conflicts, p2 is not (x named it already, for another arch).
+    auto negative = make_index(
+        {stanza("x", "1", "Depends: p2:i386"), stanza("y", "1", "Conflicts: p2, p1"),
+         stanza("a", "1", "Depends: v"), stanza("p2", "1", "Provides: v\nPriority: optional"),
+         stanza("p1", "1", "Provides: v\nPriority: optional")});
+    EXPECT_EQ(chosen(negative, request({"a"})), (Names{"a 1 amd64", "p2 1 amd64"}));
 }
 
 TEST(AptResolver, RequestedProviderIsPreferred) {
