@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -513,9 +514,10 @@ StoredList read_stored_list(const fs::path& stored, const std::string& package) 
 
 // The files of a stored package that were shed, read again from its .deb and checked
 // against what the store listed of them.
-void refill(const fs::path& deb, const fs::path& dir, const std::string& what,
+void refill(const fs::path& deb, const fs::path& dir, const std::string& package,
             const UnpackLimits& limits) {
-    const StoredList list = read_stored_list(dir, what);
+    const StoredList list = read_stored_list(dir, package);
+    const std::string& what = list.what;
     std::vector<bool> wanted(list.entries.size());
     std::error_code ec;
     bool any = false;
@@ -578,7 +580,7 @@ fs::path store_deb(const fs::path& deb, const fs::path& store, const std::string
     std::error_code ec;
     const std::string what = package + " (" + deb.filename().string() + ")";
     if (fs::exists(dir / kStoredList, ec)) {
-        if (fs::exists(dir / kPartial, ec)) refill(deb, dir, what, limits);
+        if (fs::exists(dir / kPartial, ec)) refill(deb, dir, package, limits);
         return dir;
     }
     ArchivePtr outer = open_deb(deb, what);
@@ -665,37 +667,38 @@ void unpack_deb(const fs::path& deb, const fs::path& root, const std::string& pa
     place_deb(store_deb(deb, store, "deb", package, limits), root, package, manifest, diversions);
 }
 
-std::size_t prune_store(const fs::path& store, std::chrono::seconds unused_for) {
+namespace {
+
+// Each stored package's directory, with the store held alone; none while another
+// process holds store_in_use.
+void each_stored_alone(const fs::path& store, const std::function<void(const fs::path&)>& visit) {
     std::error_code ec;
-    if (!fs::is_directory(store, ec)) return 0;
+    if (!fs::is_directory(store, ec)) return;
     FileLock lock(store / kStoreLock, FileLock::Wait::no);
-    if (!lock.held()) return 0;  // another process is storing or placing packages
-    const auto before = fs::file_time_type::clock::now() - unused_for;
-    std::size_t removed = 0;
-    for (const auto& entry : fs::directory_iterator(store, ec)) {
-        const fs::path& dir = entry.path();
-        if (dir.filename().string().starts_with('.')) continue;
-        const auto placed = fs::last_write_time(dir / kStoredList, ec);
-        if (ec || placed > before) continue;
-        // Kept while a tree still links one of its files.
-        bool linked = false;
-        for (const auto& f : fs::directory_iterator(dir / "data", ec)) {
-            struct stat st;
-            if (::lstat(f.path().c_str(), &st) == 0 && st.st_nlink > 1) {
-                linked = true;
-                break;
-            }
-        }
-        if (linked) continue;
-        fs::remove_all(dir, ec);
-        ++removed;
-    }
-    return removed;
+    if (!lock.held()) return;  // another process is storing or placing packages
+    for (const auto& entry : fs::directory_iterator(store, ec))
+        if (!entry.path().filename().string().starts_with('.')) visit(entry.path());
 }
 
-}  // namespace dmc::rootfs
+}  // namespace
 
-namespace dmc::rootfs {
+std::size_t prune_store(const fs::path& store, std::chrono::seconds unused_for) {
+    const auto before = fs::file_time_type::clock::now() - unused_for;
+    std::size_t removed = 0;
+    each_stored_alone(store, [&](const fs::path& dir) {
+        std::error_code ec;
+        const auto placed = fs::last_write_time(dir / kStoredList, ec);
+        if (ec || placed > before) return;
+        // Kept while a tree still links one of its files.
+        for (const auto& f : fs::directory_iterator(dir / "data", ec)) {
+            struct stat st;
+            if (::lstat(f.path().c_str(), &st) == 0 && st.st_nlink > 1) return;
+        }
+        fs::remove_all(dir, ec);
+        ++removed;
+    });
+    return removed;
+}
 
 std::unique_ptr<FileLock> store_in_use(const fs::path& store) {
     return std::make_unique<FileLock>(store / kStoreLock, FileLock::Wait::yes,
@@ -726,14 +729,9 @@ TreeSlimmed slim_tree(const fs::path& root, const std::vector<fs::path>& keep) {
 
 TreeSlimmed shed_store(const fs::path& store) {
     TreeSlimmed shed;
-    std::error_code ec;
-    if (!fs::is_directory(store, ec)) return shed;
-    FileLock lock(store / kStoreLock, FileLock::Wait::no);
-    if (!lock.held()) return shed;  // another process is storing or placing packages
-    for (const auto& entry : fs::directory_iterator(store, ec)) {
-        const fs::path& dir = entry.path();
-        if (dir.filename().string().starts_with('.') || !fs::exists(dir / kStoredList, ec))
-            continue;
+    each_stored_alone(store, [&](const fs::path& dir) {
+        std::error_code ec;
+        if (!fs::exists(dir / kStoredList, ec)) return;
         std::vector<fs::path> unlinked;
         for (const auto& f : fs::directory_iterator(dir / "data", ec)) {
             struct stat st;
@@ -742,12 +740,12 @@ TreeSlimmed shed_store(const fs::path& store) {
                 shed.bytes += static_cast<std::uint64_t>(st.st_size);
             }
         }
-        if (unlinked.empty()) continue;
+        if (unlinked.empty()) return;
         // Marked first: a package is never short of files without saying so.
         write_file_atomic(dir / kPartial, "");
         for (const auto& f : unlinked)
             if (::unlink(f.c_str()) == 0) ++shed.files;
-    }
+    });
     return shed;
 }
 

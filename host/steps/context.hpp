@@ -79,12 +79,11 @@ class Context {
     };
     std::set<std::string> layers_to_come;
     std::map<std::string, LayerAhead> layers_ahead;
-    // The pack tasks of this run still to come; the trees being slimmed (steps/pack),
-    // and whether any was: the store sheds what no tree links any more once the run's
-    // last image is packed.
+    // The pack tasks of this run still to come, and the trees slimmed since the store
+    // last shed (steps/pack): it sheds what no tree links any more once the run's last
+    // image is packed.
     std::size_t packs_to_come = 0;
     std::vector<std::future<void>> slimming;
-    bool trees_slimmed = false;
 
   private:
     mutable std::map<std::string, std::unique_ptr<FileLock>> trees_in_use_;

@@ -253,7 +253,6 @@ void slim(Context& context, const tasks::Task& task, const Plan& plan) {
     for (const auto& entry : plan.spec.entries)
         if (!entry.source.empty()) keep.push_back(entry.source);
     mark_slim(plan.rootfs);
-    context.trees_slimmed = true;
     const std::string name = task.template_name + "-" + task.arch;
     context.slimming.push_back(
         std::async(std::launch::async, [root = plan.rootfs / "root", keep = std::move(keep), name,
@@ -344,7 +343,7 @@ void pack(Context& context, const tasks::Task& task) {
     // placed and slimmed by then); the rest after.
     const fs::path store = context.settings.package_store();
     std::future<rootfs::TreeSlimmed> early;
-    if (context.packs_to_come == 0 && context.trees_slimmed)
+    if (context.packs_to_come == 0 && !context.slimming.empty())
         early = std::async(std::launch::async,
                            [store, slimming = std::move(context.slimming)]() mutable {
                                for (auto& s : slimming) s.get();
@@ -352,10 +351,9 @@ void pack(Context& context, const tasks::Task& task) {
                            });
     context.slimming.clear();
     pack_image(context, task);
-    if (context.packs_to_come > 0 || !context.trees_slimmed) return;
+    if (context.packs_to_come > 0 || (!early.valid() && context.slimming.empty())) return;
     for (auto& s : context.slimming) s.get();
     context.slimming.clear();
-    context.trees_slimmed = false;
     auto shed = early.valid() ? early.get() : rootfs::TreeSlimmed{};
     const auto rest = rootfs::shed_store(store);
     shed.files += rest.files;
