@@ -18,6 +18,7 @@
 #include "log/log.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/hashed_file.hpp"
 #include "util/parallel.hpp"
 #include "util/sha256.hpp"
 #include "util/text.hpp"
@@ -32,6 +33,11 @@ const std::set<std::string> kArchivedDebian = {"buzz",    "rex",    "bo",     "h
                                                "potato",  "woody",  "sarge",  "etch",    "lenny",
                                                "squeeze", "wheezy", "jessie", "stretch", "buster"};
 
+[[noreturn]] void refuse_bomb(const std::string& what, std::uint64_t max_bytes) {
+    throw Error(what + " decompresses to more than " + std::to_string(max_bytes) +
+                " bytes; refused as a decompression bomb");
+}
+
 std::string cache_key(const std::string& raw_url) {
     const std::string url = redact_credentials(raw_url);
     std::string key;
@@ -42,9 +48,10 @@ std::string cache_key(const std::string& raw_url) {
 
 // An xz file on every core: the archive's large indexes are compressed in several
 // blocks (Debian's main Packages.xz in three of 24 MB), which liblzma decodes in
-// parallel; the bytes out are the same.
-std::string decompress_xz(const std::string& data, const std::string& what,
-                          std::uint64_t max_bytes) {
+// parallel; the bytes out are the same, and come out in order while later blocks
+// are still being decoded.
+void decompress_xz(const std::string& data, const std::string& what, std::uint64_t max_bytes,
+                   const TextSink& sink) {
     lzma_stream s = LZMA_STREAM_INIT;
     lzma_mt mt{};
     mt.flags = LZMA_CONCATENATED;
@@ -54,30 +61,20 @@ std::string decompress_xz(const std::string& data, const std::string& what,
     if (lzma_stream_decoder_mt(&s, &mt) != LZMA_OK)
         throw Error(what + " cannot be decompressed: the xz decoder could not start");
     const std::unique_ptr<lzma_stream, void (*)(lzma_stream*)> end(&s, lzma_end);
-    // One byte more than allowed is room enough to see that there is more.
-    const std::uint64_t room = max_bytes == UINT64_MAX ? max_bytes : max_bytes + 1;
-    auto bomb = [&] {
-        throw Error(what + " decompresses to more than " + std::to_string(max_bytes) +
-                    " bytes; refused as a decompression bomb");
-    };
-    std::string out;
-    out.resize(static_cast<std::size_t>(std::min<std::uint64_t>(room, 64u << 20)));
-    std::size_t used = 0;
+    // A bounded piece at a time: given all of its output at once, the decoder does
+    // not hand the next block to another thread.
+    std::vector<char> piece(1u << 20);
+    std::uint64_t total = 0;
     s.next_in = reinterpret_cast<const std::uint8_t*>(data.data());
     s.avail_in = data.size();
     for (;;) {
-        if (used == out.size()) {
-            if (out.size() >= room) bomb();
-            out.resize(static_cast<std::size_t>(
-                std::min<std::uint64_t>(room, std::uint64_t{out.size()} * 2)));
-        }
-        // A bounded piece at a time: given all of its output at once, the decoder
-        // does not hand the next block to another thread.
-        s.next_out = reinterpret_cast<std::uint8_t*>(out.data() + used);
-        s.avail_out = std::min<std::size_t>(out.size() - used, 1u << 20);
-        const std::size_t offered = s.avail_out;
+        s.next_out = reinterpret_cast<std::uint8_t*>(piece.data());
+        s.avail_out = piece.size();
         const lzma_ret rc = lzma_code(&s, LZMA_FINISH);
-        used += offered - s.avail_out;
+        const std::size_t got = piece.size() - s.avail_out;
+        total += got;
+        if (total > max_bytes) refuse_bomb(what, max_bytes);
+        if (got > 0) sink(std::string_view(piece.data(), got));
         if (rc == LZMA_STREAM_END) break;
         if (rc != LZMA_OK && rc != LZMA_BUF_ERROR)
             throw Error(what + " is corrupt: " +
@@ -88,52 +85,45 @@ std::string decompress_xz(const std::string& data, const std::string& what,
         if (rc == LZMA_BUF_ERROR && s.avail_in == 0 && s.avail_out > 0)
             throw Error(what + " is corrupt: the xz data ends early");
     }
-    if (used > max_bytes) bomb();
-    out.resize(used);
-    return out;
 }
 
 }  // namespace
 
-std::string decompress(const std::string& data, const std::string& what, std::uint64_t max_bytes) {
+void decompress_to(const std::string& data, const std::string& what, std::uint64_t max_bytes,
+                   const TextSink& sink) {
     static constexpr char kXzMagic[] = {'\xFD', '7', 'z', 'X', 'Z', '\0'};
     if (data.size() >= sizeof kXzMagic &&
         std::equal(kXzMagic, kXzMagic + sizeof kXzMagic, data.begin()))
-        return decompress_xz(data, what, max_bytes);
-    struct archive* a = archive_read_new();
-    archive_read_support_filter_all(a);
-    archive_read_support_format_raw(a);
-    archive_read_support_format_empty(a);  // an empty index compresses to an empty stream
-    std::string out;
+        return decompress_xz(data, what, max_bytes, sink);
+    const std::unique_ptr<struct archive, int (*)(struct archive*)> a(archive_read_new(),
+                                                                      archive_read_free);
+    archive_read_support_filter_all(a.get());
+    archive_read_support_format_raw(a.get());
+    archive_read_support_format_empty(a.get());  // an empty index compresses to an empty stream
+    auto why = [&](const char* otherwise) {
+        const char* text = archive_error_string(a.get());
+        return std::string(text ? text : otherwise);
+    };
     struct archive_entry* entry = nullptr;
-    int rc = archive_read_open_memory(a, data.data(), data.size());
-    if (rc == ARCHIVE_OK) rc = archive_read_next_header(a, &entry);
-    if (rc == ARCHIVE_EOF) {
-        archive_read_free(a);
-        return out;
-    }
-    if (rc != ARCHIVE_OK) {
-        std::string why = archive_error_string(a) ? archive_error_string(a) : "unreadable";
-        archive_read_free(a);
-        throw Error(what + " cannot be decompressed: " + why);
-    }
-    char buf[1 << 16];
+    int rc = archive_read_open_memory(a.get(), data.data(), data.size());
+    if (rc == ARCHIVE_OK) rc = archive_read_next_header(a.get(), &entry);
+    if (rc == ARCHIVE_EOF) return;
+    if (rc != ARCHIVE_OK) throw Error(what + " cannot be decompressed: " + why("unreadable"));
+    std::vector<char> piece(1u << 16);
+    std::uint64_t total = 0;
     for (;;) {
-        la_ssize_t n = archive_read_data(a, buf, sizeof buf);
-        if (n < 0) {
-            std::string why = archive_error_string(a) ? archive_error_string(a) : "corrupt";
-            archive_read_free(a);
-            throw Error(what + " is corrupt: " + why);
-        }
+        const la_ssize_t n = archive_read_data(a.get(), piece.data(), piece.size());
+        if (n < 0) throw Error(what + " is corrupt: " + why("corrupt"));
         if (n == 0) break;
-        if (out.size() + static_cast<std::uint64_t>(n) > max_bytes) {
-            archive_read_free(a);
-            throw Error(what + " decompresses to more than " + std::to_string(max_bytes) +
-                        " bytes; refused as a decompression bomb");
-        }
-        out.append(buf, static_cast<size_t>(n));
+        total += static_cast<std::uint64_t>(n);
+        if (total > max_bytes) refuse_bomb(what, max_bytes);
+        sink(std::string_view(piece.data(), static_cast<std::size_t>(n)));
     }
-    archive_read_free(a);
+}
+
+std::string decompress(const std::string& data, const std::string& what, std::uint64_t max_bytes) {
+    std::string out;
+    decompress_to(data, what, max_bytes, [&](std::string_view piece) { out += piece; });
     return out;
 }
 
@@ -346,7 +336,12 @@ std::optional<IndexFile> Archive::index_file(const config::Mirror& m, const std:
     f.path = cache_ / "indexes" / key;
     f.sha256 = key;
     std::error_code ec;
-    if (!fs::exists(f.path, ec)) {
+    bool fetched_now = false;
+    {
+        const std::lock_guard lock(fresh_mutex_);
+        fetched_now = writing_.count(f.path) > 0;
+    }
+    if (!fetched_now && !fs::exists(f.path, ec)) {
         const std::string dir = m.url + "/dists/" + suite + "/";
         const std::string url = release.acquire_by_hash
                                     ? dir + dir_in_suite + "/by-hash/SHA256/" + entry.sha256
@@ -362,14 +357,46 @@ std::optional<IndexFile> Archive::index_file(const config::Mirror& m, const std:
             throw Error(what +
                         ": size or SHA256 does not match the signed Release file (expected " +
                         entry.sha256 + "); the mirror is corrupt or tampered with");
-        std::string text_data =
-            *chosen ? decompress(*data, what,
-                                 plain != release.files.end() ? plain->second.size : kIndexLimit)
-                    : *data;
-        if (plain != release.files.end() && (text_data.size() != plain->second.size ||
-                                             sha256_hex(text_data) != plain->second.sha256))
+        // The text goes to the cache and, for a Packages index, into an index of its
+        // own as it is decompressed; neither is used unless the whole text matches.
+        auto text = std::make_shared<HashedFile>(f.path);
+        auto part = name == "Packages" ? std::make_shared<PackageIndex>() : nullptr;
+        std::optional<IndexFeed> feed;
+        if (part) {
+            part->reserve(plain != release.files.end() ? plain->second.size : entry.size * 6);
+            feed.emplace(*part, m.url, component, arch, suite);
+        }
+        auto take = [&](std::string_view piece) {
+            text->write(piece);
+            if (!part) return;
+            try {
+                feed->add(piece);
+            } catch (const Error&) {
+                part.reset();  // parsed from the cache, where the error is reported
+            }
+        };
+        if (*chosen)
+            decompress_to(*data, what,
+                          plain != release.files.end() ? plain->second.size : kIndexLimit, take);
+        else
+            take(*data);
+        if (plain != release.files.end() &&
+            (text->size() != plain->second.size || text->sha256() != plain->second.sha256))
             throw Error(what + ": the uncompressed index does not match the signed Release file");
-        write_file_atomic(f.path, text_data);
+        if (part) {
+            try {
+                feed->finish();
+            } catch (const Error&) {
+                part.reset();
+            }
+        }
+        // Written to disk while the run goes on: whatever reads the file waits for it.
+        const std::lock_guard lock(fresh_mutex_);
+        if (part) fresh_parts_[f.path] = part;
+        writing_[f.path] = std::async(std::launch::async, [text] {
+                               run_as_background();
+                               text->commit();
+                           }).share();
         log::info("fetched " + what);
     }
     return f;
@@ -459,6 +486,28 @@ std::vector<IndexFile> Archive::source_indexes(bool refresh) {
 
 Archive::~Archive() {
     for (auto& s : saving_) s.wait();
+    for (auto& [path, writing] : writing_) try {
+            writing.get();
+        } catch (const std::exception& e) {
+            // Only the next run's time is lost: it fetches the index again.
+            log::warning(std::string("an index was not kept in the cache: ") + e.what());
+        }
+}
+
+void Archive::wait_written(const fs::path& index) const {
+    std::shared_future<void> writing;
+    {
+        const std::lock_guard lock(fresh_mutex_);
+        const auto found = writing_.find(index);
+        if (found == writing_.end()) return;
+        writing = found->second;
+    }
+    writing.get();
+}
+
+std::string Archive::index_text(const IndexFile& file) const {
+    wait_written(file.path);
+    return read_file(file.path);
 }
 
 std::shared_ptr<const PackageIndex> Archive::load(const std::vector<IndexFile>& files) const {
@@ -489,6 +538,7 @@ std::shared_ptr<const PackageIndex> Archive::load(const std::vector<IndexFile>& 
     parsed_now_[parsed] = index;
     saving_.push_back(std::async(std::launch::async, [index, parsed, parsed_dir] {
         try {
+            run_as_background();
             fs::create_directories(parsed_dir);
             index->save(parsed, [](std::string_view url) { return without_credentials(url); });
             forget_parsed(parsed_dir);
@@ -514,36 +564,45 @@ void Archive::forget_parsed(const fs::path& dir) {
     for (std::size_t i = kKept; i < saved.size(); ++i) fs::remove(saved[i].second, ec);
 }
 
-PackageIndex Archive::parse(const std::vector<IndexFile>& files) {
-    // The index keeps copies of the fields it needs, so the text is read in chunks
-    // of whole stanzas: memory stays at the index's size, not the index plus 57 MB.
-    constexpr std::size_t kChunk = 4 << 20;
+PackageIndex Archive::parse(const std::vector<IndexFile>& files) const {
     PackageIndex index;
+    std::vector<std::shared_ptr<PackageIndex>> parts;
+    {
+        const std::lock_guard lock(fresh_mutex_);
+        for (const auto& f : files) {
+            const auto found = fresh_parts_.find(f.path);
+            parts.push_back(found == fresh_parts_.end() ? nullptr : found->second);
+            if (found != fresh_parts_.end()) fresh_parts_.erase(found);
+        }
+    }
+    // The first index parsed as it was fetched is where the others are added; the
+    // rest are read from the cache.
+    std::size_t first = 0;
+    if (!files.empty() && parts[0]) {
+        index = std::move(*parts[0]);
+        first = 1;
+    }
+    // The index keeps copies of the fields it needs, so the text is read in chunks:
+    // memory stays at the index's size, not the index plus 57 MB.
+    constexpr std::size_t kChunk = 4 << 20;
     std::size_t total = 0;
-    for (const auto& f : files) {
+    for (std::size_t i = first; i < files.size(); ++i) {
         std::error_code ec;
-        total += static_cast<std::size_t>(fs::file_size(f.path, ec));
+        wait_written(files[i].path);
+        total += static_cast<std::size_t>(fs::file_size(files[i].path, ec));
     }
     index.reserve(total);
-    for (const auto& f : files) {
-        FILE* in = std::fopen(f.path.c_str(), "rb");
-        if (in == nullptr)
+    std::vector<char> chunk(kChunk);
+    for (std::size_t i = first; i < files.size(); ++i) {
+        const auto& f = files[i];
+        const std::unique_ptr<FILE, int (*)(FILE*)> in(std::fopen(f.path.c_str(), "rb"),
+                                                       std::fclose);
+        if (!in)
             throw Error("cannot read the cached index " + f.path.string() + "; run dmc -a setup");
-        std::string buffer;
-        std::vector<char> chunk(kChunk);
-        bool eof = false;
-        while (!eof) {
-            std::size_t n = std::fread(chunk.data(), 1, chunk.size(), in);
-            eof = n < chunk.size();
-            buffer.append(chunk.data(), n);
-            std::size_t cut = eof ? buffer.size() : buffer.rfind("\n\n");
-            if (cut == std::string::npos) continue;  // one stanza longer than a chunk
-            if (!eof) cut += 2;
-            index.add(std::string_view(buffer).substr(0, cut), f.mirror, f.component, f.arch,
-                      f.suite);
-            buffer.erase(0, cut);
-        }
-        std::fclose(in);
+        IndexFeed feed(index, f.mirror, f.component, f.arch, f.suite);
+        while (const std::size_t n = std::fread(chunk.data(), 1, chunk.size(), in.get()))
+            feed.add(std::string_view(chunk.data(), n));
+        feed.finish();
     }
     return index;
 }

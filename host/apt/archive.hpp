@@ -8,6 +8,7 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -64,6 +65,9 @@ class Archive {
     // is destroyed), and a load of the same files meanwhile shares it.
     std::shared_ptr<const PackageIndex> load(const std::vector<IndexFile>& files) const;
 
+    // The text of a cached index file (one indexes() returned), once it is on disk.
+    std::string index_text(const IndexFile& file) const;
+
     // Fetches the .deb files (checking their SHA256 against the index) into the cache
     // and returns their paths, in the order given. Safe with concurrent dmc processes.
     // `ready(i)`, when given, is called on this thread as soon as packages[i] is in the
@@ -79,7 +83,9 @@ class Archive {
     bool cached(const PackageRef& p) const;
 
   private:
-    static PackageIndex parse(const std::vector<IndexFile>& files);
+    PackageIndex parse(const std::vector<IndexFile>& files) const;
+    // Waits until a cached index fetched in this run is on disk; throws what kept it off.
+    void wait_written(const std::filesystem::path& index) const;
     static void forget_parsed(const std::filesystem::path& dir);
     struct SignedRelease {
         std::string text;    // the verified Release fields; empty: the suite is not there
@@ -111,6 +117,11 @@ class Archive {
     // and their saving.
     mutable std::map<std::filesystem::path, std::weak_ptr<const PackageIndex>> parsed_now_;
     mutable std::vector<std::future<void>> saving_;
+    // The indexes fetched in this run: each one's text on its way to the cache, and
+    // a Packages index parsed as it was decompressed, until a load takes it.
+    mutable std::mutex fresh_mutex_;
+    mutable std::map<std::filesystem::path, std::shared_future<void>> writing_;
+    mutable std::map<std::filesystem::path, std::shared_ptr<PackageIndex>> fresh_parts_;
 };
 
 // A suite that carries security updates: "trixie-security", or "bookworm/updates" of old.
@@ -133,8 +144,13 @@ std::string snapshot_date_of(const std::string& release_date, long long plus_sec
 constexpr std::uint64_t kReleaseLimit = 32ull << 20;
 constexpr std::uint64_t kIndexLimit = 2ull << 30;
 
-// Reads a whole compressed (xz, gz, bz2, zst) or plain file into memory; more than
-// max_bytes of output is refused as a decompression bomb.
+// Decompresses a compressed (xz, gz, bz2, zst) or plain file, handing `sink` its
+// text in pieces, in order, as they come; more than max_bytes of output is refused
+// as a decompression bomb (what the sink was given by then is all it gets).
+using TextSink = std::function<void(std::string_view)>;
+void decompress_to(const std::string& data, const std::string& what, std::uint64_t max_bytes,
+                   const TextSink& sink);
+// The same, whole, in memory.
 std::string decompress(const std::string& data, const std::string& what,
                        std::uint64_t max_bytes = kIndexLimit);
 

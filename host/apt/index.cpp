@@ -393,11 +393,16 @@ void PackageIndex::reserve(std::size_t text_bytes) {
 }
 
 void PackageIndex::add(std::string_view packages_text, std::string_view base_url,
-                       std::string_view component, std::string_view arch, std::string_view suite) {
+                       std::string_view component, std::string_view arch, std::string_view suite,
+                       std::uint64_t first_byte) {
     std::string base(base_url);
     while (!base.empty() && base.back() == '/') base.pop_back();
-    origins_.push_back(
-        Origin{std::move(base), std::string(component), std::string(suite), std::string(arch)});
+    // A file added in pieces has one origin.
+    if (origins_.empty() || origins_.back().base_url != base ||
+        origins_.back().component != component || origins_.back().suite != suite ||
+        origins_.back().arch != arch)
+        origins_.push_back(
+            Origin{std::move(base), std::string(component), std::string(suite), std::string(arch)});
     const Origin* origin = &origins_.back();
     reserve(packages_text.size());
 
@@ -448,7 +453,8 @@ void PackageIndex::add(std::string_view packages_text, std::string_view base_url
     auto finish_stanza = [&] {
         finish_field();
         if (stanza_start != nullptr)
-            commit(values, pkg, origin, static_cast<std::size_t>(stanza_start - begin));
+            commit(values, pkg, origin,
+                   first_byte + static_cast<std::uint64_t>(stanza_start - begin));
         stanza_start = nullptr;
         values = {};
         pkg = Package();
@@ -486,7 +492,7 @@ void PackageIndex::add(std::string_view packages_text, std::string_view base_url
 }
 
 void PackageIndex::commit(std::array<std::string_view, Package::kFieldCount>& values, Package& pkg,
-                          const Origin* origin, std::size_t offset) {
+                          const Origin* origin, std::uint64_t offset) {
     pkg.origin_ = origin;
     if (values[Package::kName].empty() || values[Package::kVersion].empty()) {
         throw Error("Packages index from " + origin->base_url + " (" + origin->component + "/" +
@@ -816,6 +822,31 @@ std::optional<PackageIndex> PackageIndex::load_saved(const std::filesystem::path
     PackageIndex index;
     index.saved_ = std::move(saved);
     return index;
+}
+
+IndexFeed::IndexFeed(PackageIndex& index, std::string base_url, std::string component,
+                     std::string arch, std::string suite)
+    : index_(index),
+      base_url_(std::move(base_url)),
+      component_(std::move(component)),
+      arch_(std::move(arch)),
+      suite_(std::move(suite)) {}
+
+void IndexFeed::add(std::string_view piece) {
+    rest_ += piece;
+    std::size_t cut = rest_.rfind("\n\n");
+    if (cut == std::string::npos) return;  // no stanza ends in it yet
+    cut += 2;
+    index_.add(std::string_view(rest_).substr(0, cut), base_url_, component_, arch_, suite_,
+               rest_at_);
+    rest_.erase(0, cut);
+    rest_at_ += cut;
+}
+
+void IndexFeed::finish() {
+    index_.add(rest_, base_url_, component_, arch_, suite_, rest_at_);
+    rest_at_ += rest_.size();
+    rest_.clear();
 }
 
 }  // namespace dmc::apt

@@ -131,11 +131,12 @@ class PackageIndex {
     PackageIndex(PackageIndex&&) noexcept;
     PackageIndex& operator=(PackageIndex&&) noexcept;
 
-    // Adds the stanzas of one Packages file. Only the needed fields are copied: the text
-    // may be freed afterwards. base_url is the mirror root that Filename is relative to.
+    // Adds the stanzas of one Packages file (or of a piece of one that begins at its
+    // byte `first_byte`). Only the needed fields are copied: the text may be freed
+    // afterwards. base_url is the mirror root that Filename is relative to.
     // Throws dmc::Error on a stanza without Package or Version.
     void add(std::string_view packages_text, std::string_view base_url, std::string_view component,
-             std::string_view arch, std::string_view suite = {});
+             std::string_view arch, std::string_view suite = {}, std::uint64_t first_byte = 0);
 
     // Makes room for the packages of that much index text to come, so that adding it
     // in pieces does not grow the tables piece by piece.
@@ -176,7 +177,7 @@ class PackageIndex {
   private:
     char* allocate(std::size_t bytes);
     void commit(std::array<std::string_view, Package::kFieldCount>& values, Package& pkg,
-                const Origin* origin, std::size_t offset);
+                const Origin* origin, std::uint64_t offset);
 
     std::deque<Package> packages_;
     std::deque<Origin> origins_;
@@ -188,6 +189,22 @@ class PackageIndex {
     std::unordered_map<std::string_view, std::vector<Provider>> providers_;
     struct Saved;
     std::unique_ptr<Saved> saved_;  // set when read from a saved file: the lookups go there
+};
+
+// Adds one Packages file to an index as its text comes, in pieces of any size: each
+// piece's whole stanzas at once, the last one's rest at finish().
+class IndexFeed {
+  public:
+    IndexFeed(PackageIndex& index, std::string base_url, std::string component, std::string arch,
+              std::string suite);
+    void add(std::string_view piece);
+    void finish();
+
+  private:
+    PackageIndex& index_;
+    std::string base_url_, component_, arch_, suite_;
+    std::string rest_;           // the stanza the last piece ended in
+    std::uint64_t rest_at_ = 0;  // where it begins in the file
 };
 
 }  // namespace dmc::apt

@@ -3,10 +3,10 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "image/blob_file.hpp"
 #include "image/compression.hpp"
 #include "image/tar_writer.hpp"
 #include "util/error.hpp"
+#include "util/hashed_file.hpp"
 #include "util/sha256.hpp"
 
 namespace fs = std::filesystem;
@@ -89,7 +89,7 @@ void write_docker_archive(const fs::path& output, const ImageConfig& config,
         throw Error(std::string("cannot encode the docker-archive manifest: ") + e.what());
     }
 
-    BlobFile file(output);
+    HashedFile file(output);
     TarWriter tar([&](const void* data, std::size_t size) { file.write(data, size); });
     std::set<std::string> written;  // an image may repeat a layer; store it once
     for (const LayerInfo& layer : layers) {

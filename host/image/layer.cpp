@@ -9,9 +9,9 @@
 #include <map>
 #include <vector>
 
-#include "image/blob_file.hpp"
 #include "image/tar_writer.hpp"
 #include "util/error.hpp"
+#include "util/hashed_file.hpp"
 #include "util/sha256.hpp"
 
 namespace fs = std::filesystem;
@@ -285,7 +285,7 @@ LayerInfo write_layer(const LayerSpec& spec, const fs::path& output) {
     add_parent_directories(tree);
     resolve_hard_links(tree);
 
-    BlobFile blob(output);
+    HashedFile blob(output);
     auto compressor = Compressor::create(
         spec.compression, spec.compression_level,
         [&](const void* data, std::size_t size) { blob.write(data, size); }, spec.later_layers);

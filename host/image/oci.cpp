@@ -10,9 +10,9 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "image/blob_file.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/hashed_file.hpp"
 #include "util/sha256.hpp"
 
 namespace fs = std::filesystem;
@@ -339,7 +339,7 @@ Descriptor store_layer(const fs::path& layout, const LayerInfo& layer) {
     if (::link(layer.path.c_str(), destination.c_str()) == 0 || errno == EEXIST) return descriptor;
     // Another filesystem (or no hard links there): copy, and since the bytes
     // pass through anyway, check them.
-    BlobFile copy(destination);
+    HashedFile copy(destination);
     std::ifstream in(layer.path, std::ios::binary);
     if (!in) throw Error("cannot read layer " + layer.path.string());
     std::vector<char> buffer(256 * 1024);

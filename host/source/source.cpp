@@ -56,7 +56,7 @@ Source from_index(apt::Archive& archive, const std::string& name, const std::str
     Source best;
     std::string best_dir, best_mirror;
     for (const auto& index : archive.source_indexes(false)) {
-        const std::string text = read_file(index.path);
+        const std::string text = archive.index_text(index);
         for (const auto& stanza : apt::Deb822(text)) {
             if (stanza.get("Package") != name) continue;
             const std::string v(stanza.get("Version"));

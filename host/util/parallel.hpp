@@ -1,6 +1,9 @@
 // Work spread over the machine's cores.
 #pragma once
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <cstddef>
@@ -11,6 +14,12 @@
 #include <vector>
 
 namespace dmc {
+
+// For work done on the side for later runs (a cache saved, files no longer needed
+// removed): the calling thread gets a core only where the run's own work leaves one.
+inline void run_as_background() {
+    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19);  // best effort
+}
 
 // Calls fn(i) for each i that `produce` hands to the function it is given (each i at
 // most once), on `threads` threads (by default one a core, for work that computes;

@@ -539,6 +539,28 @@ conf twice "$base/ok/twice"
 [ "$(resolve c10-twice twice hello 2>/dev/null)" = "$(resolve c1 good hello 2>/dev/null)" ] || fail "duplicate stanzas resolve otherwise"
 pass "duplicate stanzas: the same closure"
 
+# An index is parsed as it is decompressed; what that parse met is still reported,
+# and nothing of an index the signed Release does not vouch for is kept.
+{ cat "$work/Packages.once"; printf 'Package: broken\nArchitecture: amd64\n\n'; } >"$work/Packages.broken"
+rm -rf "$work/srv/broken" && mkdir -p "$work/srv/broken" && cp -a "$work/srv/good/pool" "$work/srv/broken/"
+PACKAGES_FILE=$work/Packages.broken publish "$work/srv/broken" dmctest "$keyA" "amd64 arm64" main
+conf broken "$base/ok/broken"
+for run in fetched cached; do
+    refused "Packages index from $base/ok/broken \(main/amd64\): stanza at byte [0-9]+ has no Package or Version field" \
+        -- resolve c10-broken broken hello
+done
+copy_archive good badplain
+plain=$(sed -n 's/^ \([0-9a-f]\{64\}\) *[0-9]* main\/binary-amd64\/Packages$/\1/p' "$work/srv/badplain/dists/dmctest/Release")
+[ -n "$plain" ] || fail "no SHA256 of the uncompressed Packages in the test Release"
+sed -i "s/$plain/$(printf '%064d' 0)/" "$work/srv/badplain/dists/dmctest/Release"
+sign badplain dmctest "$keyA"
+conf badplain "$base/ok/badplain"
+refused "/ok/badplain/dists/dmctest/main/binary-amd64/Packages.xz: the uncompressed index does not match the signed Release file" \
+    -- resolve c10-badplain badplain hello
+[ -z "$(find "$work/c10-badplain/indexes" -type f 2>/dev/null)" ] || fail "an index the Release does not vouch for was cached"
+intact c10-badplain
+pass "an index parsed as it arrives: a broken stanza reported, fetched or cached; a text the Release does not vouch for not kept"
+
 # --- 11-14. resolving and reaching the mirror --------------------------------------------
 
 refused "unsatisfiable dependency: hello-app -> hello-new -> libdmc1 \(>= 9\): no installable version \(available: 1.2-1\)" \

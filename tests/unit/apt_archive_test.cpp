@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <lzma.h>
 
+#include <algorithm>
 #include <string>
 
 #include "apt/archive.hpp"
@@ -87,6 +88,33 @@ TEST(Archive, DecompressesAnIndexOfSeveralXzBlocksToTheSameBytes) {
     std::string changed = xz;
     changed[xz.size() / 3] = static_cast<char>(~changed[xz.size() / 3]);
     EXPECT_NE(error_of(changed, text.size()).find("Packages.xz is corrupt"), std::string::npos);
+}
+
+TEST(Archive, DecompressesInPiecesAsTheTextComes) {
+    std::string text;
+    for (int i = 0; text.size() < (3u << 20); ++i)
+        text += "Package: p" + std::to_string(i) + "\nVersion: " + std::to_string(i) + "\n\n";
+    const std::string xz = xz_in_blocks(text, 1 << 20);
+    std::string joined;
+    std::size_t pieces = 0, largest = 0;
+    decompress_to(xz, "Packages.xz", text.size(), [&](std::string_view piece) {
+        joined += piece;
+        ++pieces;
+        largest = std::max(largest, piece.size());
+    });
+    EXPECT_EQ(joined, text);
+    EXPECT_GT(pieces, 2u);  // the text comes while the rest is decoded
+    EXPECT_LE(largest, std::size_t{1} << 20);
+    // A bomb: the sink is never given more than allowed.
+    std::size_t given = 0;
+    EXPECT_THROW(decompress_to(xz, "Packages.xz", text.size() / 2,
+                               [&](std::string_view piece) { given += piece.size(); }),
+                 Error);
+    EXPECT_LE(given, text.size() / 2);
+    // What the sink throws ends the decompression.
+    EXPECT_THROW(decompress_to(xz, "Packages.xz", text.size(),
+                               [](std::string_view) { throw Error("disk full"); }),
+                 Error);
 }
 
 }  // namespace

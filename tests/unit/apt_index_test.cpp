@@ -227,6 +227,68 @@ TEST(AptIndex, ASavedIndexReadsBackTheSame) {
     EXPECT_EQ(read_file(temp.path() / "again"), read_file(file));
 }
 
+// A Packages text of many stanzas, with what the parse must carry across pieces: long
+// continued fields, comments, blank lines of spaces, Provides.
+std::string many_stanzas() {
+    std::string text = std::string(kPackages) + "\n\n";
+    for (int i = 0; text.size() < (300u << 10); ++i) {
+        text += "Package: p" + std::to_string(i % 700) + "\nVersion: " + std::to_string(i) +
+                "\nArchitecture: amd64\nDepends: libc6 (>= 2." + std::to_string(i % 41) + ")\n";
+        if (i % 5 == 0) text += "Provides: virtual" + std::to_string(i % 13) + "\n";
+        text += "Description: package " + std::to_string(i) + "\n .\n long text " +
+                std::string(static_cast<std::size_t>(i % 97), 'x') + "\n";
+        if (i % 11 == 0) text += "# a comment line\n";
+        text += "Filename: pool/p" + std::to_string(i) + ".deb\nSize: " + std::to_string(i) + "\n";
+        text += i % 17 == 0 ? "  \n" : "\n";
+    }
+    return text;
+}
+
+TEST(AptIndex, AFileAddedInPiecesIsTheFileAddedWhole) {
+    TempDir temp;
+    const std::string text = many_stanzas();
+    const std::string second = "Package: b\nVersion: 1\nArchitecture: arm64\n";
+    auto same_url = [](std::string_view url) { return std::string(url); };
+    PackageIndex whole;
+    whole.add(text, "http://m/debian", "main", "amd64", "trixie");
+    whole.add(second, "http://m/debian", "main", "arm64", "trixie");
+    whole.save(temp.path() / "whole", same_url);
+    for (std::size_t piece : {std::size_t{1}, std::size_t{2}, std::size_t{7}, std::size_t{999},
+                              std::size_t{1} << 16, text.size()}) {
+        SCOPED_TRACE("pieces of " + std::to_string(piece) + " bytes");
+        PackageIndex fed;
+        IndexFeed feed(fed, "http://m/debian", "main", "amd64", "trixie");
+        for (std::size_t at = 0; at < text.size(); at += piece)
+            feed.add(std::string_view(text).substr(at, piece));
+        feed.finish();
+        IndexFeed next(fed, "http://m/debian", "main", "arm64", "trixie");
+        next.add(second);
+        next.finish();
+        ASSERT_EQ(fed.size(), whole.size());
+        fed.save(temp.path() / "fed", same_url);
+        EXPECT_EQ(read_file(temp.path() / "fed"), read_file(temp.path() / "whole"));
+        EXPECT_EQ(fed.versions("p3").front()->version(), whole.versions("p3").front()->version());
+    }
+    // A broken stanza is found where it is in the file, whatever the pieces.
+    const std::string broken = text + "\nPackage: broken\nArchitecture: amd64\n";
+    auto error_of = [&](std::size_t piece) {
+        PackageIndex index;
+        try {
+            IndexFeed feed(index, "http://m/debian", "main", "amd64", "trixie");
+            for (std::size_t at = 0; at < broken.size(); at += piece)
+                feed.add(std::string_view(broken).substr(at, piece));
+            feed.finish();
+        } catch (const Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("(no error)");
+    };
+    const std::string expected = "stanza at byte " + std::to_string(text.size() + 1) + " has no";
+    EXPECT_NE(error_of(broken.size()).find(expected), std::string::npos) << error_of(broken.size());
+    EXPECT_EQ(error_of(4096), error_of(broken.size()));
+    EXPECT_EQ(error_of(3), error_of(broken.size()));
+}
+
 TEST(AptIndex, ADamagedSavedIndexIsParsedAgain) {
     TempDir temp;
     const auto file = temp.path() / "parsed";

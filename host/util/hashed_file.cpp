@@ -1,4 +1,4 @@
-#include "image/blob_file.hpp"
+#include "util/hashed_file.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -11,23 +11,25 @@
 
 namespace fs = std::filesystem;
 
-namespace dmc::image {
+namespace dmc {
 
-BlobFile::BlobFile(fs::path destination)
+HashedFile::HashedFile(fs::path destination)
     : destination_(std::move(destination)), temporary_(temp_sibling(destination_)) {
     if (destination_.has_parent_path()) fs::create_directories(destination_.parent_path());
     fd_ = ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd_ < 0) write_failed(destination_, errno);
 }
 
-BlobFile::~BlobFile() {
+HashedFile::~HashedFile() {
     if (fd_ >= 0) {
         ::close(fd_);
         ::unlink(temporary_.c_str());
     }
 }
 
-void BlobFile::write(const void* data, std::size_t size) {
+void HashedFile::write(const void* data, std::size_t size) {
+    if (!digest_.empty())
+        throw Error(destination_.string() + " written to after its digest was taken");
     hash_.update(data, size);
     size_ += size;
     const auto* bytes = static_cast<const char*>(data);
@@ -42,8 +44,13 @@ void BlobFile::write(const void* data, std::size_t size) {
     }
 }
 
-std::string BlobFile::commit() {
-    if (fd_ < 0) throw Error("blob " + destination_.string() + " committed twice");
+const std::string& HashedFile::sha256() {
+    if (digest_.empty()) digest_ = hash_.hex();
+    return digest_;
+}
+
+std::string HashedFile::commit() {
+    if (fd_ < 0) throw Error(destination_.string() + " committed twice");
     const bool synced = ::fsync(fd_) == 0;
     int error = errno;
     const bool closed = ::close(fd_) == 0;
@@ -58,7 +65,7 @@ std::string BlobFile::commit() {
         ::unlink(temporary_.c_str());
         write_failed(destination_, error);
     }
-    return hash_.hex();
+    return sha256();
 }
 
-}  // namespace dmc::image
+}  // namespace dmc

@@ -6,22 +6,26 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "util/sha256.hpp"
 
-namespace dmc::image {
+namespace dmc {
 
-class BlobFile {
+class HashedFile {
   public:
     // Writes to a temporary sibling of `destination` (util/fs temp_sibling).
-    explicit BlobFile(std::filesystem::path destination);
+    explicit HashedFile(std::filesystem::path destination);
     // Removes the temporary file unless commit() succeeded.
-    ~BlobFile();
-    BlobFile(const BlobFile&) = delete;
-    BlobFile& operator=(const BlobFile&) = delete;
+    ~HashedFile();
+    HashedFile(const HashedFile&) = delete;
+    HashedFile& operator=(const HashedFile&) = delete;
 
     void write(const void* data, std::size_t size);
+    void write(std::string_view data) { write(data.data(), data.size()); }
     std::uint64_t size() const { return size_; }
+    // The SHA-256 (hex) of what was written; nothing may be written after it.
+    const std::string& sha256();
     // Syncs, renames into place and returns the SHA-256 (hex) of the content.
     std::string commit();
 
@@ -30,7 +34,8 @@ class BlobFile {
     std::filesystem::path temporary_;
     int fd_ = -1;
     Sha256 hash_;
+    std::string digest_;  // once sha256() finished the hash
     std::uint64_t size_ = 0;
 };
 
-}  // namespace dmc::image
+}  // namespace dmc
