@@ -1,6 +1,7 @@
 // The rootfs step: the template's packages resolved, fetched into the cache and
 // unpacked, without root and without maintainer scripts, into a tree of its own.
 #include <algorithm>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -82,6 +83,41 @@ void locate_locked(Context& context, const std::string& tmpl, const std::string&
     }
 }
 
+// Fetches the packages into the cache, calling ready(i) once for each as it arrives.
+// Locked packages are fetched from where the lock says, by its digests, as a cached
+// one is used: the indexes are not needed for that. Only when a mirror no longer has
+// one, or the lock names a mirror not configured now, are they looked up in the
+// indexes (locate_locked).
+void fetch_packages(Context& context, const std::string& tmpl, const std::string& arch,
+                    std::vector<apt::PackageRef>& refs,
+                    const std::function<void(std::size_t)>& ready = {}) {
+    auto& archive = context.archive();
+    std::vector<bool> handed(refs.size());
+    auto once = [&](std::size_t i) {
+        if (handed[i] || !ready) return;
+        handed[i] = true;
+        ready(i);
+    };
+    if (!context.settings.use_lock) {
+        archive.fetch(refs, once);
+        return;
+    }
+    const bool configured = std::all_of(refs.begin(), refs.end(), [&](const apt::PackageRef& r) {
+        return archive.cached(r) ||
+               std::any_of(archive.mirrors().begin(), archive.mirrors().end(),
+                           [&](const config::Mirror& m) { return m.url == r.mirror; });
+    });
+    if (configured) try {
+            archive.fetch(refs, once);
+            return;
+        } catch (const Error& e) {
+            log::info(tmpl + " " + arch + ": " + e.what() +
+                      "; looking the locked packages up in the indexes");
+        }
+    locate_locked(context, tmpl, arch, refs);
+    archive.fetch(refs, once);
+}
+
 // Keeps the tree in use (and the build over it) and the two used last of a template's package sets,
 // and removes the rest (and anything else in `base`: trees of an older layout).
 void forget_old_trees(const fs::path& base, const std::string& in_use, const std::string& built) {
@@ -157,7 +193,6 @@ void rootfs(Context& context, const tasks::Task& task) {
     auto refs = resolve_template(context, task.template_name, task.arch);
     log::info(task.template_name + " " + task.arch + ": " + std::to_string(refs.size()) +
               " packages");
-    if (context.settings.use_lock) locate_locked(context, task.template_name, task.arch, refs);
 
     // One tree per package set, named by it: a run with other packages (-T, another
     // lock) unpacks beside it and never into it. Bump the layout when unpacking
@@ -183,7 +218,8 @@ void rootfs(Context& context, const tasks::Task& task) {
     auto& archive = context.archive();
     std::error_code ec;
     if (fs::exists(dir / "stamp", ec) && read_file(dir / "stamp") == stamp && !is_slim(dir)) {
-        archive.fetch(refs);  // the cache keeps what the image is made of
+        fetch_packages(context, task.template_name, task.arch,
+                       refs);  // the cache keeps what the image is made of
         fs::last_write_time(dir / "stamp", fs::file_time_type::clock::now(), ec);
         log::info("rootfs " + dir.string() + " is up to date");
         log_script_effects(task, dir);
@@ -202,16 +238,18 @@ void rootfs(Context& context, const tasks::Task& task) {
     std::vector<fs::path> debs(refs.size()), stored(refs.size());
     std::vector<std::optional<Error>> failed(refs.size());
     for (std::size_t i = 0; i < refs.size(); ++i) debs[i] = archive.deb_path(refs[i]);
-    for_each_as_ready([&](const auto& ready) { archive.fetch(refs, ready); },
-                      [&](std::size_t i) {
-                          try {
-                              stored[i] =
-                                  rootfs::store_deb(debs[i], store, refs[i].sha256, refs[i].name);
-                          } catch (const Error& e) {
-                              failed[i] = e;
-                          }
-                      },
-                      [&](std::size_t a, std::size_t b) { return refs[a].size > refs[b].size; });
+    for_each_as_ready(
+        [&](const auto& ready) {
+            fetch_packages(context, task.template_name, task.arch, refs, ready);
+        },
+        [&](std::size_t i) {
+            try {
+                stored[i] = rootfs::store_deb(debs[i], store, refs[i].sha256, refs[i].name);
+            } catch (const Error& e) {
+                failed[i] = e;
+            }
+        },
+        [&](std::size_t a, std::size_t b) { return refs[a].size > refs[b].size; });
     auto removed = [&](std::size_t i, const Error& e) {
         fs::remove(debs[i], ec);
         return Error(std::string(e.what()) + "; it was removed from the cache");

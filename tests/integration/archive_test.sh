@@ -635,6 +635,27 @@ refused "upd.lock:$line: .*'version' must be a string" -- env DMC_CACHEDIR="$wor
     --config "$work/upd.yaml" --plugin-dir "$plugins" -t hello -A amd64 -e hello.amd64.rootfs
 pass "a lock pins versions, --no-lock leaves it alone, a hand-broken lock names its line"
 
+# A locked build on an empty cache fetches its packages where the lock says, checked
+# against the lock's digests, without the indexes; one no longer there is looked up
+# in them.
+cp "$work/upd.lock.before" "$work/upd.lock"
+: >"$work/requests"
+rootfs c16-locked upd 2>"$work/err" || fail "a locked build on an empty cache: $(cat "$work/err")"
+[ "$(pkg_version "$(tree_of c16-locked)/manifest.json" hello)" = 1.0-1 ] || fail "the locked build took another version"
+[ "$(requests '/binary-amd64/')" = 0 ] || fail "a locked build on an empty cache read the indexes"
+[ "$(requests 'hello_1.0-1_amd64.deb')" = 1 ] || fail "the locked .deb was not fetched where the lock says"
+moved=$work/srv/upd/pool/main/h/hello-moved
+mkdir -p "$moved" && mv "$work/srv/upd/pool/main/h/hello/hello_1.0-1_amd64.deb" "$moved/"
+publish "$work/srv/upd" dmctest "$keyA" "amd64 arm64" main
+: >"$work/requests"
+rootfs c16-moved upd 2>"$work/err" || fail "a locked package moved on the mirror: $(cat "$work/err")"
+[ "$(pkg_version "$(tree_of c16-moved)/manifest.json" hello)" = 1.0-1 ] || fail "the moved package was not found"
+[ "$(requests 'GET /ok/upd/pool/main/h/hello-moved/hello_1.0-1_amd64.deb')" = 1 ] || fail "not fetched where the index says"
+[ "$(requests '/binary-amd64/')" -ge 1 ] || fail "the index was not read for the moved package"
+cmp -s "$work/upd.lock.before" "$work/upd.lock" || fail "fetching a locked package changed the lock"
+intact c16-moved
+pass "a locked build on an empty cache: the lock's packages fetched without the indexes; a moved one found through them"
+
 # --- 17. Ubuntu: a ports mirror for arm64, its own keyring, universe, -updates -----------------
 
 for a in amd64 arm64; do
