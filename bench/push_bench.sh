@@ -25,7 +25,6 @@ while [ $# -gt 0 ]; do
         *) echo "usage: $0 [-n RUNS] [-t TEMPLATES] [--dmc PATH] [--imagedir DIR]" >&2; exit 2 ;;
     esac
 done
-[ -x "$dmc" ] || dmc=build/dev/bin/dmc
 [ -x "$dmc" ] || { echo "no dmc binary; build the release preset first" >&2; exit 1; }
 dmc=$(realpath "$dmc")
 command -v docker-registry skopeo >/dev/null || { echo "needs docker-registry and skopeo" >&2; exit 1; }
