@@ -8,13 +8,19 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <unordered_map>
 
 #include "contents/loader.hpp"
 #include "rootfs/path.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/parallel.hpp"
 #include "util/sha256.hpp"
 #include "util/text.hpp"
 
@@ -87,20 +93,51 @@ Entry entry_from_rootfs(const fs::path& root, const std::string& path, const roo
 }
 
 std::string md5_of_file(const fs::path& file) {
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(ctx, EVP_md5(), nullptr);
-    FILE* f = std::fopen(file.c_str(), "rb");
-    if (f) {
-        char buf[65536];
-        size_t n;
-        while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) EVP_DigestUpdate(ctx, buf, n);
-        std::fclose(f);
-    }
+    std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(file.c_str(), "rb"), &std::fclose);
+    if (!f) throw Error("cannot read " + file.string() + ": " + std::strerror(errno));
+    std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+    EVP_DigestInit_ex(ctx.get(), EVP_md5(), nullptr);
+    char buf[65536];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) EVP_DigestUpdate(ctx.get(), buf, n);
+    if (std::ferror(f.get())) throw Error("cannot read " + file.string());
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    EVP_DigestFinal_ex(ctx, md, &len);
-    EVP_MD_CTX_free(ctx);
+    EVP_DigestFinal_ex(ctx.get(), md, &len);
     return to_hex(std::string_view(reinterpret_cast<const char*>(md), len));
+}
+
+// The MD5 of each of `files` (image path -> file on disk), read on every core. A
+// content this process has met before, known by the SHA-256 unpacking recorded of
+// it, is not read again: the same library is in every image of an arch, and
+// adminer's image holds all of php's.
+std::map<std::string, std::string> md5s_of(const std::map<std::string, fs::path>& files,
+                                           const rootfs::Manifest& m) {
+    static std::mutex lock;
+    static std::unordered_map<std::string, std::string> by_sha256;
+    std::map<std::string, std::string> out;
+    std::vector<std::pair<std::string, std::string>> todo;  // (path, sha256 or "")
+    {
+        const std::lock_guard<std::mutex> held(lock);
+        for (const auto& [path, source] : files) {
+            auto rec = m.files.find(path);
+            const std::string sha = rec == m.files.end() ? "" : rec->second.sha256;
+            if (auto known = sha.empty() ? by_sha256.end() : by_sha256.find(sha);
+                known != by_sha256.end())
+                out[path] = known->second;
+            else
+                todo.emplace_back(path, sha);
+        }
+    }
+    std::vector<std::string> md5(todo.size());
+    for_each_parallel(todo.size(),
+                      [&](std::size_t i) { md5[i] = md5_of_file(files.at(todo[i].first)); });
+    const std::lock_guard<std::mutex> held(lock);
+    for (std::size_t i = 0; i < todo.size(); ++i) {
+        if (!todo[i].second.empty()) by_sha256.emplace(todo[i].second, md5[i]);
+        out[todo[i].first] = std::move(md5[i]);
+    }
+    return out;
 }
 
 std::string octal(std::uint32_t mode) {
@@ -388,6 +425,11 @@ Assembly assemble(const AssemblyInput& in) {
     std::map<std::string, std::vector<std::string>> kept;
     for (const auto& [path, origin] : out.origins)
         if (origin.kind == Origin::Kind::package) kept[origin.name].push_back(path);
+    std::map<std::string, fs::path> package_files;
+    for (const auto& [pkg, paths] : kept)
+        for (const auto& path : paths)
+            if (const auto& e = entries[path]; e.type == Type::file) package_files[path] = e.source;
+    const auto md5 = md5s_of(package_files, m);
     std::string status;
     for (const auto& [pkg, paths] : kept) {
         auto rec = m.packages.find(pkg);
@@ -404,11 +446,9 @@ Assembly assemble(const AssemblyInput& in) {
             if (line.rfind("Package:", 0) == 0) stanza += "Status: install ok installed\n";
         }
         std::string md5sums;
-        for (const auto& path : paths) {
-            const auto& e = entries[path];
-            if (e.type != Type::file) continue;
-            md5sums += md5_of_file(e.source) + "  " + path.substr(1) + "\n";
-        }
+        for (const auto& path : paths)
+            if (auto it = md5.find(path); it != md5.end())
+                md5sums += it->second + "  " + path.substr(1) + "\n";
         if (in.features.small) {
             status += stanza + "\n";
             std::string list;

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -8,6 +9,7 @@
 #include "util/error.hpp"
 #include "util/fs.hpp"
 #include "util/sha256.hpp"
+#include "util/text.hpp"
 
 namespace dmc::contents {
 namespace {
@@ -209,6 +211,36 @@ TEST(Assemble, ScannerMetadataPerPackage) {
     ASSERT_NE(md5, nullptr);
     // md5sum of "binary", as `printf binary | md5sum` prints it.
     EXPECT_EQ(md5->content, "9d7183f16acce70658f686ae7f1a4d20  usr/bin/tool\n");
+}
+
+// Each package's md5sums holds the MD5 of each of its files in the image, read on
+// every core; a content met again (its SHA-256 recorded at unpacking) is not read
+// again, in this image or a later one, and still gets its own path.
+TEST(Assemble, Md5sumsHoldEachFilesOwnDigest) {
+    Fixture f;
+    std::vector<std::string> selection;
+    std::map<std::string, std::string> expected;  // package -> md5sums
+    for (int i = 0; i < 40; ++i) {
+        const std::string package = "pkg" + std::to_string(i % 3);
+        const std::string path = "/usr/lib/f" + std::to_string(100 + i);
+        const std::string content =
+            i % 4 == 0 ? std::string("the same bytes")
+                       : std::string(static_cast<size_t>(i) * 997, 'x') + std::to_string(i);
+        f.file(path, content, package);
+        f.manifest.files[path].sha256 = dmc::sha256_hex(content);
+        selection.push_back(path);
+        unsigned char md[16];
+        unsigned int len = 0;
+        EVP_Digest(content.data(), content.size(), md, &len, EVP_md5(), nullptr);
+        expected[package] +=
+            to_hex({reinterpret_cast<const char*>(md), len}) + "  " + path.substr(1) + "\n";
+    }
+    for (int run = 0; run < 2; ++run) {
+        auto a = f.run(selection);
+        for (const auto& [package, md5sums] : expected)
+            EXPECT_EQ(find(a, "/var/lib/dpkg/status.d/" + package + ".md5sums")->content, md5sums)
+                << package << ", assembly " << run;
+    }
 }
 
 TEST(Assemble, SmallModeWritesADpkgDatabase) {
