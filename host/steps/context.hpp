@@ -20,6 +20,7 @@
 #include "net/http.hpp"
 #include "plugin/catalog.hpp"
 #include "plugin/hooks.hpp"
+#include "rootfs/store_ahead.hpp"
 #include "tasks/tasks.hpp"
 #include "util/fs.hpp"
 
@@ -84,6 +85,11 @@ class Context {
     // image is packed.
     std::size_t packs_to_come = 0;
     std::vector<std::future<void>> slimming;
+    // The images ("tmpl/arch") whose rootfs steps this run runs, in order, and the
+    // packages the lock gives the later ones, stored ahead on an idle core
+    // (steps/rootfs); stopped before the store sheds.
+    std::vector<std::string> rootfs_order;
+    rootfs::StoreAhead store_ahead;
 
   private:
     mutable std::map<std::string, std::unique_ptr<FileLock>> trees_in_use_;

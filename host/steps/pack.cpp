@@ -342,6 +342,10 @@ void pack(Context& context, const tasks::Task& task) {
     // any more. Most of them go while its layer is written (every tree but its own is
     // placed and slimmed by then); the rest after.
     const fs::path store = context.settings.package_store();
+    if (context.packs_to_come == 0)
+        if (const auto ahead = context.store_ahead.finish(); ahead > 0)
+            log::info("package store: " + std::to_string(ahead) +
+                      " packages stored ahead of their images' rootfs steps");
     std::future<rootfs::TreeSlimmed> early;
     if (context.packs_to_come == 0 && !context.slimming.empty())
         early = std::async(std::launch::async,

@@ -4,6 +4,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 
 #include "arch/arch.hpp"
 #include "contents/features.hpp"
@@ -188,7 +189,42 @@ void log_script_effects(const tasks::Task& task, const fs::path& tree) {
 
 }  // namespace
 
+namespace {
+
+// The packages the lock gives this run's later images, never stored yet and with
+// their .debs in the cache, stored ahead (rootfs/store_ahead) once the first rootfs
+// step has begun; each step tells it where the run is.
+void store_ahead(Context& context, const tasks::Task& task) {
+    const auto& order = context.rootfs_order;
+    const auto at = std::find(order.begin(), order.end(), task.template_name + "/" + task.arch);
+    if (at == order.end()) return;
+    const auto here = static_cast<std::size_t>(at - order.begin());
+    context.store_ahead.reached(here);
+    if (context.store_ahead.started() || here + 1 >= order.size()) return;
+    const fs::path store = context.settings.package_store();
+    std::vector<rootfs::StoreAhead::Package> packages;
+    std::set<std::string> seen;
+    std::error_code ec;
+    for (std::size_t i = here + 1; i < order.size(); ++i) {
+        const auto slash = order[i].find('/');
+        const auto* locked = context.lock().find(context.settings.dist, order[i].substr(slash + 1),
+                                                 order[i].substr(0, slash));
+        if (!locked) continue;
+        for (const auto& ref : locked_refs(*locked, context.archive().mirrors())) {
+            const fs::path deb = context.archive().deb_path(ref);
+            if (!seen.insert(ref.sha256).second || fs::exists(store / ref.sha256, ec) ||
+                !fs::exists(deb, ec))
+                continue;
+            packages.push_back({i, ref.name, ref.sha256, deb});
+        }
+    }
+    context.store_ahead.start(store, std::move(packages));
+}
+
+}  // namespace
+
 void rootfs(Context& context, const tasks::Task& task) {
+    store_ahead(context, task);
     if (image_current(context, task.template_name, task.arch)) return;
     auto refs = resolve_template(context, task.template_name, task.arch);
     log::info(task.template_name + " " + task.arch + ": " + std::to_string(refs.size()) +

@@ -7,6 +7,7 @@
 
 #include <fstream>
 
+#include "rootfs/store_ahead.hpp"
 #include "rootfs/unpack.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
@@ -156,6 +157,36 @@ TEST_F(UnpackTest, ACorruptPackageNamesIt) {
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("broken"), std::string::npos) << e.what();
     }
+}
+
+// Stored ahead: the packages of the images the run has not come to yet; one that
+// cannot be stored is left for its image's own rootfs step to report.
+TEST_F(UnpackTest, PackagesStoredAheadAreThoseOfImagesTheRunHasNotReached) {
+    const fs::path store = temp.path() / "store";
+    const auto a = deb_of(temp.path(), "a", {{"./a", 'f', "a\n"}});
+    const auto b = deb_of(temp.path(), "b", {{"./b", 'f', "b\n"}});
+    std::ofstream(temp.path() / "broken.deb") << "!<arch>\nnot really";
+    StoreAhead ahead;
+    EXPECT_FALSE(ahead.started());
+    ahead.reached(1);
+    ahead.start(store, {{1, "a", "aaaa", a},
+                        {2, "b", "bbbb", b},
+                        {3, "broken", "cccc", temp.path() / "broken.deb"}});
+    EXPECT_TRUE(ahead.started());
+    EXPECT_EQ(ahead.finish(false), 1u);
+    EXPECT_FALSE(fs::exists(store / "aaaa"));
+    EXPECT_FALSE(fs::exists(store / "cccc"));
+    // The run's rootfs step finds b stored: its .deb is not read again.
+    fs::remove(b);
+    EXPECT_EQ(store_deb(b, store, "bbbb", "b"), store / "bbbb");
+    Manifest m;
+    place_deb(store / "bbbb", root, "b", m);
+    EXPECT_EQ(read_file(root / "b"), "b\n");
+    // Nothing to store: no thread.
+    StoreAhead idle;
+    idle.start(store, {});
+    EXPECT_FALSE(idle.started());
+    EXPECT_EQ(idle.finish(), 0u);
 }
 
 TEST_F(UnpackTest, StoredPackagesArePlacedIntoTreesThatShareTheirBytes) {
