@@ -295,10 +295,10 @@ int run_with(const cli::Options& options, const config::Settings& settings, int 
     for (int i = 0; i < argc; ++i) context.command.emplace_back(argv[i]);
     context.json = options.json;
     for (std::size_t i : range) {
-        if (task_list[i].step == tasks::Step::rootfs)
-            context.rootfs_order.push_back(task_list[i].template_name + "/" + task_list[i].arch);
+        const std::string image = task_list[i].template_name + "/" + task_list[i].arch;
+        if (task_list[i].step == tasks::Step::rootfs) context.rootfs_order.push_back(image);
         if (task_list[i].step == tasks::Step::pack) {
-            context.layers_to_come.insert(task_list[i].template_name + "/" + task_list[i].arch);
+            context.layers_to_come.insert(image);
             ++context.packs_to_come;
         }
     }

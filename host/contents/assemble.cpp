@@ -116,26 +116,37 @@ std::map<std::string, std::string> md5s_of(const std::map<std::string, fs::path>
     static std::mutex lock;
     static std::unordered_map<std::string, std::string> by_sha256;
     std::map<std::string, std::string> out;
-    std::vector<std::pair<std::string, std::string>> todo;  // (path, sha256 or "")
+    // The contents to read: one file each, and every path that has that content.
+    struct Todo {
+        std::string sha256;  // "" when unpacking recorded none
+        fs::path source;
+        std::vector<std::string> paths;
+    };
+    std::vector<Todo> todo;
+    std::map<std::string, std::size_t> pending;  // sha256 -> its entry in todo
     {
         const std::lock_guard<std::mutex> held(lock);
         for (const auto& [path, source] : files) {
             auto rec = m.files.find(path);
             const std::string sha = rec == m.files.end() ? "" : rec->second.sha256;
-            if (auto known = sha.empty() ? by_sha256.end() : by_sha256.find(sha);
-                known != by_sha256.end())
+            if (sha.empty()) {
+                todo.push_back({"", source, {path}});
+            } else if (auto known = by_sha256.find(sha); known != by_sha256.end()) {
                 out[path] = known->second;
-            else
-                todo.emplace_back(path, sha);
+            } else if (auto p = pending.find(sha); p != pending.end()) {
+                todo[p->second].paths.push_back(path);
+            } else {
+                pending.emplace(sha, todo.size());
+                todo.push_back({sha, source, {path}});
+            }
         }
     }
     std::vector<std::string> md5(todo.size());
-    for_each_parallel(todo.size(),
-                      [&](std::size_t i) { md5[i] = md5_of_file(files.at(todo[i].first)); });
+    for_each_parallel(todo.size(), [&](std::size_t i) { md5[i] = md5_of_file(todo[i].source); });
     const std::lock_guard<std::mutex> held(lock);
     for (std::size_t i = 0; i < todo.size(); ++i) {
-        if (!todo[i].second.empty()) by_sha256.emplace(todo[i].second, md5[i]);
-        out[todo[i].first] = std::move(md5[i]);
+        if (!todo[i].sha256.empty()) by_sha256.emplace(todo[i].sha256, md5[i]);
+        for (const auto& path : todo[i].paths) out[path] = md5[i];
     }
     return out;
 }

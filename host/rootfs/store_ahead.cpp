@@ -1,7 +1,5 @@
 #include "rootfs/store_ahead.hpp"
 
-#include <algorithm>
-
 #include "rootfs/unpack.hpp"
 #include "util/error.hpp"
 #include "util/parallel.hpp"

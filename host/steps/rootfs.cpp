@@ -187,10 +187,6 @@ void log_script_effects(const tasks::Task& task, const fs::path& tree) {
     for (const auto& line : effects.unfollowed) log::notice(who + line);
 }
 
-}  // namespace
-
-namespace {
-
 // The packages the lock gives this run's later images, never stored yet and with
 // their .debs in the cache, stored ahead (rootfs/store_ahead) once the first rootfs
 // step has begun; each step tells it where the run is.
