@@ -3,6 +3,7 @@
 // by every arch, template and run.
 #pragma once
 
+#include <array>
 #include <filesystem>
 #include <functional>
 #include <future>
@@ -143,6 +144,12 @@ std::string snapshot_date_of(const std::string& release_date, long long plus_sec
 // Packages file is 60 MB uncompressed).
 constexpr std::uint64_t kReleaseLimit = 32ull << 20;
 constexpr std::uint64_t kIndexLimit = 2ull << 30;
+
+// The forms of an index to look for in a Release file, the first listed taken: gzip
+// first from a mirror whose measured rate (bytes a second) is at least kFastMirror,
+// xz first otherwise.
+constexpr double kFastMirror = 32e6;
+std::array<const char*, 4> index_formats(std::optional<double> mirror_rate);
 
 // Decompresses a compressed (xz, gz, bz2, zst) or plain file, handing `sink` its
 // text in pieces, in order, as they come; more than max_bytes of output is refused

@@ -171,12 +171,28 @@ std::optional<std::string> Http::get(const std::string& url, std::uint64_t max_b
         log::detail("retrying " + url + " (" + stall.failure(code, status, errbuf) + ")");
         std::this_thread::sleep_for(pause);
     }
+    curl_off_t total_us = 0, first_byte_us = 0;
+    if (code == CURLE_OK && status < 400 && body.text.size() >= kRateSample &&
+        curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &total_us) == CURLE_OK &&
+        curl_easy_getinfo(h, CURLINFO_STARTTRANSFER_TIME_T, &first_byte_us) == CURLE_OK) {
+        const double seconds =
+            static_cast<double>(std::max<curl_off_t>(total_us - first_byte_us, 1)) / 1e6;
+        const std::lock_guard lock(rates_mutex_);
+        rates_[origin_of(url)] = static_cast<double>(body.text.size()) / seconds;
+    }
     if (code == CURLE_FILE_COULDNT_READ_FILE) return std::nullopt;  // file:// that does not exist
     if (code == CURLE_OK && (status == 404 || status == 410)) return std::nullopt;
     if (code != CURLE_OK || status >= 400)
         throw Error("cannot fetch " + url + ": " + stall.failure(code, status, errbuf) +
                     attempts_text(attempt, started));
     return std::move(body.text);
+}
+
+std::optional<double> Http::rate(const std::string& url) const {
+    const std::lock_guard lock(rates_mutex_);
+    auto it = rates_.find(origin_of(url));
+    if (it == rates_.end()) return std::nullopt;
+    return it->second;
 }
 
 void Http::fetch(const std::vector<Download>& downloads,

@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,6 +61,11 @@ class Http {
     void fetch(const std::vector<Download>& downloads,
                const std::function<void(std::size_t)>& fetched = {});
 
+    // How fast the server of `url` (its scheme, host and port) sent the last body of
+    // at least kRateSample bytes that get() had from it, in bytes a second from the
+    // body's first byte to its last; nullopt before one came.
+    std::optional<double> rate(const std::string& url) const;
+    static constexpr std::uint64_t kRateSample = std::uint64_t{64} << 10;
     // How many transfers and bytes went over the network (for tests and logs).
     std::uint64_t transfers() const { return transfers_; }
     std::uint64_t bytes() const { return bytes_; }
@@ -70,6 +77,8 @@ class Http {
     struct ShareLocks;
     std::unique_ptr<ShareLocks> locks_;
     void* share_;
+    mutable std::mutex rates_mutex_;
+    std::map<std::string, double> rates_;  // by origin
     std::atomic<std::uint64_t> transfers_{0};
     std::atomic<std::uint64_t> bytes_{0};
 };

@@ -7,9 +7,13 @@
 #include <algorithm>
 #include <condition_variable>
 #include <cstddef>
+#include <deque>
 #include <exception>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -92,5 +96,88 @@ void for_each_parallel(std::size_t n, Fn&& fn,
         },
         fn, [](std::size_t a, std::size_t b) { return a < b; }, std::min(threads, n));
 }
+
+// A stream of bytes handed from the thread that makes it (a decoder, say) to
+// `consume` on a thread of its own (hashing and parsing it), in pieces of about
+// `piece` bytes, in order: the two use two cores. At most `depth` pieces wait, so
+// the maker never runs far ahead. finish() waits for the last piece and throws again
+// what `consume` threw; after a throw, the pieces still to come are dropped. Going
+// out of scope without finish() (the maker failed) drops what waits.
+class Handoff {
+  public:
+    explicit Handoff(std::function<void(std::string_view)> consume,
+                     std::size_t piece = std::size_t{1} << 20, std::size_t depth = 8)
+        : consume_(std::move(consume)), piece_(piece), depth_(depth), thread_([this] { run(); }) {}
+    ~Handoff() {
+        {
+            std::lock_guard lock(mutex_);
+            waiting_.clear();
+            ended_ = true;
+        }
+        changed_.notify_all();
+        thread_.join();
+    }
+    Handoff(const Handoff&) = delete;
+    Handoff& operator=(const Handoff&) = delete;
+
+    void add(std::string_view bytes) {
+        filling_.append(bytes);
+        if (filling_.size() >= piece_) pass();
+    }
+    void finish() {
+        pass();
+        std::unique_lock lock(mutex_);
+        ended_ = true;
+        changed_.notify_all();
+        changed_.wait(lock, [&] { return waiting_.empty() && !busy_; });
+        if (failure_) std::rethrow_exception(failure_);
+    }
+
+  private:
+    void pass() {
+        if (filling_.empty()) return;
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [&] { return waiting_.size() < depth_; });
+        if (!failure_) waiting_.push_back(std::move(filling_));
+        filling_ = std::string();
+        changed_.notify_all();
+    }
+    void run() {
+        std::unique_lock lock(mutex_);
+        for (;;) {
+            changed_.wait(lock, [&] { return !waiting_.empty() || ended_; });
+            if (waiting_.empty()) return;
+            const std::string bytes = std::move(waiting_.front());
+            waiting_.pop_front();
+            busy_ = true;
+            changed_.notify_all();
+            lock.unlock();
+            std::exception_ptr failed;
+            try {
+                consume_(bytes);
+            } catch (...) {
+                failed = std::current_exception();
+            }
+            lock.lock();
+            busy_ = false;
+            if (failed && !failure_) {
+                failure_ = failed;
+                waiting_.clear();
+            }
+            changed_.notify_all();
+        }
+    }
+
+    std::function<void(std::string_view)> consume_;
+    std::size_t piece_, depth_;
+    std::string filling_;  // the maker's own: the piece being gathered
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::deque<std::string> waiting_;
+    bool busy_ = false;
+    bool ended_ = false;
+    std::exception_ptr failure_;
+    std::thread thread_;  // last: it starts once the rest is ready
+};
 
 }  // namespace dmc

@@ -26,6 +26,7 @@ The first path component picks how it behaves, the rest is a path under ROOT:
   /hold/...   plain files, but a package whose file name starts with the first line of
               ROOT/.hold is held until the path on its second line exists (10 s at
               most); a line "HELD /path released=yes|no" says whether it came
+  /slow/...   plain files, sent at about 2 MB/s (16 KiB every 8 ms)
   /snapshot/archive/NAME/DATE/...
               a snapshot service: ROOT/snapshots/NAME/<the latest date <= DATE>/...,
               dates as 20250520T000000Z, as Debian's snapshot service has them
@@ -80,7 +81,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         mode, rel = parts[0], parts[1] if len(parts) > 1 else ""
         if mode not in ("ok", "cut", "flaky", "down", "downpool", "snapshot", "endless",
                         "endless-index", "endless-pool", "garbage", "loop", "elsewhere",
-                        "together", "hold") \
+                        "together", "hold", "slow") \
                 or ".." in rel.split("/"):
             return self.fail(404, "no such path")
         if mode == "garbage":
@@ -184,6 +185,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
             self.close_connection = True
+            return
+        if mode == "slow":
+            for at in range(0, len(body), 16384):
+                self.wfile.write(body[at:at + 16384])
+                self.wfile.flush()
+                time.sleep(0.008)
             return
         self.wfile.write(body)
 

@@ -710,4 +710,25 @@ out=$(DMC_CACHEDIR=$work/c17b "$DMC" --config "$work/together.yaml" -A amd64 -a 
     || fail "the suites were not fetched at once: $(grep HELD "$work/requests")"
 pass "a mirror's suites are fetched at once"
 
+# The form of an index by the mirror's measured speed: from a mirror that sends its
+# Release file (as long as Debian's) fast, the gzip index, which decodes in less
+# time; from a slow one, the xz index, the smallest download. The same packages
+# either way.
+add_to_pool "$work/srv/forms" main "$debs"/*.deb
+GZIP_TOO=1 RELEASE_PADDING=400 publish "$work/srv/forms" dmctest "$keyA" amd64 main
+[ "$(stat -c %s "$work/srv/forms/dists/dmctest/InRelease")" -gt 65536 ] || fail "the padded Release file is short"
+conf forms "$base/ok/forms"
+conf forms-slow "$base/slow/forms"
+: >"$work/requests"
+fast=$(resolve c18 forms hello-dmc 2>"$work/err") || fail "fast mirror: $(cat "$work/err")"
+[ "$(requests '/ok/forms/dists/dmctest/main/binary-amd64/Packages.gz 200')" = 1 ] \
+    && [ "$(requests 'Packages.xz')" = 0 ] || fail "from a fast mirror: $(cat "$work/requests")"
+: >"$work/requests"
+slow=$(resolve c18s forms-slow hello-dmc 2>"$work/err") || fail "slow mirror: $(cat "$work/err")"
+[ "$(requests '/slow/forms/dists/dmctest/main/binary-amd64/Packages.xz 200')" = 1 ] \
+    && [ "$(requests 'Packages.gz')" = 0 ] || fail "from a slow mirror: $(cat "$work/requests")"
+[ -n "$fast" ] && [ "$fast" = "$slow" ] || fail "the forms resolved differently: '$fast' against '$slow'"
+[ "$(ls "$work/c18/indexes")" = "$(ls "$work/c18s/indexes")" ] || fail "the forms cached other texts"
+pass "the gzip index from a fast mirror, the xz index from a slow one, the same text from both"
+
 echo "archive tests took $((SECONDS - started)) s"

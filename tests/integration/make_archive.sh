@@ -15,7 +15,10 @@
 #                                and the .dsc files under it into source/Sources.xz,
 #                                writes Release and signs it as InRelease and Release.gpg;
 #                                the options go to `apt-ftparchive release`; with
-#                                PACKAGES_FILE set, that file is every Packages index
+#                                PACKAGES_FILE set, that file is every Packages index;
+#                                with GZIP_TOO set, Packages.gz is there too; with
+#                                RELEASE_PADDING=N, N small Contents files under dists/SUITE/padding
+#                                make the Release file as long as Debian's
 #   stop_keys DIR...             stops the gpg-agents of the key directories
 #   start_archive_server         archive_server.py serving $work/srv on 127.0.0.1, its
 #                                requests logged to $work/requests; sets server_pid and
@@ -83,6 +86,7 @@ publish() {
                     >"$dists/$c/binary-$a/Packages"
             fi
             xz -k "$dists/$c/binary-$a/Packages"
+            [ -z "${GZIP_TOO:-}" ] || gzip -kn "$dists/$c/binary-$a/Packages"
         done
         # Source packages (.dsc files in the pool) get a Sources index, as on Debian.
         if [ -n "$(find "$root/${POOL:-pool}/$c" -name '*.dsc' -print -quit)" ]; then
@@ -92,6 +96,10 @@ publish() {
             xz -k "$dists/$c/source/Sources"
         fi
     done
+    if [ -n "${RELEASE_PADDING:-}" ]; then
+        mkdir -p "$dists/padding"
+        for ((i = 0; i < RELEASE_PADDING; i++)); do echo "$i" >"$dists/padding/Contents-$i"; done
+    fi
     (cd "$root" && apt-ftparchive \
         -o APT::FTPArchive::Release::Origin=dmc-test \
         -o APT::FTPArchive::Release::Suite="$suite" \

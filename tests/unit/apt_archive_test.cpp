@@ -71,6 +71,14 @@ std::string error_of(const std::string& data, std::uint64_t max_bytes) {
     return "(no error)";
 }
 
+TEST(Archive, TheIndexFormTakenFollowsTheMirrorsRate) {
+    EXPECT_STREQ(index_formats(std::nullopt)[0], ".xz");  // not measured yet
+    EXPECT_STREQ(index_formats(kFastMirror / 10)[0], ".xz");
+    EXPECT_STREQ(index_formats(kFastMirror)[0], ".gz");
+    EXPECT_STREQ(index_formats(kFastMirror)[1], ".xz");  // where there is no gzip form
+    EXPECT_STREQ(index_formats(kFastMirror)[3], "");     // nor any compressed one
+}
+
 TEST(Archive, DecompressesAnIndexOfSeveralXzBlocksToTheSameBytes) {
     std::string text;
     for (int i = 0; text.size() < (5u << 20); ++i)

@@ -57,6 +57,23 @@ TEST(NetHttp, FileUrlsAreReadAndMissingOnesAreNone) {
     EXPECT_EQ(http.get("file://" + (dir.path() / "missing").string()), std::nullopt);
 }
 
+// A server's rate comes from a body large enough to time; none before, none from a
+// small one, and none for another server.
+TEST(NetHttp, TheRateOfAServerIsTakenFromALargeBody) {
+    TempDir dir;
+    std::ofstream(dir.path() / "small") << std::string(Http::kRateSample - 1, 's');
+    std::ofstream(dir.path() / "large") << std::string(4 * Http::kRateSample, 'l');
+    Http http(quick());
+    const std::string small = "file://" + (dir.path() / "small").string();
+    EXPECT_EQ(http.rate(small), std::nullopt);
+    ASSERT_TRUE(http.get(small));
+    EXPECT_EQ(http.rate(small), std::nullopt);
+    ASSERT_TRUE(http.get("file://" + (dir.path() / "large").string()));
+    ASSERT_TRUE(http.rate(small));  // the same server (file://)
+    EXPECT_GT(*http.rate(small), 0.0);
+    EXPECT_EQ(http.rate("http://127.0.0.1:9/dists/trixie/InRelease"), std::nullopt);
+}
+
 TEST(NetHttp, AServerThatNeverAnswersFailsWithinTheRetryTime) {
     SilentServer server;
     Http http(quick());

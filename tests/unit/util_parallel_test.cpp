@@ -149,5 +149,64 @@ TEST(UtilParallel, TheLowestItemsFailureIsThrownAfterAllRan) {
     EXPECT_EQ(ran.load(), 30);
 }
 
+// The bytes reach the consumer whole and in order, in pieces of about the size asked
+// for, on a thread other than the maker's.
+TEST(UtilParallel, AHandoffGivesTheBytesInOrderOnAnotherThread) {
+    std::string made, taken;
+    std::set<std::thread::id> consumers;
+    {
+        Handoff handoff(
+            [&](std::string_view piece) {
+                taken += piece;
+                consumers.insert(std::this_thread::get_id());
+            },
+            1000, 2);
+        for (int i = 0; i < 5000; ++i) {
+            const std::string bit = std::to_string(i) + ",";
+            made += bit;
+            handoff.add(bit);
+        }
+        handoff.finish();
+        EXPECT_EQ(taken, made);  // all of it once finish() returned
+    }
+    EXPECT_EQ(consumers.size(), 1u);
+    EXPECT_EQ(consumers.count(std::this_thread::get_id()), 0u);
+}
+
+// What the consumer throws comes out of finish(), the pieces after it are not
+// consumed, and the maker is never left waiting.
+TEST(UtilParallel, AHandoffThrowsTheConsumersFailureFromFinish) {
+    int consumed = 0;
+    Handoff handoff(
+        [&](std::string_view) {
+            if (++consumed == 3) throw std::runtime_error("disk full");
+        },
+        10, 1);
+    for (int i = 0; i < 1000; ++i) handoff.add("0123456789");
+    try {
+        handoff.finish();
+        FAIL() << "no failure thrown";
+    } catch (const std::runtime_error& e) {
+        EXPECT_STREQ(e.what(), "disk full");
+    }
+    EXPECT_EQ(consumed, 3);
+}
+
+// A maker that fails leaves the handoff without finish(): what waits is dropped and
+// the consumer's thread ends.
+TEST(UtilParallel, AHandoffLeftUnfinishedEnds) {
+    std::atomic<int> consumed{0};
+    {
+        Handoff handoff(
+            [&](std::string_view) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                ++consumed;
+            },
+            1, 4);
+        for (int i = 0; i < 6; ++i) handoff.add("x");
+    }
+    EXPECT_LT(consumed.load(), 6);
+}
+
 }  // namespace
 }  // namespace dmc
