@@ -26,7 +26,8 @@ port=$(cat "$work/port")
 echo "$(echo "$rate / 1000000" | bc) MB/s, ${delay} s a round trip; mirrors: $(cut -d' ' -f1 <<<"$mirrors" | sort -u | tr '\n' ' ')"
 run() { # DMC TEMPLATE: one cold build; prints its wall time
     local start
-    "$work/aside" "$work/cache"
+    # No cache and no lock (the config's, beside it): the indexes are fetched each time.
+    "$work/aside" "$work/cache" "$work/slow.lock"
     start=$(date +%s.%N)
     DMC_CACHEDIR=$work/cache "$1" --config "$work/slow.yaml" -t "$2" -A amd64 \
         --imagedir "$work/cache/images" >/dev/null

@@ -1,14 +1,14 @@
 #include "apt/archive.hpp"
 
-#include <archive.h>
 #include <fcntl.h>
-#include <lzma.h>
 #include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <ctime>
+#include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -34,58 +34,12 @@ const std::set<std::string> kArchivedDebian = {"buzz",    "rex",    "bo",     "h
                                                "potato",  "woody",  "sarge",  "etch",    "lenny",
                                                "squeeze", "wheezy", "jessie", "stretch", "buster"};
 
-[[noreturn]] void refuse_bomb(const std::string& what, std::uint64_t max_bytes) {
-    throw Error(what + " decompresses to more than " + std::to_string(max_bytes) +
-                " bytes; refused as a decompression bomb");
-}
-
 std::string cache_key(const std::string& raw_url) {
     const std::string url = redact_credentials(raw_url);
     std::string key;
     for (char c : url.substr(url.find("://") == std::string::npos ? 0 : url.find("://") + 3))
         key += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-') ? c : '_';
     return key;
-}
-
-// An xz file on every core: the archive's large indexes are compressed in several
-// blocks (Debian's main Packages.xz in three of 24 MB), which liblzma decodes in
-// parallel; the bytes out are the same, and come out in order while later blocks
-// are still being decoded.
-void decompress_xz(const std::string& data, const std::string& what, std::uint64_t max_bytes,
-                   const TextSink& sink) {
-    lzma_stream s = LZMA_STREAM_INIT;
-    lzma_mt mt{};
-    mt.flags = LZMA_CONCATENATED;
-    mt.threads = std::max(1u, std::thread::hardware_concurrency());
-    mt.memlimit_threading = std::uint64_t{1} << 30;
-    mt.memlimit_stop = UINT64_MAX;
-    if (lzma_stream_decoder_mt(&s, &mt) != LZMA_OK)
-        throw Error(what + " cannot be decompressed: the xz decoder could not start");
-    const std::unique_ptr<lzma_stream, void (*)(lzma_stream*)> end(&s, lzma_end);
-    // A bounded piece at a time: given all of its output at once, the decoder does
-    // not hand the next block to another thread.
-    std::vector<char> piece(1u << 20);
-    std::uint64_t total = 0;
-    s.next_in = reinterpret_cast<const std::uint8_t*>(data.data());
-    s.avail_in = data.size();
-    for (;;) {
-        s.next_out = reinterpret_cast<std::uint8_t*>(piece.data());
-        s.avail_out = piece.size();
-        const lzma_ret rc = lzma_code(&s, LZMA_FINISH);
-        const std::size_t got = piece.size() - s.avail_out;
-        total += got;
-        if (total > max_bytes) refuse_bomb(what, max_bytes);
-        if (got > 0) sink(std::string_view(piece.data(), got));
-        if (rc == LZMA_STREAM_END) break;
-        if (rc != LZMA_OK && rc != LZMA_BUF_ERROR)
-            throw Error(what + " is corrupt: " +
-                        (rc == LZMA_DATA_ERROR     ? "xz data error"
-                         : rc == LZMA_FORMAT_ERROR ? "not xz data"
-                         : rc == LZMA_MEM_ERROR    ? "out of memory"
-                                                   : "xz error " + std::to_string(rc)));
-        if (rc == LZMA_BUF_ERROR && s.avail_in == 0 && s.avail_out > 0)
-            throw Error(what + " is corrupt: the xz data ends early");
-    }
 }
 
 }  // namespace
@@ -98,44 +52,6 @@ std::array<const char*, 4> index_formats(std::optional<double> mirror_rate) {
     // kFastMirror; from a slower one, or one not measured yet, xz comes first.
     if (mirror_rate && *mirror_rate >= kFastMirror) return {".gz", ".xz", ".bz2", ""};
     return {".xz", ".gz", ".bz2", ""};
-}
-
-void decompress_to(const std::string& data, const std::string& what, std::uint64_t max_bytes,
-                   const TextSink& sink) {
-    static constexpr char kXzMagic[] = {'\xFD', '7', 'z', 'X', 'Z', '\0'};
-    if (data.size() >= sizeof kXzMagic &&
-        std::equal(kXzMagic, kXzMagic + sizeof kXzMagic, data.begin()))
-        return decompress_xz(data, what, max_bytes, sink);
-    const std::unique_ptr<struct archive, int (*)(struct archive*)> a(archive_read_new(),
-                                                                      archive_read_free);
-    archive_read_support_filter_all(a.get());
-    archive_read_support_format_raw(a.get());
-    archive_read_support_format_empty(a.get());  // an empty index compresses to an empty stream
-    auto why = [&](const char* otherwise) {
-        const char* text = archive_error_string(a.get());
-        return std::string(text ? text : otherwise);
-    };
-    struct archive_entry* entry = nullptr;
-    int rc = archive_read_open_memory(a.get(), data.data(), data.size());
-    if (rc == ARCHIVE_OK) rc = archive_read_next_header(a.get(), &entry);
-    if (rc == ARCHIVE_EOF) return;
-    if (rc != ARCHIVE_OK) throw Error(what + " cannot be decompressed: " + why("unreadable"));
-    std::vector<char> piece(1u << 16);
-    std::uint64_t total = 0;
-    for (;;) {
-        const la_ssize_t n = archive_read_data(a.get(), piece.data(), piece.size());
-        if (n < 0) throw Error(what + " is corrupt: " + why("corrupt"));
-        if (n == 0) break;
-        total += static_cast<std::uint64_t>(n);
-        if (total > max_bytes) refuse_bomb(what, max_bytes);
-        sink(std::string_view(piece.data(), static_cast<std::size_t>(n)));
-    }
-}
-
-std::string decompress(const std::string& data, const std::string& what, std::uint64_t max_bytes) {
-    std::string out;
-    decompress_to(data, what, max_bytes, [&](std::string_view piece) { out += piece; });
-    return out;
 }
 
 Archive::Archive(const config::Settings& settings, net::Http& http)
@@ -356,50 +272,86 @@ std::optional<IndexFile> Archive::index_file(const config::Mirror& m, const std:
         const std::string url = release.acquire_by_hash
                                     ? dir + dir_in_suite + "/by-hash/SHA256/" + entry.sha256
                                     : dir + base + chosen;
+        const std::string what = dir + base + chosen;
+        const std::uint64_t text_limit =
+            plain != release.files.end() ? plain->second.size : kIndexLimit;
+        // The index is decoded as it downloads. Its text goes to the cache and, for a
+        // Packages index, into an index of its own: hashed, written and parsed on a
+        // core of its own while the decoder makes the next piece. None of it is used
+        // unless the download and its text match the signed Release file.
+        struct Attempt {
+            Sha256 hash;
+            std::uint64_t size = 0;
+            std::shared_ptr<HashedFile> text;
+            std::shared_ptr<PackageIndex> part;
+            std::optional<IndexFeed> feed;
+            std::unique_ptr<Handoff> take;  // after what it writes to: it ends first
+            std::unique_ptr<Decoder> decoder;
+            std::exception_ptr undecodable;  // told once the download's digest is known
+        };
+        std::unique_ptr<Attempt> now;
+        auto start = [&] {
+            now.reset();
+            now = std::make_unique<Attempt>();
+            Attempt* a = now.get();
+            a->text = std::make_shared<HashedFile>(f.path);
+            if (name == "Packages") {
+                a->part = std::make_shared<PackageIndex>();
+                a->part->reserve(plain != release.files.end() ? plain->second.size
+                                                              : entry.size * 6);
+                a->feed.emplace(*a->part, m.url, component, arch, suite);
+            }
+            a->take = std::make_unique<Handoff>([a](std::string_view piece) {
+                a->text->write(piece);
+                if (!a->part) return;
+                try {
+                    a->feed->add(piece);
+                } catch (const Error&) {
+                    a->part.reset();  // parsed from the cache, where the error is reported
+                }
+            });
+            if (*chosen)
+                a->decoder = std::make_unique<Decoder>(
+                    what, text_limit, [a](std::string_view piece) { a->take->add(piece); });
+        };
+        auto decode = [&](const std::function<void()>& step) {
+            if (now->undecodable) return;
+            try {
+                step();
+            } catch (const Error&) {
+                now->undecodable = std::current_exception();
+            }
+        };
+        auto arrived = [&](std::string_view bytes) {
+            now->hash.update(bytes);
+            now->size += bytes.size();
+            decode([&] { now->decoder ? now->decoder->add(bytes) : now->take->add(bytes); });
+        };
         // No more than the signed Release says: an endless answer stops there.
-        auto data = http_.get(url, entry.size);
-        if (!data && release.acquire_by_hash) data = http_.get(dir + base + chosen, entry.size);
-        if (!data)
+        start();
+        bool found = http_.get_to(url, entry.size, arrived, start);
+        if (!found && release.acquire_by_hash) {
+            start();
+            found = http_.get_to(dir + base + chosen, entry.size, arrived, start);
+        }
+        if (!found)
             throw Error(dir + base + chosen +
                         " is listed in the Release file but missing on the mirror");
-        const std::string what = dir + base + chosen;
-        if (data->size() != entry.size || sha256_hex(*data) != entry.sha256)
+        if (now->decoder) decode([&] { now->decoder->finish(); });
+        if (now->size != entry.size || now->hash.hex() != entry.sha256)
             throw Error(what +
                         ": size or SHA256 does not match the signed Release file (expected " +
                         entry.sha256 + "); the mirror is corrupt or tampered with");
-        // The text goes to the cache and, for a Packages index, into an index of its
-        // own as it is decompressed; neither is used unless the whole text matches.
-        auto text = std::make_shared<HashedFile>(f.path);
-        auto part = name == "Packages" ? std::make_shared<PackageIndex>() : nullptr;
-        std::optional<IndexFeed> feed;
-        if (part) {
-            part->reserve(plain != release.files.end() ? plain->second.size : entry.size * 6);
-            feed.emplace(*part, m.url, component, arch, suite);
-        }
-        // The text is hashed, written and parsed on a core of its own while the
-        // decoder makes the next piece.
-        Handoff take([&](std::string_view piece) {
-            text->write(piece);
-            if (!part) return;
-            try {
-                feed->add(piece);
-            } catch (const Error&) {
-                part.reset();  // parsed from the cache, where the error is reported
-            }
-        });
-        if (*chosen)
-            decompress_to(*data, what,
-                          plain != release.files.end() ? plain->second.size : kIndexLimit,
-                          [&](std::string_view piece) { take.add(piece); });
-        else
-            take.add(*data);
-        take.finish();
+        if (now->undecodable) std::rethrow_exception(now->undecodable);
+        now->take->finish();
+        auto text = now->text;
+        auto part = now->part;
         if (plain != release.files.end() &&
             (text->size() != plain->second.size || text->sha256() != plain->second.sha256))
             throw Error(what + ": the uncompressed index does not match the signed Release file");
         if (part) {
             try {
-                feed->finish();
+                now->feed->finish();
             } catch (const Error&) {
                 part.reset();
             }

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "apt/decompress.hpp"
 #include "apt/index.hpp"
 #include "apt/release.hpp"
 #include "config/settings.hpp"
@@ -150,15 +151,5 @@ constexpr std::uint64_t kIndexLimit = 2ull << 30;
 // xz first otherwise.
 constexpr double kFastMirror = 32e6;
 std::array<const char*, 4> index_formats(std::optional<double> mirror_rate);
-
-// Decompresses a compressed (xz, gz, bz2, zst) or plain file, handing `sink` its
-// text in pieces, in order, as they come; more than max_bytes of output is refused
-// as a decompression bomb (what the sink was given by then is all it gets).
-using TextSink = std::function<void(std::string_view)>;
-void decompress_to(const std::string& data, const std::string& what, std::uint64_t max_bytes,
-                   const TextSink& sink);
-// The same, whole, in memory.
-std::string decompress(const std::string& data, const std::string& what,
-                       std::uint64_t max_bytes = kIndexLimit);
 
 }  // namespace dmc::apt

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <mutex>
 #include <thread>
 
@@ -44,20 +45,33 @@ void configure_handle(CURL* h, const HttpOptions& o, void* share) {
     curl_easy_setopt(h, CURLOPT_SHARE, share);
 }
 
-// A body in memory, up to a limit; past it the transfer stops (CURLE_WRITE_ERROR).
+// A body handed on as it comes, up to a limit; past it, or when the sink throws,
+// the transfer stops (CURLE_WRITE_ERROR).
 struct Body {
-    std::string text;
+    CURL* handle = nullptr;
+    const BodySink* sink = nullptr;
+    std::uint64_t size = 0;
     std::uint64_t max = 0;
     bool over = false;
+    std::exception_ptr failure;  // what the sink threw
 };
 
-size_t append_to_string(char* data, size_t size, size_t n, void* user) {
+size_t hand_on(char* data, size_t size, size_t n, void* user) {
     auto* body = static_cast<Body*>(user);
-    if (body->text.size() + size * n > body->max) {
+    if (body->size + size * n > body->max) {
         body->over = true;
         return 0;
     }
-    body->text.append(data, size * n);
+    body->size += size * n;
+    long status = 0;
+    curl_easy_getinfo(body->handle, CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 400) return size * n;  // an error's body is not the file
+    try {
+        (*body->sink)(std::string_view(data, size * n));
+    } catch (...) {
+        body->failure = std::current_exception();
+        return 0;
+    }
     return size * n;
 }
 
@@ -134,9 +148,21 @@ Http::Http(HttpOptions options)
 Http::~Http() { curl_share_cleanup(static_cast<CURLSH*>(share_)); }
 
 std::optional<std::string> Http::get(const std::string& url, std::uint64_t max_bytes) {
+    std::string text;
+    if (!get_to(
+            url, max_bytes, [&](std::string_view bytes) { text.append(bytes); },
+            [&] { text.clear(); }))
+        return std::nullopt;
+    return text;
+}
+
+bool Http::get_to(const std::string& url, std::uint64_t max_bytes, const BodySink& sink,
+                  const std::function<void()>& restart) {
     EasyHandle handle = make_easy();
     CURL* h = handle.get();
     Body body;
+    body.handle = h;
+    body.sink = &sink;
     body.max = max_bytes;
     long status = 0;
     CURLcode code = CURLE_OK;
@@ -145,20 +171,22 @@ std::optional<std::string> Http::get(const std::string& url, std::uint64_t max_b
     const auto started = Clock::now();
     int attempt = 0;
     for (;; ++attempt) {
-        body.text.clear();
+        if (attempt > 0) restart();
+        body.size = 0;
         body.over = false;
         errbuf[0] = 0;
         curl_easy_reset(h);
         configure_handle(h, options_, share_);
         stall.attach(h, options_.transfer, url);
         curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, append_to_string);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, hand_on);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
         code = curl_easy_perform(h);
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
         ++transfers_;
-        bytes_ += body.text.size();
+        bytes_ += body.size;
+        if (body.failure) std::rethrow_exception(body.failure);
         if (body.over)
             throw Error("cannot fetch " + url + ": the answer is longer than " +
                         std::to_string(max_bytes) +
@@ -172,20 +200,20 @@ std::optional<std::string> Http::get(const std::string& url, std::uint64_t max_b
         std::this_thread::sleep_for(pause);
     }
     curl_off_t total_us = 0, first_byte_us = 0;
-    if (code == CURLE_OK && status < 400 && body.text.size() >= kRateSample &&
+    if (code == CURLE_OK && status < 400 && body.size >= kRateSample &&
         curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &total_us) == CURLE_OK &&
         curl_easy_getinfo(h, CURLINFO_STARTTRANSFER_TIME_T, &first_byte_us) == CURLE_OK) {
         const double seconds =
             static_cast<double>(std::max<curl_off_t>(total_us - first_byte_us, 1)) / 1e6;
         const std::lock_guard lock(rates_mutex_);
-        rates_[origin_of(url)] = static_cast<double>(body.text.size()) / seconds;
+        rates_[origin_of(url)] = static_cast<double>(body.size) / seconds;
     }
-    if (code == CURLE_FILE_COULDNT_READ_FILE) return std::nullopt;  // file:// that does not exist
-    if (code == CURLE_OK && (status == 404 || status == 410)) return std::nullopt;
+    if (code == CURLE_FILE_COULDNT_READ_FILE) return false;  // file:// that does not exist
+    if (code == CURLE_OK && (status == 404 || status == 410)) return false;
     if (code != CURLE_OK || status >= 400)
         throw Error("cannot fetch " + url + ": " + stall.failure(code, status, errbuf) +
                     attempts_text(attempt, started));
-    return std::move(body.text);
+    return true;
 }
 
 std::optional<double> Http::rate(const std::string& url) const {

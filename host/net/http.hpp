@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "net/curl.hpp"
@@ -25,6 +26,8 @@ struct HttpOptions {
     int parallel = 4;
     bool progress = false;  // a progress line on a terminal
 };
+
+using BodySink = std::function<void(std::string_view)>;
 
 // A response that arrived; status is the HTTP status (0 for file://).
 struct Response {
@@ -53,6 +56,12 @@ class Http {
     // the memory.
     std::optional<std::string> get(const std::string& url,
                                    std::uint64_t max_bytes = std::uint64_t{1} << 30);
+    // The same, handing the body to `sink` as it arrives (an index decoded while it
+    // downloads) and returning false for a 404 or 410. Before each attempt after the
+    // first, `restart` is called: what the sink had is void. What the sink throws
+    // ends the transfer and is thrown again, with no retry.
+    bool get_to(const std::string& url, std::uint64_t max_bytes, const BodySink& sink,
+                const std::function<void()>& restart);
 
     // Downloads all files, `parallel` at a time. Throws Error naming the first
     // file that could not be had whole and right; the others are kept. A file with a

@@ -74,6 +74,38 @@ TEST(NetHttp, TheRateOfAServerIsTakenFromALargeBody) {
     EXPECT_EQ(http.rate("http://127.0.0.1:9/dists/trixie/InRelease"), std::nullopt);
 }
 
+// A body is handed on in pieces as it comes; what the sink throws ends the transfer.
+TEST(NetHttp, ABodyIsHandedOnAsItComes) {
+    TempDir dir;
+    std::string text;
+    for (int i = 0; text.size() < (1u << 20); ++i) text += std::to_string(i) + "\n";
+    std::ofstream(dir.path() / "Packages") << text;
+    const std::string url = "file://" + (dir.path() / "Packages").string();
+    Http http(quick());
+    std::string got;
+    std::size_t pieces = 0;
+    EXPECT_TRUE(http.get_to(
+        url, text.size(),
+        [&](std::string_view piece) {
+            got += piece;
+            ++pieces;
+        },
+        [] { FAIL() << "no attempt but the first"; }));
+    EXPECT_EQ(got, text);
+    EXPECT_GT(pieces, 2u);
+    EXPECT_FALSE(http.get_to(
+        url + ".missing", 100, [](std::string_view) {}, [] {}));
+    pieces = 0;
+    EXPECT_THROW(http.get_to(
+                     url, text.size(),
+                     [&](std::string_view) {
+                         if (++pieces == 2) throw Error("disk full");
+                     },
+                     [] {}),
+                 Error);
+    EXPECT_EQ(pieces, 2u);
+}
+
 TEST(NetHttp, AServerThatNeverAnswersFailsWithinTheRetryTime) {
     SilentServer server;
     Http http(quick());
