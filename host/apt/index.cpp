@@ -364,7 +364,14 @@ struct PackageIndex::Saved {
 PackageIndex::PackageIndex() = default;
 PackageIndex::~PackageIndex() = default;
 PackageIndex::PackageIndex(PackageIndex&&) noexcept = default;
-PackageIndex& PackageIndex::operator=(PackageIndex&&) noexcept = default;
+// Not member by member: the tables must leave before the pool they live in.
+PackageIndex& PackageIndex::operator=(PackageIndex&& other) noexcept {
+    if (this != &other) {
+        this->~PackageIndex();
+        new (this) PackageIndex(std::move(other));
+    }
+    return *this;
+}
 
 char* PackageIndex::allocate(std::size_t bytes) {
     if (bytes > chunk_left_) {
@@ -719,7 +726,7 @@ void PackageIndex::save(const std::filesystem::path& file, const UrlMap& written
     }
     struct Versions {
         std::string_view name;
-        const std::vector<const Package*>* items;
+        const std::pmr::vector<const Package*>* items;
     };
     std::vector<Versions> names;
     names.reserve(by_name_.size());
@@ -727,7 +734,7 @@ void PackageIndex::save(const std::filesystem::path& file, const UrlMap& written
     w.table(names, packages_.size(), [&](const Package* p) { w.put(p->ordinal_); });
     struct Provided {
         std::string_view name;
-        const std::vector<Provider>* items;
+        const std::pmr::vector<Provider>* items;
     };
     std::vector<Provided> provided;
     std::uint64_t entries = 0;

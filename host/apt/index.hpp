@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <memory_resource>
 #include <optional>
 #include <span>
 #include <string>
@@ -185,8 +186,13 @@ class PackageIndex {
     char* chunk_pos_ = nullptr;
     std::size_t chunk_left_ = 0;
     std::size_t arena_bytes_ = 0;
-    std::unordered_map<std::string_view, std::vector<const Package*>> by_name_;
-    std::unordered_map<std::string_view, std::vector<Provider>> providers_;
+    // The tables' nodes and lists come from a pool freed at once with the index:
+    // a Debian index has some 65,000 names, each a node and a list.
+    std::unique_ptr<std::pmr::monotonic_buffer_resource> pool_ =
+        std::make_unique<std::pmr::monotonic_buffer_resource>();
+    std::pmr::unordered_map<std::string_view, std::pmr::vector<const Package*>> by_name_{
+        pool_.get()};
+    std::pmr::unordered_map<std::string_view, std::pmr::vector<Provider>> providers_{pool_.get()};
     struct Saved;
     std::unique_ptr<Saved> saved_;  // set when read from a saved file: the lookups go there
 };
