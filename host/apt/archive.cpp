@@ -8,7 +8,6 @@
 #include <array>
 #include <ctime>
 #include <exception>
-#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -314,7 +313,7 @@ std::optional<IndexFile> Archive::index_file(const config::Mirror& m, const std:
                 a->decoder = std::make_unique<Decoder>(
                     what, text_limit, [a](std::string_view piece) { a->take->add(piece); });
         };
-        auto decode = [&](const std::function<void()>& step) {
+        auto decode = [&](auto&& step) {
             if (now->undecodable) return;
             try {
                 step();

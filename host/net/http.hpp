@@ -71,7 +71,7 @@ class Http {
                const std::function<void(std::size_t)>& fetched = {});
 
     // How fast the server of `url` (its scheme, host and port) sent the last body of
-    // at least kRateSample bytes that get() had from it, in bytes a second from the
+    // at least kRateSample bytes that get() or get_to() had from it, in bytes a second from the
     // body's first byte to its last; nullopt before one came.
     std::optional<double> rate(const std::string& url) const;
     static constexpr std::uint64_t kRateSample = std::uint64_t{64} << 10;
