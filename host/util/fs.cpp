@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "util/atomic_file.hpp"
 #include "util/error.hpp"
 
 namespace fs = std::filesystem;
@@ -123,35 +124,9 @@ void write_failed(const fs::path& path, int err) {
 }
 
 void write_file_atomic(const fs::path& path, std::string_view data, unsigned mode) {
-    if (path.has_parent_path()) fs::create_directories(path.parent_path());
-    const fs::path tmp = temp_sibling(path);
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0) write_failed(path, errno);
-    std::size_t done = 0;
-    while (done < data.size()) {
-        ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            int err = errno;
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            write_failed(path, err);
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    // A write that the disk did not take (quota, I/O error) must not be renamed into place.
-    const bool synced = ::fsync(fd) == 0;
-    const int sync_errno = errno;
-    if (::close(fd) != 0 || !synced) {
-        int err = synced ? errno : sync_errno;
-        ::unlink(tmp.c_str());
-        write_failed(path, err);
-    }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        int err = errno;
-        ::unlink(tmp.c_str());
-        write_failed(path, err);
-    }
+    AtomicFile file(path, mode);
+    file.write(data);
+    file.commit();
 }
 
 FileLock::FileLock(const fs::path& path, Wait wait, Mode mode) {

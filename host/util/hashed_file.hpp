@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "util/atomic_file.hpp"
 #include "util/sha256.hpp"
 
 namespace dmc {
@@ -16,8 +17,6 @@ class HashedFile {
   public:
     // Writes to a temporary sibling of `destination` (util/fs temp_sibling).
     explicit HashedFile(std::filesystem::path destination);
-    // Removes the temporary file unless commit() succeeded.
-    ~HashedFile();
     HashedFile(const HashedFile&) = delete;
     HashedFile& operator=(const HashedFile&) = delete;
 
@@ -30,9 +29,7 @@ class HashedFile {
     std::string commit();
 
   private:
-    std::filesystem::path destination_;
-    std::filesystem::path temporary_;
-    int fd_ = -1;
+    AtomicFile file_;  // removed unless committed
     Sha256 hash_;
     std::string digest_;  // once sha256() finished the hash
     std::uint64_t size_ = 0;

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
+#include <vector>
 
 #include "apt/index.hpp"
 #include "util/error.hpp"
@@ -287,6 +289,44 @@ TEST(AptIndex, AFileAddedInPiecesIsTheFileAddedWhole) {
     EXPECT_NE(error_of(broken.size()).find(expected), std::string::npos) << error_of(broken.size());
     EXPECT_EQ(error_of(4096), error_of(broken.size()));
     EXPECT_EQ(error_of(3), error_of(broken.size()));
+}
+
+// Thousands of names that share their first bytes, or are the first bytes of others,
+// in a file written in several pieces: every name is found again after loading, and
+// the loaded index saved again gives the same bytes.
+TEST(AptIndex, ASavedIndexOfManyNamesFindsEachOne) {
+    TempDir temp;
+    std::vector<std::string> names = {"lib", "lib0", "libxxxxx", "libxxxxxx", "libxxxxx-a"};
+    for (int i = 4000; i-- > 0;)
+        names.push_back((i % 3 == 0   ? "python3-"
+                         : i % 3 == 1 ? "libreoffice-l10n-"
+                                      : "r-") +
+                        std::to_string(i * 7919 % 10007));
+    std::string text;
+    const std::string depends(300, 'd');
+    for (const auto& name : names)
+        text += "Package: " + name + "\nVersion: 1\nArchitecture: amd64\nDepends: " + depends +
+                "\nProvides: virtual-" + name + "\n\n";
+    const auto first = temp.path() / "first";
+    const auto again = temp.path() / "again";
+    auto same = [](std::string_view url) { return std::string(url); };
+    {
+        PackageIndex index;
+        index.add(text, "http://m", "main", "amd64");
+        index.save(first, same);
+    }
+    ASSERT_GT(std::filesystem::file_size(first), 1u << 20);
+    auto loaded = PackageIndex::load_saved(first, same);
+    ASSERT_TRUE(loaded);
+    for (const auto& name : names) {
+        ASSERT_EQ(loaded->versions(name).size(), 1u) << name;
+        EXPECT_EQ(loaded->versions(name).front()->name(), name);
+        ASSERT_EQ(loaded->providers("virtual-" + name).size(), 1u) << name;
+    }
+    EXPECT_TRUE(loaded->versions("li").empty());
+    EXPECT_TRUE(loaded->versions("libxxxxx-").empty());
+    loaded->save(again, same);
+    EXPECT_EQ(read_file(again), read_file(first));
 }
 
 TEST(AptIndex, ADamagedSavedIndexIsParsedAgain) {

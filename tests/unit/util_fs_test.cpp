@@ -6,6 +6,7 @@
 
 #include <fstream>
 
+#include "util/atomic_file.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
 
@@ -34,6 +35,30 @@ TEST(UtilFs, AtomicWritesReplaceWholeAndLeaveNothingBehind) {
 }
 
 // A store of many files is looked into, not below: its temporaries are at its top.
+// A file written in pieces is seen whole or not at all: nothing under its name until
+// commit(), and a file given up (not committed) leaves no temporary behind.
+TEST(UtilFs, AnAtomicFileAppearsOnlyWhenCommitted) {
+    TempDir dir;
+    const fs::path file = dir.path() / "new" / "index.bin";
+    {
+        AtomicFile out(file);
+        out.write("abc");
+        out.write(std::string(100000, 'x'));
+        EXPECT_FALSE(fs::exists(file));
+        out.commit();
+        EXPECT_THROW(out.write("more"), Error);
+    }
+    EXPECT_EQ(read_file(file), "abc" + std::string(100000, 'x'));
+    {
+        AtomicFile out(file);
+        out.write("half");
+    }
+    EXPECT_EQ(fs::file_size(file), 100003u);
+    std::size_t entries = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(file.parent_path())) ++entries;
+    EXPECT_EQ(entries, 1u);
+}
+
 TEST(UtilFs, AStoreIsLookedIntoButNotBelow) {
     TempDir dir;
     const pid_t child = ::fork();
