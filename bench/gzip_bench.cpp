@@ -3,7 +3,7 @@
 // zlib's. dmc's runs go through the files in one process, so that a file after
 // another with the same bytes takes the earlier one's parse, as a dmc run does.
 //
-//   gzip_bench [--runs N] [--level L] [--threads T] FILE...
+//   gzip_bench [--runs N] [--level L] [--threads T] [--stretch KiB] FILE...
 #include <zlib.h>
 
 #include <algorithm>
@@ -73,11 +73,15 @@ int main(int argc, char** argv) {
             level = std::atoi(argv[++i]);
         else if (a == "--threads" && i + 1 < argc)
             options.threads = static_cast<std::size_t>(std::atoi(argv[++i]));
+        else if (a == "--stretch" && i + 1 < argc)
+            options.stretch = static_cast<std::size_t>(std::atoi(argv[++i])) << 10;
         else
             files.push_back(a);
     }
     if (files.empty()) {
-        std::fprintf(stderr, "usage: gzip_bench [--runs N] [--level L] [--threads T] FILE...\n");
+        std::fprintf(
+            stderr,
+            "usage: gzip_bench [--runs N] [--level L] [--threads T] [--stretch KiB] FILE...\n");
         return 2;
     }
     std::vector<Bytes> inputs;

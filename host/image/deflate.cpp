@@ -17,6 +17,7 @@
 #include "image/deflate_library.hpp"
 #include "image/deflate_symbols.hpp"
 #include "util/error.hpp"
+#include "util/parallel.hpp"
 
 // The parse follows zlib 1.2.13's deflate_slow, longest_match and fill_window, with
 // zlib's names where they help to compare; the blocks are coded in
@@ -60,6 +61,41 @@ inline std::uint32_t common(const std::uint8_t* a, const std::uint8_t* b, std::u
             return i + static_cast<std::uint32_t>(__builtin_ctzll(d) >> 3);
     }
     return max;
+}
+
+inline std::uint16_t two_bytes(const std::uint8_t* p) {
+    std::uint16_t v;
+    std::memcpy(&v, p, 2);
+    return v;
+}
+
+// zlib's longest_match: the longest match for `scan` (window + strstart) along the
+// hash chain from `cur`, longer than `best`, in at most `chain` steps, stopping at
+// `nice` or past kMaxDist. Returns the length found (`best` when none is longer)
+// and sets `start` (relative to the window) when one is. A function of its own, as
+// zlib's is, so that its loop keeps every value in a register.
+[[gnu::noinline]] std::uint32_t longest_match(const std::uint8_t* window, const std::uint16_t* prev,
+                                              std::uint32_t strstart, std::uint32_t cur,
+                                              std::uint32_t best, std::uint32_t chain,
+                                              std::uint32_t nice, std::uint32_t& start) {
+    const std::uint8_t* scan = window + strstart;
+    const std::uint32_t limit = strstart > kMaxDist ? strstart - kMaxDist : 0;
+    const std::uint16_t scan_start = two_bytes(scan);
+    std::uint16_t scan_end = two_bytes(scan + best - 1);
+    do {
+        const std::uint8_t* match = window + cur;
+        // The two bytes at the end of the best match so far, then the first two: the
+        // third is equal where these are, as the hash of the three is.
+        if (two_bytes(match + best - 1) != scan_end || two_bytes(match) != scan_start) continue;
+        const std::uint32_t len = 2 + common(scan + 2, match + 2, kMaxMatch - 2);
+        if (len > best) {
+            start = cur;
+            best = len;
+            if (len >= nice) break;
+            scan_end = two_bytes(scan + best - 1);
+        }
+    } while ((cur = prev[cur & kWMask]) > limit && --chain != 0);
+    return best;
 }
 
 // The parse's state at the top of zlib's loop.
@@ -275,32 +311,14 @@ void parse(Stretch& job, const Config& config) {
         const std::uint32_t prev_match = match_start;
         match_length = kMinMatch - 1;
         if (hash_head != 0 && prev_length < config.lazy && strstart - hash_head <= kMaxDist) {
-            // longest_match
-            const std::uint8_t* window = w + base;
-            const std::uint8_t* scan = window + strstart;
-            const std::uint32_t limit = strstart > kMaxDist ? strstart - kMaxDist : 0;
             std::uint32_t chain = config.chain;
-            std::uint32_t best = prev_length;
-            std::uint32_t nice = config.nice;
             if (prev_length >= config.good) chain >>= 2;
-            if (nice > lookahead) nice = static_cast<std::uint32_t>(lookahead);
-            std::uint32_t cur = hash_head;
-            std::uint8_t scan_end1 = scan[best - 1];
-            std::uint8_t scan_end = scan[best];
-            do {
-                const std::uint8_t* match = window + cur;
-                if (match[best] != scan_end || match[best - 1] != scan_end1 ||
-                    match[0] != scan[0] || match[1] != scan[1])
-                    continue;
-                const std::uint32_t len = 2 + common(scan + 2, match + 2, kMaxMatch - 2);
-                if (len > best) {
-                    match_start = cur + base;
-                    best = len;
-                    if (len >= nice) break;
-                    scan_end1 = scan[best - 1];
-                    scan_end = scan[best];
-                }
-            } while ((cur = prev[cur & kWMask]) > limit && --chain != 0);
+            const std::uint32_t nice =
+                std::min<std::uint32_t>(config.nice, static_cast<std::uint32_t>(lookahead));
+            std::uint32_t start = match_start - base;
+            const std::uint32_t best =
+                longest_match(w + base, prev, strstart, hash_head, prev_length, chain, nice, start);
+            match_start = start + base;
             match_length = best <= lookahead ? best : static_cast<std::uint32_t>(lookahead);
             if (match_length == kMinMatch && t - match_start > kTooFar)
                 match_length = kMinMatch - 1;
@@ -331,6 +349,7 @@ struct ParallelGzip::Impl {
         : level(level_), config(kConfig[level_]), sink(std::move(s)), options(o), coder(sink) {
         if (options.threads == 0)
             options.threads = std::max(1u, std::thread::hardware_concurrency());
+        if (options.threads > 1) parsers = std::make_unique<TaskQueue>(options.threads);
         if (options.stretch % kWSize != 0 || options.stretch < kWindowSize ||
             options.overlap == 0 || options.overlap > options.stretch)
             throw Error("deflate: the stretch must be a multiple of 32 KiB of at least 64 KiB");
@@ -368,6 +387,8 @@ struct ParallelGzip::Impl {
     std::shared_ptr<Recorded> recorded;
     // Stretches done with, for their buffers.
     std::vector<std::shared_ptr<Stretch>> spare;
+    // The stretches are parsed in their order; last, so that its threads end first.
+    std::unique_ptr<TaskQueue> parsers;
 
     std::shared_ptr<Stretch> make(std::uint64_t begin, std::uint64_t end, bool last) {
         // A spare stretch's buffers, so that each does not fault in new pages.
@@ -420,7 +441,7 @@ struct ParallelGzip::Impl {
             p.set_value();
             job.done = p.get_future().share();
         } else {
-            job.done = std::async(std::launch::async, work).share();
+            job.done = parsers->run(work);
         }
         jobs.push_back(std::move(job));
         // Keep what the next stretch needs before it.
@@ -491,7 +512,8 @@ struct ParallelGzip::Impl {
         total += size;
         while (total >= next + options.stretch + options.overlap + kAfter) {
             submit(next + options.stretch, false);
-            while (jobs.size() > options.threads + 1) code_front();
+            // As many waiting as parsing, so that no core waits on the coding.
+            while (jobs.size() > 2 * options.threads) code_front();
         }
         // Code what is ready without waiting.
         while (jobs.size() >= 2 &&
@@ -503,6 +525,14 @@ struct ParallelGzip::Impl {
     void finish() {
         if (finished) throw Error("deflate: finish called twice");
         finished = true;
+        // The rest in a stretch a thread, so that no core waits on one.
+        if (options.threads > 1) {
+            const std::uint64_t part = (total - next) / options.threads / kWSize * kWSize;
+            for (std::size_t i = 1; i < options.threads && part >= kWindowSize &&
+                                    next + part + options.overlap + kAfter <= total;
+                 ++i)
+                submit(next + part, false);
+        }
         submit(total, true);
         while (jobs.size() >= 2) code_front();
         Job& a = jobs[0];

@@ -26,8 +26,11 @@ namespace dmc::image {
 struct DeflateOptions {
     // Parsing threads; 0: one per core. With 1, the stretches are parsed in turn.
     std::size_t threads = 0;
-    // The stretch a thread parses, a multiple of 32 KiB of at least 64 KiB.
-    std::size_t stretch = std::size_t{4} << 20;
+    // The stretch a thread parses, a multiple of 32 KiB of at least 64 KiB. The
+    // stretches are parsed in order, so that the coding keeps up; 2 MiB parts a
+    // layer finely enough for no core to wait long at its end (a 13 MB one took
+    // 0.38 s on two cores in 4 MiB stretches, 0.32 s in 2 MiB ones).
+    std::size_t stretch = std::size_t{2} << 20;
     // How far past its stretch a thread goes looking for the seam.
     std::size_t overlap = std::size_t{32} << 10;
     // Take the parse of inputs compressed before in this process where the bytes

@@ -10,6 +10,7 @@
 #include <deque>
 #include <exception>
 #include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <string>
@@ -96,6 +97,58 @@ void for_each_parallel(std::size_t n, Fn&& fn,
         },
         fn, [](std::size_t a, std::size_t b) { return a < b; }, std::min(threads, n));
 }
+
+// Tasks run in the order they are given on `threads` threads of its own, so that
+// the first given are done first (a thread each would share the cores among all of
+// them and finish them all late). The destructor waits for every task given.
+class TaskQueue {
+  public:
+    explicit TaskQueue(std::size_t threads) {
+        for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+    }
+    ~TaskQueue() {
+        {
+            std::lock_guard lock(mutex_);
+            ended_ = true;
+        }
+        changed_.notify_all();
+        for (auto& t : threads_) t.join();
+    }
+    TaskQueue(const TaskQueue&) = delete;
+    TaskQueue& operator=(const TaskQueue&) = delete;
+
+    // Its future holds what the task threw.
+    std::shared_future<void> run(std::function<void()> task) {
+        std::packaged_task<void()> packaged(std::move(task));
+        auto done = packaged.get_future().share();
+        {
+            std::lock_guard lock(mutex_);
+            waiting_.push_back(std::move(packaged));
+        }
+        changed_.notify_one();
+        return done;
+    }
+
+  private:
+    void work() {
+        std::unique_lock lock(mutex_);
+        for (;;) {
+            changed_.wait(lock, [&] { return !waiting_.empty() || ended_; });
+            if (waiting_.empty()) return;
+            auto task = std::move(waiting_.front());
+            waiting_.pop_front();
+            lock.unlock();
+            task();
+            lock.lock();
+        }
+    }
+
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::deque<std::packaged_task<void()>> waiting_;
+    bool ended_ = false;
+    std::vector<std::thread> threads_;  // last: they start once the rest is made
+};
 
 // A stream of bytes handed from the thread that makes it (a decoder, say) to
 // `consume` on a thread of its own (hashing and parsing it), in pieces of about

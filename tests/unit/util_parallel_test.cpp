@@ -208,5 +208,41 @@ TEST(UtilParallel, AHandoffLeftUnfinishedEnds) {
     EXPECT_LT(consumed.load(), 6);
 }
 
+// Two threads and six tasks: the first two given start first, the rest wait for a
+// thread; what a task throws comes out of its future; going out of scope waits for
+// every task given.
+TEST(UtilParallel, ATaskQueueRunsTasksInTheOrderGiven) {
+    std::mutex mutex;
+    std::vector<int> started;
+    std::atomic<int> running{0}, most{0}, done{0};
+    std::vector<std::shared_future<void>> futures;
+    {
+        TaskQueue queue(2);
+        for (int i = 0; i < 6; ++i)
+            futures.push_back(queue.run([&, i] {
+                {
+                    std::lock_guard lock(mutex);
+                    started.push_back(i);
+                }
+                const int now = ++running;
+                int seen = most.load();
+                while (now > seen && !most.compare_exchange_weak(seen, now)) {
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                --running;
+                ++done;
+                if (i == 4) throw std::runtime_error("task 4 failed");
+            }));
+    }
+    EXPECT_EQ(done.load(), 6);
+    EXPECT_EQ(most.load(), 2);
+    ASSERT_EQ(started.size(), 6u);
+    // Each task starts no later than two places after its turn.
+    for (std::size_t at = 0; at < started.size(); ++at)
+        EXPECT_LE(static_cast<std::size_t>(started[at]), at + 1) << "task " << started[at];
+    EXPECT_NO_THROW(futures[3].get());
+    EXPECT_THROW(futures[4].get(), std::runtime_error);
+}
+
 }  // namespace
 }  // namespace dmc
