@@ -274,10 +274,10 @@ std::optional<IndexFile> Archive::index_file(const config::Mirror& m, const std:
         const std::string what = dir + base + chosen;
         const std::uint64_t text_limit =
             plain != release.files.end() ? plain->second.size : kIndexLimit;
-        // The index is decoded as it downloads. Its text goes to the cache and, for a
-        // Packages index, into an index of its own: hashed, written and parsed on a
-        // core of its own while the decoder makes the next piece. None of it is used
-        // unless the download and its text match the signed Release file.
+        // The index is decoded as it downloads. Its text is hashed and written to the
+        // cache as it is decoded and, for a Packages index, parsed into an index of
+        // its own on a core of its own (the parse takes as long as the rest). None of
+        // it is used unless the download and its text match the signed Release file.
         struct Attempt {
             Sha256 hash;
             std::uint64_t size = 0;
@@ -289,6 +289,10 @@ std::optional<IndexFile> Archive::index_file(const config::Mirror& m, const std:
             std::exception_ptr undecodable;  // told once the download's digest is known
         };
         std::unique_ptr<Attempt> now;
+        auto text_piece = [](Attempt& a, std::string_view piece) {
+            a.text->write(piece);
+            if (a.take) a.take->add(piece);
+        };
         auto start = [&] {
             now.reset();
             now = std::make_unique<Attempt>();
@@ -300,18 +304,19 @@ std::optional<IndexFile> Archive::index_file(const config::Mirror& m, const std:
                                                               : entry.size * 6);
                 a->feed.emplace(*a->part, m.url, component, arch, suite);
             }
-            a->take = std::make_unique<Handoff>([a](std::string_view piece) {
-                a->text->write(piece);
-                if (!a->part) return;
-                try {
-                    a->feed->add(piece);
-                } catch (const Error&) {
-                    a->part.reset();  // parsed from the cache, where the error is reported
-                }
-            });
+            if (a->part)
+                a->take = std::make_unique<Handoff>([a](std::string_view piece) {
+                    if (!a->part) return;
+                    try {
+                        a->feed->add(piece);
+                    } catch (const Error&) {
+                        a->part.reset();  // parsed from the cache, where the error is reported
+                    }
+                });
             if (*chosen)
                 a->decoder = std::make_unique<Decoder>(
-                    what, text_limit, [a](std::string_view piece) { a->take->add(piece); });
+                    what, text_limit,
+                    [a, text_piece](std::string_view piece) { text_piece(*a, piece); });
         };
         auto decode = [&](auto&& step) {
             if (now->undecodable) return;
@@ -324,7 +329,7 @@ std::optional<IndexFile> Archive::index_file(const config::Mirror& m, const std:
         auto arrived = [&](std::string_view bytes) {
             now->hash.update(bytes);
             now->size += bytes.size();
-            decode([&] { now->decoder ? now->decoder->add(bytes) : now->take->add(bytes); });
+            decode([&] { now->decoder ? now->decoder->add(bytes) : text_piece(*now, bytes); });
         };
         // No more than the signed Release says: an endless answer stops there.
         start();
@@ -342,7 +347,7 @@ std::optional<IndexFile> Archive::index_file(const config::Mirror& m, const std:
                         ": size or SHA256 does not match the signed Release file (expected " +
                         entry.sha256 + "); the mirror is corrupt or tampered with");
         if (now->undecodable) std::rethrow_exception(now->undecodable);
-        now->take->finish();
+        if (now->take) now->take->finish();
         auto text = now->text;
         auto part = now->part;
         if (plain != release.files.end() &&
