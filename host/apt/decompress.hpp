@@ -1,5 +1,5 @@
 // The archive's compressed indexes (Packages, Sources) decoded as their bytes come: xz on every
-// core, gzip with zlib, the rarer forms (bz2, zst) through libarchive once whole. More output than
+// core, gzip with ISA-L, the rarer forms (bz2, zst) through libarchive once whole. More output than
 // a limit is refused as a decompression bomb.
 #pragma once
 

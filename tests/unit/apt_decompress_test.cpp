@@ -126,6 +126,17 @@ TEST(Decompress, ABadGzipFileIsRefused) {
                   .find("Packages decompresses to more than " + std::to_string(text.size() - 1)),
               std::string::npos);
     EXPECT_EQ(step_error(gz, 4096, text.size()), "(no error)");
+    // Its CRC (the trailer's first four bytes) and its length (the last four) checked.
+    for (const std::size_t from_end : {8u, 1u}) {
+        std::string trailer = gz;
+        trailer[gz.size() - from_end] = static_cast<char>(~trailer[gz.size() - from_end]);
+        EXPECT_NE(step_error(trailer, 4096, text.size()).find("Packages is corrupt"),
+                  std::string::npos)
+            << from_end;
+    }
+    // Bytes after the last member that are no gzip.
+    EXPECT_NE(step_error(gz + "not gzip", 4096, text.size()).find("Packages is corrupt"),
+              std::string::npos);
 }
 
 TEST(Decompress, DecompressesAnIndexOfSeveralXzBlocksToTheSameBytes) {
