@@ -16,9 +16,9 @@
 #include "apt/release.hpp"
 #include "apt/sources.hpp"
 #include "log/log.hpp"
+#include "util/atomic_file.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
-#include "util/hashed_file.hpp"
 #include "util/parallel.hpp"
 #include "util/sha256.hpp"
 #include "util/text.hpp"
@@ -274,14 +274,17 @@ std::optional<IndexFile> Archive::index_file(const config::Mirror& m, const std:
         const std::string what = dir + base + chosen;
         const std::uint64_t text_limit =
             plain != release.files.end() ? plain->second.size : kIndexLimit;
-        // The index is decoded as it downloads. Its text is hashed and written to the
-        // cache as it is decoded and, for a Packages index, parsed into an index of
-        // its own on a core of its own (the parse takes as long as the rest). None of
-        // it is used unless the download and its text match the signed Release file.
+        // The index is decoded as it downloads. Its text is written to the cache as it
+        // is decoded and, for a Packages index, hashed and parsed into an index of its
+        // own on a core of its own, which the decoding and the download keep as busy
+        // as the parse does the other. None of it is used unless the download and its
+        // text match the signed Release file.
         struct Attempt {
-            Sha256 hash;
+            Sha256 hash;  // the download's
             std::uint64_t size = 0;
-            std::shared_ptr<HashedFile> text;
+            std::shared_ptr<AtomicFile> text;
+            Sha256 text_hash;
+            std::uint64_t text_size = 0;
             std::shared_ptr<PackageIndex> part;
             std::optional<IndexFeed> feed;
             std::unique_ptr<Handoff> take;  // after what it writes to: it ends first
@@ -291,13 +294,17 @@ std::optional<IndexFile> Archive::index_file(const config::Mirror& m, const std:
         std::unique_ptr<Attempt> now;
         auto text_piece = [](Attempt& a, std::string_view piece) {
             a.text->write(piece);
-            if (a.take) a.take->add(piece);
+            a.text_size += piece.size();
+            if (a.take)
+                a.take->add(piece);
+            else
+                a.text_hash.update(piece);
         };
         auto start = [&] {
             now.reset();
             now = std::make_unique<Attempt>();
             Attempt* a = now.get();
-            a->text = std::make_shared<HashedFile>(f.path);
+            a->text = std::make_shared<AtomicFile>(f.path);
             if (name == "Packages") {
                 a->part = std::make_shared<PackageIndex>();
                 a->part->reserve(plain != release.files.end() ? plain->second.size
@@ -306,6 +313,7 @@ std::optional<IndexFile> Archive::index_file(const config::Mirror& m, const std:
             }
             if (a->part)
                 a->take = std::make_unique<Handoff>([a](std::string_view piece) {
+                    a->text_hash.update(piece);
                     if (!a->part) return;
                     try {
                         a->feed->add(piece);
@@ -351,7 +359,7 @@ std::optional<IndexFile> Archive::index_file(const config::Mirror& m, const std:
         auto text = now->text;
         auto part = now->part;
         if (plain != release.files.end() &&
-            (text->size() != plain->second.size || text->sha256() != plain->second.sha256))
+            (now->text_size != plain->second.size || now->text_hash.hex() != plain->second.sha256))
             throw Error(what + ": the uncompressed index does not match the signed Release file");
         if (part) {
             try {

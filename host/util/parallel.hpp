@@ -192,7 +192,14 @@ class Handoff {
         std::unique_lock lock(mutex_);
         changed_.wait(lock, [&] { return waiting_.size() < depth_; });
         if (!failure_) waiting_.push_back(std::move(filling_));
-        filling_ = std::string();
+        // A piece's buffer used again: a new one would be new pages to fault in.
+        if (spare_.empty()) {
+            filling_ = std::string();
+        } else {
+            filling_ = std::move(spare_.back());
+            spare_.pop_back();
+            filling_.clear();
+        }
         changed_.notify_all();
     }
     void run() {
@@ -200,7 +207,7 @@ class Handoff {
         for (;;) {
             changed_.wait(lock, [&] { return !waiting_.empty() || ended_; });
             if (waiting_.empty()) return;
-            const std::string bytes = std::move(waiting_.front());
+            std::string bytes = std::move(waiting_.front());
             waiting_.pop_front();
             busy_ = true;
             changed_.notify_all();
@@ -213,6 +220,7 @@ class Handoff {
             }
             lock.lock();
             busy_ = false;
+            if (spare_.size() < 2) spare_.push_back(std::move(bytes));
             if (failed && !failure_) {
                 failure_ = failed;
                 waiting_.clear();
@@ -227,6 +235,7 @@ class Handoff {
     std::mutex mutex_;
     std::condition_variable changed_;
     std::deque<std::string> waiting_;
+    std::vector<std::string> spare_;  // buffers of pieces consumed
     bool busy_ = false;
     bool ended_ = false;
     std::exception_ptr failure_;
