@@ -138,6 +138,15 @@ struct Stretch {
     std::vector<Mark> head, tail;  // marks in [begin, begin + overlap), [end, end + overlap)
     State stop;                    // where a stretch not last stopped
     std::uint64_t reused = 0;      // bytes whose symbols came from an earlier parse
+    // Set once the parse is past the head marks (or failed), so that the stretch
+    // before can be coded while this one's parse goes on.
+    std::promise<void> heads_known;
+    bool heads_told = false;
+    void tell_heads() {
+        if (heads_told) return;
+        heads_told = true;
+        heads_known.set_value();
+    }
 };
 
 // Finds what earlier inputs share with the stretch, from 40 KiB before it: a
@@ -270,6 +279,7 @@ void parse(Stretch& job, const Config& config) {
     };
 
     for (;;) {
+        if (t >= head_end) job.tell_heads();
         if (t >= stop) {
             job.stop = {t + off, match_length, match_start + off, available, base + off};
             break;
@@ -340,6 +350,7 @@ void parse(Stretch& job, const Config& config) {
         }
     }
     if (job.last && available) symbols.push_back(w[t - 1] | kAfterLoop);
+    job.tell_heads();
 }
 
 }  // namespace
@@ -367,6 +378,7 @@ struct ParallelGzip::Impl {
     struct Job {
         std::shared_ptr<Stretch> stretch;
         std::shared_future<void> done;
+        std::shared_future<void> heads;  // its head marks are known
     };
 
     int level;
@@ -405,6 +417,8 @@ struct ParallelGzip::Impl {
             s->regions.clear();
             s->reused = 0;
             s->from = {};
+            s->heads_known = std::promise<void>();
+            s->heads_told = false;
             s->stop = {};
         }
         // Its buffers come from this thread, not the parsing ones, and stay with it.
@@ -430,10 +444,18 @@ struct ParallelGzip::Impl {
     void submit(std::uint64_t end, bool last) {
         auto s = make(next, end, last);
         next = end;
-        Job job{s, {}};
+        Job job{s, {}, s->heads_known.get_future().share()};
         auto work = [s, c = config, l = level, reuse = options.reuse] {
-            if (reuse) look_up(*s, l);
-            parse(*s, c);
+            try {
+                if (reuse) look_up(*s, l);
+                parse(*s, c);
+            } catch (...) {
+                if (!s->heads_told) {
+                    s->heads_told = true;
+                    s->heads_known.set_exception(std::current_exception());
+                }
+                throw;
+            }
         };
         if (options.threads == 1) {
             work();
@@ -467,7 +489,7 @@ struct ParallelGzip::Impl {
         Job& a = jobs[0];
         Job& b = jobs[1];
         a.done.get();
-        b.done.get();
+        b.heads.get();  // the rest of b's parse may go on meanwhile
         Stretch& x = *a.stretch;
         Stretch& y = *b.stretch;
         std::size_t i = 0, j = 0;
@@ -491,6 +513,7 @@ struct ParallelGzip::Impl {
             // The parses never met: parse the next stretch again from where this
             // one stopped, in its exact state.
             ++reparsed;
+            b.done.get();
             code(x, x.symbols.size());
             y.symbols.clear();
             y.head.clear();
