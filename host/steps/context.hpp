@@ -21,6 +21,7 @@
 #include "plugin/catalog.hpp"
 #include "plugin/hooks.hpp"
 #include "rootfs/store_ahead.hpp"
+#include "rootfs/unpack.hpp"
 #include "tasks/tasks.hpp"
 #include "util/fs.hpp"
 
@@ -82,9 +83,10 @@ class Context {
     std::map<std::string, LayerAhead> layers_ahead;
     // The pack tasks of this run still to come, and the trees slimmed since the store
     // last shed (steps/pack): it sheds what no tree links any more once the run's last
-    // image is packed.
+    // image's tree is slimmed (`shedding`), while that image's layer is written.
     std::size_t packs_to_come = 0;
     std::vector<std::future<void>> slimming;
+    std::future<rootfs::TreeSlimmed> shedding;
     // The images ("tmpl/arch") whose rootfs steps this run runs, in order, and the
     // packages the lock gives the later ones, stored ahead on an idle core
     // (steps/rootfs); stopped before the store sheds.

@@ -264,6 +264,17 @@ void slim(Context& context, const tasks::Task& task, const Plan& plan) {
         }));
 }
 
+// The store sheds what no tree links any more, once every tree slimmed is.
+void start_shedding(Context& context) {
+    context.shedding =
+        std::async(std::launch::async, [store = context.settings.package_store(),
+                                        slimming = std::move(context.slimming)]() mutable {
+            for (auto& s : slimming) s.get();
+            return rootfs::shed_store(store);
+        });
+    context.slimming.clear();
+}
+
 void pack_image(Context& context, const tasks::Task& task) {
     // The layout holds the image; a docker archive holds its bytes again, so it is
     // written only when asked for, and one left from an earlier run is not kept stale.
@@ -298,15 +309,6 @@ void pack_image(Context& context, const tasks::Task& task) {
     }
 
     plan.spec.later_layers = !context.layers_to_come.empty();
-    std::optional<image::LayerInfo> ahead =
-        layer_written_ahead(context, task.template_name, task.arch, key);
-    if (ahead) log::info(name + ": its layer was written as soon as its configure step ended");
-    const image::LayerInfo layer = ahead ? *ahead : image::write_layer(spec, dir / "layer.tar");
-    auto manifest_desc = image::write_image(outputs.layout, config, {layer});
-    if (settings.docker_archive)
-        image::write_docker_archive(
-            outputs.docker_archive, config, {layer},
-            {"dmc/" + task.template_name + ":" + settings.tag + "-" + task.arch});
     const auto effects = load_effects(rootfs);
     contents::SbomInput sbom{name,
                              std::string("debian-") + settings.dist,
@@ -316,6 +318,20 @@ void pack_image(Context& context, const tasks::Task& task) {
                              &assembly,
                              effects.applied,
                              effects.unfollowed};
+    // From here on only the layer reads the tree, and only the image's files: the
+    // rest of it goes while the layer is written, and after the run's last image's,
+    // what the store holds for no tree.
+    slim(context, task, plan);
+    if (context.packs_to_come == 0 && !context.slimming.empty()) start_shedding(context);
+    std::optional<image::LayerInfo> ahead =
+        layer_written_ahead(context, task.template_name, task.arch, key);
+    if (ahead) log::info(name + ": its layer was written as soon as its configure step ended");
+    const image::LayerInfo layer = ahead ? *ahead : image::write_layer(spec, dir / "layer.tar");
+    auto manifest_desc = image::write_image(outputs.layout, config, {layer});
+    if (settings.docker_archive)
+        image::write_docker_archive(
+            outputs.docker_archive, config, {layer},
+            {"dmc/" + task.template_name + ":" + settings.tag + "-" + task.arch});
     write_file_atomic(outputs.sbom, contents::spdx_json(sbom));
     write_file_atomic(outputs.cyclonedx, contents::cyclonedx_json(sbom));
     write_file_atomic(dir / "pack.json",
@@ -327,7 +343,6 @@ void pack_image(Context& context, const tasks::Task& task) {
                            {"packages", assembly.packages.size()}}
                           .dump(1));
     save_inputs(context, task.template_name, task.arch);
-    slim(context, task, plan);
     log::notice(name + ": " + manifest_desc.digest + ", layer " + std::to_string(layer.size) +
                 " bytes (" + std::to_string(layer.tar_size) + " uncompressed), " +
                 std::to_string(assembly.packages.size()) + " packages");
@@ -338,30 +353,15 @@ void pack_image(Context& context, const tasks::Task& task) {
 void pack(Context& context, const tasks::Task& task) {
     context.layers_to_come.erase(task.template_name + "/" + task.arch);
     if (context.packs_to_come > 0) --context.packs_to_come;
-    // Once the run's last image is packed, the store sheds the files no tree links
-    // any more. Most of them go while its layer is written (every tree but its own is
-    // placed and slimmed by then); the rest after.
-    const fs::path store = context.settings.package_store();
     if (context.packs_to_come == 0)
         if (const auto ahead = context.store_ahead.finish(); ahead > 0)
             log::info("package store: " + std::to_string(ahead) +
                       " packages stored ahead of their images' rootfs steps");
-    std::future<rootfs::TreeSlimmed> early;
-    if (context.packs_to_come == 0 && !context.slimming.empty())
-        early = std::async(std::launch::async,
-                           [store, slimming = std::move(context.slimming)]() mutable {
-                               for (auto& s : slimming) s.get();
-                               return rootfs::shed_store(store);
-                           });
-    context.slimming.clear();
     pack_image(context, task);
-    if (context.packs_to_come > 0 || (!early.valid() && context.slimming.empty())) return;
-    for (auto& s : context.slimming) s.get();
-    context.slimming.clear();
-    auto shed = early.valid() ? early.get() : rootfs::TreeSlimmed{};
-    const auto rest = rootfs::shed_store(store);
-    shed.files += rest.files;
-    shed.bytes += rest.bytes;
+    if (context.packs_to_come > 0) return;
+    if (!context.shedding.valid() && !context.slimming.empty()) start_shedding(context);
+    if (!context.shedding.valid()) return;
+    const auto shed = context.shedding.get();
     if (shed.files > 0)
         log::info("package store: " + std::to_string(shed.files) + " files no tree links (" +
                   std::to_string(shed.bytes >> 20) +
