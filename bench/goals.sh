@@ -15,7 +15,7 @@ echo "| --- | --- | --- | --- | --- |"
 
 # Cold: an empty cache and no lock each time, so that dmc resolves from the indexes
 # as mmdebstrap does; mmdebstrap downloads everything each time too.
-compare --runs 3 --goal "at most 0.10" \
+compare --runs 5 --goal "at most 0.10" \
     --label "cold nginx build, empty cache, amd64; against mmdebstrap --variant=essential --include=nginx" \
     --before-a "$work/aside $work/cold $HOME/.config/dmc" \
     --a "DMC_CACHEDIR=$work/cold $dmc -t nginx -A amd64 --imagedir $work/cold/images" \
@@ -23,7 +23,7 @@ compare --runs 3 --goal "at most 0.10" \
     --b "mmdebstrap --quiet --variant=essential --include=nginx trixie $work/mm.tar"
 # The same with a lock (a CI machine's empty cache): no index is needed.
 DMC_CACHEDIR=$work/locked "$dmc" -t nginx -A amd64 --imagedir "$work/locked/images" >/dev/null
-compare --runs 3 --goal "(none: the lock's case)" \
+compare --runs 5 --goal "(none: the lock's case)" \
     --label "the same, with the lock the first build wrote" \
     --before-a "$work/aside $work/cold" \
     --a "DMC_CACHEDIR=$work/cold $dmc -t nginx -A amd64 --imagedir $work/cold/images" \
