@@ -83,7 +83,7 @@ class Dmc : public dmc::sdk::Template {
                                      host);
         // The libraries of dmc and its plugins, by the names of bookworm and trixie.
         const bool t64 = p.dist() != "bookworm";
-        p.packages({"libc6", "libstdc++6", "libgcc-s1", "zlib1g", "libzstd1", "gpgv",
+        p.packages({"libc6", "libstdc++6", "libgcc-s1", "zlib1g", "libzstd1", "libisal2", "gpgv",
                     "debian-archive-keyring"});
         if (t64)
             p.packages({"libboost-program-options1.83.0", "libspdlog1.15", "libfmt10",
@@ -99,7 +99,7 @@ class Dmc : public dmc::sdk::Template {
         for (const char* lib :
              {"libboost_program_options.so.*", "libspdlog.so.*", "libfmt.so.*", "libyaml-cpp.so.*",
               "libcrypto.so.3", "libcurl.so.4", "libarchive.so.13", "libz.so.1", "libzstd.so.1",
-              "libstdc++.so.6", "libm.so.6", "libgcc_s.so.1", "libc.so.6"})
+              "libisal.so.2", "libstdc++.so.6", "libm.so.6", "libgcc_s.so.1", "libc.so.6"})
             c.glob(std::string("/usr/lib/*-linux-gnu/") + lib);
         c.path("/usr/bin/gpgv");
         c.path("/usr/share/keyrings");
