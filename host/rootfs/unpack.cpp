@@ -741,8 +741,17 @@ TreeSlimmed shed_store(const fs::path& store) {
             }
         }
         if (unlinked.empty()) return;
-        // Marked first: a package is never short of files without saying so.
-        write_file_atomic(dir / kPartial, "");
+        // Marked first: a package is never short of files without saying so. The mark
+        // is an empty file made in place and synced, with no temporary to leave
+        // behind if the run is killed here (the next run sweeps the store's top
+        // only): a mark made for files still there only has them looked for.
+        const fs::path mark = dir / kPartial;
+        const int fd = ::open(mark.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) write_failed(mark, errno);
+        const bool synced = ::fsync(fd) == 0;
+        const int sync_error = errno;
+        ::close(fd);
+        if (!synced) write_failed(mark, sync_error);
         for (const auto& f : unlinked)
             if (::unlink(f.c_str()) == 0) ++shed.files;
     });
